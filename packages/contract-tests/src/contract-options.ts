@@ -1,0 +1,54 @@
+import type { DeadLetterInfo, MessageEnvelope, Transport } from '@omnibus/core';
+
+/** A message read out of band from a dead-letter destination by the adapter's native client. */
+export interface DeadLetteredMessage {
+  /** The original envelope (payload and headers as published). */
+  readonly envelope: MessageEnvelope;
+  /** Reason, attempts, original destination and group, as the adapter recorded them. */
+  readonly info: DeadLetterInfo;
+}
+
+/**
+ * What an adapter author provides to run the contract suite. Everything touching the broker
+ * out of band uses the broker's native client, never the adapter under test.
+ */
+export interface TransportContractOptions {
+  /** Shown in test titles and the conformance report, e.g. `rabbitmq (quorum queues)`. */
+  readonly name: string;
+  /** Adapter package version, for the conformance report. */
+  readonly version?: string;
+  /** A fresh, unconnected transport. Called several times per test (publisher, consumers). */
+  createTransport(): Transport | Promise<Transport>;
+  /**
+   * Read (and remove) dead-lettered messages of one (destination, group), waiting up to
+   * `timeoutMs` for at least `count` of them.
+   */
+  readDeadLetters(destination: string, group: string, count: number, timeoutMs: number): Promise<DeadLetteredMessage[]>;
+  /**
+   * Publish a foreign message (raw bytes, optional raw headers, no Omnibus envelope) to a
+   * provisioned destination with the native client.
+   */
+  publishForeign(destination: string, body: Uint8Array, headers?: Readonly<Record<string, string>>): Promise<void>;
+  /** Optional fault injection. Cases needing an absent hook are skipped with its name. */
+  readonly faults?: ContractFaults;
+  /** Scale for every wait in the suite (slow brokers, CI). Default 1. */
+  readonly timeScale?: number;
+  /**
+   * Run the slow fault-injection cases (broker restart, SIGKILL consumer, dropped connections).
+   * Run them once per transport, not once per configuration. Default true.
+   */
+  readonly runFaultCases?: boolean;
+}
+
+/** Fault hooks an adapter author may provide. */
+export interface ContractFaults {
+  /** Stop and start the broker keeping its data; resolves when it accepts clients again. */
+  restartBroker?(): Promise<void>;
+  /** Forcibly drop every client connection (broker-side), leaving the broker up. */
+  dropConnections?(): Promise<void>;
+  /**
+   * Absolute path (or file URL) of an ES module exporting `createTransport(): Transport |
+   * Promise<Transport>`, loaded by a child process the suite kills with SIGKILL mid-handler.
+   */
+  readonly childTransportModule?: string;
+}

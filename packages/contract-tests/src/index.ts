@@ -1,0 +1,1 @@
+export type { TransportContractOptions, ContractFaults, DeadLetteredMessage } from './contract-options.js';

@@ -1,0 +1,35 @@
+/**
+ * What a transport can do. The router checks handler requirements against it at start, the
+ * contract suite gates its cases on it, and the docs render it as the capability matrix.
+ * A transport must never declare more than the contract suite proves.
+ */
+export interface TransportCapabilities {
+  /** `per-key`: messages with one partition key are handled in publish order, one at a time. */
+  readonly ordering: 'none' | 'per-key';
+  /** Messages can be published with a delay (DESIGN §3 rule 13); `false` when unsupported. */
+  readonly delayedDelivery: false | DelayCapability;
+  /** Largest delay a retry can be scheduled with, in ms (DESIGN §3 rule 4). */
+  readonly maxRetryDelayMs: number;
+  /** Largest encoded payload accepted at publish, in bytes (rule 12). */
+  readonly maxPayloadBytes: number;
+  /** Consumers in one group compete (rule 6). */
+  readonly competingConsumers: boolean;
+  /** Each group receives every message (rule 6). */
+  readonly fanOut: boolean;
+  /** Published, unconsumed messages survive a broker restart. */
+  readonly survivesBrokerRestart: boolean;
+  /** Without faults, no message is delivered twice to one group. */
+  readonly noDuplicatesWithoutFaults: boolean;
+  /** The broker drops a second publish with the same message id. */
+  readonly publishDeduplication: boolean;
+  /** A batch publish is all-or-nothing. */
+  readonly atomicBatchPublish: boolean;
+}
+
+/** Delayed-delivery support. */
+export interface DelayCapability {
+  /** Largest delay, in ms. Longer delays fail at publish with a typed error. */
+  readonly maxDelayMs: number;
+  /** True when the broker has no native delay and the adapter emulates it (e.g. TTL queues). */
+  readonly emulated: boolean;
+}
