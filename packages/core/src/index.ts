@@ -31,3 +31,4 @@ export type { OmnibusErrorOptions } from './errors/omnibus-error.js';
 export type { TransportProvider } from './transport/transport-provider.js';
 export { parseOptions, redactOptions, redactUrl } from './config/option-schema.js';
 export type { OptionSchema, OptionSpec, ParsedOptions, ParseOptionsResult } from './config/option-schema.js';
+export * from './transport/in-memory/index.js';
