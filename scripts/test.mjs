@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// The whole test suite: build, start the brokers the integration stages need, run every stage,
+// print one closing summary line. Usage: npm test [-- stage ...] (stages: see STAGES below).
+// A stage whose broker cannot start fails loudly; nothing is skipped silently.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const mocha = path.join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
+
+/** Each stage: the brokers it needs and the mocha specs (or a command) it runs. */
+const STAGES = [
+  {
+    name: 'unit',
+    brokers: [],
+    mocha: ['--ignore', '**/*.int.test.js', 'packages/*/dist/test/**/*.test.js', 'tools/*/dist/test/**/*.test.js'],
+  },
+  { name: 'demo', brokers: [], command: [process.execPath, 'examples/ecommerce/dist/src/main.js'] },
+  { name: 'rabbitmq', brokers: ['rabbitmq'], mocha: ['packages/transport-rabbitmq/dist/test/**/*.int.test.js'] },
+  { name: 'kafka', brokers: ['kafka'], mocha: ['packages/transport-kafka/dist/test/**/*.int.test.js'] },
+  { name: 'sqs', brokers: ['sqs', 'sns'], mocha: ['packages/transport-sqs/dist/test/**/*.int.test.js'] },
+  { name: 'azure', brokers: ['azure'], mocha: ['packages/transport-azure/dist/test/**/*.int.test.js'] },
+];
+
+function run(command, args, { capture = false } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    let output = '';
+    if (capture) {
+      for (const stream of [child.stdout, child.stderr]) {
+        stream.on('data', (chunk) => {
+          output += chunk;
+          (stream === child.stdout ? process.stdout : process.stderr).write(chunk);
+        });
+      }
+    }
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output }));
+  });
+}
+
+function countsFrom(output) {
+  const grab = (word) => {
+    const matches = [...output.matchAll(new RegExp(`^\\s*(\\d+) ${word}\\b`, 'gm'))];
+    return matches.length ? Number(matches[matches.length - 1][1]) : 0;
+  };
+  return { passed: grab('passing'), failed: grab('failing'), skipped: grab('pending') };
+}
+
+const wanted = process.argv.slice(2);
+const stages = wanted.length ? STAGES.filter((s) => wanted.includes(s.name)) : STAGES;
+if (wanted.length && stages.length !== wanted.length) {
+  console.error(`Unknown stage in ${wanted.join(', ')}; known: ${STAGES.map((s) => s.name).join(', ')}`);
+  process.exit(2);
+}
+
+const started = Date.now();
+console.log('▶ build (tsc -b)');
+if ((await run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'tsconfig.json'])).code !== 0) {
+  console.error('✖ build failed');
+  process.exit(1);
+}
+
+const brokers = [...new Set(stages.flatMap((s) => s.brokers))];
+if (brokers.length) {
+  console.log(`▶ brokers up: ${brokers.join(', ')}`);
+  const up = await run(process.execPath, ['scripts/brokers/cli.mjs', 'up', ...brokers]);
+  if (up.code !== 0) {
+    console.error('✖ brokers could not be started (see the message above); integration stages cannot run');
+    process.exit(1);
+  }
+}
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const report = [];
+for (const stage of stages) {
+  const t0 = Date.now();
+  console.log(`\n▶ stage ${stage.name}`);
+  let result;
+  if (stage.command) {
+    const [cmd, ...args] = stage.command;
+    if (!existsSync(path.join(root, args[0]))) {
+      result = { code: 1, counts: { passed: 0, failed: 1, skipped: 0 } };
+      console.error(`✖ ${args[0]} is missing`);
+    } else {
+      const r = await run(cmd, args);
+      result = { code: r.code, counts: r.code === 0 ? { passed: 1, failed: 0, skipped: 0 } : { passed: 0, failed: 1, skipped: 0 } };
+    }
+  } else {
+    const r = await run(process.execPath, [mocha, '--timeout', '120000', '--exit', ...stage.mocha], { capture: true });
+    const counts = countsFrom(r.output);
+    if (r.code !== 0 && counts.failed === 0) counts.failed = 1; // crashed or found no tests
+    result = { code: r.code, counts };
+  }
+  for (const k of Object.keys(totals)) totals[k] += result.counts[k];
+  report.push({ stage: stage.name, ...result.counts, seconds: Math.round((Date.now() - t0) / 1000), ok: result.code === 0 });
+}
+
+console.log('\n── summary ──');
+for (const r of report) {
+  console.log(`${r.ok ? '✔' : '✖'} ${r.stage.padEnd(10)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped (${r.seconds}s)`);
+}
+console.log(`total time ${Math.round((Date.now() - started) / 1000)}s`);
+console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(report.every((r) => r.ok) ? 0 : 1);
