@@ -1,0 +1,347 @@
+import { ServiceBusClient } from '@azure/service-bus';
+import type { ServiceBusMessage, ServiceBusMessageBatch, ServiceBusSender } from '@azure/service-bus';
+import { ErrorCodes, OmnibusError } from '@omnibus/core';
+import type {
+  DeliveryHandler,
+  OutgoingMessage,
+  Subscription,
+  SubscriptionSpec,
+  TopologySpec,
+  Transport,
+  TransportCapabilities,
+  TransportStatus,
+  TransportStatusListener,
+} from '@omnibus/core';
+import { mapAzureError } from './azure-error-mapper.js';
+import { HEADER_ALLOWANCE_BYTES, describeEndpoint, resolveAzureOptions } from './azure-options.js';
+import type { AzureServiceBusOptions, AzureServiceBusOptionsInput } from './azure-options.js';
+import type { Consumer, ConsumerContext } from './consumers/consumer-context.js';
+import { PullConsumer } from './consumers/pull-consumer.js';
+import { SessionConsumer } from './consumers/session-consumer.js';
+import { subscriptionName, topicName } from './entity-names.js';
+import { RETRY_TARGET_PROPERTY, toServiceBusMessage } from './message-mapper.js';
+import { createProvisioner } from './provisioning/create-provisioner.js';
+import type { EntityProvisioner, SubscriptionSettings } from './provisioning/entity-provisioner.js';
+
+/** Longest delay (publish delay or retry delay) this transport accepts: 7 days. */
+export const AZURE_MAX_DELAY_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** Drain time used by {@link AzureServiceBusTransport.close} when none is given. */
+const DEFAULT_DRAIN_MS = 10_000;
+
+/**
+ * Omnibus transport on Azure Service Bus (`@azure/service-bus` 7.x, AMQP 1.0).
+ *
+ * Mapping: every destination is a topic (`prefix + destination`), every consumer group a
+ * subscription on it (members of a group compete on the subscription, groups fan out). Ordered
+ * groups get session-enabled subscriptions and every message carries its partition key as
+ * session id. Receiving is peek-lock with settlement after the handler; retries are scheduled
+ * copies (unordered) or in-session abandons after the delay (ordered); dead letters go to the
+ * subscription's native `$DeadLetterQueue` with reason and description.
+ *
+ * Concurrency: every method may be called concurrently once {@link connect} resolved.
+ * {@link connect}, {@link provision} and {@link close} are idempotent.
+ */
+export class AzureServiceBusTransport implements Transport {
+  /** Registry name. */
+  readonly name = 'azure';
+  /** See the package docs (docs/transports/azure-service-bus.md) for why each value holds. */
+  readonly capabilities: TransportCapabilities;
+  readonly #options: AzureServiceBusOptions;
+  readonly #provisioner: EntityProvisioner;
+  readonly #listeners = new Set<TransportStatusListener>();
+  readonly #senders = new Map<string, ServiceBusSender>();
+  readonly #ensured = new Map<string, Promise<void>>();
+  readonly #consumers = new Set<Consumer>();
+  #client: ServiceBusClient | undefined;
+  #status: TransportStatus = 'idle';
+  #connecting: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+
+  /** Validates options at once (throws `CONFIGURATION_INVALID` listing every problem); connects in {@link connect}. */
+  constructor(options: AzureServiceBusOptionsInput | Readonly<Record<string, unknown>>) {
+    this.#options = resolveAzureOptions(options);
+    this.#provisioner = createProvisioner(this.#options);
+    this.capabilities = {
+      ordering: 'per-key',
+      delayedDelivery: { maxDelayMs: AZURE_MAX_DELAY_MS, emulated: false },
+      maxRetryDelayMs: AZURE_MAX_DELAY_MS,
+      maxPayloadBytes: this.#options.maxMessageSizeBytes - HEADER_ALLOWANCE_BYTES,
+      competingConsumers: true,
+      fanOut: true,
+      survivesBrokerRestart: true,
+      noDuplicatesWithoutFaults: true,
+      publishDeduplication: false,
+      atomicBatchPublish: false,
+    };
+  }
+
+  /** Current lifecycle state. */
+  get status(): TransportStatus {
+    return this.#status;
+  }
+
+  /** Listen to status changes; returns a disposer. */
+  onStatusChange(listener: TransportStatusListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Create the client and check that the namespace answers (an AMQP link attach; "entity not
+   * found" counts as reachable). Rejects with `CONNECTION_FAILED` otherwise. Idempotent.
+   */
+  connect(): Promise<void> {
+    if (this.#closing !== undefined) return Promise.reject(closedError());
+    this.#connecting ??= this.#connect().catch((error: unknown) => {
+      this.#connecting = undefined;
+      this.#setStatus('idle');
+      throw error;
+    });
+    return this.#connecting;
+  }
+
+  /**
+   * Ensure a topic per destination and a subscription per group (session-enabled for ordered
+   * groups) through the configured provisioner. Idempotent; concurrent calls share the work.
+   */
+  async provision(topology: TopologySpec): Promise<void> {
+    const work: Promise<void>[] = [];
+    for (const destination of topology.destinations) {
+      const topic = this.#topic(destination.name);
+      work.push(this.#ensureTopic(topic));
+      for (const group of destination.groups) {
+        work.push(this.#ensureSubscription(topic, subscriptionName(group.name), group.ordered));
+      }
+    }
+    await Promise.all(work);
+  }
+
+  /**
+   * Send to the destination's topic in size-limited batches; resolves when Service Bus accepted
+   * every message. Payloads over `capabilities.maxPayloadBytes` (or messages the link refuses as
+   * too large) reject with `PAYLOAD_TOO_LARGE` before anything of the call is sent; delays beyond
+   * 7 days with `DELAY_OUT_OF_RANGE`. Not atomic across batches.
+   */
+  async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    const client = this.#requireClient();
+    this.#validate(destination, messages);
+    if (messages.length === 0) return;
+    const topic = this.#topic(destination);
+    await this.#ensureTopic(topic);
+    const sender = this.#sender(client, topic);
+    const now = Date.now();
+    const outgoing = messages.map((message) => toServiceBusMessage(message, now));
+    try {
+      for (const batch of await buildBatches(sender, outgoing, destination)) {
+        await sender.sendMessages(batch);
+      }
+    } catch (error) {
+      throw mapAzureError(error, 'publish', `to topic "${topic}"`);
+    }
+  }
+
+  /**
+   * Start consuming one group (ensuring its subscription first). Ordered specs use session
+   * receivers, others a peek-lock pull loop; see {@link SessionConsumer} and {@link PullConsumer}.
+   */
+  async subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {
+    const client = this.#requireClient();
+    if (!Number.isInteger(spec.concurrency) || spec.concurrency < 1) {
+      throw new OmnibusError(ErrorCodes.SUBSCRIBE_FAILED, `concurrency must be an integer ≥ 1, got ${String(spec.concurrency)}`);
+    }
+    const topic = this.#topic(spec.destination);
+    const subscription = subscriptionName(spec.group);
+    await this.#ensureTopic(topic);
+    await this.#ensureSubscription(topic, subscription, spec.ordered);
+    const context: ConsumerContext = {
+      client,
+      topic,
+      subscription,
+      spec,
+      onDelivery,
+      receiveWaitMs: this.#options.receiveWaitMs,
+      sendCopy: (copy) => this.#sendCopy(client, topic, copy),
+      onError: (error) => this.#setStatus('reconnecting', error),
+      onHealthy: () => this.#setStatus('ready'),
+    };
+    const consumer = spec.ordered ? new SessionConsumer(context, this.#options.lockDurationMs) : new PullConsumer(context);
+    this.#consumers.add(consumer);
+    consumer.start();
+    return {
+      close: async (drainTimeoutMs: number) => {
+        await consumer.close(drainTimeoutMs);
+        this.#consumers.delete(consumer);
+      },
+    };
+  }
+
+  /** Close every subscription (draining up to `drainTimeoutMs`), the senders and the connection. Idempotent. */
+  close(drainTimeoutMs: number = DEFAULT_DRAIN_MS): Promise<void> {
+    this.#closing ??= this.#close(drainTimeoutMs);
+    return this.#closing;
+  }
+
+  /** The `ServiceBusClient` (after {@link connect}), for broker-specific needs. */
+  raw(): ServiceBusClient | undefined {
+    return this.#client;
+  }
+
+  async #connect(): Promise<void> {
+    this.#setStatus('connecting');
+    const client = new ServiceBusClient(this.#options.connectionString, {
+      retryOptions: {
+        maxRetries: this.#options.maxRetries,
+        timeoutInMs: this.#options.operationTimeoutMs,
+        retryDelayInMs: 300,
+        maxRetryDelayInMs: 5_000,
+      },
+    });
+    try {
+      await probe(client, this.#topic('omnibus-connection-probe'));
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      throw mapAzureError(error, 'connect', `to ${describeEndpoint(this.#options.connectionString)}`);
+    }
+    this.#client = client;
+    this.#setStatus('ready');
+  }
+
+  async #close(drainTimeoutMs: number): Promise<void> {
+    await this.#connecting?.catch(() => undefined);
+    this.#setStatus('closing');
+    await Promise.all([...this.#consumers].map((consumer) => consumer.close(drainTimeoutMs)));
+    this.#consumers.clear();
+    await Promise.all([...this.#senders.values()].map((sender) => sender.close().catch(() => undefined)));
+    this.#senders.clear();
+    await this.#client?.close().catch(() => undefined);
+    await this.#provisioner.close();
+    this.#setStatus('closed');
+  }
+
+  #validate(destination: string, messages: readonly OutgoingMessage[]): void {
+    for (const { envelope, delayMs } of messages) {
+      if (envelope.payload.byteLength > this.capabilities.maxPayloadBytes) {
+        throw new OmnibusError(
+          ErrorCodes.PAYLOAD_TOO_LARGE,
+          `Message ${envelope.id} to "${destination}" has a ${String(envelope.payload.byteLength)}-byte payload; Azure Service Bus accepts at most ${String(this.capabilities.maxPayloadBytes)} bytes here (maxMessageSizeBytes ${String(this.#options.maxMessageSizeBytes)} minus ${String(HEADER_ALLOWANCE_BYTES)} for properties)`,
+        );
+      }
+      if (delayMs !== undefined && (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > AZURE_MAX_DELAY_MS)) {
+        throw new OmnibusError(
+          ErrorCodes.DELAY_OUT_OF_RANGE,
+          `Message ${envelope.id} to "${destination}" has delay ${String(delayMs)} ms; Azure Service Bus transport accepts 0…${String(AZURE_MAX_DELAY_MS)} ms`,
+        );
+      }
+    }
+  }
+
+  #requireClient(): ServiceBusClient {
+    if (this.#closing !== undefined) throw closedError();
+    if (this.#client === undefined) {
+      throw new OmnibusError(ErrorCodes.BUS_NOT_STARTED, 'Azure Service Bus transport is not connected: call connect() first');
+    }
+    return this.#client;
+  }
+
+  #topic(destination: string): string {
+    return topicName(this.#options.prefix, destination);
+  }
+
+  #sender(client: ServiceBusClient, topic: string): ServiceBusSender {
+    let sender = this.#senders.get(topic);
+    if (sender === undefined) {
+      sender = client.createSender(topic);
+      this.#senders.set(topic, sender);
+    }
+    return sender;
+  }
+
+  async #sendCopy(client: ServiceBusClient, topic: string, copy: ServiceBusMessage): Promise<void> {
+    try {
+      await this.#sender(client, topic).sendMessages(copy);
+    } catch (error) {
+      throw mapAzureError(error, 'settle', `retry copy to topic "${topic}"`);
+    }
+  }
+
+  #ensureTopic(topic: string): Promise<void> {
+    return this.#once(`topic:${topic}`, () => this.#provisioner.ensureTopic(topic));
+  }
+
+  #ensureSubscription(topic: string, subscription: string, ordered: boolean): Promise<void> {
+    const settings: SubscriptionSettings = {
+      requiresSession: ordered,
+      lockDurationMs: this.#options.lockDurationMs,
+      maxDeliveryCount: this.#options.maxDeliveryCount,
+      sqlFilter: retryFilter(subscription),
+    };
+    return this.#once(`subscription:${topic}/${subscription}`, () => this.#provisioner.ensureSubscription(topic, subscription, settings));
+  }
+
+  /** Run `work` once per key; a failure is forgotten so the next call tries again. */
+  #once(key: string, work: () => Promise<void>): Promise<void> {
+    let pending = this.#ensured.get(key);
+    if (pending === undefined) {
+      pending = work().catch((error: unknown) => {
+        this.#ensured.delete(key);
+        throw error;
+      });
+      this.#ensured.set(key, pending);
+    }
+    return pending;
+  }
+
+  #setStatus(status: TransportStatus, error?: Error): void {
+    if (this.#status === status && error === undefined) return;
+    if ((this.#status === 'closing' || this.#status === 'closed') && status !== 'closed') return;
+    this.#status = status;
+    for (const listener of this.#listeners) listener(status, error);
+  }
+}
+
+/**
+ * Subscription rule that keeps retry copies addressed to other subscriptions out (copies are
+ * scheduled on the topic, which fans out). Applied where SQL filters exist (admin client); the
+ * consumer drops such copies as well.
+ */
+export function retryFilter(subscription: string): string {
+  return `[${RETRY_TARGET_PROPERTY}] IS NULL OR [${RETRY_TARGET_PROPERTY}] = '${subscription.replace(/'/g, "''")}'`;
+}
+
+/** Split messages into batches the sender's link accepts; one that fits in no batch is too large. */
+async function buildBatches(sender: ServiceBusSender, messages: readonly ServiceBusMessage[], destination: string): Promise<ServiceBusMessageBatch[]> {
+  const batches: ServiceBusMessageBatch[] = [];
+  let batch = await sender.createMessageBatch();
+  for (const message of messages) {
+    if (batch.tryAddMessage(message)) continue;
+    if (batch.count > 0) {
+      batches.push(batch);
+      batch = await sender.createMessageBatch();
+      if (batch.tryAddMessage(message)) continue;
+    }
+    throw new OmnibusError(
+      ErrorCodes.PAYLOAD_TOO_LARGE,
+      `Message ${String(message.messageId)} to "${destination}" exceeds the ${String(batch.maxSizeInBytes)}-byte message size Azure Service Bus accepts (payload plus properties)`,
+    );
+  }
+  if (batch.count > 0) batches.push(batch);
+  return batches;
+}
+
+/** Open a sender link on a name that normally does not exist: any answer from the service proves the namespace is reachable. */
+async function probe(client: ServiceBusClient, entity: string): Promise<void> {
+  const sender = client.createSender(entity);
+  try {
+    await sender.createMessageBatch();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== 'MessagingEntityNotFound') throw error;
+  } finally {
+    await sender.close().catch(() => undefined);
+  }
+}
+
+function closedError(): OmnibusError {
+  return new OmnibusError(ErrorCodes.BUS_CLOSED, 'Azure Service Bus transport is closed');
+}

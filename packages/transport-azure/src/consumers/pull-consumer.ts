@@ -1,0 +1,96 @@
+import { KeyedDispatcher } from '@omnibus/core';
+import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+import { mapAzureError } from '../azure-error-mapper.js';
+import { backoffMs, completeQuietly, handleMessage, isOtherGroupsRetry, releaseQuietly, sleep } from './consumer-context.js';
+import type { Consumer, ConsumerContext } from './consumer-context.js';
+
+/** Lock renewal never stops before this (the SDK default), however short the handler timeout. */
+const MIN_LOCK_RENEWAL_MS = 5 * 60_000;
+/** Renewal keeps going this long past the handler timeout, to cover settlement. */
+const LOCK_RENEWAL_MARGIN_MS = 60_000;
+
+/**
+ * Consumer for an unordered group: one peek-lock receiver on the subscription, a pull loop
+ * (`receiveMessages`) that only asks for as many messages as the {@link KeyedDispatcher} has free
+ * slots, so at most `spec.concurrency` handlers run and nothing sits locked in a local buffer.
+ * Message locks are renewed by the SDK for `handlerTimeoutMs` + 1 min (at least 5 min).
+ *
+ * Close: stop asking for messages, abandon any received but not started (they are redelivered,
+ * with the broker's delivery count one higher), wait up to the drain time for running handlers,
+ * then close the receiver; a handler still running after that loses its lock and its message is
+ * redelivered once the lock expires.
+ */
+export class PullConsumer implements Consumer {
+  readonly #context: ConsumerContext;
+  readonly #receiver: ServiceBusReceiver;
+  readonly #dispatcher: KeyedDispatcher<ServiceBusReceivedMessage>;
+  readonly #stop = new AbortController();
+  #loop: Promise<void> = Promise.resolve();
+  #closing: Promise<void> | undefined;
+
+  constructor(context: ConsumerContext) {
+    this.#context = context;
+    this.#receiver = context.client.createReceiver(context.topic, context.subscription, {
+      receiveMode: 'peekLock',
+      maxAutoLockRenewalDurationInMs: Math.max(MIN_LOCK_RENEWAL_MS, context.spec.handlerTimeoutMs + LOCK_RENEWAL_MARGIN_MS),
+      skipParsingBodyAsJson: true,
+    });
+    this.#dispatcher = new KeyedDispatcher<ServiceBusReceivedMessage>({
+      concurrency: context.spec.concurrency,
+      ordered: false,
+      run: (message) => handleMessage(message, this.#receiver, context, 'scheduled-copy', (ms) => sleep(ms, this.#stop.signal)),
+      onError: (error) => context.onError(mapAzureError(error, 'receive', this.#describe())),
+    });
+  }
+
+  /** Start the pull loop. */
+  start(): void {
+    this.#loop = this.#run();
+  }
+
+  /** See the class description. Idempotent. */
+  close(drainTimeoutMs: number): Promise<void> {
+    this.#closing ??= this.#close(drainTimeoutMs);
+    return this.#closing;
+  }
+
+  async #close(drainTimeoutMs: number): Promise<void> {
+    this.#stop.abort();
+    const unstarted = this.#dispatcher.stop();
+    await Promise.all(unstarted.map((message) => releaseQuietly(this.#receiver, message)));
+    await Promise.all([this.#loop, this.#dispatcher.drain(drainTimeoutMs)]);
+    await this.#receiver.close().catch(() => undefined);
+  }
+
+  async #run(): Promise<void> {
+    let errors = 0;
+    const signal = this.#stop.signal;
+    while (!signal.aborted) {
+      await this.#dispatcher.waitForCapacity();
+      if (signal.aborted) break;
+      let messages: ServiceBusReceivedMessage[];
+      try {
+        messages = await this.#receiver.receiveMessages(Math.max(1, this.#dispatcher.freeSlots), {
+          maxWaitTimeInMs: this.#context.receiveWaitMs,
+        });
+        if (errors > 0) this.#context.onHealthy();
+        errors = 0;
+      } catch (error) {
+        if (signal.aborted) break;
+        errors += 1;
+        this.#context.onError(mapAzureError(error, 'receive', this.#describe()));
+        await sleep(backoffMs(errors), signal);
+        continue;
+      }
+      for (const message of messages) {
+        if (signal.aborted) await releaseQuietly(this.#receiver, message);
+        else if (isOtherGroupsRetry(message, this.#context.subscription)) await completeQuietly(this.#receiver, message);
+        else this.#dispatcher.push(message);
+      }
+    }
+  }
+
+  #describe(): string {
+    return `${this.#context.topic}/${this.#context.subscription}`;
+  }
+}

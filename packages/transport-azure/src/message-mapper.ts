@@ -1,0 +1,145 @@
+import { createHash } from 'node:crypto';
+import { WireHeaders, envelopeFromWire, envelopeToWireHeaders } from '@omnibus/core';
+import type { MessageEnvelope, OutgoingMessage } from '@omnibus/core';
+import type { ServiceBusMessage, ServiceBusReceivedMessage } from '@azure/service-bus';
+import { MAX_SESSION_ID_LENGTH, sessionIdFor } from './entity-names.js';
+
+/**
+ * Application property naming the only subscription a retry copy is meant for. A retry copy is
+ * scheduled on the topic, which fans out to every subscription; the others drop it (broker-side
+ * through the subscription's SQL filter where available, and always on the client).
+ */
+export const RETRY_TARGET_PROPERTY = 'omnibus-retry-subscription';
+
+/** Application property carrying the native message id of the message a retry copy was made from. */
+export const SOURCE_MESSAGE_ID_PROPERTY = 'omnibus-source-message-id';
+
+/** Property values Service Bus can carry in application properties. */
+type PropertyValue = string | number | boolean | Date | null;
+
+/** What the adapter reads from a received message. */
+export interface DecodedMessage {
+  readonly envelope: MessageEnvelope;
+  /** 1-based: the carried attempt of the copy plus the broker's count of earlier deliveries of it. */
+  readonly deliveryAttempt: number;
+  /** Set on retry copies: the subscription the copy is for. */
+  readonly retryTarget: string | undefined;
+}
+
+/**
+ * Envelope → Service Bus message. The wire headers go into `applicationProperties`; the native
+ * fields mirror them (`messageId` = id, `correlationId`, `contentType`, `subject` = type) and
+ * `sessionId` is the partition key (or the message id when there is none, so session-enabled
+ * subscriptions of ordered groups can receive every message). A delay becomes
+ * `scheduledEnqueueTimeUtc`. Pure.
+ */
+export function toServiceBusMessage(message: OutgoingMessage, now: number = Date.now()): ServiceBusMessage {
+  const { envelope } = message;
+  const out: ServiceBusMessage = {
+    body: toBuffer(envelope.payload),
+    messageId: nativeId(envelope.id),
+    contentType: envelope.contentType,
+    subject: envelope.type,
+    sessionId: sessionIdFor(envelope.partitionKey ?? envelope.id),
+    applicationProperties: envelopeToWireHeaders(envelope),
+  };
+  if (envelope.correlationId !== undefined) out.correlationId = nativeId(envelope.correlationId);
+  if (message.delayMs !== undefined && message.delayMs > 0) {
+    out.scheduledEnqueueTimeUtc = new Date(now + message.delayMs);
+  }
+  return out;
+}
+
+/**
+ * Received message → envelope, delivery attempt and retry target. Lenient: a foreign message
+ * (no Omnibus properties, any body type) still decodes, with `type: ''`, its native message id
+ * as id and its enqueue time as `occurredAt`. Pure.
+ */
+export function fromReceivedMessage(message: ServiceBusReceivedMessage): DecodedMessage {
+  const headers = stringProperties(message.applicationProperties);
+  if (headers[WireHeaders.contentType] === undefined && typeof message.contentType === 'string') {
+    headers[WireHeaders.contentType] = message.contentType;
+  }
+  if (headers[WireHeaders.correlationId] === undefined && message.correlationId !== undefined) {
+    headers[WireHeaders.correlationId] = String(message.correlationId);
+  }
+  const fallbackId = headers[SOURCE_MESSAGE_ID_PROPERTY] ?? (message.messageId === undefined ? undefined : String(message.messageId));
+  const envelope = envelopeFromWire({
+    headers,
+    payload: bodyBytes(message.body),
+    ...(fallbackId === undefined ? {} : { fallbackId }),
+    ...(message.enqueuedTimeUtc === undefined ? {} : { fallbackTime: message.enqueuedTimeUtc }),
+  });
+  return {
+    envelope,
+    deliveryAttempt: carriedAttempt(headers) + (message.deliveryCount ?? 0),
+    retryTarget: headers[RETRY_TARGET_PROPERTY],
+  };
+}
+
+/**
+ * The copy that carries a retry: same body, native fields and properties, plus the attempt it
+ * represents, the subscription it is for and a fresh native message id (so duplicate detection,
+ * if an operator enables it, never drops a retry). Scheduled at `now + delayMs` when delayed.
+ */
+export function toRetryCopy(
+  message: ServiceBusReceivedMessage,
+  nextAttempt: number,
+  subscription: string,
+  delayMs: number,
+  now: number = Date.now(),
+): ServiceBusMessage {
+  const properties: Record<string, PropertyValue> = { ...(message.applicationProperties ?? {}) };
+  const sourceId = typeof properties[SOURCE_MESSAGE_ID_PROPERTY] === 'string'
+    ? (properties[SOURCE_MESSAGE_ID_PROPERTY] as string)
+    : String(message.messageId ?? '');
+  properties[SOURCE_MESSAGE_ID_PROPERTY] = sourceId;
+  properties[WireHeaders.deliveryAttempt] = String(nextAttempt);
+  properties[RETRY_TARGET_PROPERTY] = subscription;
+  const copy: ServiceBusMessage = {
+    body: toBuffer(bodyBytes(message.body)),
+    messageId: nativeId(`${sourceId}#${String(nextAttempt)}`),
+    applicationProperties: properties,
+  };
+  if (message.contentType !== undefined) copy.contentType = message.contentType;
+  if (message.correlationId !== undefined) copy.correlationId = message.correlationId;
+  if (message.subject !== undefined) copy.subject = message.subject;
+  if (message.sessionId !== undefined) copy.sessionId = message.sessionId;
+  if (delayMs > 0) copy.scheduledEnqueueTimeUtc = new Date(now + delayMs);
+  return copy;
+}
+
+/** Body of a received message as bytes: data sections as is, strings as UTF-8, anything else as JSON. */
+export function bodyBytes(body: unknown): Uint8Array {
+  if (body instanceof Uint8Array) return body;
+  if (body === undefined || body === null) return new Uint8Array(0);
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  return Buffer.from(JSON.stringify(body) ?? '', 'utf8');
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Application properties as strings (dates as ISO-8601, nulls dropped). */
+export function stringProperties(properties: Readonly<Record<string, unknown>> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(properties ?? {})) {
+    if (value === null || value === undefined) continue;
+    out[name] = value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : String(value as number | boolean);
+  }
+  return out;
+}
+
+/** The attempt a copy started at (1 for published messages, n for the retry copy of attempt n−1). */
+function carriedAttempt(headers: Readonly<Record<string, string>>): number {
+  const carried = Number(headers[WireHeaders.deliveryAttempt]);
+  return Number.isInteger(carried) && carried >= 1 ? carried : 1;
+}
+
+/** Native ids are limited to 128 characters; longer ones are replaced by a hash. */
+function nativeId(id: string): string {
+  if (id.length <= MAX_SESSION_ID_LENGTH) return id;
+  return `sha256-${createHash('sha256').update(id).digest('hex')}`;
+}

@@ -1,0 +1,92 @@
+import { ServiceBusAdministrationClient } from '@azure/service-bus';
+import { ErrorCodes, OmnibusError } from '@omnibus/core';
+import { isEntityNotFound, mapAzureError } from '../azure-error-mapper.js';
+import { toIsoDuration } from './entity-provisioner.js';
+import type { EntityProvisioner, SubscriptionSettings } from './entity-provisioner.js';
+
+/** Name of the rule Service Bus creates with every subscription. */
+const DEFAULT_RULE = '$Default';
+
+/**
+ * Production provisioner on `ServiceBusAdministrationClient` (ATOM over HTTPS, needs Manage
+ * rights). In `create` mode missing topics and subscriptions are created (a concurrent creator
+ * winning the race is fine); in `verify` mode nothing is created and a missing entity fails.
+ * Existing entities are never modified: lock duration and max delivery count stay as the operator
+ * set them, but a session-mode mismatch fails because it cannot be changed in place.
+ *
+ * Idempotent and safe to call concurrently. Errors reject as `PROVISIONING_FAILED`.
+ */
+export class AdminClientProvisioner implements EntityProvisioner {
+  readonly #admin: ServiceBusAdministrationClient;
+  readonly #mode: 'create' | 'verify';
+
+  constructor(connectionString: string, mode: 'create' | 'verify') {
+    this.#admin = new ServiceBusAdministrationClient(connectionString);
+    this.#mode = mode;
+  }
+
+  /** Create (or verify) a topic. */
+  async ensureTopic(topic: string): Promise<void> {
+    try {
+      if (await this.#admin.topicExists(topic)) return;
+      if (this.#mode === 'verify') throw missing(`topic "${topic}"`);
+      await this.#admin.createTopic(topic).catch(ignoreAlreadyExists);
+    } catch (error) {
+      throw mapAzureError(error, 'provision', `topic "${topic}"`);
+    }
+  }
+
+  /** Create (or verify) a subscription; a different session mode on an existing one fails. */
+  async ensureSubscription(topic: string, subscription: string, settings: SubscriptionSettings): Promise<void> {
+    const subject = `subscription "${topic}/${subscription}"`;
+    try {
+      const existing = await this.#admin.getSubscription(topic, subscription).catch((error: unknown) => {
+        if (isEntityNotFound(error)) return undefined;
+        throw error;
+      });
+      if (existing === undefined) {
+        if (this.#mode === 'verify') throw missing(subject);
+        await this.#admin
+          .createSubscription(topic, subscription, {
+            requiresSession: settings.requiresSession,
+            lockDuration: toIsoDuration(settings.lockDurationMs),
+            maxDeliveryCount: settings.maxDeliveryCount,
+            deadLetteringOnMessageExpiration: true,
+            ...(settings.sqlFilter === undefined
+              ? {}
+              : { defaultRuleOptions: { name: DEFAULT_RULE, filter: { sqlExpression: settings.sqlFilter } } }),
+          })
+          .catch(ignoreAlreadyExists);
+        return;
+      }
+      if (existing.requiresSession !== settings.requiresSession) {
+        throw new OmnibusError(
+          ErrorCodes.PROVISIONING_FAILED,
+          `Azure Service Bus ${subject} has requiresSession=${String(existing.requiresSession)} but the group is ${
+            settings.requiresSession ? 'ordered (needs sessions)' : 'unordered (must not use sessions)'
+          }; session mode cannot be changed, delete and recreate the subscription`,
+        );
+      }
+    } catch (error) {
+      throw mapAzureError(error, 'provision', subject);
+    }
+  }
+
+  /** The admin client holds no connection; nothing to release. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function missing(subject: string): OmnibusError {
+  return new OmnibusError(
+    ErrorCodes.PROVISIONING_FAILED,
+    `Azure Service Bus ${subject} does not exist (provisionMode=verify creates nothing; create it or use provisionMode=create)`,
+  );
+}
+
+function ignoreAlreadyExists(error: unknown): void {
+  const e = error as { code?: unknown; statusCode?: unknown };
+  if (e.code === 'MessagingEntityAlreadyExists' || e.statusCode === 409) return;
+  throw error;
+}

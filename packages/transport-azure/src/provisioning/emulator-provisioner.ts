@@ -1,0 +1,100 @@
+import { ErrorCodes, OmnibusError } from '@omnibus/core';
+import type { EntityProvisioner, SubscriptionSettings } from './entity-provisioner.js';
+
+/** Time allowed for one admin request to the local emulator. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * Test provisioner for the repository's Service Bus emulator (tools/servicebus-emulator). The
+ * emulator has no ATOM management endpoint (neither has the official one), so entities are
+ * created through its loopback HTTP admin API: `GET`/`PUT /topics/:topic` and
+ * `/topics/:topic/subscriptions/:subscription` with JSON `{lockDurationMs, maxDeliveryCount,
+ * requiresSession}`. The emulator has no SQL filters, so `sqlFilter` is not sent (the transport
+ * filters retry copies on the client as well).
+ *
+ * Idempotent (GET first, PUT when missing) and safe to call concurrently. Errors reject as
+ * `PROVISIONING_FAILED`; an unreachable emulator is retriable.
+ */
+export class EmulatorProvisioner implements EntityProvisioner {
+  readonly #baseUrl: string;
+
+  constructor(adminUrl: string) {
+    this.#baseUrl = adminUrl.replace(/\/+$/, '');
+  }
+
+  /** Create the topic when missing. */
+  async ensureTopic(topic: string): Promise<void> {
+    const path = `/topics/${encodeURIComponent(topic)}`;
+    if ((await this.#request('GET', path)).status === 200) return;
+    await this.#put(path, {}, `topic "${topic}"`);
+  }
+
+  /** Create the subscription when missing; an existing one must have the same session mode. */
+  async ensureSubscription(topic: string, subscription: string, settings: SubscriptionSettings): Promise<void> {
+    const path = `/topics/${encodeURIComponent(topic)}/subscriptions/${encodeURIComponent(subscription)}`;
+    const subject = `subscription "${topic}/${subscription}"`;
+    const existing = await this.#request('GET', path);
+    if (existing.status === 200) {
+      const requiresSession = (existing.body as { requiresSession?: unknown } | undefined)?.requiresSession;
+      if (typeof requiresSession === 'boolean' && requiresSession !== settings.requiresSession) {
+        throw new OmnibusError(
+          ErrorCodes.PROVISIONING_FAILED,
+          `Emulator ${subject} has requiresSession=${String(requiresSession)}, expected ${String(settings.requiresSession)}`,
+        );
+      }
+      return;
+    }
+    await this.ensureTopic(topic);
+    await this.#put(
+      path,
+      {
+        requiresSession: settings.requiresSession,
+        lockDurationMs: settings.lockDurationMs,
+        maxDeliveryCount: settings.maxDeliveryCount,
+      },
+      subject,
+    );
+  }
+
+  /** Nothing is kept open between requests. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async #put(path: string, body: object, subject: string): Promise<void> {
+    const response = await this.#request('PUT', path, body);
+    if (response.status >= 200 && response.status < 300) return;
+    if (response.status === 409) return; // created concurrently
+    throw new OmnibusError(
+      ErrorCodes.PROVISIONING_FAILED,
+      `Emulator refused to create ${subject}: HTTP ${String(response.status)} ${JSON.stringify(response.body ?? '')}`,
+      { retriable: response.status >= 500 },
+    );
+  }
+
+  async #request(method: 'GET' | 'PUT', path: string, body?: object): Promise<{ status: number; body: unknown }> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.#baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw new OmnibusError(
+        ErrorCodes.PROVISIONING_FAILED,
+        `Emulator admin API at ${this.#baseUrl} is unreachable (${method} ${path}): ${(error as Error).message}`,
+        { retriable: true, cause: error },
+      );
+    }
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      // keep the raw text for the error message
+    }
+    return { status: response.status, body: parsed };
+  }
+}

@@ -1,0 +1,67 @@
+/** Settings of a subscription the transport needs (one per consumer group). */
+export interface SubscriptionSettings {
+  /** Session-enabled: messages with one session id (partition key) are received in order by one receiver at a time. */
+  readonly requiresSession: boolean;
+  /** Peek-lock (or session-lock) duration, in ms. */
+  readonly lockDurationMs: number;
+  /** Deliveries of one copy before the broker dead-letters it (`MaxDeliveryCountExceeded`). */
+  readonly maxDeliveryCount: number;
+  /**
+   * SQL filter for the subscription's default rule, or `undefined` for "all messages". The
+   * transport uses it to keep retry copies addressed to another group out of this subscription.
+   */
+  readonly sqlFilter?: string;
+}
+
+/**
+ * Port: makes sure the Service Bus entities the transport uses exist. Implementations:
+ * {@link AdminClientProvisioner} (production, ServiceBusAdministrationClient over HTTPS; create or
+ * verify), {@link EmulatorProvisioner} (the test emulator's loopback HTTP admin API) and
+ * {@link NoopProvisioner} (entities managed elsewhere, e.g. Bicep/Terraform).
+ *
+ * Every method is idempotent and safe to call concurrently. Failures reject with a
+ * `PROVISIONING_FAILED` {@link OmnibusError}.
+ */
+export interface EntityProvisioner {
+  /** Ensure a topic exists. */
+  ensureTopic(topic: string): Promise<void>;
+  /** Ensure a subscription exists on `topic` with compatible settings (session mode cannot change). */
+  ensureSubscription(topic: string, subscription: string, settings: SubscriptionSettings): Promise<void>;
+  /** Release HTTP resources. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Provisioner for `provisioning: 'none'`: assumes every entity exists. */
+export class NoopProvisioner implements EntityProvisioner {
+  /** Does nothing. */
+  ensureTopic(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Does nothing. */
+  ensureSubscription(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Does nothing. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** ISO-8601 duration (`PT30S`, `PT1M0.5S`) for a number of ms, as the admin API expects. */
+export function toIsoDuration(ms: number): string {
+  const totalSeconds = ms / 1000;
+  const minutes = Math.floor(totalSeconds / 60);
+  const seconds = Math.round((totalSeconds - minutes * 60) * 1000) / 1000;
+  if (minutes === 0) return `PT${String(seconds)}S`;
+  return seconds === 0 ? `PT${String(minutes)}M` : `PT${String(minutes)}M${String(seconds)}S`;
+}
+
+/** Milliseconds of an ISO-8601 duration of the form the admin API returns (`PT1M30S`, `P1D`…). */
+export function fromIsoDuration(iso: string): number | undefined {
+  const match = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(iso);
+  if (match === null) return undefined;
+  const [, d, h, m, s] = match;
+  return ((Number(d ?? 0) * 24 + Number(h ?? 0)) * 60 + Number(m ?? 0)) * 60_000 + Math.round(Number(s ?? 0) * 1000);
+}
