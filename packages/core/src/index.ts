@@ -31,4 +31,91 @@ export type { OmnibusErrorOptions } from './errors/omnibus-error.js';
 export type { TransportProvider } from './transport/transport-provider.js';
 export { parseOptions, redactOptions, redactUrl } from './config/option-schema.js';
 export type { OptionSchema, OptionSpec, ParsedOptions, ParseOptionsResult } from './config/option-schema.js';
+// Events
+export { defineEvent, destinationOf } from './events/event-definition.js';
+export type { EventDefinition, DefineEventOptions, PayloadOf } from './events/event-definition.js';
+export type { StandardSchemaV1 } from './events/standard-schema.js';
+export { EventRegistry } from './events/event-registry.js';
+export { nameProblem, MAX_NAME_LENGTH } from './events/names.js';
+export { validatePayload } from './events/validate-payload.js';
+export type { PayloadValidationResult } from './events/validate-payload.js';
+// Codecs
+export type { Codec } from './codec/codec.js';
+export { JsonCodec, DEFAULT_JSON_MAX_BYTES } from './codec/json-codec.js';
+export type { JsonCodecOptions } from './codec/json-codec.js';
+export { CodecRegistry, normalizeContentType } from './codec/codec-registry.js';
+// Envelope helpers
+export { createEnvelope } from './message/create-envelope.js';
+export type { CreateEnvelopeInput } from './message/create-envelope.js';
+export { toCloudEventAttributes, fromCloudEventAttributes } from './message/cloud-event-attributes.js';
+export type { CloudEventAttributes } from './message/cloud-event-attributes.js';
+// Handlers
+export { EventHandler } from './handler/event-handler.decorator.js';
+export type { EventHandlerMethod } from './handler/event-handler.decorator.js';
+export { HANDLER_METADATA, readHandlerMetadata } from './handler/handler-metadata.js';
+export type { HandlerMetadata, Constructor } from './handler/handler-metadata.js';
+export { DEFAULT_HANDLER_TIMEOUT_MS, DEFAULT_HANDLER_CONCURRENCY } from './handler/event-handler-options.js';
+export type { EventHandlerOptions, ResolvedHandlerOptions } from './handler/event-handler-options.js';
+export { resolveHandlerOptions } from './handler/resolve-handler-options.js';
+export type { HandlerDefaults, ResolveOptionsResult } from './handler/resolve-handler-options.js';
+export type { HandlerContext, MiddlewareContext } from './handler/handler-context.js';
+export { currentHandlerContext, runInHandlerContext } from './handler/handler-context-storage.js';
+export { ConstructorResolver } from './handler/handler-resolver.js';
+export type { HandlerResolver } from './handler/handler-resolver.js';
+export type { HandlerRegistration } from './handler/handler-registration.js';
+// Retry
+export { DEFAULT_RETRY_POLICY, baseRetryDelay, computeRetryDelay, retryPolicyProblems } from './retry/retry-policy.js';
+export type { RetryPolicy } from './retry/retry-policy.js';
+// Middleware
+export { composeMiddleware } from './middleware/handler-middleware.js';
+export type { HandlerMiddleware } from './middleware/handler-middleware.js';
+export { timeoutMiddleware } from './middleware/timeout-middleware.js';
+export { schemaValidationMiddleware } from './middleware/schema-validation-middleware.js';
+export { correlationMiddleware } from './middleware/correlation-middleware.js';
+// Router
+export { decideOnFailure, RETRIES_EXHAUSTED, HANDLER_FAILED, RETRY_LATER } from './router/settlement-decision.js';
+export type { SettlementDecision, FailureFacts } from './router/settlement-decision.js';
+export { UNKNOWN_EVENT_TYPE, NO_HANDLER } from './router/delivery-processor.js';
+export { buildTopology } from './router/build-topology.js';
+// Bus
+export { EventBus, DEFAULT_DRAIN_TIMEOUT_MS } from './bus/event-bus.js';
+export type { StopOptions } from './bus/event-bus.js';
+export { createEventBus } from './bus/create-event-bus.js';
+export type { EventBusConfig } from './bus/event-bus-config.js';
+export type { BusStatus } from './bus/bus-status.js';
+export type { PublishOptions, BatchPublishOptions } from './bus/publish-options.js';
+export type { StopOnSignalsOptions } from './bus/stop-on-signals.js';
+// Configuration
+export { loadConfigFromEnv } from './config/load-config-from-env.js';
+export type { EnvironmentConfig } from './config/load-config-from-env.js';
+export { findTransportProvider, isTransportProvider, FIRST_PARTY_TRANSPORTS } from './config/find-transport-provider.js';
+export type { FindProviderResult } from './config/find-transport-provider.js';
+export { transportPackageName, transportExportName, transportEnvPrefix } from './config/transport-selection.js';
+export type { TransportSelection } from './config/transport-selection.js';
+// Errors (flow control and configuration)
+export { RetryLaterError, isRetryLaterError } from './errors/retry-later-error.js';
+export { UnrecoverableError, isUnrecoverableError, UNRECOVERABLE } from './errors/unrecoverable-error.js';
+export { ConfigurationError } from './errors/configuration-error.js';
+export type { ConfigurationProblem } from './errors/configuration-error.js';
+// Instrumentation and logging
+export { InstrumentationEmitter } from './instrumentation/instrumentation-emitter.js';
+export type {
+  InstrumentationEvents,
+  InstrumentationEventName,
+  InstrumentationListener,
+  SettlementOutcome,
+  SettlementReason,
+  MessagePublishedEvent,
+  MessageReceivedEvent,
+  MessageSettledEvent,
+  HandlerFailedEvent,
+  SettlementFailedEvent,
+  TransportStatusEvent,
+} from './instrumentation/instrumentation-events.js';
+export { TRACEPARENT_HEADER, TRACESTATE_HEADER, parseTraceparent, formatTraceparent, childTraceparent } from './instrumentation/traceparent.js';
+export type { TraceParent } from './instrumentation/traceparent.js';
+export { noopLogger } from './logging/logger.js';
+export type { Logger, LogFields } from './logging/logger.js';
+export { ConsoleLogger, redactSecrets } from './logging/console-logger.js';
+export type { ConsoleLoggerOptions, LogLevel } from './logging/console-logger.js';
 export * from './transport/in-memory/index.js';

@@ -1,0 +1,94 @@
+import type { Codec } from '../codec/codec.js';
+import { ErrorCodes } from '../errors/error-codes.js';
+import { isOmnibusError, OmnibusError } from '../errors/omnibus-error.js';
+import type { EventDefinition } from '../events/event-definition.js';
+import { summarizeIssues, validatePayload } from '../events/validate-payload.js';
+import type { HandlerContext } from '../handler/handler-context.js';
+import { childTraceparent, TRACEPARENT_HEADER, TRACESTATE_HEADER } from '../instrumentation/traceparent.js';
+import { createEnvelope } from '../message/create-envelope.js';
+import { isReservedHeader } from '../message/wire-headers.js';
+import type { TransportCapabilities } from '../transport/capabilities.js';
+import type { OutgoingMessage } from '../transport/outgoing-message.js';
+import type { PublishOptions } from './publish-options.js';
+
+/** Inputs of {@link buildOutgoingMessage}. */
+export interface OutgoingMessageInput {
+  readonly event: EventDefinition<unknown>;
+  readonly payload: unknown;
+  readonly options: PublishOptions;
+  /** The current handler context, when publishing inside a handler. */
+  readonly context: HandlerContext | undefined;
+  readonly codec: Codec;
+  readonly transportName: string;
+  readonly capabilities: TransportCapabilities;
+}
+
+/**
+ * Validate, encode and stamp one message, before anything reaches the transport:
+ * schema (`VALIDATION_FAILED`), headers (`VALIDATION_FAILED` for reserved names or non-string
+ * values), encoding (`ENCODE_FAILED`), size vs `maxPayloadBytes` (`PAYLOAD_TOO_LARGE`) and delay
+ * vs `delayedDelivery` (`DELAY_OUT_OF_RANGE`). Stamps correlation/causation from the handler
+ * context and a W3C `traceparent` (child of the context's, or a new trace). Encodes the
+ * payload as given (not the schema's output), so receivers apply transforms exactly once.
+ */
+export async function buildOutgoingMessage(input: OutgoingMessageInput): Promise<OutgoingMessage> {
+  const { event, payload, options, context, capabilities } = input;
+  const validation = await validatePayload(event.schema, payload);
+  if (!validation.ok) {
+    throw new OmnibusError(ErrorCodes.VALIDATION_FAILED, `payload of ${event.name} failed schema validation: ${summarizeIssues(validation.issues)}`, { cause: validation.issues });
+  }
+  const headers = checkHeaders(options.headers ?? {});
+  if (headers[TRACEPARENT_HEADER] === undefined) headers[TRACEPARENT_HEADER] = childTraceparent(context?.traceparent);
+  const tracestate = context?.envelope.headers[TRACESTATE_HEADER];
+  if (headers[TRACESTATE_HEADER] === undefined && tracestate !== undefined) headers[TRACESTATE_HEADER] = tracestate;
+  let bytes: Uint8Array;
+  try {
+    bytes = input.codec.encode(payload);
+  } catch (error) {
+    if (isOmnibusError(error)) throw error;
+    throw new OmnibusError(ErrorCodes.ENCODE_FAILED, `payload of ${event.name} could not be encoded: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  if (bytes.byteLength > capabilities.maxPayloadBytes) {
+    throw new OmnibusError(
+      ErrorCodes.PAYLOAD_TOO_LARGE,
+      `payload of ${event.name} is ${String(bytes.byteLength)} bytes; transport "${input.transportName}" accepts at most ${String(capabilities.maxPayloadBytes)} bytes`,
+    );
+  }
+  const delayMs = checkDelay(options.delayMs, input.transportName, capabilities);
+  const envelope = createEnvelope({
+    type: event.name,
+    payload: bytes,
+    contentType: input.codec.contentType,
+    headers,
+    ...(options.id === undefined ? {} : { id: options.id }),
+    ...(options.occurredAt === undefined ? {} : { occurredAt: options.occurredAt }),
+    ...stamp(options, context),
+    ...(options.partitionKey === undefined ? {} : { partitionKey: options.partitionKey }),
+  });
+  return delayMs > 0 ? { envelope, delayMs } : { envelope };
+}
+
+function stamp(options: PublishOptions, context: HandlerContext | undefined): { correlationId?: string; causationId?: string } {
+  const correlationId = options.correlationId ?? (context === undefined ? undefined : (context.envelope.correlationId ?? context.envelope.id));
+  const causationId = options.causationId ?? context?.envelope.id;
+  return { ...(correlationId === undefined ? {} : { correlationId }), ...(causationId === undefined ? {} : { causationId }) };
+}
+
+function checkHeaders(headers: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (isReservedHeader(name)) throw new OmnibusError(ErrorCodes.VALIDATION_FAILED, `header "${name}" is reserved by Omnibus (ce-*, omnibus-*, content-type); use another name`);
+    if (typeof value !== 'string') throw new OmnibusError(ErrorCodes.VALIDATION_FAILED, `header "${name}" must be a string, got ${typeof value}`);
+    out[name] = value;
+  }
+  return out;
+}
+
+function checkDelay(delayMs: number | undefined, transportName: string, capabilities: TransportCapabilities): number {
+  if (delayMs === undefined || delayMs === 0) return 0;
+  if (!Number.isFinite(delayMs) || delayMs < 0) throw new OmnibusError(ErrorCodes.DELAY_OUT_OF_RANGE, `delayMs must be a finite number ≥ 0, got ${String(delayMs)}`);
+  const support = capabilities.delayedDelivery;
+  if (support === false) throw new OmnibusError(ErrorCodes.DELAY_OUT_OF_RANGE, `transport "${transportName}" does not support delayed delivery (delayMs ${String(delayMs)})`);
+  if (delayMs > support.maxDelayMs) throw new OmnibusError(ErrorCodes.DELAY_OUT_OF_RANGE, `delayMs ${String(delayMs)} exceeds transport "${transportName}"'s maximum of ${String(support.maxDelayMs)} ms`);
+  return Math.ceil(delayMs);
+}

@@ -1,0 +1,38 @@
+import type { Codec } from '../codec/codec.js';
+import type { TransportSelection } from '../config/transport-selection.js';
+import type { EventDefinition } from '../events/event-definition.js';
+import type { Constructor } from '../handler/handler-metadata.js';
+import type { HandlerResolver } from '../handler/handler-resolver.js';
+import type { HandlerDefaults } from '../handler/resolve-handler-options.js';
+import type { Logger } from '../logging/logger.js';
+import type { HandlerMiddleware } from '../middleware/handler-middleware.js';
+import type { Transport } from '../transport/transport.js';
+import type { TransportProvider } from '../transport/transport-provider.js';
+
+/** Configuration of an {@link EventBus}. Everything is validated at `start()`, all problems at once. */
+export interface EventBusConfig {
+  /** A transport instance (the bus takes ownership and closes it), or a name and options. Default `{ name: 'in-memory' }`. */
+  readonly transport?: Transport | TransportSelection;
+  /** Providers to find named transports in (before the built-in and `@omnibus/transport-<name>`). */
+  readonly providers?: readonly TransportProvider[];
+  /** Handler classes with `@EventHandler` methods. */
+  readonly handlers?: readonly Constructor[];
+  /** How handler instances are obtained. Default: {@link ConstructorResolver}. */
+  readonly resolver?: HandlerResolver;
+  /** Bus-level middleware, around every handler's own; first is outermost. */
+  readonly middleware?: readonly HandlerMiddleware[];
+  /** Codec for publishing (default JSON); also registered for decoding. */
+  readonly codec?: Codec;
+  /** Extra codecs for decoding other content types. */
+  readonly codecs?: readonly Codec[];
+  /**
+   * Every event the bus publishes or handles. When given, a handler for an event not listed is
+   * a configuration problem; when omitted, handled events are registered automatically.
+   * Listed events are provisioned at start even without handlers.
+   */
+  readonly events?: readonly EventDefinition<unknown>[];
+  /** Defaults for handler options (`group`, `retry`, `concurrency`, `timeoutMs`, `deadLetter`). */
+  readonly defaults?: HandlerDefaults;
+  /** Logger (default: no-op). */
+  readonly logger?: Logger;
+}

@@ -1,0 +1,257 @@
+import type { Codec } from '../codec/codec.js';
+import { JsonCodec } from '../codec/json-codec.js';
+import { ErrorCodes } from '../errors/error-codes.js';
+import { isOmnibusError, OmnibusError } from '../errors/omnibus-error.js';
+import { destinationOf, type EventDefinition } from '../events/event-definition.js';
+import type { EventRegistry } from '../events/event-registry.js';
+import { currentHandlerContext } from '../handler/handler-context-storage.js';
+import { ConstructorResolver } from '../handler/handler-resolver.js';
+import { InstrumentationEmitter } from '../instrumentation/instrumentation-emitter.js';
+import type { InstrumentationEventName, InstrumentationListener } from '../instrumentation/instrumentation-events.js';
+import { noopLogger, type Logger } from '../logging/logger.js';
+import type { MessageEnvelope } from '../message/envelope.js';
+import { buildTopology } from '../router/build-topology.js';
+import { EventRouter } from '../router/event-router.js';
+import type { OutgoingMessage } from '../transport/outgoing-message.js';
+import type { Transport } from '../transport/transport.js';
+import { buildOutgoingMessage } from './build-outgoing-message.js';
+import type { BusStatus } from './bus-status.js';
+import type { EventBusConfig } from './event-bus-config.js';
+import { prepareBus } from './prepare-bus.js';
+import type { BatchPublishOptions, PublishOptions } from './publish-options.js';
+import { installSignalHandlers, type StopOnSignalsOptions } from './stop-on-signals.js';
+
+/** Default drain budget of {@link EventBus.stop}: 10 s. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+
+/** Options of {@link EventBus.stop}. */
+export interface StopOptions {
+  /** How long to wait for in-flight handlers before closing anyway. Default {@link DEFAULT_DRAIN_TIMEOUT_MS}. */
+  readonly drainTimeoutMs?: number;
+}
+
+interface Running {
+  readonly transport: Transport;
+  readonly events: EventRegistry;
+  readonly router: EventRouter;
+  readonly provisioned: Map<string, Promise<void>>;
+  readonly disposeStatus: () => void;
+}
+
+/**
+ * The application-facing bus: publishes events and runs the handlers registered in its
+ * configuration. A value class, so DI containers can inject it into handlers (bind the
+ * instance after {@link createEventBus}).
+ *
+ * Concurrency: `publish`/`publishBatch` may be called concurrently, from anywhere (including
+ * handlers, where correlation, causation and trace context are stamped automatically).
+ * `start` and `stop` are idempotent; concurrent calls share one run.
+ */
+export class EventBus {
+  readonly #config: EventBusConfig;
+  readonly #emitter: InstrumentationEmitter;
+  readonly #logger: Logger;
+  readonly #codec: Codec;
+  #status: BusStatus = 'idle';
+  #running: Running | undefined;
+  #publishOpen = false;
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(config: EventBusConfig = {}) {
+    this.#config = config;
+    this.#logger = config.logger ?? noopLogger;
+    this.#emitter = new InstrumentationEmitter(this.#logger);
+    this.#codec = config.codec ?? new JsonCodec();
+  }
+
+  /** Current lifecycle state. */
+  get status(): BusStatus {
+    return this.#status;
+  }
+
+  /** The transport in use once started (escape hatch: `bus.transport?.raw()`). */
+  get transport(): Transport | undefined {
+    return this.#running?.transport;
+  }
+
+  /**
+   * Validate the whole configuration (one `CONFIGURATION_INVALID` error listing every
+   * problem), connect, provision the topology of all handlers and known events, then
+   * subscribe every handler. Idempotent. On failure the transport is closed and the bus ends
+   * `stopped`.
+   */
+  start(): Promise<void> {
+    if (this.#stopping !== undefined) return Promise.reject(new OmnibusError(ErrorCodes.BUS_CLOSED, 'the bus was stopped; create a new one'));
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    this.#status = 'starting';
+    let transport: Transport | undefined;
+    try {
+      const prepared = await prepareBus(this.#config);
+      transport = prepared.transport;
+      const disposeStatus = transport.onStatusChange((status, error) => {
+        this.#emitter.emit('transport.status', { transport: prepared.transport.name, status, ...(error === undefined ? {} : { error }) });
+      });
+      await transport.connect();
+      const topology = buildTopology(prepared.events.all(), prepared.registrations);
+      await transport.provision(topology);
+      const provisioned = new Map(topology.destinations.map((d) => [d.name, Promise.resolve()]));
+      const router = new EventRouter({
+        transport,
+        registrations: prepared.registrations,
+        events: prepared.events,
+        codecs: prepared.codecs,
+        resolver: this.#config.resolver ?? new ConstructorResolver(),
+        middleware: this.#config.middleware ?? [],
+        emitter: this.#emitter,
+        logger: this.#logger,
+      });
+      this.#running = { transport, events: prepared.events, router, provisioned, disposeStatus };
+      this.#publishOpen = true;
+      await router.start();
+      this.#status = 'started';
+      this.#logger.info('bus started', { transport: transport.name, handlers: prepared.registrations.length, destinations: topology.destinations.length });
+    } catch (error) {
+      this.#publishOpen = false;
+      this.#status = 'stopped';
+      this.#running?.disposeStatus();
+      if (transport !== undefined) await transport.close(0).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Stop intake, wait up to `drainTimeoutMs` for in-flight handlers (aborting their signals at
+   * the deadline), then close the transport. Unsettled messages are redelivered by the broker
+   * later. Never rejects; idempotent (later calls share the first). Resolves within about
+   * `drainTimeoutMs` + 3 s even if an adapter hangs. Stopping an idle bus just marks it stopped.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    this.#stopping ??= this.#stop(options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
+    return this.#stopping;
+  }
+
+  async #stop(drainTimeoutMs: number): Promise<void> {
+    if (this.#starting !== undefined) await this.#starting.catch(() => undefined);
+    const running = this.#running;
+    if (running === undefined || this.#status === 'stopped') {
+      this.#status = 'stopped';
+      return;
+    }
+    this.#status = 'stopping';
+    const deadline = Date.now() + drainTimeoutMs;
+    await bounded(running.router.stop(drainTimeoutMs), drainTimeoutMs + 1000, () => this.#logger.warn('subscriptions did not close in time'));
+    this.#publishOpen = false;
+    const remaining = Math.max(0, deadline - Date.now());
+    await bounded(
+      running.transport.close(remaining).catch((error: unknown) => this.#logger.warn('closing the transport failed', { error })),
+      remaining + 2000,
+      () => this.#logger.warn('the transport did not close in time'),
+    );
+    running.disposeStatus();
+    this.#status = 'stopped';
+    this.#logger.info('bus stopped');
+  }
+
+  /**
+   * Publish one event. Resolves with the envelope once the transport durably accepted it.
+   * Rejects (nothing published) with `VALIDATION_FAILED`, `ENCODE_FAILED`, `PAYLOAD_TOO_LARGE`,
+   * `DELAY_OUT_OF_RANGE`, `BUS_NOT_STARTED` or `BUS_CLOSED`; with the transport's typed error
+   * (e.g. `PUBLISH_FAILED`) when the broker refused it. An event not known at start is
+   * registered and its destination provisioned on first publish.
+   */
+  async publish<T>(event: EventDefinition<T>, payload: T, options: PublishOptions = {}): Promise<MessageEnvelope> {
+    const [envelope] = await this.#publish(event as EventDefinition<unknown>, [{ payload, options }]);
+    return envelope as MessageEnvelope;
+  }
+
+  /**
+   * Publish several payloads of one event in one transport call. All are validated and
+   * encoded first (nothing is published if any is invalid). Atomic only when the transport
+   * declares `atomicBatchPublish`; otherwise a rejection may follow a partial publish.
+   * Resolves with the envelopes in input order.
+   */
+  async publishBatch<T>(event: EventDefinition<T>, payloads: readonly T[], options?: BatchPublishOptions<T>): Promise<MessageEnvelope[]> {
+    const items = payloads.map((payload, index) => ({ payload, options: typeof options === 'function' ? options(payload, index) : (options ?? {}) }));
+    return this.#publish(event as EventDefinition<unknown>, items);
+  }
+
+  async #publish(event: EventDefinition<unknown>, items: readonly { payload: unknown; options: PublishOptions }[]): Promise<MessageEnvelope[]> {
+    const running = this.#requireOpen();
+    await this.#ensureKnown(running, event);
+    const context = currentHandlerContext();
+    const messages: OutgoingMessage[] = [];
+    for (const item of items) {
+      messages.push(
+        await buildOutgoingMessage({ event, payload: item.payload, options: item.options, context, codec: this.#codec, transportName: running.transport.name, capabilities: running.transport.capabilities }),
+      );
+    }
+    if (messages.length === 0) return [];
+    const destination = destinationOf(event);
+    this.#requireOpen();
+    try {
+      await running.transport.publish(destination, messages);
+    } catch (error) {
+      if (isOmnibusError(error)) throw error;
+      throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, `publishing ${event.name} to "${destination}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    for (const message of messages) {
+      this.#emitter.emit('message.published', { envelope: message.envelope, destination, ...(message.delayMs === undefined ? {} : { delayMs: message.delayMs }) });
+    }
+    return messages.map((m) => m.envelope);
+  }
+
+  #requireOpen(): Running {
+    if (this.#publishOpen && this.#running !== undefined) return this.#running;
+    if (this.#stopping !== undefined || this.#status === 'stopped') throw new OmnibusError(ErrorCodes.BUS_CLOSED, 'the bus is stopped; publish before stop() or create a new bus');
+    throw new OmnibusError(ErrorCodes.BUS_NOT_STARTED, 'the bus is not started; await bus.start() before publishing');
+  }
+
+  async #ensureKnown(running: Running, event: EventDefinition<unknown>): Promise<void> {
+    const conflict = running.events.register(event);
+    if (conflict !== undefined) throw new OmnibusError(ErrorCodes.CONFIGURATION_INVALID, conflict);
+    const destination = destinationOf(event);
+    let provisioning = running.provisioned.get(destination);
+    if (provisioning === undefined) {
+      provisioning = running.transport.provision({ destinations: [{ name: destination, groups: [] }] });
+      running.provisioned.set(destination, provisioning);
+      provisioning.catch(() => running.provisioned.delete(destination));
+    }
+    await provisioning;
+  }
+
+  /**
+   * Listen to an instrumentation event (`message.published`, `message.received`,
+   * `message.settled`, `handler.failed`, `settlement.failed`, `transport.status`). Listener
+   * errors are logged and never affect delivery. Returns a disposer.
+   */
+  on<K extends InstrumentationEventName>(name: K, listener: InstrumentationListener<K>): () => void {
+    return this.#emitter.on(name, listener);
+  }
+
+  /**
+   * Opt-in: stop the bus on SIGTERM/SIGINT (then re-raise the signal unless `exit: false`).
+   * Returns a disposer that removes the listeners.
+   */
+  stopOnSignals(options: StopOnSignalsOptions = {}): () => void {
+    return installSignalHandlers(() => this.stop(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs }), options);
+  }
+}
+
+/** Wait for `promise`, but no longer than `ms` (then call `onTimeout` and resolve). Never rejects. */
+async function bounded(promise: Promise<unknown>, ms: number, onTimeout: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    const result = await Promise.race([promise.then(() => 'done' as const, () => 'done' as const), timeout]);
+    if (result === 'timeout') onTimeout();
+  } finally {
+    clearTimeout(timer);
+  }
+}

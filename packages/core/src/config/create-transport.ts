@@ -1,0 +1,57 @@
+import { redactOptions, parseOptions } from './option-schema.js';
+import type { ConfigurationProblems } from '../errors/configuration-error.js';
+import { ErrorCodes } from '../errors/error-codes.js';
+import type { Transport } from '../transport/transport.js';
+import type { TransportProvider } from '../transport/transport-provider.js';
+import { FIRST_PARTY_TRANSPORTS, findTransportProvider } from './find-transport-provider.js';
+import { transportEnvPrefix, transportPackageName, type TransportSelection } from './transport-selection.js';
+
+/**
+ * Build the transport a configuration selects: find its provider, validate its options with
+ * `parseOptions` (every problem), and call `provider.create`. Problems go to `problems`
+ * (`TRANSPORT_UNKNOWN` with the known names and the package to install; `CONFIGURATION_INVALID`
+ * per bad option, naming its environment variable); returns `undefined` then. Option values
+ * never appear unredacted in problems.
+ */
+export async function createTransport(selection: TransportSelection, providers: readonly TransportProvider[], problems: ConfigurationProblems): Promise<Transport | undefined> {
+  if (typeof selection !== 'object' || selection === null || typeof selection.name !== 'string' || selection.name === '') {
+    problems.add(ErrorCodes.CONFIGURATION_INVALID, 'transport must be a Transport instance or { name, options }', "set `transport: { name: 'in-memory' }` (or OMNIBUS_TRANSPORT)");
+    return undefined;
+  }
+  const { name } = selection;
+  const result = await findTransportProvider(name, providers);
+  if (!result.found) {
+    const known = [...new Set([...providers.map((p) => p.name), ...FIRST_PARTY_TRANSPORTS])];
+    problems.add(
+      ErrorCodes.TRANSPORT_UNKNOWN,
+      `unknown transport "${name}": ${result.reason} (known transports: ${known.join(', ')})`,
+      `install ${transportPackageName(name)} (npm install ${transportPackageName(name)}) and pass its provider in \`providers\`, or choose one of: ${known.join(', ')}`,
+    );
+    return undefined;
+  }
+  const provider = result.provider;
+  const raw = selection.options ?? {};
+  const parsed = parseOptions(provider.optionSchema, raw, 'transport.options');
+  if (!parsed.ok) {
+    for (const issue of parsed.issues) problems.add(ErrorCodes.CONFIGURATION_INVALID, `${name}: ${issue}`, optionFix(name, issue, provider));
+    return undefined;
+  }
+  try {
+    return provider.create(parsed.options);
+  } catch (error) {
+    problems.add(
+      ErrorCodes.CONFIGURATION_INVALID,
+      `${name}: could not create the transport with options ${JSON.stringify(redactOptions(provider.optionSchema, parsed.options))}: ${error instanceof Error ? error.message : String(error)}`,
+      'correct the transport options',
+    );
+    return undefined;
+  }
+}
+
+function optionFix(name: string, issue: string, provider: TransportProvider): string {
+  const key = /^transport\.options\.([A-Za-z0-9_]+)/.exec(issue)?.[1];
+  if (key === undefined || !(key in provider.optionSchema)) return `remove or rename it (see the ${provider.packageName} option list)`;
+  const spec = provider.optionSchema[key];
+  const env = `${transportEnvPrefix(name)}${key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
+  return `set transport.options.${key} (or ${env}) to ${spec?.type === 'string[]' || spec?.type === 'integer[]' ? 'a list' : `a ${spec?.type ?? 'valid'} value`}: ${spec?.description ?? ''}`.trim();
+}

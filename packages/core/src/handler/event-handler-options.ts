@@ -1,0 +1,39 @@
+import type { HandlerMiddleware } from '../middleware/handler-middleware.js';
+import type { RetryPolicy } from '../retry/retry-policy.js';
+
+/**
+ * Options of `@EventHandler`. Validated when the handler is registered with a bus (at
+ * `start()`), never at decoration time; every problem is reported in one error.
+ */
+export interface EventHandlerOptions {
+  /** Consumer group: members compete, different groups each get every message. Required unless the bus sets `defaults.group`. Same character rules as event names. */
+  readonly group?: string;
+  /** Most deliveries handled at once by this subscription (integer ≥ 1). Default 1. */
+  readonly concurrency?: number;
+  /** Handle messages with the same partition key one at a time in publish order (needs a `per-key` ordering transport). Default false. */
+  readonly ordered?: boolean;
+  /** Attempt timeout in ms; on expiry the attempt fails with `HANDLER_TIMEOUT` and is retried. Default 30000. */
+  readonly timeoutMs?: number;
+  /** Retry policy; unspecified fields come from the bus defaults, then `DEFAULT_RETRY_POLICY`. */
+  readonly retry?: Partial<RetryPolicy>;
+  /** Dead-letter after the last attempt / unrecoverable errors (default true); false drops such messages (outcome `discarded`, logged). */
+  readonly deadLetter?: boolean;
+  /** Handler-level middleware, inside the bus-level middleware; first is outermost. */
+  readonly middleware?: readonly HandlerMiddleware[];
+}
+
+/** Options after defaults were applied and validation passed. */
+export interface ResolvedHandlerOptions {
+  readonly group: string;
+  readonly concurrency: number;
+  readonly ordered: boolean;
+  readonly timeoutMs: number;
+  readonly retry: RetryPolicy;
+  readonly deadLetter: boolean;
+  readonly middleware: readonly HandlerMiddleware[];
+}
+
+/** Default handler timeout: 30 s. */
+export const DEFAULT_HANDLER_TIMEOUT_MS = 30_000;
+/** Default handler concurrency: 1. */
+export const DEFAULT_HANDLER_CONCURRENCY = 1;

@@ -1,0 +1,30 @@
+import type { EventDefinition } from '../events/event-definition.js';
+import type { EventHandlerOptions } from './event-handler-options.js';
+import type { HandlerContext } from './handler-context.js';
+import { appendHandlerMetadata } from './handler-metadata.js';
+
+/** Signature a decorated method must have. */
+export type EventHandlerMethod<T> = (payload: T, context: HandlerContext) => void | Promise<void>;
+
+/**
+ * Marks a method as the handler of `event`. Records metadata on the class only (no global
+ * registry, no side effect beyond the class): the class must still be passed to
+ * `createEventBus({ handlers: [...] })`. Options are validated at registration, so mistakes
+ * surface in the single start-up configuration error. A method may carry several
+ * `@EventHandler`s for different events.
+ *
+ * @example
+ * ```ts
+ * class Billing {
+ *   @EventHandler(OrderPlaced, { group: 'billing', retry: { maxAttempts: 5 } })
+ *   async onOrderPlaced(order: OrderPlacedPayload, context: HandlerContext) { … }
+ * }
+ * ```
+ */
+export function EventHandler<T>(event: EventDefinition<T>, options: EventHandlerOptions = {}) {
+  return (target: object, methodName: string | symbol, _descriptor: TypedPropertyDescriptor<EventHandlerMethod<T>>): void => {
+    const isStatic = typeof target === 'function';
+    const ctor = isStatic ? target : (target as { constructor: Function }).constructor;
+    appendHandlerMetadata(ctor, { methodName, event: event as EventDefinition<unknown>, options, isStatic });
+  };
+}

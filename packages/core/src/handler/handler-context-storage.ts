@@ -1,0 +1,17 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { HandlerContext } from './handler-context.js';
+
+const storage = new AsyncLocalStorage<HandlerContext>();
+
+/**
+ * The context of the handler currently running in this async call chain, or `undefined`
+ * outside handlers. Safe under any concurrency: each delivery has its own chain.
+ */
+export function currentHandlerContext(): HandlerContext | undefined {
+  return storage.getStore();
+}
+
+/** Run `fn` with `context` as the current handler context (used by the correlation middleware). */
+export function runInHandlerContext<R>(context: HandlerContext, fn: () => R): R {
+  return storage.run(context, fn);
+}

@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import type { MessageEnvelope, MessageHeaders } from './envelope.js';
+
+/** Input of {@link createEnvelope}. */
+export interface CreateEnvelopeInput {
+  readonly type: string;
+  readonly payload: Uint8Array;
+  readonly contentType: string;
+  readonly headers?: MessageHeaders;
+  /** Default: a random UUID (v4). */
+  readonly id?: string;
+  /** Default: now. */
+  readonly occurredAt?: Date;
+  readonly correlationId?: string;
+  readonly causationId?: string;
+  readonly partitionKey?: string;
+}
+
+/**
+ * Build an immutable (frozen) envelope, generating `id` with `crypto.randomUUID()` and
+ * `occurredAt` as now when absent. Optional attributes that are `undefined` are omitted.
+ */
+export function createEnvelope(input: CreateEnvelopeInput): MessageEnvelope {
+  const envelope: { -readonly [K in keyof MessageEnvelope]: MessageEnvelope[K] } = {
+    id: input.id ?? randomUUID(),
+    type: input.type,
+    payload: input.payload,
+    contentType: input.contentType,
+    headers: Object.freeze({ ...(input.headers ?? {}) }),
+    occurredAt: input.occurredAt ?? new Date(),
+  };
+  if (input.correlationId !== undefined) envelope.correlationId = input.correlationId;
+  if (input.causationId !== undefined) envelope.causationId = input.causationId;
+  if (input.partitionKey !== undefined) envelope.partitionKey = input.partitionKey;
+  return Object.freeze(envelope);
+}

@@ -1,0 +1,114 @@
+import type { CodecRegistry } from '../codec/codec-registry.js';
+import { ErrorCodes } from '../errors/error-codes.js';
+import { isOmnibusError, OmnibusError } from '../errors/omnibus-error.js';
+import type { EventRegistry } from '../events/event-registry.js';
+import type { HandlerRegistration } from '../handler/handler-registration.js';
+import type { HandlerResolver } from '../handler/handler-resolver.js';
+import type { InstrumentationEmitter } from '../instrumentation/instrumentation-emitter.js';
+import type { Logger } from '../logging/logger.js';
+import type { HandlerMiddleware } from '../middleware/handler-middleware.js';
+import type { Subscription, SubscriptionSpec, Transport } from '../transport/transport.js';
+import { compileHandler, type CompiledHandler } from './compile-handler.js';
+import { processDelivery, type Route } from './delivery-processor.js';
+
+/** Dependencies of {@link EventRouter}. */
+export interface EventRouterOptions {
+  readonly transport: Transport;
+  readonly registrations: readonly HandlerRegistration[];
+  readonly events: EventRegistry;
+  readonly codecs: CodecRegistry;
+  readonly resolver: HandlerResolver;
+  readonly middleware: readonly HandlerMiddleware[];
+  readonly emitter: InstrumentationEmitter;
+  readonly logger: Logger;
+  /** Random source for retry jitter (tests pin it). */
+  readonly random?: () => number;
+}
+
+/**
+ * Subscribes every handler and owns settlement. Handlers sharing a destination and group share
+ * one subscription (dispatching by event type). `start` and `stop` are each meant to be called
+ * once, by the bus; `stop` is idempotent.
+ */
+export class EventRouter {
+  readonly #options: EventRouterOptions;
+  readonly #subscriptions: Subscription[] = [];
+  readonly #inFlight = new Set<AbortController>();
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: EventRouterOptions) {
+    this.#options = options;
+  }
+
+  /** The subscriptions this router opens, one per destination and group. Pure. */
+  routes(): readonly { readonly spec: SubscriptionSpec; readonly route: Route }[] {
+    const byKey = new Map<string, { spec: SubscriptionSpec; handlers: Map<string, CompiledHandler>; deadLetter: boolean }>();
+    for (const registration of this.#options.registrations) {
+      const { destination, options } = registration;
+      const key = `${destination}\u0000${options.group}`;
+      let entry = byKey.get(key);
+      if (entry === undefined) {
+        entry = {
+          spec: { destination, group: options.group, concurrency: options.concurrency, ordered: options.ordered, handlerTimeoutMs: options.timeoutMs },
+          handlers: new Map(),
+          deadLetter: false,
+        };
+        byKey.set(key, entry);
+      }
+      entry.spec = { ...entry.spec, handlerTimeoutMs: Math.max(entry.spec.handlerTimeoutMs, options.timeoutMs) };
+      entry.handlers.set(registration.event.name, compileHandler(registration, this.#options.resolver, this.#options.middleware));
+      entry.deadLetter ||= options.deadLetter;
+    }
+    return [...byKey.values()].map(({ spec, handlers, deadLetter }) => ({
+      spec,
+      route: { destination: spec.destination, group: spec.group, handlers, deadLetter },
+    }));
+  }
+
+  /**
+   * Subscribe every route. On failure, closes what was opened and rejects with the transport's
+   * error (or `SUBSCRIBE_FAILED`).
+   */
+  async start(): Promise<void> {
+    const { transport, events, codecs, emitter, logger, random } = this.#options;
+    const deps = { events, codecs, emitter, logger, capabilities: transport.capabilities, inFlight: this.#inFlight, ...(random === undefined ? {} : { random }) };
+    for (const { spec, route } of this.routes()) {
+      try {
+        const subscription = await transport.subscribe(spec, (delivery) => processDelivery(delivery, route, deps));
+        this.#subscriptions.push(subscription);
+        logger.debug('subscribed', { destination: spec.destination, group: spec.group, concurrency: spec.concurrency, ordered: spec.ordered });
+      } catch (error) {
+        await this.stop(0);
+        if (isOmnibusError(error)) throw error;
+        throw new OmnibusError(ErrorCodes.SUBSCRIBE_FAILED, `could not subscribe group "${spec.group}" to "${spec.destination}": ${error instanceof Error ? error.message : String(error)}`, { cause: error, retriable: true });
+      }
+    }
+  }
+
+  /**
+   * Close every subscription, draining up to `drainTimeoutMs`; running handlers still going
+   * at the deadline get their `context.signal` aborted. Never rejects (failures are logged).
+   * Idempotent: later calls return the first call's promise.
+   */
+  stop(drainTimeoutMs: number): Promise<void> {
+    this.#stopping ??= this.#stop(drainTimeoutMs);
+    return this.#stopping;
+  }
+
+  async #stop(drainTimeoutMs: number): Promise<void> {
+    const timer = setTimeout(() => {
+      for (const controller of this.#inFlight) controller.abort(new OmnibusError(ErrorCodes.BUS_CLOSED, 'the bus is stopping'));
+    }, drainTimeoutMs);
+    try {
+      await Promise.all(
+        this.#subscriptions.splice(0).map((subscription) =>
+          subscription.close(drainTimeoutMs).catch((error: unknown) => {
+            this.#options.logger.warn('closing a subscription failed', { error });
+          }),
+        ),
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
