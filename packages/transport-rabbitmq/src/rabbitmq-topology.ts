@@ -1,0 +1,232 @@
+import type { Channel } from 'amqplib';
+import type { GroupSpec, TopologySpec } from '@omnibus/core';
+import { ErrorCodes, OmnibusError } from '@omnibus/core';
+import { provisioningError } from './rabbitmq-error-mapper.js';
+import type { RabbitMqTransportOptions } from './rabbitmq-options.js';
+
+/** Queue flavour used for every queue of one transport. */
+export type RabbitMqQueueType = 'quorum' | 'classic';
+
+const MAX_NAME_BYTES = 255;
+
+/** Escape `%`, `/` and `~` so that `/`-separated names cannot collide. */
+function segment(value: string): string {
+  return value.replace(/[%/~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function checked(name: string): string {
+  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) {
+    throw new OmnibusError(
+      ErrorCodes.CONFIGURATION_INVALID,
+      `RabbitMQ name "${name}" is longer than ${String(MAX_NAME_BYTES)} bytes: shorten the prefix, destination or group`,
+    );
+  }
+  return name;
+}
+
+/**
+ * Naming scheme of every exchange and queue, all under one prefix. Segments are separated by
+ * `/` and escaped, so no two (destination, group) pairs map to one name and reserved names
+ * (`~delay`, `~redeliver`, `~dead-letter`) cannot be produced by user input. Pure.
+ */
+export class RabbitMqNames {
+  readonly #prefix: string;
+
+  constructor(prefix: string) {
+    this.#prefix = prefix;
+  }
+
+  /** Fanout exchange a destination is published to: `<prefix>/<destination>`. */
+  destinationExchange(destination: string): string {
+    return checked(`${this.#prefix}/${segment(destination)}`);
+  }
+
+  /** Durable queue of one consumer group: `<prefix>/<destination>/<group>`. */
+  groupQueue(destination: string, group: string): string {
+    return checked(`${this.#prefix}/${segment(destination)}/${segment(group)}`);
+  }
+
+  /** Dead-letter queue of one consumer group: `<prefix>/<destination>/<group>/~dead-letter`. */
+  deadLetterQueue(destination: string, group: string): string {
+    return checked(`${this.#prefix}/${segment(destination)}/${segment(group)}/~dead-letter`);
+  }
+
+  /** Fanout exchange in front of one delay tier's wait queue: `<prefix>/~delay/<ms>`. */
+  delayExchange(tierMs: number): string {
+    return `${this.#prefix}/~delay/${String(tierMs)}`;
+  }
+
+  /** TTL wait queue of one delay tier (no consumers): `<prefix>/~delay/<ms>`. */
+  delayQueue(tierMs: number): string {
+    return `${this.#prefix}/~delay/${String(tierMs)}`;
+  }
+
+  /**
+   * Direct exchange the wait queues dead-letter into. The routing key a message carries into a
+   * wait queue says where it goes next: a group queue's name (retry for that group only) or a
+   * destination exchange's name (delayed publish to every group).
+   */
+  redeliverExchange(): string {
+    return `${this.#prefix}/~redeliver`;
+  }
+}
+
+/** Arguments of a group or dead-letter queue. */
+export function queueArguments(queueType: RabbitMqQueueType, singleActiveConsumer: boolean): Record<string, unknown> {
+  const args: Record<string, unknown> = { 'x-queue-type': queueType };
+  if (singleActiveConsumer) args['x-single-active-consumer'] = true;
+  return args;
+}
+
+/**
+ * Arguments of a delay tier's wait queue: a fixed per-queue TTL (so messages expire strictly in
+ * FIFO order, no head-of-line blocking) dead-lettering into the redeliver exchange. Quorum wait
+ * queues use at-least-once dead-lettering (RabbitMQ ≥ 3.10), which requires `reject-publish`.
+ */
+export function delayQueueArguments(queueType: RabbitMqQueueType, tierMs: number, redeliverExchange: string): Record<string, unknown> {
+  const args: Record<string, unknown> = {
+    'x-queue-type': queueType,
+    'x-message-ttl': tierMs,
+    'x-dead-letter-exchange': redeliverExchange,
+  };
+  if (queueType === 'quorum') {
+    args['x-dead-letter-strategy'] = 'at-least-once';
+    args['x-overflow'] = 'reject-publish';
+  }
+  return args;
+}
+
+/**
+ * Declares (provisioning `create`) or checks (`verify`) the transport's exchanges, queues and
+ * bindings, and remembers everything it provisioned so that {@link redeclare} can restore it on
+ * a new connection (e.g. after a broker restart that lost non-durable state).
+ *
+ * Idempotent. Every run uses its own short-lived channel, because a failed declare closes the
+ * channel it ran on. Concurrency: runs may overlap (AMQP declares are idempotent).
+ */
+export class RabbitMqTopology {
+  readonly names: RabbitMqNames;
+  readonly #options: RabbitMqTransportOptions;
+  readonly #destinations = new Map<string, Map<string, GroupSpec>>();
+
+  constructor(options: RabbitMqTransportOptions) {
+    this.#options = options;
+    this.names = new RabbitMqNames(options.prefix);
+  }
+
+  /** True when `destination` was provisioned (or published to) through this topology. */
+  knows(destination: string): boolean {
+    return this.#destinations.has(destination);
+  }
+
+  /** True when the group was provisioned through this topology. */
+  knowsGroup(destination: string, group: string): boolean {
+    return this.#destinations.get(destination)?.has(group) === true;
+  }
+
+  /**
+   * Declare or verify `spec` on a channel from `openChannel`; remembers it on success. With
+   * `includeBase` (default) the shared part (redeliver exchange, delay tiers) is declared too.
+   */
+  async provision(openChannel: () => Promise<Channel>, spec: TopologySpec, includeBase = true): Promise<void> {
+    await this.#run(openChannel, async (channel) => {
+      if (includeBase) await this.#base(channel);
+      for (const destination of spec.destinations) {
+        await this.#destination(channel, destination.name);
+        for (const group of destination.groups) await this.#group(channel, destination.name, group);
+      }
+    });
+    for (const destination of spec.destinations) {
+      const groups = this.#destinations.get(destination.name) ?? new Map<string, GroupSpec>();
+      for (const group of destination.groups) groups.set(group.name, group);
+      this.#destinations.set(destination.name, groups);
+    }
+  }
+
+  /** Declare again everything provisioned so far (create mode only; verify mode checks nothing new). */
+  redeclare(openChannel: () => Promise<Channel>): Promise<void> {
+    const destinations = [...this.#destinations].map(([name, groups]) => ({ name, groups: [...groups.values()] }));
+    if (this.#options.provisioning !== 'create') return Promise.resolve();
+    return this.provision(openChannel, { destinations });
+  }
+
+  async #run(openChannel: () => Promise<Channel>, work: (channel: Channel) => Promise<void>): Promise<void> {
+    let channel: Channel | undefined;
+    try {
+      channel = await openChannel();
+    } catch (error) {
+      throw provisioningError(error, 'a channel');
+    }
+    try {
+      await work(channel);
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+  }
+
+  get #create(): boolean {
+    return this.#options.provisioning === 'create';
+  }
+
+  get #queueType(): RabbitMqQueueType {
+    return this.#options.queueType as RabbitMqQueueType;
+  }
+
+  async #base(channel: Channel): Promise<void> {
+    const redeliver = this.names.redeliverExchange();
+    if (!this.#create) {
+      await step(`exchange "${redeliver}"`, () => channel.checkExchange(redeliver));
+      for (const tier of this.#options.delayTiersMs) {
+        const queue = this.names.delayQueue(tier);
+        await step(`exchange "${this.names.delayExchange(tier)}"`, () => channel.checkExchange(this.names.delayExchange(tier)));
+        await step(`queue "${queue}"`, () => channel.checkQueue(queue));
+      }
+      return;
+    }
+    await step(`exchange "${redeliver}"`, () => channel.assertExchange(redeliver, 'direct', { durable: true }));
+    for (const tier of this.#options.delayTiersMs) {
+      const exchange = this.names.delayExchange(tier);
+      const queue = this.names.delayQueue(tier);
+      const args = delayQueueArguments(this.#queueType, tier, redeliver);
+      await step(`exchange "${exchange}"`, () => channel.assertExchange(exchange, 'fanout', { durable: true }));
+      await step(`queue "${queue}"`, () => channel.assertQueue(queue, { durable: true, arguments: args }));
+      await step(`binding of "${queue}"`, () => channel.bindQueue(queue, exchange, ''));
+    }
+  }
+
+  async #destination(channel: Channel, destination: string): Promise<void> {
+    const exchange = this.names.destinationExchange(destination);
+    if (!this.#create) {
+      await step(`exchange "${exchange}"`, () => channel.checkExchange(exchange));
+      return;
+    }
+    await step(`exchange "${exchange}"`, () => channel.assertExchange(exchange, 'fanout', { durable: true }));
+    await step(`binding of "${exchange}"`, () => channel.bindExchange(exchange, this.names.redeliverExchange(), exchange));
+  }
+
+  async #group(channel: Channel, destination: string, group: GroupSpec): Promise<void> {
+    const queue = this.names.groupQueue(destination, group.name);
+    const deadLetter = this.names.deadLetterQueue(destination, group.name);
+    if (!this.#create) {
+      await step(`queue "${queue}"`, () => channel.checkQueue(queue));
+      await step(`queue "${deadLetter}"`, () => channel.checkQueue(deadLetter));
+      return;
+    }
+    const groupArgs = queueArguments(this.#queueType, group.ordered);
+    const deadLetterArgs = queueArguments(this.#queueType, false);
+    await step(`queue "${queue}"`, () => channel.assertQueue(queue, { durable: true, arguments: groupArgs }));
+    await step(`queue "${deadLetter}"`, () => channel.assertQueue(deadLetter, { durable: true, arguments: deadLetterArgs }));
+    const exchange = this.names.destinationExchange(destination);
+    await step(`binding of "${queue}"`, () => channel.bindQueue(queue, exchange, ''));
+    await step(`binding of "${queue}"`, () => channel.bindQueue(queue, this.names.redeliverExchange(), queue));
+  }
+}
+
+/** Run one declare/check, naming the exchange or queue it was about when it fails. */
+async function step(what: string, operation: () => Promise<unknown>): Promise<void> {
+  try {
+    await operation();
+  } catch (error) {
+    throw provisioningError(error, what);
+  }
+}

@@ -1,0 +1,235 @@
+import type { Channel, ChannelModel } from 'amqplib';
+import { ErrorCodes, OmnibusError, chooseDelayTier } from '@omnibus/core';
+import type {
+  DeliveryHandler,
+  OutgoingMessage,
+  Subscription,
+  SubscriptionSpec,
+  TopologySpec,
+  Transport,
+  TransportCapabilities,
+  TransportStatus,
+  TransportStatusListener,
+} from '@omnibus/core';
+import { RabbitMqConnection } from './rabbitmq-connection.js';
+import type { ConnectionState } from './rabbitmq-connection.js';
+import { closedError, publishError } from './rabbitmq-error-mapper.js';
+import { envelopeToAmqp } from './rabbitmq-message-mapper.js';
+import { resolveRabbitMqOptions } from './rabbitmq-options.js';
+import type { RabbitMqTransportInput, RabbitMqTransportOptions } from './rabbitmq-options.js';
+import { RabbitMqPublisher } from './rabbitmq-publisher.js';
+import type { PublishRequest } from './rabbitmq-publisher.js';
+import { RabbitMqSubscription } from './rabbitmq-subscription.js';
+import { RabbitMqTopology } from './rabbitmq-topology.js';
+import type { RabbitMqNames } from './rabbitmq-topology.js';
+
+/** Optional hooks of {@link RabbitMqTransport}. */
+export interface RabbitMqTransportHooks {
+  /** Errors with no caller to reject (a consumer that failed to resume, a rejected handler). */
+  readonly onError?: (error: unknown) => void;
+}
+
+const DEFAULT_DRAIN_MS = 10_000;
+
+/**
+ * The RabbitMQ (AMQP 0-9-1, amqplib) transport. One connection per transport (reconnected
+ * forever once opened), one shared confirm channel for publishing, one channel per
+ * subscription. Topology per destination: a fanout exchange; per (destination, group): a
+ * durable queue bound to it and a dead-letter queue; shared per prefix: one TTL wait queue per
+ * delay tier dead-lettering into a redeliver exchange (see docs/transports/rabbitmq.md).
+ *
+ * Concurrency: every method may be called concurrently after {@link connect}. `connect`,
+ * `provision` and `close` are idempotent. Failures reject with {@link OmnibusError}s; secrets
+ * never appear in messages.
+ */
+export class RabbitMqTransport implements Transport {
+  readonly name = 'rabbitmq';
+  readonly capabilities: TransportCapabilities;
+  /** The validated options (contains secrets: redact before logging). */
+  readonly options: RabbitMqTransportOptions;
+  readonly #hooks: RabbitMqTransportHooks;
+  readonly #listeners = new Set<TransportStatusListener>();
+  readonly #connection: RabbitMqConnection;
+  readonly #topology: RabbitMqTopology;
+  readonly #publisher: RabbitMqPublisher;
+  readonly #subscriptions = new Set<RabbitMqSubscription>();
+  readonly #verifiedDestinations = new Set<string>();
+  #status: TransportStatus = 'idle';
+  #connecting: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+
+  /** Validates `options` (throws `CONFIGURATION_INVALID` listing every problem); does not connect. */
+  constructor(options: RabbitMqTransportInput | Readonly<Record<string, unknown>> = {}, hooks: RabbitMqTransportHooks = {}) {
+    this.options = resolveRabbitMqOptions(options);
+    this.#hooks = hooks;
+    this.#topology = new RabbitMqTopology(this.options);
+    this.#connection = new RabbitMqConnection(this.options, {
+      onConnected: (model) => this.#onConnected(model),
+      onState: (state, error) => this.#onConnectionState(state, error),
+    });
+    this.#publisher = new RabbitMqPublisher((timeoutMs) => this.#connection.createConfirmChannel(timeoutMs), this.options.publishWindow);
+    this.capabilities = rabbitMqCapabilities(this.options);
+  }
+
+  /** Naming of this transport's exchanges and queues (e.g. to read a dead-letter queue). */
+  get names(): RabbitMqNames {
+    return this.#topology.names;
+  }
+
+  get status(): TransportStatus {
+    return this.#status;
+  }
+
+  onStatusChange(listener: TransportStatusListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  connect(): Promise<void> {
+    if (this.#closing !== undefined) return Promise.reject(closedError('connect'));
+    this.#connecting ??= this.#connection.connect().catch((error: unknown) => {
+      this.#connecting = undefined;
+      if (this.#closing === undefined) this.#setStatus('idle', error instanceof Error ? error : undefined);
+      throw error;
+    });
+    return this.#connecting;
+  }
+
+  async provision(topology: TopologySpec): Promise<void> {
+    await this.connect();
+    await this.#topology.provision(() => this.#openChannel(), topology);
+  }
+
+  async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (this.#closing !== undefined) throw closedError('publish');
+    const requests = messages.map((message) => this.#request(destination, message));
+    if (requests.length === 0) return;
+    await this.connect();
+    await this.#ensureDestination(destination);
+    await this.#publisher.publish(requests, this.options.publishTimeoutMs);
+  }
+
+  async subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {
+    if (this.#closing !== undefined) throw closedError('subscribe');
+    await this.connect();
+    const group = { name: spec.group, ordered: spec.ordered };
+    const subscription: RabbitMqSubscription = new RabbitMqSubscription({
+      spec,
+      onDelivery,
+      options: this.options,
+      names: this.names,
+      connection: this.#connection,
+      publisher: this.#publisher,
+      prepare: () =>
+        this.#topology.provision(() => this.#openChannel(), { destinations: [{ name: spec.destination, groups: [group] }] }, false),
+      onError: (error) => this.#hooks.onError?.(error),
+      onClosed: () => this.#subscriptions.delete(subscription),
+    });
+    this.#subscriptions.add(subscription);
+    try {
+      await subscription.start();
+    } catch (error) {
+      await subscription.close(0);
+      throw error;
+    }
+    return subscription;
+  }
+
+  close(drainTimeoutMs: number = DEFAULT_DRAIN_MS): Promise<void> {
+    this.#closing ??= this.#close(drainTimeoutMs);
+    return this.#closing;
+  }
+
+  /** The current amqplib `ChannelModel` (undefined while disconnected). */
+  raw(): ChannelModel | undefined {
+    return this.#connection.current;
+  }
+
+  async #close(drainTimeoutMs: number): Promise<void> {
+    this.#setStatus('closing');
+    await Promise.all([...this.#subscriptions].map((subscription) => subscription.close(drainTimeoutMs)));
+    await this.#publisher.close();
+    await this.#connection.close();
+    this.#setStatus('closed');
+  }
+
+  #request(destination: string, message: OutgoingMessage): PublishRequest {
+    const { envelope } = message;
+    if (envelope.payload.byteLength > this.options.maxPayloadBytes) {
+      throw new OmnibusError(
+        ErrorCodes.PAYLOAD_TOO_LARGE,
+        `RabbitMQ: payload of ${String(envelope.payload.byteLength)} bytes for "${destination}" exceeds maxPayloadBytes ${String(this.options.maxPayloadBytes)}`,
+      );
+    }
+    const exchange = this.names.destinationExchange(destination);
+    const parts = envelopeToAmqp(envelope);
+    const delayMs = message.delayMs ?? 0;
+    if (delayMs <= 0) return { ...parts, exchange, routingKey: '', destination };
+    const tier = chooseDelayTier(delayMs, this.options.delayTiersMs);
+    if (tier === undefined) {
+      throw new OmnibusError(
+        ErrorCodes.DELAY_OUT_OF_RANGE,
+        `RabbitMQ: delay of ${String(delayMs)} ms for "${destination}" exceeds the largest delay tier (${String(this.capabilities.maxRetryDelayMs)} ms)`,
+      );
+    }
+    return { ...parts, exchange: this.names.delayExchange(tier), routingKey: exchange, destination };
+  }
+
+  /** Make sure the destination exchange exists before publishing (a publish to a missing exchange kills the channel). */
+  async #ensureDestination(destination: string): Promise<void> {
+    if (this.#topology.knows(destination) || this.#verifiedDestinations.has(destination)) return;
+    try {
+      await this.#topology.provision(() => this.#openChannel(), { destinations: [{ name: destination, groups: [] }] }, false);
+    } catch (error) {
+      throw publishError(error, destination);
+    }
+    this.#verifiedDestinations.add(destination);
+  }
+
+  #openChannel(timeoutMs = this.options.publishTimeoutMs): Promise<Channel> {
+    return this.#connection.createChannel(timeoutMs);
+  }
+
+  async #onConnected(model: ChannelModel): Promise<void> {
+    const open = async (): Promise<Channel> => {
+      const channel = await model.createChannel();
+      channel.on('error', () => undefined);
+      return channel;
+    };
+    await this.#topology.redeclare(open);
+  }
+
+  #onConnectionState(state: ConnectionState, error?: Error): void {
+    if (this.#closing !== undefined) return;
+    this.#setStatus(state, error);
+  }
+
+  #setStatus(status: TransportStatus, error?: Error): void {
+    if (this.#status === status && error === undefined) return;
+    this.#status = status;
+    for (const listener of this.#listeners) {
+      try {
+        listener(status, error);
+      } catch {
+        // a listener's failure must not break the transport
+      }
+    }
+  }
+}
+
+/** Capabilities for a set of options: what the contract suite proves for this adapter. */
+export function rabbitMqCapabilities(options: RabbitMqTransportOptions): TransportCapabilities {
+  const maxDelayMs = options.delayTiersMs[options.delayTiersMs.length - 1] ?? 0;
+  return {
+    ordering: 'per-key',
+    delayedDelivery: { maxDelayMs, emulated: true },
+    maxRetryDelayMs: maxDelayMs,
+    maxPayloadBytes: options.maxPayloadBytes,
+    competingConsumers: true,
+    fanOut: true,
+    survivesBrokerRestart: true,
+    noDuplicatesWithoutFaults: true,
+    publishDeduplication: false,
+    atomicBatchPublish: false,
+  };
+}
