@@ -1,0 +1,183 @@
+import { PublishBatchCommand, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { envelopeToWireHeaders, ErrorCodes, OmnibusError, type OutgoingMessage, type TransportCapabilities } from '@omnibus/core';
+import type { SqsDirectory } from './sqs-directory.js';
+import { batchEntryError, toOmnibusError } from './sqs-error-mapper.js';
+import { assertWithinLimits, encodeWireMessage, wireMessageBytes, type SqsWireMessage } from './sqs-message-codec.js';
+import { toFifoId, type SqsNaming } from './sqs-naming.js';
+import type { SqsTransportOptions } from './sqs-options.js';
+
+/** One message ready to send: wire form plus the SQS/SNS send parameters. */
+interface PreparedMessage {
+  readonly id: string;
+  readonly wire: SqsWireMessage;
+  readonly bytes: number;
+  readonly delaySeconds: number;
+  readonly groupId: string | undefined;
+  readonly deduplicationId: string | undefined;
+}
+
+const MAX_BATCH_ENTRIES = 10;
+
+/**
+ * Publishes envelopes to a destination: to its SNS topic (fanOut "sns") or straight to its
+ * queue (fanOut "none"), in batches of ≤ 10 entries and ≤ maxMessageBytes. Every message is
+ * validated (size, attribute count, delay) before anything is sent, so a bad message fails the
+ * call without a partial send. Resolves only when SQS/SNS accepted every entry; otherwise
+ * rejects with `PUBLISH_FAILED` (entries accepted before the failure stay published: batches
+ * are not atomic). Safe to call concurrently.
+ */
+export class SqsPublisher {
+  readonly #sqs: SQSClient;
+  readonly #sns: SNSClient | undefined;
+  readonly #naming: SqsNaming;
+  readonly #directory: SqsDirectory;
+  readonly #options: Pick<SqsTransportOptions, 'fifo' | 'fanOut' | 'maxMessageBytes'>;
+  readonly #capabilities: TransportCapabilities;
+
+  constructor(deps: {
+    sqs: SQSClient;
+    sns: SNSClient | undefined;
+    naming: SqsNaming;
+    directory: SqsDirectory;
+    options: Pick<SqsTransportOptions, 'fifo' | 'fanOut' | 'maxMessageBytes'>;
+    capabilities: TransportCapabilities;
+  }) {
+    this.#sqs = deps.sqs;
+    this.#sns = deps.sns;
+    this.#naming = deps.naming;
+    this.#directory = deps.directory;
+    this.#options = deps.options;
+    this.#capabilities = deps.capabilities;
+  }
+
+  /** See {@link SqsPublisher}. */
+  async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const prepared = messages.map((m) => this.#prepare(m));
+    const send = this.#options.fanOut === 'sns' ? await this.#snsSender(destination) : await this.#sqsSender(destination);
+    for (const chunk of chunks(prepared, this.#options.maxMessageBytes)) {
+      await send(chunk);
+    }
+  }
+
+  #prepare(message: OutgoingMessage): PreparedMessage {
+    const { envelope } = message;
+    if (envelope.payload.byteLength > this.#capabilities.maxPayloadBytes) {
+      throw new OmnibusError(
+        ErrorCodes.PAYLOAD_TOO_LARGE,
+        `Message ${envelope.id} payload is ${String(envelope.payload.byteLength)} bytes; SQS transport accepts at most ${String(this.#capabilities.maxPayloadBytes)}`,
+      );
+    }
+    const delayMs = message.delayMs ?? 0;
+    const delay = this.#capabilities.delayedDelivery;
+    if (delayMs > 0 && (delay === false || delayMs > delay.maxDelayMs)) {
+      const why = delay === false ? `this SQS configuration (fifo: ${String(this.#options.fifo)}, fanOut: ${this.#options.fanOut}) has no per-message delay` : `the SQS maximum is ${String(delay.maxDelayMs)} ms (15 minutes)`;
+      throw new OmnibusError(ErrorCodes.DELAY_OUT_OF_RANGE, `Message ${envelope.id} asks for a ${String(delayMs)} ms delay, but ${why}`);
+    }
+    const wire = encodeWireMessage(envelopeToWireHeaders(envelope), envelope.payload);
+    assertWithinLimits(wire, this.#options.maxMessageBytes, envelope.id);
+    return {
+      id: envelope.id,
+      wire,
+      bytes: wireMessageBytes(wire),
+      delaySeconds: Math.ceil(delayMs / 1000),
+      groupId: this.#options.fifo ? toFifoId(envelope.partitionKey ?? envelope.id) : undefined,
+      deduplicationId: this.#options.fifo ? toFifoId(envelope.id) : undefined,
+    };
+  }
+
+  async #sqsSender(destination: string): Promise<(batch: readonly PreparedMessage[]) => Promise<void>> {
+    const name = this.#naming.queues(destination, '', false).queue;
+    const url = await this.#directory.queueUrl(name, ErrorCodes.PUBLISH_FAILED);
+    return async (batch) => {
+      const context = `Publishing to SQS queue "${name}"`;
+      if (batch.length === 1) {
+        const m = batch[0] as PreparedMessage;
+        await this.#call(context, () => this.#sqs.send(new SendMessageCommand({ QueueUrl: url, ...sqsEntry(m) })));
+        return;
+      }
+      const entries = batch.map((m, i) => ({ Id: `m${String(i)}`, ...sqsEntry(m) }));
+      const out = await this.#call(context, () => this.#sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries })));
+      throwOnFailed(out.Failed, batch, context);
+    };
+  }
+
+  async #snsSender(destination: string): Promise<(batch: readonly PreparedMessage[]) => Promise<void>> {
+    const sns = this.#sns;
+    if (sns === undefined) throw new Error('SNS client not configured');
+    const name = this.#naming.topic(destination);
+    const attributes: Record<string, string> = this.#options.fifo ? { FifoTopic: 'true', ContentBasedDeduplication: 'false' } : {};
+    const arn = await this.#directory.topicArn(name, ErrorCodes.PUBLISH_FAILED, attributes);
+    return async (batch) => {
+      const context = `Publishing to SNS topic "${name}"`;
+      if (batch.length === 1) {
+        const m = batch[0] as PreparedMessage;
+        await this.#call(context, () => sns.send(new PublishCommand({ TopicArn: arn, ...snsEntry(m) })));
+        return;
+      }
+      const entries = batch.map((m, i) => ({ Id: `m${String(i)}`, ...snsEntry(m) }));
+      const out = await this.#call(context, () => sns.send(new PublishBatchCommand({ TopicArn: arn, PublishBatchRequestEntries: entries })));
+      throwOnFailed(out.Failed, batch, context);
+    };
+  }
+
+  async #call<T>(context: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      throw toOmnibusError(error, ErrorCodes.PUBLISH_FAILED, context);
+    }
+  }
+}
+
+function sqsEntry(m: PreparedMessage) {
+  return {
+    MessageBody: m.wire.body,
+    MessageAttributes: m.wire.attributes,
+    ...(m.delaySeconds > 0 ? { DelaySeconds: m.delaySeconds } : {}),
+    ...(m.groupId === undefined ? {} : { MessageGroupId: m.groupId }),
+    ...(m.deduplicationId === undefined ? {} : { MessageDeduplicationId: m.deduplicationId }),
+  };
+}
+
+function snsEntry(m: PreparedMessage) {
+  return {
+    Message: m.wire.body,
+    MessageAttributes: m.wire.attributes,
+    ...(m.groupId === undefined ? {} : { MessageGroupId: m.groupId }),
+    ...(m.deduplicationId === undefined ? {} : { MessageDeduplicationId: m.deduplicationId }),
+  };
+}
+
+type FailedEntry = { readonly Id?: string | undefined; readonly Code?: string | undefined; readonly Message?: string | undefined; readonly SenderFault?: boolean | undefined };
+
+function throwOnFailed(failed: readonly FailedEntry[] | undefined, batch: readonly PreparedMessage[], context: string): void {
+  if (failed === undefined || failed.length === 0) return;
+  const errors = failed.map((f) => {
+    const index = Number((f.Id ?? 'm-1').slice(1));
+    return batchEntryError(f, ErrorCodes.PUBLISH_FAILED, `${context}: message ${batch[index]?.id ?? '?'}`);
+  });
+  throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, `${String(failed.length)} of ${String(batch.length)} messages were not accepted:\n- ${errors.map((e) => e.message).join('\n- ')}`, {
+    retriable: errors.every((e) => e.retriable),
+    cause: errors[0],
+  });
+}
+
+/** Split into SQS/SNS batches: ≤ 10 entries and ≤ `maxBytes` in total, order kept. */
+export function chunks<T extends { readonly bytes: number }>(items: readonly T[], maxBytes: number): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  let size = 0;
+  for (const item of items) {
+    if (current.length > 0 && (current.length === MAX_BATCH_ENTRIES || size + item.bytes > maxBytes)) {
+      out.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(item);
+    size += item.bytes;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}

@@ -1,0 +1,137 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  ChangeMessageVisibilityCommand,
+  DeleteMessageBatchCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { deadLetterWireHeaders, ErrorCodes, type DeadLetterReason } from '@omnibus/core';
+import type { DeliverySettler, SqsDelivery } from './sqs-delivery.js';
+import { batchEntryError, toOmnibusError } from './sqs-error-mapper.js';
+import { packAttributes } from './sqs-message-codec.js';
+import { toFifoId } from './sqs-naming.js';
+import { RequestBatcher } from './request-batcher.js';
+
+/** SQS caps a message's visibility at 12 hours from its first receive in this attempt. */
+const MAX_VISIBILITY_SECONDS = 43200;
+/** Dead-letter reasons longer than this are cut, so the copy still fits the message limit. */
+const MAX_REASON_CHARS = 1000;
+
+/** Where one subscription's messages live and go. */
+export interface SettlerTarget {
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly fifo: boolean;
+}
+
+/**
+ * Implements settlement natively for one subscription's queue:
+ * - ack → DeleteMessageBatch (coalesced, ≤ 10 per call);
+ * - retry(delay) → ChangeMessageVisibility(delay rounded up to seconds; the next receive
+ *   increments ApproximateReceiveCount, which is the delivery attempt);
+ * - deadLetter(reason) → SendMessage of the original body and headers plus the reason headers
+ *   to the dead-letter queue, and only after SQS accepted it, delete the original;
+ * - release/extend → ChangeMessageVisibilityBatch.
+ * Failures reject with `SETTLEMENT_FAILED`; the message is never deleted unless its
+ * replacement (dead-letter copy) is durable.
+ */
+export class SqsSettler implements DeliverySettler {
+  readonly #sqs: SQSClient;
+  readonly #target: SettlerTarget;
+  readonly #deletes: RequestBatcher<SqsDelivery>;
+  readonly #onRetried: (delivery: SqsDelivery) => void;
+
+  constructor(sqs: SQSClient, target: SettlerTarget, onRetried: (delivery: SqsDelivery) => void) {
+    this.#sqs = sqs;
+    this.#target = target;
+    this.#onRetried = onRetried;
+    this.#deletes = new RequestBatcher((batch) => this.#deleteBatch(batch));
+  }
+
+  /** See {@link SqsSettler}. */
+  async ack(delivery: SqsDelivery): Promise<void> {
+    await this.#deletes.add(delivery);
+  }
+
+  /** See {@link SqsSettler}. */
+  async retry(delivery: SqsDelivery, delayMs: number): Promise<void> {
+    const elapsed = Math.ceil((Date.now() - delivery.receivedAt.getTime()) / 1000);
+    const seconds = Math.max(0, Math.min(Math.ceil(delayMs / 1000), MAX_VISIBILITY_SECONDS - elapsed - 1));
+    try {
+      await this.#sqs.send(
+        new ChangeMessageVisibilityCommand({ QueueUrl: this.#target.queueUrl, ReceiptHandle: delivery.receiptHandle, VisibilityTimeout: seconds }),
+      );
+    } catch (error) {
+      throw toOmnibusError(error, ErrorCodes.SETTLEMENT_FAILED, `Retrying message ${delivery.envelope.id} (ChangeMessageVisibility)`);
+    }
+    this.#onRetried(delivery);
+  }
+
+  /** See {@link SqsSettler}. */
+  async deadLetter(delivery: SqsDelivery, reason: DeadLetterReason): Promise<void> {
+    const message = reason.message.length > MAX_REASON_CHARS ? `${reason.message.slice(0, MAX_REASON_CHARS)}…` : reason.message;
+    const headers = deadLetterWireHeaders(delivery.wireHeaders, { ...reason, message }, { destination: delivery.destination, group: delivery.group });
+    const original = delivery.raw;
+    const messageId = original.MessageId ?? delivery.envelope.id;
+    try {
+      await this.#sqs.send(
+        new SendMessageCommand({
+          QueueUrl: this.#target.deadLetterQueueUrl,
+          MessageBody: original.Body ?? '',
+          MessageAttributes: packAttributes(headers),
+          ...(this.#target.fifo
+            ? { MessageGroupId: original.Attributes?.MessageGroupId ?? toFifoId(delivery.envelope.id), MessageDeduplicationId: toFifoId(messageId) }
+            : {}),
+        }),
+      );
+    } catch (error) {
+      throw toOmnibusError(error, ErrorCodes.SETTLEMENT_FAILED, `Dead-lettering message ${delivery.envelope.id} (SendMessage to the dead-letter queue)`);
+    }
+    await this.#deletes.add(delivery);
+  }
+
+  /**
+   * Set the visibility of several messages (0 = release now). Resolves with the deliveries
+   * SQS accepted the change for; never rejects (a failed change only means the message keeps
+   * its current visibility, which is safe).
+   */
+  async changeVisibility(deliveries: readonly SqsDelivery[], seconds: number): Promise<SqsDelivery[]> {
+    const done: SqsDelivery[] = [];
+    for (let i = 0; i < deliveries.length; i += 10) {
+      const batch = deliveries.slice(i, i + 10);
+      try {
+        const out = await this.#sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: this.#target.queueUrl,
+            Entries: batch.map((d, j) => ({ Id: `v${String(j)}`, ReceiptHandle: d.receiptHandle, VisibilityTimeout: seconds })),
+          }),
+        );
+        const failed = new Set((out.Failed ?? []).map((f) => f.Id));
+        batch.forEach((d, j) => {
+          if (!failed.has(`v${String(j)}`)) done.push(d);
+        });
+      } catch {
+        // keep the current visibility: the message reappears when it lapses
+      }
+    }
+    return done;
+  }
+
+  async #deleteBatch(batch: readonly SqsDelivery[]): Promise<(Error | undefined)[]> {
+    try {
+      const out = await this.#sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.#target.queueUrl,
+          Entries: batch.map((d, i) => ({ Id: `d${String(i)}`, ReceiptHandle: d.receiptHandle })),
+        }),
+      );
+      const failed = new Map((out.Failed ?? []).map((f) => [f.Id, f]));
+      return batch.map((d, i) => {
+        const entry = failed.get(`d${String(i)}`);
+        return entry === undefined ? undefined : batchEntryError(entry, ErrorCodes.SETTLEMENT_FAILED, `Deleting message ${d.envelope.id}`);
+      });
+    } catch (error) {
+      throw toOmnibusError(error, ErrorCodes.SETTLEMENT_FAILED, 'Deleting messages (DeleteMessageBatch)');
+    }
+  }
+}

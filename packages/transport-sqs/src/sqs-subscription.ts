@@ -1,0 +1,237 @@
+import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { envelopeFromWire, KeyedDispatcher, type DeliveryHandler, type Subscription, type SubscriptionSpec } from '@omnibus/core';
+import { FifoFence } from './fifo-fence.js';
+import { SqsDelivery } from './sqs-delivery.js';
+import { isAbort } from './sqs-error-mapper.js';
+import { decodeWireMessage } from './sqs-message-codec.js';
+import type { SqsTransportOptions } from './sqs-options.js';
+import { SqsSettler, type SettlerTarget } from './sqs-settler.js';
+import { VisibilityHeartbeat } from './visibility-heartbeat.js';
+
+/** Options a subscription reads. */
+export type SubscriptionOptions = Pick<SqsTransportOptions, 'visibilityTimeoutSeconds' | 'waitTimeSeconds' | 'maxPollers' | 'receiveBatchSize'>;
+
+/** Health callbacks, so the transport can report `reconnecting`/`ready`. */
+export interface SubscriptionHealth {
+  onReceiveError(error: unknown): void;
+  onReceiveOk(): void;
+}
+
+const SYSTEM_ATTRIBUTES = ['ApproximateReceiveCount', 'SentTimestamp', 'MessageGroupId', 'MessageDeduplicationId'] as const;
+
+/**
+ * One subscription on one SQS queue: `min(concurrency, maxPollers)` long-poll loops, each
+ * asking only for as many messages as the concurrency limit has room for (≤ 10); a
+ * {@link KeyedDispatcher} runs handlers (per-key order when ordered); a heartbeat extends
+ * visibility of everything held; close stops intake, releases unstarted messages (visibility 0),
+ * drains running handlers up to the bound, and releases what is still unsettled.
+ */
+export class SqsSubscription implements Subscription {
+  readonly #sqs: SQSClient;
+  readonly #spec: SubscriptionSpec;
+  readonly #options: SubscriptionOptions;
+  readonly #target: SettlerTarget;
+  readonly #onDelivery: DeliveryHandler;
+  readonly #health: SubscriptionHealth;
+  readonly #dispatcher: KeyedDispatcher<SqsDelivery>;
+  readonly #settler: SqsSettler;
+  readonly #heartbeat: VisibilityHeartbeat;
+  readonly #fence: FifoFence | undefined;
+  readonly #held = new Set<SqsDelivery>();
+  readonly #abort = new AbortController();
+  #pollers: Promise<void>[] = [];
+  #reserved = 0;
+  #sequence = 0;
+  #wakeSlot: (() => void)[] = [];
+  #stopping = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(deps: {
+    sqs: SQSClient;
+    spec: SubscriptionSpec;
+    options: SubscriptionOptions;
+    target: SettlerTarget;
+    onDelivery: DeliveryHandler;
+    health: SubscriptionHealth;
+  }) {
+    this.#sqs = deps.sqs;
+    this.#spec = deps.spec;
+    this.#options = deps.options;
+    this.#target = deps.target;
+    this.#onDelivery = deps.onDelivery;
+    this.#health = deps.health;
+    this.#fence = deps.target.fifo && deps.spec.ordered ? new FifoFence() : undefined;
+    this.#settler = new SqsSettler(deps.sqs, deps.target, (d) => this.#fence?.retried(d.key, d.sequence, this.#sequence));
+    this.#dispatcher = new KeyedDispatcher<SqsDelivery>({
+      concurrency: deps.spec.concurrency,
+      ordered: deps.spec.ordered,
+      run: (d) => this.#run(d),
+    });
+    this.#heartbeat = new VisibilityHeartbeat({
+      visibilitySeconds: deps.options.visibilityTimeoutSeconds,
+      held: () => this.#held,
+      extend: (ds, seconds) => this.#settler.changeVisibility(ds, seconds),
+    });
+  }
+
+  /** Start polling. */
+  start(): void {
+    this.#heartbeat.start();
+    const pollers = Math.max(1, Math.min(this.#options.maxPollers, this.#spec.concurrency));
+    for (let i = 0; i < pollers; i += 1) this.#pollers.push(this.#poll());
+  }
+
+  /** See {@link Subscription.close}. Idempotent; concurrent calls share one close. */
+  close(drainTimeoutMs: number): Promise<void> {
+    this.#closing ??= this.#close(drainTimeoutMs);
+    return this.#closing;
+  }
+
+  async #close(drainTimeoutMs: number): Promise<void> {
+    this.#stopping = true;
+    this.#notifySlot();
+    const unstarted = this.#dispatcher.stop();
+    const releasing = this.#release(unstarted);
+    const deadline = Date.now() + Math.max(0, drainTimeoutMs);
+    const pollersDone = Promise.all(this.#pollers);
+    await this.#dispatcher.drain(Math.max(0, deadline - Date.now()));
+    // Handlers are done (or out of time): cut the long polls short instead of waiting them out.
+    this.#abort.abort();
+    await pollersDone;
+    this.#heartbeat.stop();
+    await releasing;
+    await this.#release([...this.#held].filter((d) => d.state === 'held'));
+  }
+
+  async #poll(): Promise<void> {
+    let failures = 0;
+    while (!this.#stopping) {
+      await this.#dispatcher.waitForCapacity();
+      if (this.#stopping) break;
+      const want = Math.min(this.#options.receiveBatchSize, this.#dispatcher.freeSlots - this.#reserved);
+      if (want <= 0) {
+        await new Promise<void>((resolve) => this.#wakeSlot.push(resolve));
+        continue;
+      }
+      this.#reserved += want;
+      let messages: Message[];
+      try {
+        messages = await this.#receive(want);
+        failures = 0;
+        this.#health.onReceiveOk();
+      } catch (error) {
+        if (this.#stopping && isAbort(error)) break;
+        failures += 1;
+        this.#health.onReceiveError(error);
+        await delay(Math.min(5000, 100 * 2 ** failures), this.#abort.signal);
+        continue;
+      } finally {
+        this.#reserved -= want;
+        this.#notifySlot();
+      }
+      this.#accept(messages);
+    }
+  }
+
+  async #receive(max: number): Promise<Message[]> {
+    const out = await this.#sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.#target.queueUrl,
+        MaxNumberOfMessages: max,
+        WaitTimeSeconds: this.#options.waitTimeSeconds,
+        VisibilityTimeout: this.#options.visibilityTimeoutSeconds,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: [...SYSTEM_ATTRIBUTES],
+      }),
+      { abortSignal: this.#abort.signal },
+    );
+    return out.Messages ?? [];
+  }
+
+  #accept(messages: readonly Message[]): void {
+    const deliveries = messages.flatMap((m) => (m.ReceiptHandle === undefined ? [] : [this.#toDelivery(m, m.ReceiptHandle)]));
+    if (this.#stopping) {
+      void this.#release(deliveries);
+      return;
+    }
+    for (const d of deliveries) {
+      this.#held.add(d);
+      this.#fence?.received(d.key);
+      this.#dispatcher.push(d, d.key);
+    }
+  }
+
+  #toDelivery(message: Message, receiptHandle: string): SqsDelivery {
+    const decoded = decodeWireMessage(message.Body, message.MessageAttributes);
+    const sent = Number(message.Attributes?.SentTimestamp);
+    const envelope = envelopeFromWire({
+      headers: decoded.headers,
+      payload: decoded.payload,
+      ...(message.MessageId === undefined ? {} : { fallbackId: message.MessageId }),
+      ...(Number.isFinite(sent) ? { fallbackTime: new Date(sent) } : {}),
+    });
+    const attempt = Number(message.Attributes?.ApproximateReceiveCount);
+    this.#sequence += 1;
+    return new SqsDelivery(
+      {
+        envelope,
+        wireHeaders: decoded.headers,
+        message,
+        receiptHandle,
+        deliveryAttempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
+        destination: this.#spec.destination,
+        group: this.#spec.group,
+        key: this.#target.fifo ? message.Attributes?.MessageGroupId : envelope.partitionKey,
+        sequence: this.#sequence,
+        visibleUntil: Date.now() + this.#options.visibilityTimeoutSeconds * 1000,
+      },
+      this.#settler,
+    );
+  }
+
+  async #run(d: SqsDelivery): Promise<void> {
+    try {
+      if (this.#fence?.starting(d.key, d.sequence) === true) {
+        await this.#release([d]);
+        return;
+      }
+      await this.#onDelivery(d);
+    } catch {
+      // The router settles every delivery; an escaped error only means this one stays unsettled.
+    } finally {
+      if (d.state === 'held') await this.#release([d]);
+      this.#held.delete(d);
+      this.#notifySlot();
+    }
+  }
+
+  /** Give messages back to SQS now (visibility 0); later settlement calls on them are ignored. */
+  async #release(deliveries: readonly SqsDelivery[]): Promise<void> {
+    const owned = deliveries.filter((d) => d.state === 'held');
+    for (const d of owned) d.state = 'released';
+    if (owned.length === 0) return;
+    await Promise.all(owned.map((d) => d.extending?.catch(() => undefined)));
+    await this.#settler.changeVisibility(owned, 0);
+    for (const d of owned) this.#held.delete(d);
+  }
+
+  #notifySlot(): void {
+    for (const wake of this.#wakeSlot.splice(0)) wake();
+  }
+}
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

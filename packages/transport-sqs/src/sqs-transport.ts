@@ -1,0 +1,230 @@
+import { ListTopicsCommand } from '@aws-sdk/client-sns';
+import { ListQueuesCommand } from '@aws-sdk/client-sqs';
+import {
+  ErrorCodes,
+  OmnibusError,
+  type DeliveryHandler,
+  type OutgoingMessage,
+  type Subscription,
+  type SubscriptionSpec,
+  type TopologySpec,
+  type Transport,
+  type TransportCapabilities,
+  type TransportStatus,
+  type TransportStatusListener,
+} from '@omnibus/core';
+import { sqsCapabilities } from './sqs-capabilities.js';
+import { createSqsClients, type SqsClients } from './sqs-clients.js';
+import { SqsDirectory } from './sqs-directory.js';
+import { isTransientSqsError, toOmnibusError } from './sqs-error-mapper.js';
+import { SqsNaming } from './sqs-naming.js';
+import { parseSqsOptions, type SqsTransportOptions } from './sqs-options.js';
+import { SqsProvisioner } from './sqs-provisioner.js';
+import { SqsPublisher } from './sqs-publisher.js';
+import { SqsSubscription } from './sqs-subscription.js';
+
+const DEFAULT_DRAIN_MS = 30_000;
+
+/**
+ * Omnibus transport over Amazon SQS (standard or FIFO queues), with fan-out across consumer
+ * groups through SNS topics (`fanOut: 'sns'`) or one queue per destination (`fanOut: 'none'`).
+ * See docs/transports/sqs.md for how each delivery rule maps onto SQS/SNS.
+ *
+ * Concurrency: every method may be called concurrently once `connect` resolved. SQS speaks
+ * HTTP, so there is no long-lived connection: "reconnecting" is reported while receive calls
+ * fail and "ready" again after the next successful one. `connect`, `provision` and `close` are
+ * idempotent. Options are validated in the constructor (one `CONFIGURATION_INVALID` error
+ * listing every problem).
+ */
+export class SqsTransport implements Transport {
+  readonly name = 'sqs';
+  readonly capabilities: TransportCapabilities;
+  readonly #options: SqsTransportOptions;
+  readonly #clients: SqsClients;
+  readonly #naming: SqsNaming;
+  readonly #directory: SqsDirectory;
+  readonly #provisioner: SqsProvisioner;
+  readonly #publisher: SqsPublisher;
+  readonly #listeners = new Set<TransportStatusListener>();
+  readonly #subscriptions = new Set<SqsSubscription>();
+  /** fanOut "none": the one group consuming each destination through this transport. */
+  readonly #soleGroups = new Map<string, string>();
+  #status: TransportStatus = 'idle';
+  #connecting: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: Readonly<Record<string, unknown>> = {}) {
+    this.#options = parseSqsOptions(options);
+    this.capabilities = sqsCapabilities(this.#options);
+    this.#clients = createSqsClients(this.#options);
+    this.#naming = new SqsNaming(this.#options);
+    this.#directory = new SqsDirectory(this.#clients.sqs, this.#clients.sns, this.#options.provisioning === 'create');
+    this.#provisioner = new SqsProvisioner({ ...this.#clients, naming: this.#naming, directory: this.#directory, options: this.#options });
+    this.#publisher = new SqsPublisher({
+      ...this.#clients,
+      naming: this.#naming,
+      directory: this.#directory,
+      options: this.#options,
+      capabilities: this.capabilities,
+    });
+  }
+
+  /** Current lifecycle state. */
+  get status(): TransportStatus {
+    return this.#status;
+  }
+
+  /** Subscribe to status changes; returns a disposer. */
+  onStatusChange(listener: TransportStatusListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Check the endpoints answer (ListQueues, and ListTopics with SNS). Any service response,
+   * even an authorization error, counts as reachable; network and missing-credential errors
+   * reject with `CONNECTION_FAILED`. Idempotent.
+   */
+  connect(): Promise<void> {
+    this.#assertOpen();
+    this.#connecting ??= this.#connect().catch((error: unknown) => {
+      this.#connecting = undefined;
+      this.#setStatus('idle');
+      throw error;
+    });
+    return this.#connecting;
+  }
+
+  async #connect(): Promise<void> {
+    this.#setStatus('connecting');
+    const prefix = this.#options.queuePrefix;
+    await Promise.all([
+      this.#probe('SQS', () => this.#clients.sqs.send(new ListQueuesCommand({ MaxResults: 1, ...(prefix === '' ? {} : { QueueNamePrefix: prefix }) }))),
+      this.#clients.sns === undefined ? undefined : this.#probe('SNS', () => (this.#clients.sns as NonNullable<SqsClients['sns']>).send(new ListTopicsCommand({}))),
+    ]);
+    this.#setStatus('ready');
+  }
+
+  async #probe(service: string, call: () => Promise<unknown>): Promise<void> {
+    try {
+      await call();
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (typeof status === 'number' && status < 500) return; // the service answered
+      throw toOmnibusError(error, ErrorCodes.CONNECTION_FAILED, `Cannot reach ${service} at ${this.#endpointFor(service)}`);
+    }
+  }
+
+  /** Create or verify queues, dead-letter queues, redrive policies, topics and subscriptions. Idempotent. */
+  async provision(topology: TopologySpec): Promise<void> {
+    this.#assertOpen();
+    if (this.#options.fanOut === 'none') {
+      for (const d of topology.destinations) {
+        const group = d.groups[0]?.name;
+        if (group !== undefined && d.groups.length === 1) this.#claimSoleGroup(d.name, group);
+      }
+    }
+    await this.#provisioner.provision(topology);
+  }
+
+  /** Publish; resolves when SQS/SNS accepted every message. See {@link SqsPublisher}. */
+  async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    this.#assertOpen();
+    try {
+      await this.#publisher.publish(destination, messages);
+      if (this.#status === 'reconnecting') this.#setStatus('ready');
+    } catch (error) {
+      if (isTransientSqsError(error)) this.#reconnecting(error);
+      throw error;
+    }
+  }
+
+  /** Start consuming one (destination, group); the queues must have been provisioned. */
+  async subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {
+    this.#assertOpen();
+    const perGroup = this.#options.fanOut === 'sns';
+    if (!perGroup) this.#claimSoleGroup(spec.destination, spec.group);
+    const names = this.#naming.queues(spec.destination, spec.group, perGroup);
+    const [queueUrl, deadLetterQueueUrl] = await Promise.all([
+      this.#directory.queueUrl(names.queue, ErrorCodes.SUBSCRIBE_FAILED),
+      this.#directory.queueUrl(names.deadLetterQueue, ErrorCodes.SUBSCRIBE_FAILED),
+    ]);
+    const subscription = new SqsSubscription({
+      sqs: this.#clients.sqs,
+      spec,
+      options: this.#options,
+      target: { queueUrl, deadLetterQueueUrl, fifo: this.#options.fifo },
+      onDelivery,
+      health: {
+        onReceiveError: (error) => this.#reconnecting(error),
+        onReceiveOk: () => {
+          if (this.#status === 'reconnecting') this.#setStatus('ready');
+        },
+      },
+    });
+    this.#subscriptions.add(subscription);
+    subscription.start();
+    return {
+      close: async (drainTimeoutMs: number) => {
+        await subscription.close(drainTimeoutMs);
+        this.#subscriptions.delete(subscription);
+      },
+    };
+  }
+
+  /** Close every subscription (draining up to `drainTimeoutMs`), then the SDK clients. Idempotent. */
+  close(drainTimeoutMs = DEFAULT_DRAIN_MS): Promise<void> {
+    this.#closing ??= this.#close(drainTimeoutMs);
+    return this.#closing;
+  }
+
+  async #close(drainTimeoutMs: number): Promise<void> {
+    this.#setStatus('closing');
+    await Promise.all([...this.#subscriptions].map((s) => s.close(drainTimeoutMs)));
+    this.#subscriptions.clear();
+    this.#clients.sqs.destroy();
+    this.#clients.sns?.destroy();
+    this.#setStatus('closed');
+  }
+
+  /** The SDK clients: `{ sqs: SQSClient, sns: SNSClient | undefined }`. */
+  raw(): SqsClients {
+    return this.#clients;
+  }
+
+  #claimSoleGroup(destination: string, group: string): void {
+    const current = this.#soleGroups.get(destination);
+    if (current !== undefined && current !== group) {
+      throw new OmnibusError(
+        ErrorCodes.CAPABILITY_MISSING,
+        `SQS with fanOut "none" has one queue per destination, already consumed by group "${current}"; group "${group}" on "${destination}" needs fanOut "sns"`,
+      );
+    }
+    this.#soleGroups.set(destination, group);
+  }
+
+  #reconnecting(error: unknown): void {
+    if (this.#status === 'ready') this.#setStatus('reconnecting', error instanceof Error ? error : new Error(String(error)));
+  }
+
+  #assertOpen(): void {
+    if (this.#closing !== undefined) throw new OmnibusError(ErrorCodes.BUS_CLOSED, 'The SQS transport is closed');
+  }
+
+  #endpointFor(service: string): string {
+    const endpoint = service === 'SNS' ? (this.#options.snsEndpoint ?? this.#options.endpoint) : this.#options.endpoint;
+    return endpoint ?? `the AWS default endpoint (region ${this.#options.region ?? 'from the SDK chain'})`;
+  }
+
+  #setStatus(status: TransportStatus, error?: Error): void {
+    if (this.#status === status) return;
+    this.#status = status;
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(status, error);
+      } catch {
+        // a listener's failure must not break the transport
+      }
+    }
+  }
+}
