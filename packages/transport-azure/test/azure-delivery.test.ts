@@ -1,0 +1,131 @@
+import { expect } from 'chai';
+import type { ServiceBusMessage, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+import { ServiceBusError } from '@azure/service-bus';
+import { createAzureDelivery } from '../src/azure-delivery.js';
+import type { AzureDeliveryContext } from '../src/azure-delivery.js';
+import { fromReceivedMessage } from '../src/message-mapper.js';
+
+interface Call {
+  readonly op: string;
+  readonly args: unknown[];
+}
+
+function fakeReceiver(calls: Call[], fail?: Error): ServiceBusReceiver {
+  const record =
+    (op: string) =>
+    (...args: unknown[]): Promise<void> => {
+      calls.push({ op, args });
+      return fail === undefined ? Promise.resolve() : Promise.reject(fail);
+    };
+  return {
+    completeMessage: record('complete'),
+    abandonMessage: record('abandon'),
+    deadLetterMessage: record('deadLetter'),
+  } as unknown as ServiceBusReceiver;
+}
+
+const message = {
+  body: Buffer.from('x'),
+  messageId: 'm1',
+  sessionId: 'k',
+  deliveryCount: 1,
+  applicationProperties: { 'ce-id': 'm1', 'ce-type': 't', 'x-h': 'v' },
+} as unknown as ServiceBusReceivedMessage;
+
+function setup(retryMode: AzureDeliveryContext['retryMode'], fail?: Error) {
+  const calls: Call[] = [];
+  const waits: number[] = [];
+  const context: AzureDeliveryContext = {
+    receiver: fakeReceiver(calls, fail),
+    destination: 'orders',
+    group: 'billing',
+    subscription: 'billing',
+    retryMode,
+    sendCopy: (copy: ServiceBusMessage) => {
+      calls.push({ op: 'send', args: [copy] });
+      return Promise.resolve();
+    },
+    wait: (ms) => {
+      waits.push(ms);
+      calls.push({ op: 'wait', args: [ms] });
+      return Promise.resolve();
+    },
+  };
+  const delivery = createAzureDelivery(message, fromReceivedMessage(message), context);
+  return { calls, waits, delivery };
+}
+
+describe('azure delivery settlement', () => {
+  it('exposes the attempt from the broker count and completes on ack, once', async () => {
+    const { calls, delivery } = setup('scheduled-copy');
+    expect(delivery.deliveryAttempt).to.equal(2);
+    expect(delivery.destination).to.equal('orders');
+    expect(delivery.group).to.equal('billing');
+    await delivery.ack();
+    await delivery.ack();
+    await delivery.retry(10);
+    expect(calls.map((c) => c.op)).to.deep.equal(['complete']);
+    expect(delivery.settled).to.equal(true);
+  });
+
+  it('retries unordered messages by sending a scheduled copy before completing the original', async () => {
+    const { calls, delivery } = setup('scheduled-copy');
+    await delivery.retry(250);
+    expect(calls.map((c) => c.op)).to.deep.equal(['send', 'complete']);
+    const copy = calls[0]?.args[0] as ServiceBusMessage;
+    expect(copy.applicationProperties?.['omnibus-delivery-attempt']).to.equal('3');
+    expect(copy.applicationProperties?.['omnibus-retry-subscription']).to.equal('billing');
+    expect(copy.scheduledEnqueueTimeUtc).to.be.instanceOf(Date);
+  });
+
+  it('does not complete the original when the copy could not be sent', async () => {
+    const calls: Call[] = [];
+    const delivery = createAzureDelivery(message, fromReceivedMessage(message), {
+      receiver: fakeReceiver(calls),
+      destination: 'orders',
+      group: 'billing',
+      subscription: 'billing',
+      retryMode: 'scheduled-copy',
+      sendCopy: () => Promise.reject(new ServiceBusError('down', 'ServiceCommunicationProblem')),
+      wait: () => Promise.resolve(),
+    });
+    const error = await delivery.retry(0).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as { code: string }).code).to.equal('SETTLEMENT_FAILED');
+    expect(calls).to.deep.equal([]);
+  });
+
+  it('retries ordered messages in place: wait, then abandon', async () => {
+    const { calls, waits, delivery } = setup('in-place');
+    await delivery.retry(300);
+    expect(calls.map((c) => c.op)).to.deep.equal(['wait', 'abandon']);
+    expect(waits).to.deep.equal([300]);
+  });
+
+  it('dead-letters natively with reason, description and the omnibus properties', async () => {
+    const { calls, delivery } = setup('scheduled-copy');
+    await delivery.deadLetter({ code: 'HANDLER_FAILED', message: 'boom', attempts: 3 });
+    expect(calls).to.have.length(1);
+    const options = calls[0]?.args[1] as Record<string, unknown>;
+    expect(options).to.include({
+      deadLetterReason: 'HANDLER_FAILED',
+      deadLetterErrorDescription: 'boom',
+      'omnibus-dead-letter-code': 'HANDLER_FAILED',
+      'omnibus-dead-letter-reason': 'boom',
+      'omnibus-dead-letter-attempts': '3',
+      'omnibus-dead-letter-destination': 'orders',
+      'omnibus-dead-letter-group': 'billing',
+    });
+  });
+
+  it('maps settlement failures to SETTLEMENT_FAILED', async () => {
+    const { delivery } = setup('scheduled-copy', new ServiceBusError('lock', 'MessageLockLost'));
+    const error = await delivery.ack().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as { code: string }).code).to.equal('SETTLEMENT_FAILED');
+  });
+});
