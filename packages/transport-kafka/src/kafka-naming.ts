@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+
+/** Longest legal Kafka topic name. */
+const MAX_TOPIC_LENGTH = 249;
+
+/** Settings that decide every topic name and group id. */
+export interface KafkaNamingOptions {
+  readonly topicPrefix: string;
+  readonly groupIdPrefix: string;
+}
+
+/**
+ * Topic and group naming, all in one place:
+ * - main topic: `<prefix><destination>`
+ * - delay topic (delayed publish, shared by all groups): `<main>.delay-<tierMs>`
+ * - retry topic (per group, unordered handlers): `<main>.<group>.retry-<tierMs>`
+ * - dead-letter topic (per group): `<main>.<group>.dlq`
+ * - consumer group id: `<groupIdPrefix><group>.<destination>` (one group per destination and group)
+ *
+ * Characters Kafka does not allow in topic names become `_`; names longer than 249 characters
+ * are shortened with a hash suffix. Pure and deterministic.
+ */
+export class KafkaNaming {
+  readonly #options: KafkaNamingOptions;
+
+  constructor(options: KafkaNamingOptions) {
+    this.#options = options;
+  }
+
+  mainTopic(destination: string): string {
+    return topicName(`${this.#options.topicPrefix}${destination}`);
+  }
+
+  delayTopic(destination: string, tierMs: number): string {
+    return topicName(`${this.#options.topicPrefix}${destination}.delay-${String(tierMs)}`);
+  }
+
+  retryTopic(destination: string, group: string, tierMs: number): string {
+    return topicName(`${this.#options.topicPrefix}${destination}.${group}.retry-${String(tierMs)}`);
+  }
+
+  deadLetterTopic(destination: string, group: string): string {
+    return topicName(`${this.#options.topicPrefix}${destination}.${group}.dlq`);
+  }
+
+  groupId(destination: string, group: string): string {
+    return `${this.#options.groupIdPrefix}${group}.${destination}`;
+  }
+}
+
+/** A legal topic name for `raw`: illegal characters replaced, long names shortened with a hash. */
+export function topicName(raw: string): string {
+  const legal = raw.replace(/[^a-zA-Z0-9._-]/g, '_');
+  const safe = legal === '.' || legal === '..' ? `_${legal}` : legal;
+  if (safe.length <= MAX_TOPIC_LENGTH) return safe;
+  const hash = createHash('sha256').update(raw).digest('hex').slice(0, 16);
+  return `${safe.slice(0, MAX_TOPIC_LENGTH - hash.length - 1)}-${hash}`;
+}

@@ -1,0 +1,364 @@
+import { KeyedDispatcher, WireHeaders } from '@omnibus/core';
+import type { DeliveryHandler, Subscription, SubscriptionSpec } from '@omnibus/core';
+import type {
+  ConsumerConfig,
+  ConsumerListeners,
+  ConsumerPort,
+  KafkaClientPort,
+  OutgoingRecord,
+  ReceivedBatch,
+  ReceivedRecord,
+  TopicPartitions,
+} from './kafka-client-port.js';
+import { KafkaDelivery } from './kafka-delivery.js';
+import type { CustodyItem, DeliveryOutcome } from './kafka-delivery.js';
+import { DueScheduler } from './due-scheduler.js';
+import { mapKafkaError } from './kafka-error-mapper.js';
+import { readAttempt, readDueAt } from './kafka-headers.js';
+import type { KafkaNaming } from './kafka-naming.js';
+import { OffsetCommitter } from './offset-committer.js';
+import { PartitionWatermark } from './partition-watermark.js';
+import { KafkaRecordSettler } from './record-settler.js';
+
+/** Consumer settings shared by every subscription of a transport. */
+export type ConsumerTuning = Pick<
+  ConsumerConfig,
+  'fromBeginning' | 'sessionTimeoutMs' | 'rebalanceTimeoutMs' | 'heartbeatIntervalMs' | 'maxWaitTimeMs'
+>;
+
+/** What {@link KafkaSubscription} needs from its transport. */
+export interface KafkaSubscriptionDeps {
+  readonly client: KafkaClientPort;
+  readonly naming: KafkaNaming;
+  readonly spec: SubscriptionSpec;
+  readonly onDelivery: DeliveryHandler;
+  /** Topics consumed: the main topic, the destination's delay topics, the group's retry topics. */
+  readonly topics: readonly string[];
+  readonly tuning: ConsumerTuning;
+  readonly retryTiersMs: readonly number[];
+  /** Produce records (retry and dead-letter copies); resolves once acknowledged. */
+  publish(topic: string, records: readonly OutgoingRecord[]): Promise<void>;
+  /** Health reports: false after a consumer crash, true after a (re-)join. */
+  onHealth(healthy: boolean, error?: Error): void;
+  /** A handler promise rejected (the router should settle everything itself). */
+  onError(error: unknown): void;
+}
+
+/** Most not-yet-due records held per partition before it is paused. */
+const MAX_HELD_PER_PARTITION = 1000;
+/** Longest a closing subscription waits for its final commit. */
+const FINAL_COMMIT_TIMEOUT_MS = 5000;
+/** Back-off bounds when the adapter itself must restart a consumer the client gave up on. */
+const RESTART_MIN_MS = 1000;
+const RESTART_MAX_MS = 10_000;
+
+const noop = (): void => undefined;
+
+/**
+ * One consumer-group member for one (destination, group): intake, concurrency, settlement and
+ * offset commits. Life cycle: {@link start} joins the group; {@link close} drains.
+ *
+ * - Intake: every fetched record is taken into custody (tracked by its partition's
+ *   {@link PartitionWatermark}) and handed to a {@link KeyedDispatcher}: concurrency across
+ *   partitions and keys, one at a time per key when ordered. Fetching blocks (with heartbeats)
+ *   while the dispatcher is full. Records on delay/retry topics wait for their due time first.
+ * - Commits: only settled prefixes, per partition, via the {@link OffsetCommitter}; flushed on
+ *   each covered ack, when a rebalance starts and on close. Revoked partitions are dropped
+ *   (their unsettled records go to the new owner); records fetched again after a re-join are
+ *   skipped when already in custody.
+ * - Faults: the client restarts crashed consumers; when it gives up, this class replaces the
+ *   consumer with back-off until it joins again or the subscription closes.
+ */
+export class KafkaSubscription implements Subscription {
+  readonly #deps: KafkaSubscriptionDeps;
+  readonly #groupId: string;
+  readonly #watermarks = new Map<string, PartitionWatermark>();
+  readonly #ready = new Map<string, Promise<void>>();
+  readonly #dispatcher: KeyedDispatcher<CustodyItem>;
+  readonly #scheduler: DueScheduler<CustodyItem>;
+  readonly #committer: OffsetCommitter;
+  readonly #settler: KafkaRecordSettler;
+  readonly #wakers = new Set<() => void>();
+  #consumer: ConsumerPort | undefined;
+  #started = false;
+  #restarting = false;
+  #closing = false;
+  #closed: Promise<void> | undefined;
+
+  constructor(deps: KafkaSubscriptionDeps) {
+    this.#deps = deps;
+    this.#groupId = deps.naming.groupId(deps.spec.destination, deps.spec.group);
+    this.#dispatcher = new KeyedDispatcher<CustodyItem>({
+      concurrency: deps.spec.concurrency,
+      ordered: deps.spec.ordered,
+      run: (item) => this.#run(item),
+      onError: (error) => deps.onError(error),
+    });
+    this.#scheduler = new DueScheduler<CustodyItem>({
+      maxHeldPerPartition: MAX_HELD_PER_PARTITION,
+      onDue: (item) => this.#dispatch(item),
+      pause: (key) => this.#setPaused([key], true),
+      resume: (key) => this.#setPaused([key], false),
+    });
+    this.#committer = new OffsetCommitter({
+      watermarks: () => this.#watermarks.values(),
+      commit: (offsets) => (this.#consumer === undefined ? Promise.reject(new Error('no consumer')) : this.#consumer.commit(offsets)),
+    });
+    this.#settler = new KafkaRecordSettler({
+      destination: deps.spec.destination,
+      group: deps.spec.group,
+      ordered: deps.spec.ordered,
+      retryTiersMs: deps.retryTiersMs,
+      naming: deps.naming,
+      committer: this.#committer,
+      publish: (topic, records) => deps.publish(topic, records),
+    });
+  }
+
+  /** Join the group; resolves once this member has its first assignment. Rejects typed. */
+  async start(): Promise<void> {
+    const consumer = this.#newConsumer();
+    this.#consumer = consumer;
+    try {
+      await consumer.start((batch) => this.#onBatch(batch), this.#listeners());
+    } catch (error) {
+      await consumer.stop().catch(noop);
+      throw mapKafkaError(error, 'subscribe', this.#groupId);
+    }
+    this.#started = true;
+  }
+
+  close(drainTimeoutMs: number): Promise<void> {
+    this.#closed ??= this.#close(drainTimeoutMs);
+    return this.#closed;
+  }
+
+  /** The kafkajs consumer (escape hatch). */
+  raw(): unknown {
+    return this.#consumer?.raw();
+  }
+
+  async #close(drainTimeoutMs: number): Promise<void> {
+    this.#closing = true;
+    this.#setPaused([...this.#watermarks.keys()], true);
+    this.#scheduler.clear();
+    this.#dispatcher.stop();
+    for (const wake of this.#wakers) wake();
+    await this.#dispatcher.drain(drainTimeoutMs);
+    await withTimeout(this.#committer.flush().catch(noop), FINAL_COMMIT_TIMEOUT_MS);
+    for (const watermark of this.#watermarks.values()) watermark.revoke();
+    await this.#consumer?.stop().catch(noop);
+  }
+
+  #newConsumer(): ConsumerPort {
+    const { tuning, topics, spec } = this.#deps;
+    return this.#deps.client.createConsumer({
+      ...tuning,
+      groupId: this.#groupId,
+      topics,
+      partitionsConsumedConcurrently: Math.min(8, Math.max(2, spec.concurrency)),
+    });
+  }
+
+  #listeners(): ConsumerListeners {
+    return {
+      onJoin: (assignment) => this.#onJoin(assignment),
+      onRebalancing: () => {
+        this.#committer.flush().catch(noop);
+      },
+      onCrash: (error, willRestart) => {
+        if (this.#closing) return;
+        this.#deps.onHealth(false, error);
+        if (!willRestart && this.#started) void this.#restart();
+      },
+    };
+  }
+
+  #onJoin(assignment: readonly TopicPartitions[]): void {
+    const current = new Set<string>();
+    const fresh: PartitionWatermark[] = [];
+    for (const { topic, partitions } of assignment) {
+      for (const partition of partitions) {
+        const key = partitionKey(topic, partition);
+        current.add(key);
+        const existing = this.#watermarks.get(key);
+        if (existing !== undefined) {
+          existing.forgetCommitted();
+          continue;
+        }
+        const watermark = new PartitionWatermark(topic, partition);
+        this.#watermarks.set(key, watermark);
+        fresh.push(watermark);
+      }
+    }
+    for (const [key, watermark] of this.#watermarks) {
+      if (current.has(key)) continue;
+      watermark.revoke();
+      this.#watermarks.delete(key);
+      this.#ready.delete(key);
+      this.#scheduler.dropPartition(key);
+    }
+    if (this.#deps.spec.ordered && fresh.length > 0) this.#seed(fresh);
+    if (this.#closing) this.#setPaused([...current], true);
+    this.#committer.flush().catch(noop);
+    this.#deps.onHealth(true);
+  }
+
+  /** Load attempt counts of in-place retries committed by a previous owner (ordered only). */
+  #seed(watermarks: readonly PartitionWatermark[]): void {
+    const consumer = this.#consumer;
+    if (consumer === undefined) return;
+    const byTopic = new Map<string, number[]>();
+    for (const w of watermarks) byTopic.set(w.topic, [...(byTopic.get(w.topic) ?? []), w.partition]);
+    const loading = consumer
+      .fetchCommitted([...byTopic].map(([topic, partitions]) => ({ topic, partitions })))
+      .then((committed) => {
+        for (const c of committed) this.#watermarks.get(partitionKey(c.topic, c.partition))?.seed(c.metadata);
+      })
+      .catch(noop);
+    for (const w of watermarks) this.#ready.set(partitionKey(w.topic, w.partition), loading);
+  }
+
+  async #onBatch(batch: ReceivedBatch): Promise<void> {
+    const key = partitionKey(batch.topic, batch.partition);
+    const watermark = this.#watermarks.get(key);
+    if (watermark === undefined || this.#closing) return;
+    await this.#ready.get(key);
+    for (const record of batch.records) {
+      if (this.#closing || watermark.revoked || !batch.isRunning()) return;
+      if (watermark.seen(record.offset)) continue;
+      const item: CustodyItem = {
+        record,
+        watermark,
+        firstAttempt: Math.max(readAttempt(record.headers), watermark.seededAttempt(record.offset)),
+      };
+      const dueAt = readDueAt(record.headers);
+      if (dueAt > Date.now()) {
+        watermark.track(record.offset);
+        this.#scheduler.hold(key, item, dueAt);
+        continue;
+      }
+      await this.#waitForCapacity(batch);
+      if (this.#closing || watermark.revoked) return;
+      watermark.track(record.offset);
+      this.#dispatch(item);
+    }
+  }
+
+  /** Block intake while the dispatcher is full, heartbeating (a rebalance rejects: re-join). */
+  async #waitForCapacity(batch: ReceivedBatch): Promise<void> {
+    while (!this.#closing && this.#dispatcher.freeSlots === 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const tick = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.#deps.tuning.heartbeatIntervalMs);
+      });
+      await Promise.race([this.#dispatcher.waitForCapacity(), tick]);
+      clearTimeout(timer);
+      await batch.heartbeat();
+    }
+  }
+
+  #dispatch(item: CustodyItem): void {
+    if (this.#closing || item.watermark.revoked) return;
+    this.#dispatcher.push(item, this.#deps.spec.ordered ? orderingKey(item.record) : undefined);
+  }
+
+  /** Deliver until settled; ordered retries and failed settlements re-run here. */
+  async #run(item: CustodyItem): Promise<void> {
+    let attempt = item.firstAttempt;
+    while (!this.#closing && !item.watermark.revoked) {
+      const outcome = await this.#deliverOnce(item, attempt);
+      if (outcome === undefined || outcome.kind === 'settled') return;
+      if (!(await this.#sleep(outcome.delayMs))) return;
+      if (outcome.kind === 'retry-in-place') attempt += 1;
+    }
+  }
+
+  async #deliverOnce(item: CustodyItem, attempt: number): Promise<DeliveryOutcome | undefined> {
+    const { destination, group } = this.#deps.spec;
+    const delivery = new KafkaDelivery(item, attempt, { destination, group }, this.#settler);
+    try {
+      await this.#deps.onDelivery(delivery);
+    } catch (error) {
+      this.#deps.onError(error);
+    }
+    return delivery.outcome();
+  }
+
+  /** Wait `ms`; resolves false when the subscription closes first. */
+  #sleep(ms: number): Promise<boolean> {
+    if (this.#closing) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.#wakers.delete(wake);
+        resolve(false);
+      };
+      const timer = setTimeout(() => {
+        this.#wakers.delete(wake);
+        resolve(!this.#closing);
+      }, ms);
+      this.#wakers.add(wake);
+    });
+  }
+
+  #setPaused(keys: readonly string[], paused: boolean): void {
+    const consumer = this.#consumer;
+    if (consumer === undefined || keys.length === 0) return;
+    const byTopic = new Map<string, number[]>();
+    for (const key of keys) {
+      const split = key.lastIndexOf(':');
+      const topic = key.slice(0, split);
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), Number(key.slice(split + 1))]);
+    }
+    const list = [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+    if (paused) consumer.pause(list);
+    else if (!this.#closing) consumer.resume(list);
+  }
+
+  /** Replace a consumer the client gave up on, with back-off, until it joins or we close. */
+  async #restart(): Promise<void> {
+    if (this.#restarting) return;
+    this.#restarting = true;
+    let delay = RESTART_MIN_MS;
+    try {
+      while (!this.#closing) {
+        if (!(await this.#sleep(delay))) return;
+        await this.#consumer?.stop().catch(noop);
+        if (this.#closing) return;
+        const consumer = this.#newConsumer();
+        this.#consumer = consumer;
+        try {
+          await consumer.start((batch) => this.#onBatch(batch), this.#listeners());
+          return;
+        } catch (error) {
+          this.#deps.onHealth(false, error instanceof Error ? error : new Error(String(error)));
+          delay = Math.min(delay * 2, RESTART_MAX_MS);
+        }
+      }
+    } finally {
+      this.#restarting = false;
+    }
+  }
+}
+
+function partitionKey(topic: string, partition: number): string {
+  return `${topic}:${String(partition)}`;
+}
+
+/** The per-key ordering key: the record key, else the carried partition key. */
+function orderingKey(record: ReceivedRecord): string | undefined {
+  return record.key ?? record.headers[WireHeaders.partitionKey];
+}
+
+async function withTimeout(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,279 @@
+import { ErrorCodes, OmnibusError, chooseDelayTier, envelopeToWireHeaders } from '@omnibus/core';
+import type {
+  DeliveryHandler,
+  OutgoingMessage,
+  Subscription,
+  SubscriptionSpec,
+  TopologySpec,
+  Transport,
+  TransportCapabilities,
+  TransportStatus,
+  TransportStatusListener,
+} from '@omnibus/core';
+import type { KafkaClientPort, OutgoingRecord } from './kafka-client-port.js';
+import { mapKafkaError } from './kafka-error-mapper.js';
+import { delayedHeaders } from './kafka-headers.js';
+import { KafkaNaming } from './kafka-naming.js';
+import { parseKafkaOptions } from './kafka-options.js';
+import type { KafkaTransportOptions } from './kafka-options.js';
+import { KafkaSubscription } from './kafka-subscription.js';
+import { KafkajsClient } from './kafkajs-client.js';
+import { PublishBatcher, recordBytes } from './publish-batcher.js';
+import { TopicProvisioner } from './topic-provisioner.js';
+
+/** Default bound for draining handlers on close. */
+const DEFAULT_DRAIN_MS = 10_000;
+
+/** Optional collaborators of {@link KafkaTransport} (tests, alternative clients). */
+export interface KafkaTransportDeps {
+  /** Use this client instead of kafkajs. */
+  readonly client?: KafkaClientPort;
+}
+
+/** The capabilities a Kafka transport with these options declares (see docs/transports/kafka.md). */
+export function kafkaCapabilities(options: KafkaTransportOptions): TransportCapabilities {
+  const delays = options.delayTiersMs;
+  return {
+    ordering: 'per-key',
+    delayedDelivery: delays.length === 0 ? false : { maxDelayMs: delays[delays.length - 1] as number, emulated: true },
+    maxRetryDelayMs: options.retryTiersMs[options.retryTiersMs.length - 1] as number,
+    maxPayloadBytes: options.maxMessageBytes,
+    competingConsumers: true,
+    fanOut: true,
+    survivesBrokerRestart: true,
+    noDuplicatesWithoutFaults: true,
+    publishDeduplication: false,
+    atomicBatchPublish: false,
+  };
+}
+
+/**
+ * Omnibus transport over Apache Kafka (kafkajs behind `KafkaClientPort`).
+ *
+ * - Destinations are topics (`topicPrefix + destination`), created or verified on provision,
+ *   subscribe and first publish. Each (destination, group) is one consumer group.
+ * - `publish` resolves once every record was acknowledged by all in-sync replicas (idempotent
+ *   producer, acks = all); concurrent publishes are coalesced into few requests. The partition
+ *   key is the record key. Delayed messages go to the destination's delay topics.
+ * - Subscriptions commit offsets only after settlement, in order per partition; see
+ *   {@link KafkaSubscription}.
+ *
+ * Concurrency: every method may be called concurrently once `connect` resolved. `connect` and
+ * `close` are idempotent. Errors are {@link OmnibusError}s mapped in `kafka-error-mapper.ts`.
+ */
+export class KafkaTransport implements Transport {
+  readonly name = 'kafka';
+  readonly capabilities: TransportCapabilities;
+  readonly #options: KafkaTransportOptions;
+  readonly #client: KafkaClientPort;
+  readonly #naming: KafkaNaming;
+  readonly #provisioner: TopicProvisioner;
+  readonly #batcher: PublishBatcher;
+  readonly #listeners = new Set<TransportStatusListener>();
+  readonly #subscriptions = new Set<KafkaSubscription>();
+  readonly #unhealthy = new Set<KafkaSubscription>();
+  #status: TransportStatus = 'idle';
+  #connecting: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+
+  /** Validates `options` (throws `CONFIGURATION_INVALID` listing every problem). */
+  constructor(options: Readonly<Record<string, unknown>> = {}, deps: KafkaTransportDeps = {}) {
+    this.#options = parseKafkaOptions(options);
+    const o = this.#options;
+    this.capabilities = kafkaCapabilities(o);
+    this.#client = deps.client ?? new KafkajsClient(o);
+    this.#naming = new KafkaNaming({ topicPrefix: o.topicPrefix, groupIdPrefix: o.groupIdPrefix ?? o.topicPrefix });
+    this.#provisioner = new TopicProvisioner(this.#client, {
+      mode: o.provisioning === 'verify' ? 'verify' : 'create',
+      partitions: o.partitions,
+      replicationFactor: o.replicationFactor,
+    });
+    this.#batcher = new PublishBatcher((batches) => this.#client.send(batches), o.maxMessageBytes);
+  }
+
+  get status(): TransportStatus {
+    return this.#status;
+  }
+
+  onStatusChange(listener: TransportStatusListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  connect(): Promise<void> {
+    if (this.#closing !== undefined) {
+      return Promise.reject(new OmnibusError(ErrorCodes.BUS_CLOSED, 'The Kafka transport is closed'));
+    }
+    this.#connecting ??= this.#connect();
+    return this.#connecting;
+  }
+
+  async provision(topology: TopologySpec): Promise<void> {
+    await this.connect();
+    const topics: string[] = [];
+    for (const destination of topology.destinations) {
+      topics.push(...this.#destinationTopics(destination.name));
+      for (const group of destination.groups) {
+        topics.push(...this.#groupTopics(destination.name, group.name, group.ordered));
+      }
+    }
+    await this.#provisioner.ensure(topics);
+  }
+
+  async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.connect();
+    const byTopic = new Map<string, OutgoingRecord[]>();
+    for (const message of messages) {
+      const { topic, record } = this.#toRecord(destination, message);
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), record]);
+    }
+    await this.#provisioner.ensure([...byTopic.keys()]);
+    try {
+      await Promise.all([...byTopic].map(([topic, records]) => this.#batcher.publish(topic, records)));
+    } catch (error) {
+      const mapped = mapKafkaError(error, 'publish', this.#naming.mainTopic(destination));
+      if (mapped.retriable) this.#setStatus('reconnecting', mapped);
+      throw mapped;
+    }
+    if (this.#status === 'reconnecting' && this.#unhealthy.size === 0) this.#setStatus('ready');
+  }
+
+  async subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {
+    await this.connect();
+    const { destination, group, ordered } = spec;
+    const consumed = [this.#naming.mainTopic(destination), ...this.#delayTopics(destination), ...this.#retryTopics(destination, group, ordered)];
+    await this.#provisioner.ensure([...consumed, this.#naming.deadLetterTopic(destination, group)]);
+    const subscription: KafkaSubscription = new KafkaSubscription({
+      client: this.#client,
+      naming: this.#naming,
+      spec,
+      onDelivery,
+      topics: consumed,
+      retryTiersMs: this.#options.retryTiersMs,
+      tuning: {
+        fromBeginning: this.#options.startFrom !== 'latest',
+        sessionTimeoutMs: this.#options.sessionTimeoutMs,
+        rebalanceTimeoutMs: this.#options.rebalanceTimeoutMs,
+        heartbeatIntervalMs: this.#options.heartbeatIntervalMs,
+        maxWaitTimeMs: this.#options.fetchMaxWaitMs,
+      },
+      publish: (topic, records) => this.#batcher.publish(topic, records),
+      onHealth: (healthy, error) => this.#onHealth(subscription, healthy, error),
+      // The router settles every delivery itself; a rejected handler promise leaves the record
+      // unsettled, so it is redelivered after a restart or rebalance. Nothing else to do here.
+      onError: () => undefined,
+    });
+    await subscription.start();
+    this.#subscriptions.add(subscription);
+    const tracked: Subscription = {
+      close: async (drainTimeoutMs: number) => {
+        await subscription.close(drainTimeoutMs);
+        this.#subscriptions.delete(subscription);
+        this.#unhealthy.delete(subscription);
+      },
+    };
+    return tracked;
+  }
+
+  close(drainTimeoutMs: number = DEFAULT_DRAIN_MS): Promise<void> {
+    this.#closing ??= this.#close(drainTimeoutMs);
+    return this.#closing;
+  }
+
+  /** `{ kafka, admin, producer }` from kafkajs (or whatever the injected client returns). */
+  raw(): unknown {
+    return this.#client.raw();
+  }
+
+  async #connect(): Promise<void> {
+    this.#setStatus('connecting');
+    try {
+      await this.#client.connect();
+    } catch (error) {
+      this.#connecting = undefined;
+      this.#setStatus('idle');
+      throw mapKafkaError(error, 'connect', this.#options.brokers.join(','));
+    }
+    this.#setStatus('ready');
+  }
+
+  async #close(drainTimeoutMs: number): Promise<void> {
+    if (this.#status === 'closed') return;
+    this.#setStatus('closing');
+    await Promise.allSettled([...this.#subscriptions].map((s) => s.close(drainTimeoutMs)));
+    this.#subscriptions.clear();
+    await this.#client.disconnect().catch(() => undefined);
+    this.#setStatus('closed');
+  }
+
+  #toRecord(destination: string, message: OutgoingMessage): { topic: string; record: OutgoingRecord } {
+    const { envelope } = message;
+    const size = envelope.payload.byteLength;
+    if (size > this.capabilities.maxPayloadBytes) {
+      throw new OmnibusError(
+        ErrorCodes.PAYLOAD_TOO_LARGE,
+        `Payload of ${String(size)} bytes exceeds the Kafka transport limit of ${String(this.capabilities.maxPayloadBytes)} bytes (maxMessageBytes)`,
+      );
+    }
+    const wire = envelopeToWireHeaders(envelope);
+    const key = envelope.partitionKey === undefined ? {} : { key: envelope.partitionKey };
+    const delayMs = message.delayMs ?? 0;
+    if (delayMs <= 0) return { topic: this.#naming.mainTopic(destination), record: { ...key, value: envelope.payload, headers: wire } };
+    const tier = chooseDelayTier(delayMs, this.#options.delayTiersMs);
+    if (tier === undefined) {
+      const max = this.capabilities.delayedDelivery === false ? 0 : this.capabilities.delayedDelivery.maxDelayMs;
+      throw new OmnibusError(
+        ErrorCodes.DELAY_OUT_OF_RANGE,
+        max === 0
+          ? 'Delayed delivery is disabled on this Kafka transport (delayTiersMs is empty)'
+          : `Delay of ${String(delayMs)} ms exceeds the largest Kafka delay tier (${String(max)} ms)`,
+      );
+    }
+    const record = { ...key, value: envelope.payload, headers: delayedHeaders(wire, Date.now() + delayMs) };
+    if (recordBytes(record) > this.#options.maxMessageBytes + 64 * 1024) {
+      throw new OmnibusError(ErrorCodes.PAYLOAD_TOO_LARGE, 'Message headers make the record too large for Kafka');
+    }
+    return { topic: this.#naming.delayTopic(destination, tier), record };
+  }
+
+  #destinationTopics(destination: string): string[] {
+    return [this.#naming.mainTopic(destination), ...this.#delayTopics(destination)];
+  }
+
+  #delayTopics(destination: string): string[] {
+    return this.#options.delayTiersMs.map((tier) => this.#naming.delayTopic(destination, tier));
+  }
+
+  #retryTopics(destination: string, group: string, ordered: boolean): string[] {
+    return ordered ? [] : this.#options.retryTiersMs.map((tier) => this.#naming.retryTopic(destination, group, tier));
+  }
+
+  #groupTopics(destination: string, group: string, ordered: boolean): string[] {
+    return [...this.#retryTopics(destination, group, ordered), this.#naming.deadLetterTopic(destination, group)];
+  }
+
+  #onHealth(subscription: KafkaSubscription, healthy: boolean, error?: Error): void {
+    if (this.#status === 'closing' || this.#status === 'closed') return;
+    if (healthy) this.#unhealthy.delete(subscription);
+    else this.#unhealthy.add(subscription);
+    if (!healthy) this.#setStatus('reconnecting', error);
+    else if (this.#unhealthy.size === 0 && this.#status === 'reconnecting') this.#setStatus('ready');
+  }
+
+  #setStatus(status: TransportStatus, error?: Error): void {
+    if (status === this.#status && error === undefined) return;
+    this.#status = status;
+    this.#emit(status, error);
+  }
+
+  #emit(status: TransportStatus, error?: Error): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(status, error);
+      } catch {
+        // A listener's failure is its own problem.
+      }
+    }
+  }
+}

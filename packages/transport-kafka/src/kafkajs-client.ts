@@ -1,0 +1,322 @@
+import { Kafka, Partitioners, logLevel as KafkaLogLevel } from 'kafkajs';
+import type {
+  Admin,
+  Consumer,
+  EachBatchPayload,
+  IHeaders,
+  KafkaConfig,
+  KafkaMessage,
+  LogEntry,
+  Producer,
+  SASLOptions,
+} from 'kafkajs';
+import type {
+  CommitOffset,
+  ConsumerConfig,
+  ConsumerListeners,
+  ConsumerPort,
+  KafkaClientPort,
+  ReceivedBatch,
+  ReceivedRecord,
+  TopicInfo,
+  TopicPartitions,
+  TopicRecords,
+  TopicSpec,
+} from './kafka-client-port.js';
+
+/** Connection settings of {@link KafkajsClient}. Secrets stay in here; nothing logs them. */
+export interface KafkajsClientOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly publishRetries: number;
+  readonly ssl: boolean;
+  readonly sslCa?: string;
+  readonly sslRejectUnauthorized: boolean;
+  readonly saslMechanism?: string;
+  readonly saslUsername?: string;
+  readonly saslPassword?: string;
+  readonly logLevel: string;
+}
+
+const LOG_LEVELS: Readonly<Record<string, KafkaLogLevel>> = {
+  nothing: KafkaLogLevel.NOTHING,
+  error: KafkaLogLevel.ERROR,
+  warn: KafkaLogLevel.WARN,
+  info: KafkaLogLevel.INFO,
+  debug: KafkaLogLevel.DEBUG,
+};
+
+/** How long topic creation waits for partition leaders. */
+const LEADER_WAIT_MS = 30_000;
+
+/**
+ * {@link KafkaClientPort} implemented with kafkajs 2.x: the only module that imports kafkajs.
+ * One admin client and one idempotent producer (acks = all) per instance, consumers created on
+ * demand. Connection loss is handled by kafkajs retries; consumers restart after crashes
+ * (`restartOnFailure`).
+ */
+export class KafkajsClient implements KafkaClientPort {
+  readonly #kafka: Kafka;
+  readonly #admin: Admin;
+  readonly #producer: Producer;
+
+  constructor(options: KafkajsClientOptions) {
+    this.#kafka = new Kafka(kafkaConfig(options));
+    this.#admin = this.#kafka.admin();
+    this.#producer = this.#kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 5,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: options.publishRetries, maxRetryTime: 5000 },
+    });
+  }
+
+  async connect(): Promise<void> {
+    await this.#admin.connect();
+    await this.#producer.connect();
+  }
+
+  async createTopics(topics: readonly TopicSpec[]): Promise<void> {
+    if (topics.length === 0) return;
+    const created = await this.#admin.createTopics({
+      waitForLeaders: true,
+      timeout: LEADER_WAIT_MS,
+      topics: topics.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: t.replicationFactor })),
+    });
+    // `false` means some already existed, and then kafkajs skips waiting for the new ones' leaders.
+    if (!created) await this.#waitForLeaders(topics.map((t) => t.name));
+  }
+
+  async describeTopics(names: readonly string[]): Promise<TopicInfo[]> {
+    if (names.length === 0) return [];
+    const all = new Set(await this.#admin.listTopics());
+    const existing = names.filter((name) => all.has(name));
+    if (existing.length === 0) return [];
+    const { topics } = await this.#admin.fetchTopicMetadata({ topics: existing });
+    return topics.map((t) => ({ name: t.name, partitions: t.partitions.length }));
+  }
+
+  async send(batches: readonly TopicRecords[]): Promise<void> {
+    await this.#producer.sendBatch({
+      acks: -1,
+      topicMessages: batches.map((b) => ({
+        topic: b.topic,
+        messages: b.records.map((r) => ({
+          key: r.key ?? null,
+          value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+          headers: { ...r.headers },
+        })),
+      })),
+    });
+  }
+
+  createConsumer(config: ConsumerConfig): ConsumerPort {
+    const consumer = this.#kafka.consumer({
+      groupId: config.groupId,
+      sessionTimeout: config.sessionTimeoutMs,
+      rebalanceTimeout: config.rebalanceTimeoutMs,
+      heartbeatInterval: config.heartbeatIntervalMs,
+      maxWaitTimeInMs: config.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
+      retry: { restartOnFailure: () => Promise.resolve(true) },
+    });
+    return new KafkajsConsumer(consumer, this.#admin, config);
+  }
+
+  async disconnect(): Promise<void> {
+    await Promise.allSettled([this.#producer.disconnect(), this.#admin.disconnect()]);
+  }
+
+  raw(): { kafka: Kafka; admin: Admin; producer: Producer } {
+    return { kafka: this.#kafka, admin: this.#admin, producer: this.#producer };
+  }
+
+  async #waitForLeaders(names: readonly string[]): Promise<void> {
+    const deadline = Date.now() + LEADER_WAIT_MS;
+    for (;;) {
+      try {
+        const { topics } = await this.#admin.fetchTopicMetadata({ topics: [...names] });
+        if (topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for leaders of ${names.join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/** One kafkajs consumer behind {@link ConsumerPort}; remembers paused partitions across restarts. */
+class KafkajsConsumer implements ConsumerPort {
+  readonly #consumer: Consumer;
+  readonly #admin: Admin;
+  readonly #config: ConsumerConfig;
+  readonly #paused = new Map<string, Set<number>>();
+  readonly #disposers: (() => void)[] = [];
+  #stopped = false;
+
+  constructor(consumer: Consumer, admin: Admin, config: ConsumerConfig) {
+    this.#consumer = consumer;
+    this.#admin = admin;
+    this.#config = config;
+  }
+
+  async start(onBatch: (batch: ReceivedBatch) => Promise<void>, listeners: ConsumerListeners): Promise<void> {
+    const c = this.#consumer;
+    let joined!: () => void;
+    let failed!: (error: Error) => void;
+    const firstJoin = new Promise<void>((resolve, reject) => {
+      joined = resolve;
+      failed = reject;
+    });
+    firstJoin.catch(() => undefined); // observed below; a crash after the first join is not an error here
+    this.#disposers.push(
+      c.on(c.events.GROUP_JOIN, (event) => {
+        this.#applyPauses();
+        const assignment = Object.entries(event.payload.memberAssignment).map(([topic, partitions]) => ({
+          topic,
+          partitions: [...partitions],
+        }));
+        listeners.onJoin(assignment);
+        joined();
+      }),
+      c.on(c.events.REBALANCING, () => listeners.onRebalancing()),
+      c.on(c.events.CRASH, (event) => {
+        const error = event.payload.error;
+        listeners.onCrash(error, event.payload.restart);
+        failed(error);
+      }),
+    );
+    await c.connect();
+    await c.subscribe({ topics: [...this.#config.topics], fromBeginning: this.#config.fromBeginning });
+    await c.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: this.#config.partitionsConsumedConcurrently,
+      eachBatch: (payload) => onBatch(toReceivedBatch(payload)),
+    });
+    await firstJoin;
+  }
+
+  pause(partitions: readonly TopicPartitions[]): void {
+    for (const { topic, partitions: list } of partitions) {
+      const set = this.#paused.get(topic) ?? new Set<number>();
+      for (const p of list) set.add(p);
+      this.#paused.set(topic, set);
+    }
+    this.#tryApply(() => this.#consumer.pause(partitions.map((p) => ({ topic: p.topic, partitions: [...p.partitions] }))));
+  }
+
+  resume(partitions: readonly TopicPartitions[]): void {
+    for (const { topic, partitions: list } of partitions) {
+      const set = this.#paused.get(topic);
+      for (const p of list) set?.delete(p);
+    }
+    this.#tryApply(() => this.#consumer.resume(partitions.map((p) => ({ topic: p.topic, partitions: [...p.partitions] }))));
+  }
+
+  async commit(offsets: readonly CommitOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    if (this.#stopped) throw new Error('consumer stopped: offsets not committed');
+    await this.#consumer.commitOffsets(
+      offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? null })),
+    );
+  }
+
+  async fetchCommitted(partitions: readonly TopicPartitions[]): Promise<CommitOffset[]> {
+    const out: CommitOffset[] = [];
+    for (const { topic, partitions: wanted } of partitions) {
+      const [result] = await this.#admin.fetchOffsets({ groupId: this.#config.groupId, topics: [topic] });
+      for (const p of result?.partitions ?? []) {
+        if (!wanted.includes(p.partition)) continue;
+        const entry = { topic, partition: p.partition, offset: p.offset };
+        out.push(p.metadata === null ? entry : { ...entry, metadata: p.metadata });
+      }
+    }
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const dispose of this.#disposers.splice(0)) dispose();
+    await this.#consumer.disconnect();
+  }
+
+  raw(): Consumer {
+    return this.#consumer;
+  }
+
+  #applyPauses(): void {
+    const list = [...this.#paused].filter(([, set]) => set.size > 0).map(([topic, set]) => ({ topic, partitions: [...set] }));
+    if (list.length > 0) this.#tryApply(() => this.#consumer.pause(list));
+  }
+
+  #tryApply(action: () => void): void {
+    try {
+      action();
+    } catch {
+      // Not running right now (between a crash and its restart): re-applied on the next join.
+    }
+  }
+}
+
+function toReceivedBatch(payload: EachBatchPayload): ReceivedBatch {
+  const { topic, partition } = payload.batch;
+  return {
+    topic,
+    partition,
+    records: payload.batch.messages.map((m) => toReceivedRecord(topic, partition, m)),
+    heartbeat: () => payload.heartbeat(),
+    isRunning: () => payload.isRunning() && !payload.isStale(),
+  };
+}
+
+function toReceivedRecord(topic: string, partition: number, message: KafkaMessage): ReceivedRecord {
+  const value = message.value ?? Buffer.alloc(0);
+  const record = {
+    topic,
+    partition,
+    offset: message.offset,
+    value: new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
+    headers: decodeHeaders(message.headers),
+    timestamp: new Date(Number(message.timestamp)),
+  };
+  return message.key === null || message.key === undefined ? record : { ...record, key: message.key.toString('utf8') };
+}
+
+function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(headers ?? {})) {
+    const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+    if (value !== undefined) out[name] = typeof value === 'string' ? value : value.toString('utf8');
+  }
+  return out;
+}
+
+function kafkaConfig(options: KafkajsClientOptions): KafkaConfig {
+  const config: KafkaConfig = {
+    brokers: [...options.brokers],
+    clientId: options.clientId,
+    connectionTimeout: options.connectionTimeoutMs,
+    requestTimeout: options.requestTimeoutMs,
+    logLevel: LOG_LEVELS[options.logLevel] ?? KafkaLogLevel.NOTHING,
+    logCreator: () => (entry: LogEntry) => {
+      process.stderr.write(`[kafkajs] ${entry.label} ${entry.namespace}: ${entry.log.message}\n`);
+    },
+  };
+  if (options.ssl) {
+    config.ssl = options.sslCa === undefined ? { rejectUnauthorized: options.sslRejectUnauthorized } : { ca: [options.sslCa], rejectUnauthorized: options.sslRejectUnauthorized };
+  }
+  if (options.saslMechanism !== undefined && options.saslUsername !== undefined && options.saslPassword !== undefined) {
+    config.sasl = {
+      mechanism: options.saslMechanism,
+      username: options.saslUsername,
+      password: options.saslPassword,
+    } as SASLOptions;
+  }
+  return config;
+}

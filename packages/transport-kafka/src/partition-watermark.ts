@@ -1,0 +1,163 @@
+/** Most in-place retry attempt counts carried in one commit's metadata. */
+const MAX_METADATA_ENTRIES = 64;
+
+/**
+ * Settlement bookkeeping of one assigned topic-partition, the heart of at-least-once on Kafka:
+ * offsets are tracked in fetch order, settled in any order, and the commit position only ever
+ * moves to one past the last record of the *contiguous* settled prefix. A later offset is
+ * therefore never committed before an earlier one is settled.
+ *
+ * It also remembers the highest offset taken into custody, so records fetched again after a
+ * re-join (kafkajs rewinds to the committed offset) are recognised and not handled twice, and the
+ * attempt counts of records being retried in place, which are committed as metadata so they
+ * survive a restart.
+ *
+ * Single-threaded (one event loop); not shared between consumers. A watermark is discarded when
+ * its partition is revoked: late settlements on it are then ignored by the committer.
+ */
+export class PartitionWatermark {
+  readonly topic: string;
+  readonly partition: number;
+  /** Offsets in custody and not yet part of the committed prefix, ascending. */
+  readonly #queue: bigint[] = [];
+  #head = 0;
+  readonly #settled = new Set<bigint>();
+  readonly #attempts = new Map<bigint, number>();
+  #seededAttempts = new Map<bigint, number>();
+  #maxSeen: bigint | undefined;
+  #position: bigint | undefined;
+  #committedPosition: bigint | undefined;
+  #committedMetadata = '';
+  #revoked = false;
+
+  constructor(topic: string, partition: number) {
+    this.topic = topic;
+    this.partition = partition;
+  }
+
+  /** Set when the partition was revoked (or the subscription closed): no more commits for it. */
+  get revoked(): boolean {
+    return this.#revoked;
+  }
+
+  revoke(): void {
+    this.#revoked = true;
+  }
+
+  /** True when `offset` was already taken into custody (re-fetched after a re-join). */
+  seen(offset: string): boolean {
+    return this.#maxSeen !== undefined && BigInt(offset) <= this.#maxSeen;
+  }
+
+  /** Take `offset` into custody. Offsets must arrive ascending; returns false for a re-fetched one. */
+  track(offset: string): boolean {
+    const value = BigInt(offset);
+    if (this.#maxSeen !== undefined && value <= this.#maxSeen) return false;
+    this.#maxSeen = value;
+    this.#queue.push(value);
+    return true;
+  }
+
+  /** Mark `offset` settled. Returns true when the commit position advanced. Idempotent. */
+  settle(offset: string): boolean {
+    const value = BigInt(offset);
+    this.#attempts.delete(value);
+    this.#seededAttempts.delete(value);
+    if (this.#position !== undefined && value < this.#position) return false;
+    this.#settled.add(value);
+    let advanced = false;
+    while (this.#head < this.#queue.length) {
+      const first = this.#queue[this.#head] as bigint;
+      if (!this.#settled.has(first)) break;
+      this.#settled.delete(first);
+      this.#head += 1;
+      this.#position = first + 1n;
+      advanced = true;
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return advanced;
+  }
+
+  /** True when `offset` is inside the settled prefix (its commit is covered by {@link position}). */
+  covers(offset: string): boolean {
+    return this.#position !== undefined && BigInt(offset) < this.#position;
+  }
+
+  /** One past the last record of the settled prefix, or undefined when nothing settled yet. */
+  get position(): string | undefined {
+    return this.#position === undefined ? undefined : this.#position.toString();
+  }
+
+  /** Remember that the record at `offset` will be re-run in place as `attempt` (ordered retries). */
+  noteAttempt(offset: string, attempt: number): void {
+    this.#attempts.set(BigInt(offset), attempt);
+  }
+
+  /** The attempt to resume the record at `offset` with, from committed metadata (1 if unknown). */
+  seededAttempt(offset: string): number {
+    return this.#seededAttempts.get(BigInt(offset)) ?? 1;
+  }
+
+  /**
+   * Seed from the group's committed position and metadata (when the partition is assigned):
+   * attempt counts of records that were being retried in place by the previous owner.
+   */
+  seed(metadata: string | undefined): void {
+    this.#seededAttempts = parseMetadata(metadata);
+  }
+
+  /** Metadata to commit: in-place attempt counts of unsettled records (bounded). */
+  metadata(): string {
+    if (this.#attempts.size === 0) return '';
+    const entries = [...this.#attempts].slice(0, MAX_METADATA_ENTRIES).map(([o, a]) => [o.toString(), a]);
+    return JSON.stringify({ a: Object.fromEntries(entries) });
+  }
+
+  /**
+   * What to commit now, or undefined when the committed state is current. With nothing settled
+   * yet, only metadata changes are committed (at the lowest offset in custody).
+   */
+  pendingCommit(): { offset: string; metadata: string } | undefined {
+    if (this.#revoked) return undefined;
+    const metadata = this.metadata();
+    const position = this.#position ?? this.#queue[this.#head];
+    if (position === undefined) return undefined;
+    if (position === this.#committedPosition && metadata === this.#committedMetadata) return undefined;
+    if (this.#position === undefined && metadata === '') return undefined;
+    return { offset: position.toString(), metadata };
+  }
+
+  /** Record a successful commit. */
+  markCommitted(offset: string, metadata: string): void {
+    const value = BigInt(offset);
+    if (this.#committedPosition === undefined || value >= this.#committedPosition) {
+      this.#committedPosition = value;
+      this.#committedMetadata = metadata;
+    }
+  }
+
+  /** Forget what was committed (after a re-join), so the next flush commits the position again. */
+  forgetCommitted(): void {
+    this.#committedPosition = undefined;
+    this.#committedMetadata = '';
+  }
+}
+
+function parseMetadata(metadata: string | undefined): Map<bigint, number> {
+  const out = new Map<bigint, number>();
+  if (metadata === undefined || metadata === '') return out;
+  try {
+    const parsed = JSON.parse(metadata) as { a?: Record<string, unknown> };
+    for (const [offset, attempt] of Object.entries(parsed.a ?? {})) {
+      if (/^\d+$/.test(offset) && typeof attempt === 'number' && Number.isInteger(attempt) && attempt >= 1) {
+        out.set(BigInt(offset), attempt);
+      }
+    }
+  } catch {
+    // Metadata written by someone else: ignore it.
+  }
+  return out;
+}

@@ -1,0 +1,94 @@
+import { chooseDelayTier } from '@omnibus/core';
+import type { DeadLetterReason } from '@omnibus/core';
+import type { OutgoingRecord } from './kafka-client-port.js';
+import type { CustodyItem, DeliveryOutcome, RecordSettler } from './kafka-delivery.js';
+import { mapKafkaError } from './kafka-error-mapper.js';
+import { deadLetterHeaders, retryHeaders } from './kafka-headers.js';
+import type { KafkaNaming } from './kafka-naming.js';
+import type { OffsetCommitter } from './offset-committer.js';
+
+/** What {@link KafkaRecordSettler} needs. */
+export interface KafkaRecordSettlerDeps {
+  readonly destination: string;
+  readonly group: string;
+  readonly ordered: boolean;
+  readonly retryTiersMs: readonly number[];
+  readonly naming: KafkaNaming;
+  readonly committer: OffsetCommitter;
+  /** Produce records (acks = all); resolves once the broker acknowledged them. */
+  publish(topic: string, records: readonly OutgoingRecord[]): Promise<void>;
+}
+
+/**
+ * Settlement on Kafka for one subscription:
+ * - ack: mark the offset settled; once it is inside the partition's settled prefix, commit
+ *   and resolve when the commit was accepted.
+ * - retry, ordered: nothing is committed; the record is re-run in place after the delay with the
+ *   next attempt (its attempt count is committed as offset metadata to survive a restart).
+ * - retry, unordered: produce a copy to the group's retry topic of the smallest tier ≥ delay
+ *   (exact due time and attempt + 1 in headers), then settle the original: non-blocking.
+ * - dead-letter: produce the original record plus reason headers to the group's dead-letter
+ *   topic, then settle the original.
+ * Copies are acknowledged by the broker before the original is settled (may duplicate, never
+ * lose). Failures reject with a typed error and leave the record unsettled.
+ */
+export class KafkaRecordSettler implements RecordSettler {
+  readonly #deps: KafkaRecordSettlerDeps;
+
+  constructor(deps: KafkaRecordSettlerDeps) {
+    this.#deps = deps;
+  }
+
+  ack(item: CustodyItem): Promise<void> {
+    return this.#settle(item);
+  }
+
+  async retry(item: CustodyItem, attempt: number, delayMs: number): Promise<DeliveryOutcome> {
+    const { record, watermark } = item;
+    if (this.#deps.ordered) {
+      watermark.noteAttempt(record.offset, attempt + 1);
+      this.#deps.committer.flush().catch(() => undefined);
+      return { kind: 'retry-in-place', delayMs };
+    }
+    const tiers = this.#deps.retryTiersMs;
+    const tier = chooseDelayTier(delayMs, tiers) ?? (tiers[tiers.length - 1] as number);
+    const topic = this.#deps.naming.retryTopic(this.#deps.destination, this.#deps.group, tier);
+    await this.#produce(topic, {
+      ...(record.key === undefined ? {} : { key: record.key }),
+      value: record.value,
+      headers: retryHeaders(record, attempt + 1, Date.now() + delayMs),
+    });
+    await this.#settle(item);
+    return { kind: 'settled' };
+  }
+
+  async deadLetter(item: CustodyItem, _attempt: number, reason: DeadLetterReason): Promise<void> {
+    const { record } = item;
+    const { destination, group } = this.#deps;
+    await this.#produce(this.#deps.naming.deadLetterTopic(destination, group), {
+      ...(record.key === undefined ? {} : { key: record.key }),
+      value: record.value,
+      headers: deadLetterHeaders(record, reason, { destination, group }),
+    });
+    await this.#settle(item);
+  }
+
+  async #produce(topic: string, record: OutgoingRecord): Promise<void> {
+    try {
+      await this.#deps.publish(topic, [record]);
+    } catch (error) {
+      throw mapKafkaError(error, 'settle', topic);
+    }
+  }
+
+  async #settle(item: CustodyItem): Promise<void> {
+    const { watermark, record } = item;
+    watermark.settle(record.offset);
+    if (watermark.revoked || !watermark.covers(record.offset)) return;
+    try {
+      await this.#deps.committer.flush();
+    } catch (error) {
+      throw mapKafkaError(error, 'settle', `${record.topic}/${String(record.partition)}`);
+    }
+  }
+}
