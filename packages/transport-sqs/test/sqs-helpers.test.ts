@@ -1,0 +1,81 @@
+import { expect } from 'chai';
+import { FifoFence } from '../src/fifo-fence.js';
+import { RequestBatcher } from '../src/request-batcher.js';
+import { chunks } from '../src/sqs-publisher.js';
+import { isAbort, isQueueMissing, isReceiptGone, isTransientSqsError, toOmnibusError } from '../src/sqs-error-mapper.js';
+
+describe('FifoFence', () => {
+  it('releases later messages of a group received before its retry, not those received after', () => {
+    const fence = new FifoFence();
+    fence.received('k');
+    fence.received('k');
+    fence.received('k');
+    expect(fence.starting('k', 1)).to.equal(false);
+    fence.retried('k', 1, 3);
+    expect(fence.starting('k', 2)).to.equal(true);
+    expect(fence.starting('k', 3)).to.equal(true);
+    fence.received('k');
+    expect(fence.starting('k', 4)).to.equal(false);
+  });
+
+  it('does nothing for other keys or unkeyed messages', () => {
+    const fence = new FifoFence();
+    fence.received('a');
+    fence.received('b');
+    fence.received('a');
+    expect(fence.starting('a', 1)).to.equal(false);
+    fence.retried('a', 1, 3);
+    expect(fence.starting('b', 2)).to.equal(false);
+    expect(fence.starting('a', 3)).to.equal(true);
+    expect(fence.starting(undefined, 4)).to.equal(false);
+  });
+});
+
+describe('RequestBatcher', () => {
+  it('coalesces entries into batches of at most maxSize and settles each entry on its own', async () => {
+    const calls: number[][] = [];
+    const batcher = new RequestBatcher<number>(async (entries) => {
+      calls.push([...entries]);
+      return entries.map((n) => (n === 3 ? new Error('three') : undefined));
+    }, 2, 1);
+    const results = await Promise.allSettled([1, 2, 3, 4, 5].map((n) => batcher.add(n)));
+    expect(calls.flat()).to.deep.equal([1, 2, 3, 4, 5]);
+    expect(calls.every((c) => c.length <= 2)).to.equal(true);
+    expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+  });
+
+  it('rejects every entry of a batch whose call failed', async () => {
+    const batcher = new RequestBatcher<number>(() => Promise.reject(new Error('down')), 10, 1);
+    const results = await Promise.allSettled([batcher.add(1), batcher.add(2)]);
+    expect(results.map((r) => r.status)).to.deep.equal(['rejected', 'rejected']);
+  });
+});
+
+describe('publish chunks', () => {
+  it('splits by 10 entries and by total bytes, keeping order', () => {
+    const items = Array.from({ length: 23 }, (_, i) => ({ i, bytes: 10 }));
+    expect(chunks(items, 1000).map((c) => c.length)).to.deep.equal([10, 10, 3]);
+    const big = [{ bytes: 60 }, { bytes: 60 }, { bytes: 30 }, { bytes: 100 }];
+    expect(chunks(big, 100).map((c) => c.map((x) => x.bytes))).to.deep.equal([[60], [60, 30], [100]]);
+  });
+});
+
+describe('sqs error mapper', () => {
+  it('classifies SDK errors', () => {
+    expect(isQueueMissing({ name: 'QueueDoesNotExist' })).to.equal(true);
+    expect(isReceiptGone({ name: 'ReceiptHandleIsInvalid' })).to.equal(true);
+    expect(isAbort({ name: 'AbortError' })).to.equal(true);
+    expect(isTransientSqsError({ name: 'Error', code: 'ECONNREFUSED' })).to.equal(true);
+    expect(isTransientSqsError({ name: 'X', $metadata: { httpStatusCode: 503 } })).to.equal(true);
+    expect(isTransientSqsError({ name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } })).to.equal(false);
+  });
+
+  it('wraps with a code, the context and the cause', () => {
+    const cause = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    const error = toOmnibusError(cause, 'PUBLISH_FAILED', 'Publishing to q');
+    expect(error.code).to.equal('PUBLISH_FAILED');
+    expect(error.retriable).to.equal(true);
+    expect(error.cause).to.equal(cause);
+    expect(error.message).to.include('Publishing to q');
+  });
+});
