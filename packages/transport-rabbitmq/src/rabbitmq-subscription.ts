@@ -292,12 +292,14 @@ export class RabbitMqSubscription implements Subscription {
   }
 
   async #close(drainTimeoutMs: number): Promise<void> {
+    // Stop starting work first (synchronously), then stop intake; late arrivals stay unacked
+    // and are requeued by the broker when the channel closes.
+    const unstarted = this.#dispatcher.stop();
+    this.#abort.abort();
     const consumer = this.#consumer;
     if (consumer?.open === true && consumer.tag !== undefined) {
       await consumer.channel.cancel(consumer.tag).catch(() => undefined);
     }
-    const unstarted = this.#dispatcher.stop();
-    this.#abort.abort();
     await this.#dispatcher.drain(drainTimeoutMs);
     for (const timer of this.#timers) clearTimeout(timer);
     const release = [...unstarted, ...this.#held].sort((a, b) => a.message.fields.deliveryTag - b.message.fields.deliveryTag);

@@ -1,0 +1,223 @@
+// Adapter-specific integration tests against the real RabbitMQ (node scripts/brokers/cli.mjs up rabbitmq).
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { createEnvelope, isOmnibusError } from '@omnibus/core';
+import type { GetMessage } from 'amqplib';
+import type { Delivery, MessageEnvelope, TransportStatus } from '@omnibus/core';
+import { waitFor } from '@omnibus/core/testing';
+import { RabbitMqTransport } from '../src/index.js';
+import type { RabbitMqTransportInput } from '../src/index.js';
+import { NativeClient, RABBITMQ_URL, dropRabbitMqConnections, ensureRabbitMq, uniquePrefix } from './rabbitmq-test-support.js';
+
+const TIERS = [100, 200, 500, 1_000, 2_000, 5_000];
+
+describe('RabbitMqTransport against RabbitMQ', function () {
+  this.timeout(60_000);
+  const prefix = uniquePrefix('adapter');
+  const native = new NativeClient(prefix);
+  const transports: RabbitMqTransport[] = [];
+
+  const make = (options: RabbitMqTransportInput = {}): RabbitMqTransport => {
+    const transport = new RabbitMqTransport({ urls: [RABBITMQ_URL], prefix, delayTiersMs: TIERS, ...options });
+    transports.push(transport);
+    return transport;
+  };
+  const names = (): { destination: string; group: string } => {
+    const destination = `it.${randomUUID().slice(0, 8)}.v1`;
+    const group = `g-${randomUUID().slice(0, 6)}`;
+    native.track(destination, group);
+    return { destination, group };
+  };
+  const envelope = (overrides: Partial<Parameters<typeof createEnvelope>[0]> = {}): MessageEnvelope =>
+    createEnvelope({ type: 'it.test.v1', payload: new TextEncoder().encode(JSON.stringify({ n: 1 })), contentType: 'application/json', ...overrides });
+
+  before(async () => {
+    await ensureRabbitMq();
+  });
+
+  afterEach(async () => {
+    await Promise.all(transports.splice(0).map((t) => t.close(2_000)));
+  });
+
+  after(async () => {
+    await native.cleanup(TIERS);
+  });
+
+  it('provisions exchanges, group and dead-letter queues and delay tiers', async () => {
+    const { destination, group } = names();
+    const transport = make();
+    await transport.provision({ destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }] });
+    expect(await native.messageCount(transport.names.groupQueue(destination, group))).to.equal(0);
+    expect(await native.messageCount(transport.names.deadLetterQueue(destination, group))).to.equal(0);
+    for (const tier of TIERS) expect(await native.messageCount(transport.names.delayQueue(tier))).to.equal(0);
+    // Idempotent.
+    await transport.provision({ destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }] });
+  });
+
+  it('verify mode rejects missing topology with PROVISIONING_FAILED', async () => {
+    const { destination, group } = names();
+    const transport = make({ provisioning: 'verify', prefix: uniquePrefix('verify') });
+    const error: unknown = await transport.provision({ destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isOmnibusError(error) && error.code).to.equal('PROVISIONING_FAILED');
+  });
+
+  it('publishes persistent messages with native properties and wire headers', async () => {
+    const { destination, group } = names();
+    const transport = make();
+    await transport.provision({ destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }] });
+    const sent = envelope({ correlationId: 'corr-1', causationId: 'cause-1', partitionKey: 'k1', headers: { 'x-tenant': 't1', traceparent: '00-abc' } });
+    await transport.publish(destination, [{ envelope: sent }]);
+    const channel = await (await native.model()).createChannel();
+    const message = (await waitFor(() => channel.get(transport.names.groupQueue(destination, group), { noAck: true }))) as GetMessage;
+    await channel.close();
+    expect(message.properties.deliveryMode).to.equal(2);
+    expect(message.properties.messageId).to.equal(sent.id);
+    expect(message.properties.correlationId).to.equal('corr-1');
+    expect(message.properties.type).to.equal('it.test.v1');
+    expect(message.properties.contentType).to.equal('application/json');
+    expect(message.properties.timestamp).to.equal(Math.floor(sent.occurredAt.getTime() / 1000));
+    expect(message.properties.headers?.['ce-id']).to.equal(sent.id);
+    expect(message.properties.headers?.['x-tenant']).to.equal('t1');
+    expect(message.properties.headers?.['omnibus-partition-key']).to.equal('k1');
+  });
+
+  it('rejects an unroutable publish (no group bound) with a typed error', async () => {
+    const { destination } = names();
+    const transport = make();
+    const error: unknown = await transport.publish(destination, [{ envelope: envelope() }]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isOmnibusError(error) && error.code).to.equal('PUBLISH_FAILED');
+    expect((error as Error).message).to.match(/unroutable/);
+    // The shared confirm channel still works afterwards.
+    const other = names();
+    await transport.provision({ destinations: [{ name: other.destination, groups: [{ name: other.group, ordered: false }] }] });
+    await transport.publish(other.destination, [{ envelope: envelope() }]);
+  });
+
+  it('rejects oversize payloads and out-of-range delays before sending', async () => {
+    const { destination } = names();
+    const transport = make({ maxPayloadBytes: 1024 });
+    const big = envelope({ payload: new Uint8Array(1025) });
+    const tooBig: unknown = await transport.publish(destination, [{ envelope: big }]).catch((e: unknown) => e);
+    expect(isOmnibusError(tooBig) && tooBig.code).to.equal('PAYLOAD_TOO_LARGE');
+    const tooLate: unknown = await transport.publish(destination, [{ envelope: envelope(), delayMs: 60_000 }]).catch((e: unknown) => e);
+    expect(isOmnibusError(tooLate) && tooLate.code).to.equal('DELAY_OUT_OF_RANGE');
+  });
+
+  it('retries through a delay tier with the next attempt number, then dead-letters with a reason', async () => {
+    const { destination, group } = names();
+    const transport = make();
+    await transport.provision({ destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }] });
+    const seen: { attempt: number; at: number }[] = [];
+    await transport.subscribe(
+      { destination, group, concurrency: 2, ordered: false, handlerTimeoutMs: 5_000 },
+      async (delivery: Delivery) => {
+        seen.push({ attempt: delivery.deliveryAttempt, at: Date.now() });
+        if (delivery.deliveryAttempt < 3) await delivery.retry(150);
+        else await delivery.deadLetter({ code: 'HANDLER_FAILED', message: 'boom', attempts: delivery.deliveryAttempt });
+      },
+    );
+    const sent = envelope({ headers: { 'x-case': 'retry' } });
+    await transport.publish(destination, [{ envelope: sent }]);
+    const [dead] = await native.readDeadLetters(destination, group, 1, 10_000);
+    expect(seen.map((s) => s.attempt)).to.deep.equal([1, 2, 3]);
+    expect((seen[1]?.at ?? 0) - (seen[0]?.at ?? 0)).to.be.at.least(150);
+    expect(dead?.envelope.id).to.equal(sent.id);
+    expect(dead?.envelope.headers['x-case']).to.equal('retry');
+    expect(dead?.info).to.include({ code: 'HANDLER_FAILED', message: 'boom', attempts: 3, destination, group });
+  });
+
+  it('delays delivery to every group and not before the delay', async () => {
+    const { destination, group } = names();
+    const transport = make();
+    await transport.provision({ destinations: [{ name: destination, groups: [{ name: group, ordered: false }, { name: `${group}-b`, ordered: false }] }] });
+    native.track(destination, `${group}-b`);
+    const received: { group: string; at: number }[] = [];
+    for (const g of [group, `${group}-b`]) {
+      await transport.subscribe({ destination, group: g, concurrency: 1, ordered: false, handlerTimeoutMs: 5_000 }, async (d) => {
+        received.push({ group: d.group, at: Date.now() });
+        await d.ack();
+      });
+    }
+    const start = Date.now();
+    await transport.publish(destination, [{ envelope: envelope(), delayMs: 400 }]);
+    await waitFor(() => received.length === 2, { timeoutMs: 10_000 });
+    for (const r of received) expect(r.at - start).to.be.at.least(400);
+  });
+
+  it('keeps per-key order through retries on ordered subscriptions', async () => {
+    const { destination, group } = names();
+    const transport = make();
+    await transport.provision({ destinations: [{ name: destination, groups: [{ name: group, ordered: true }] }] });
+    const handled: string[] = [];
+    const failedOnce = new Set<string>();
+    await transport.subscribe({ destination, group, concurrency: 4, ordered: true, handlerTimeoutMs: 5_000 }, async (d) => {
+      const label = new TextDecoder().decode(d.envelope.payload);
+      if (label.endsWith('-1') && !failedOnce.has(label)) {
+        failedOnce.add(label);
+        await d.retry(100);
+        return;
+      }
+      handled.push(label);
+      await d.ack();
+    });
+    const messages = ['a', 'b'].flatMap((key) =>
+      [0, 1, 2, 3].map((i) => ({ envelope: envelope({ partitionKey: key, payload: new TextEncoder().encode(`${key}-${String(i)}`) }) })),
+    );
+    await transport.publish(destination, messages);
+    await waitFor(() => handled.length === 8, { timeoutMs: 10_000 });
+    for (const key of ['a', 'b']) {
+      expect(handled.filter((l) => l.startsWith(key))).to.deep.equal([0, 1, 2, 3].map((i) => `${key}-${String(i)}`));
+    }
+  });
+
+  it('survives dropped connections: publishes and consumes again', async () => {
+    const { destination, group } = names();
+    const transport = make();
+    const statuses: TransportStatus[] = [];
+    transport.onStatusChange((s) => statuses.push(s));
+    await transport.provision({ destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }] });
+    const got = new Set<string>();
+    await transport.subscribe({ destination, group, concurrency: 2, ordered: false, handlerTimeoutMs: 5_000 }, async (d) => {
+      got.add(d.envelope.id);
+      await d.ack();
+    });
+    const first = envelope();
+    await transport.publish(destination, [{ envelope: first }]);
+    await waitFor(() => got.has(first.id));
+    await dropRabbitMqConnections();
+    await waitFor(() => statuses.includes('reconnecting'), { timeoutMs: 10_000 });
+    const second = envelope();
+    await transport.publish(destination, [{ envelope: second }]);
+    await waitFor(() => got.has(second.id), { timeoutMs: 20_000 });
+    expect(transport.status).to.equal('ready');
+  });
+
+  it('returns prefetched but unstarted messages on close', async () => {
+    const { destination, group } = names();
+    const transport = make({ prefetch: 10 });
+    await transport.provision({ destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }] });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let started = 0;
+    const subscription = await transport.subscribe({ destination, group, concurrency: 1, ordered: false, handlerTimeoutMs: 5_000 }, async (d) => {
+      started += 1;
+      await gate;
+      await d.ack();
+    });
+    await transport.publish(destination, [0, 1, 2, 3, 4].map(() => ({ envelope: envelope() })));
+    await waitFor(() => started === 1);
+    const closing = subscription.close(5_000);
+    release();
+    await closing;
+    expect(started).to.equal(1);
+    await waitFor(async () => (await native.messageCount(transport.names.groupQueue(destination, group))) === 4, { timeoutMs: 5_000 });
+  });
+});
