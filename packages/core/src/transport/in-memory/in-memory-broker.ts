@@ -1,0 +1,236 @@
+import { performance } from 'node:perf_hooks';
+import { ErrorCodes } from '../../errors/error-codes.js';
+import { OmnibusError } from '../../errors/omnibus-error.js';
+import { WireHeaders } from '../../message/wire-headers.js';
+import type { TopologySpec } from '../topology.js';
+import { InMemoryConnection } from './in-memory-connection.js';
+import { InMemoryGroup } from './in-memory-group.js';
+import type { InMemoryDeadLetter, StoredMessage } from './in-memory-message.js';
+import { MAX_TIMER_MS } from './in-memory-options.js';
+
+/** A message as handed to {@link InMemoryBroker.publish}: wire headers, payload, optional delay. */
+export interface BrokerMessage {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly payload: Uint8Array;
+  readonly delayMs?: number;
+}
+
+/** Counts of one group, for diagnostics and tests. */
+export interface InMemoryGroupStats {
+  /** Waiting (including delayed and retrying) messages. */
+  readonly ready: number;
+  /** Delivered, not yet settled. */
+  readonly inFlight: number;
+  /** In the dead-letter queue. */
+  readonly deadLettered: number;
+  /** Attached consumers (subscriptions). */
+  readonly consumers: number;
+}
+
+/**
+ * The in-process "broker" behind {@link InMemoryTransport}. Several transports attached to one
+ * broker behave like several processes on one real broker: consumers in a group compete, groups
+ * fan out, and a consumer that goes away has its unsettled messages redelivered to the others.
+ *
+ * State (queues, dead letters, delivery counts) lives as long as the broker object and survives
+ * {@link simulateRestart} and {@link dropConnections}, which exercise the transports' reconnect
+ * path without a real broker. An idle broker (no subscriptions attached) holds no timers or
+ * other handles. All methods are synchronous or resolve without I/O; single event loop only.
+ */
+export class InMemoryBroker {
+  readonly #destinations = new Map<string, Map<string, InMemoryGroup>>();
+  readonly #connections = new Set<InMemoryConnection>();
+  readonly #upWaiters = new Set<() => void>();
+  readonly #recentIds = new Map<string, Map<string, number>>();
+  #up = true;
+  #seq = 0;
+
+  /** False while {@link simulateRestart} keeps the broker down. */
+  get isUp(): boolean {
+    return this.#up;
+  }
+
+  /**
+   * Create destinations and groups (with their dead-letter queues). Idempotent; a group
+   * provisioned again as ordered becomes ordered. Throws PROVISIONING_FAILED for empty names.
+   */
+  provision(topology: TopologySpec): void {
+    for (const destination of topology.destinations) {
+      if (typeof destination.name !== 'string' || destination.name === '') {
+        throw new OmnibusError(ErrorCodes.PROVISIONING_FAILED, 'destination names must be non-empty strings');
+      }
+      for (const group of destination.groups) {
+        if (typeof group.name !== 'string' || group.name === '') {
+          throw new OmnibusError(ErrorCodes.PROVISIONING_FAILED, `group names of ${destination.name} must be non-empty strings`);
+        }
+      }
+    }
+    for (const destination of topology.destinations) {
+      let groups = this.#destinations.get(destination.name);
+      if (groups === undefined) {
+        groups = new Map();
+        this.#destinations.set(destination.name, groups);
+      }
+      for (const spec of destination.groups) {
+        const existing = groups.get(spec.name);
+        if (existing === undefined) groups.set(spec.name, new InMemoryGroup(destination.name, spec.name, spec.ordered));
+        else existing.ordered ||= spec.ordered;
+      }
+    }
+  }
+
+  /** True when `destination` was provisioned. */
+  hasDestination(destination: string): boolean {
+    return this.#destinations.has(destination);
+  }
+
+  /**
+   * Store messages for every group of `destination` (all or nothing). Messages published
+   * before a group was provisioned are not delivered to it. With `deduplicationWindowMs` > 0,
+   * a message whose `ce-id` was published to the destination within the window is dropped.
+   * Throws PUBLISH_FAILED when the destination is not provisioned or the broker is down.
+   */
+  publish(destination: string, messages: readonly BrokerMessage[], options: { readonly deduplicationWindowMs?: number } = {}): void {
+    if (!this.#up) throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, 'in-memory broker is down', { retriable: true });
+    const groups = this.#destinations.get(destination);
+    if (groups === undefined) {
+      throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, `destination "${destination}" is not provisioned`);
+    }
+    const now = performance.now();
+    const enqueuedAt = new Date();
+    for (const message of messages) {
+      if (this.#isDuplicate(destination, message.headers[WireHeaders.id], options.deduplicationWindowMs ?? 0, now)) continue;
+      this.#seq += 1;
+      const payload = message.payload.slice();
+      const headers = Object.freeze({ ...message.headers });
+      const delay = message.delayMs !== undefined && message.delayMs > 0 ? message.delayMs : 0;
+      for (const group of groups.values()) {
+        const stored: StoredMessage = {
+          seq: this.#seq,
+          brokerMessageId: `in-memory-${String(this.#seq)}`,
+          headers,
+          payload,
+          partitionKey: headers[WireHeaders.partitionKey],
+          enqueuedAt,
+          availableAt: now + delay,
+          deliveryCount: 0,
+        };
+        group.enqueue(stored);
+      }
+    }
+  }
+
+  /**
+   * Publish a foreign message: raw bytes and raw headers, no Omnibus envelope (what another
+   * system would send). Consumers receive it with `type: ''` and the broker's message id.
+   */
+  publishForeign(destination: string, body: Uint8Array, headers: Readonly<Record<string, string>> = {}): Promise<void> {
+    try {
+      this.publish(destination, [{ headers, payload: body }]);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  /** Read and remove the dead-lettered messages of one group (out of band). */
+  readDeadLetters(destination: string, group: string): InMemoryDeadLetter[] {
+    return this.#group(destination, group).takeDeadLetters();
+  }
+
+  /**
+   * Wait up to `timeoutMs` for at least `count` dead-lettered messages of one group, then read
+   * and remove all of them (possibly fewer than `count` after a timeout).
+   */
+  async waitForDeadLetters(destination: string, group: string, count: number, timeoutMs: number): Promise<InMemoryDeadLetter[]> {
+    const target = this.#group(destination, group);
+    await target.waitForDeadLetters(count, timeoutMs);
+    return target.takeDeadLetters();
+  }
+
+  /** Counts of one group. Throws when it is not provisioned. */
+  stats(destination: string, group: string): InMemoryGroupStats {
+    return this.#group(destination, group).stats();
+  }
+
+  /**
+   * Fault injection: drop every transport's connection. Unsettled messages are released for
+   * redelivery (started ones as a new attempt), stale settlements reject, and each transport
+   * goes `reconnecting` and re-attaches on its own.
+   */
+  dropConnections(): void {
+    const error = new OmnibusError(ErrorCodes.CONNECTION_FAILED, 'connection dropped by the in-memory broker', { retriable: true });
+    for (const connection of [...this.#connections]) connection.lose(error);
+  }
+
+  /**
+   * Fault injection: take the broker down for `downtimeMs` (connections dropped, connects and
+   * publishes refused), then bring it back with its state intact. Resolves once it is up.
+   */
+  simulateRestart(downtimeMs = 25): Promise<void> {
+    this.#up = false;
+    this.dropConnections();
+    return new Promise((resolve) => {
+      setTimeout(
+        () => {
+          this.#up = true;
+          for (const wake of [...this.#upWaiters]) wake();
+          resolve();
+        },
+        Math.min(Math.max(0, downtimeMs), MAX_TIMER_MS),
+      );
+    });
+  }
+
+  /**
+   * Open a connection (used by {@link InMemoryTransport}; not for application code).
+   * Throws CONNECTION_FAILED (retriable) while the broker is down.
+   */
+  connect(onLost: (error: Error) => void): InMemoryConnection {
+    if (!this.#up) throw new OmnibusError(ErrorCodes.CONNECTION_FAILED, 'in-memory broker is down', { retriable: true });
+    const connection = new InMemoryConnection(this, onLost, (c) => this.#connections.delete(c));
+    this.#connections.add(connection);
+    return connection;
+  }
+
+  /** Call `listener` when the broker comes back up. Returns a disposer. */
+  onUp(listener: () => void): () => void {
+    const once = (): void => {
+      this.#upWaiters.delete(once);
+      listener();
+    };
+    this.#upWaiters.add(once);
+    return () => this.#upWaiters.delete(once);
+  }
+
+  /** The group, or SUBSCRIBE_FAILED when not provisioned. @internal */
+  group(destination: string, group: string): InMemoryGroup {
+    return this.#group(destination, group);
+  }
+
+  #group(destination: string, group: string): InMemoryGroup {
+    const found = this.#destinations.get(destination)?.get(group);
+    if (found === undefined) {
+      throw new OmnibusError(ErrorCodes.SUBSCRIBE_FAILED, `group "${group}" of destination "${destination}" is not provisioned`);
+    }
+    return found;
+  }
+
+  #isDuplicate(destination: string, id: string | undefined, windowMs: number, now: number): boolean {
+    if (windowMs <= 0 || id === undefined) return false;
+    let recent = this.#recentIds.get(destination);
+    if (recent === undefined) {
+      recent = new Map();
+      this.#recentIds.set(destination, recent);
+    }
+    for (const [seen, expiresAt] of recent) {
+      if (expiresAt > now) break;
+      recent.delete(seen);
+    }
+    const expiresAt = recent.get(id);
+    if (expiresAt !== undefined && expiresAt > now) return true;
+    recent.delete(id);
+    recent.set(id, now + windowMs);
+    return false;
+  }
+}

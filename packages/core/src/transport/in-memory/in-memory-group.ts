@@ -1,0 +1,267 @@
+import { performance } from 'node:perf_hooks';
+import { ErrorCodes } from '../../errors/error-codes.js';
+import { OmnibusError } from '../../errors/omnibus-error.js';
+import { deadLetterWireHeaders, envelopeFromWire, readDeadLetterInfo } from '../../message/wire-headers.js';
+import type { DeadLetterReason } from '../delivery.js';
+import type { GroupConsumer, InMemoryDeadLetter, Lease, StoredMessage } from './in-memory-message.js';
+import { MAX_TIMER_MS } from './in-memory-options.js';
+
+interface DeadLetterRecord {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly payload: Uint8Array;
+  readonly brokerMessageId: string;
+  readonly enqueuedAt: Date;
+}
+
+/**
+ * One consumer group of one destination: a queue sorted by publish order, the leases in flight,
+ * and a dead-letter queue. Consumers of the group compete (round-robin, bounded by each
+ * consumer's prefetch). When ordered, only the oldest message of a partition key is eligible
+ * and only while no other message of that key is in flight, so retries keep their place
+ * (head-of-line blocking per key).
+ *
+ * Timers: one wake-up timer for the earliest delayed message, armed only while a consumer has
+ * intake; {@link detach} of the last consumer clears it, so an idle broker holds no handles.
+ * Single event loop; the pump runs in a microtask and hands leases out after its loop, so
+ * settlement from inside a handler never re-enters it.
+ */
+export class InMemoryGroup {
+  readonly destination: string;
+  readonly name: string;
+  ordered: boolean;
+  readonly #ready: StoredMessage[] = [];
+  readonly #inFlight = new Set<Lease>();
+  readonly #lockedKeys = new Set<string>();
+  readonly #deadLetters: DeadLetterRecord[] = [];
+  readonly #deadLetterWaiters = new Set<() => void>();
+  readonly #consumers: GroupConsumer[] = [];
+  #next = 0;
+  #pumpScheduled = false;
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
+
+  constructor(destination: string, name: string, ordered: boolean) {
+    this.destination = destination;
+    this.name = name;
+    this.ordered = ordered;
+  }
+
+  /** Counts for diagnostics and tests. */
+  stats(): { readonly ready: number; readonly inFlight: number; readonly deadLettered: number; readonly consumers: number } {
+    return {
+      ready: this.#ready.length,
+      inFlight: this.#inFlight.size,
+      deadLettered: this.#deadLetters.length,
+      consumers: this.#consumers.length,
+    };
+  }
+
+  /** Add a newly published message. */
+  enqueue(message: StoredMessage): void {
+    this.#insert(message);
+    this.#schedulePump();
+  }
+
+  /** Start handing messages to `consumer`. */
+  attach(consumer: GroupConsumer): void {
+    this.#consumers.push(consumer);
+    this.#schedulePump();
+  }
+
+  /** Stop handing new messages to `consumer`; its leases stay valid. */
+  stopIntake(consumer: GroupConsumer): void {
+    consumer.intake = false;
+    if (!this.#consumers.some((c) => c.intake)) this.#clearTimer();
+  }
+
+  /** Remove `consumer`, releasing its unsettled leases (started ones count as an attempt). */
+  detach(consumer: GroupConsumer): void {
+    consumer.intake = false;
+    const index = this.#consumers.indexOf(consumer);
+    if (index >= 0) this.#consumers.splice(index, 1);
+    for (const lease of [...this.#inFlight]) {
+      if (lease.consumer === consumer) this.release(lease);
+    }
+    if (!this.#consumers.some((c) => c.intake)) this.#clearTimer();
+    this.#schedulePump();
+  }
+
+  /** Remove the message for this group. Throws SETTLEMENT_FAILED for a stale lease. */
+  ack(lease: Lease): void {
+    this.#finish(lease, 'settled');
+  }
+
+  /** Requeue for redelivery no sooner than `delayMs` from now, as the next attempt. */
+  retry(lease: Lease, delayMs: number): void {
+    this.#finish(lease, 'settled');
+    lease.message.deliveryCount += 1;
+    lease.message.availableAt = performance.now() + delayMs;
+    this.#insert(lease.message);
+  }
+
+  /** Move to this group's dead-letter queue with the reason and origin as headers. */
+  deadLetter(lease: Lease, reason: DeadLetterReason): void {
+    this.#finish(lease, 'settled');
+    const message = lease.message;
+    this.#deadLetters.push({
+      headers: deadLetterWireHeaders(message.headers, reason, { destination: this.destination, group: this.name }),
+      payload: message.payload,
+      brokerMessageId: message.brokerMessageId,
+      enqueuedAt: message.enqueuedAt,
+    });
+    for (const wake of [...this.#deadLetterWaiters]) wake();
+  }
+
+  /**
+   * Give an unsettled lease back for immediate redelivery. A started lease counts as an
+   * attempt (`deliveryAttempt + 1` next time); an unstarted (prefetched) one does not.
+   * Ignored for a lease that is no longer in flight.
+   */
+  release(lease: Lease): void {
+    if (lease.state !== 'in-flight') return;
+    this.#finish(lease, 'released');
+    if (lease.started) lease.message.deliveryCount += 1;
+    lease.message.availableAt = performance.now();
+    this.#insert(lease.message);
+  }
+
+  /** Dead-lettered messages, removed from the queue. */
+  takeDeadLetters(): InMemoryDeadLetter[] {
+    return this.#deadLetters.splice(0).map((record) => {
+      const info = readDeadLetterInfo(record.headers);
+      return {
+        envelope: envelopeFromWire({
+          headers: record.headers,
+          payload: record.payload.slice(),
+          fallbackId: record.brokerMessageId,
+          fallbackTime: record.enqueuedAt,
+        }),
+        info: info ?? { code: '', message: '', attempts: 0, destination: this.destination, group: this.name, at: new Date(0) },
+        headers: record.headers,
+      };
+    });
+  }
+
+  /** Resolves once at least `count` messages are dead-lettered, or after `timeoutMs`. */
+  waitForDeadLetters(count: number, timeoutMs: number): Promise<void> {
+    if (this.#deadLetters.length >= count) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#deadLetterWaiters.delete(check);
+        resolve();
+      };
+      const check = (): void => {
+        if (this.#deadLetters.length >= count) done();
+      };
+      const timer = setTimeout(done, Math.min(timeoutMs, MAX_TIMER_MS));
+      this.#deadLetterWaiters.add(check);
+    });
+  }
+
+  #finish(lease: Lease, state: 'settled' | 'released'): void {
+    if (lease.state !== 'in-flight') {
+      throw new OmnibusError(
+        ErrorCodes.SETTLEMENT_FAILED,
+        `delivery of message ${lease.message.brokerMessageId} on ${this.destination}/${this.name} is no longer held ` +
+          `(${lease.state}); it was released for redelivery (subscription closed or connection lost)`,
+      );
+    }
+    lease.state = state;
+    this.#inFlight.delete(lease);
+    lease.consumer.outstanding -= 1;
+    if (this.ordered && lease.message.partitionKey !== undefined) this.#lockedKeys.delete(lease.message.partitionKey);
+    this.#schedulePump();
+  }
+
+  #insert(message: StoredMessage): void {
+    let index = this.#ready.length;
+    while (index > 0 && (this.#ready[index - 1] as StoredMessage).seq > message.seq) index -= 1;
+    this.#ready.splice(index, 0, message);
+  }
+
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    if (!this.#consumers.some((c) => c.intake)) {
+      this.#clearTimer();
+      return;
+    }
+    const now = performance.now();
+    const handOut: Lease[] = [];
+    const seenKeys = new Set<string>();
+    let earliest = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.#ready.length; ) {
+      const message = this.#ready[i] as StoredMessage;
+      const key = this.ordered ? message.partitionKey : undefined;
+      if (key !== undefined) {
+        const blocked = seenKeys.has(key) || this.#lockedKeys.has(key);
+        seenKeys.add(key);
+        if (blocked) {
+          i += 1;
+          continue;
+        }
+      }
+      if (message.availableAt > now) {
+        earliest = Math.min(earliest, message.availableAt);
+        i += 1;
+        continue;
+      }
+      const consumer = this.#pickConsumer();
+      if (consumer === undefined) break;
+      this.#ready.splice(i, 1);
+      const lease: Lease = {
+        message,
+        group: this,
+        consumer,
+        deliveryAttempt: message.deliveryCount + 1,
+        started: false,
+        state: 'in-flight',
+      };
+      this.#inFlight.add(lease);
+      consumer.outstanding += 1;
+      if (key !== undefined) this.#lockedKeys.add(key);
+      handOut.push(lease);
+    }
+    this.#armTimer(earliest, now);
+    for (const lease of handOut) lease.consumer.deliver(lease);
+  }
+
+  #pickConsumer(): GroupConsumer | undefined {
+    const count = this.#consumers.length;
+    for (let step = 0; step < count; step += 1) {
+      const consumer = this.#consumers[(this.#next + step) % count] as GroupConsumer;
+      if (consumer.intake && consumer.outstanding < consumer.prefetch) {
+        this.#next = (this.#next + step + 1) % count;
+        return consumer;
+      }
+    }
+    return undefined;
+  }
+
+  #armTimer(earliest: number, now: number): void {
+    if (earliest === Number.POSITIVE_INFINITY) return;
+    if (this.#timer !== undefined && this.#timerAt <= earliest) return;
+    this.#clearTimer();
+    this.#timerAt = earliest;
+    const wait = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(earliest - now)));
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = Number.POSITIVE_INFINITY;
+      this.#pump();
+    }, wait);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+  }
+}

@@ -1,0 +1,63 @@
+import type { MessageEnvelope } from '../../message/envelope.js';
+import type { DeadLetterInfo } from '../../message/wire-headers.js';
+import type { InMemoryGroup } from './in-memory-group.js';
+
+/**
+ * One message as stored in one group's queue. Headers and payload are shared, immutable copies
+ * made at publish; `availableAt` and `deliveryCount` are per group.
+ */
+export interface StoredMessage {
+  /** Broker-wide publish order; queues are kept sorted by it. */
+  readonly seq: number;
+  /** Broker-assigned id (the envelope id of foreign messages). */
+  readonly brokerMessageId: string;
+  /** Wire headers exactly as published (`envelopeToWireHeaders` or foreign raw headers). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly payload: Uint8Array;
+  readonly partitionKey: string | undefined;
+  readonly enqueuedAt: Date;
+  /** `performance.now()` before which the message must not be delivered. */
+  availableAt: number;
+  /** Attempts handed to a handler so far (retried, or released after it started). */
+  deliveryCount: number;
+}
+
+/** Lifecycle of one delivery of a message to one consumer. */
+export type LeaseState = 'in-flight' | 'settled' | 'released';
+
+/**
+ * A message handed to a consumer and not yet settled. Settlement and release go through the
+ * group; a lease that is no longer `in-flight` can never be settled (stale).
+ */
+export interface Lease {
+  readonly message: StoredMessage;
+  readonly group: InMemoryGroup;
+  readonly consumer: GroupConsumer;
+  /** 1-based attempt number of this delivery. */
+  readonly deliveryAttempt: number;
+  /** True once the handler was invoked; a started lease released unsettled counts as an attempt. */
+  started: boolean;
+  state: LeaseState;
+}
+
+/** A broker-side consumer of one group: receives leases while it has intake and credit. */
+export interface GroupConsumer {
+  /** Most unsettled leases it may hold. */
+  readonly prefetch: number;
+  /** Leases currently held. */
+  outstanding: number;
+  /** False once the consumer stopped taking new messages (closing). */
+  intake: boolean;
+  /** Hands over newly leased messages (called outside the group's pump loop). */
+  readonly deliver: (lease: Lease) => void;
+}
+
+/** A dead-lettered message read out of band with {@link InMemoryBroker.readDeadLetters}. */
+export interface InMemoryDeadLetter {
+  /** The original envelope (payload and headers as published). */
+  readonly envelope: MessageEnvelope;
+  /** Reason, attempts, original destination and group. */
+  readonly info: DeadLetterInfo;
+  /** The dead-lettered copy's wire headers (original headers plus `omnibus-dead-letter-*`). */
+  readonly headers: Readonly<Record<string, string>>;
+}

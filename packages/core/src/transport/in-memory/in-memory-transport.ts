@@ -1,0 +1,291 @@
+import { ErrorCodes } from '../../errors/error-codes.js';
+import { OmnibusError, isOmnibusError } from '../../errors/omnibus-error.js';
+import { envelopeToWireHeaders } from '../../message/wire-headers.js';
+import type { TransportCapabilities } from '../capabilities.js';
+import type { DeliveryHandler } from '../delivery.js';
+import type { OutgoingMessage } from '../outgoing-message.js';
+import type { TopologySpec } from '../topology.js';
+import type { Subscription, SubscriptionSpec, Transport, TransportStatus, TransportStatusListener } from '../transport.js';
+import { InMemoryBroker, type BrokerMessage } from './in-memory-broker.js';
+import type { InMemoryConnection } from './in-memory-connection.js';
+import { resolveInMemoryOptions, type InMemoryTransportOptions, type ResolvedInMemoryOptions } from './in-memory-options.js';
+import { InMemorySubscription } from './in-memory-subscription.js';
+
+const DEFAULT_DRAIN_MS = 5_000;
+
+/**
+ * The reference implementation of the {@link Transport} SPI and the embedded default: an
+ * in-process broker ({@link InMemoryBroker}) with durable-for-the-process queues per consumer
+ * group, dead-letter queues, native delays, per-key ordering and competing consumers.
+ *
+ * Concurrency: every method may be called concurrently after `connect()` resolved. Failure:
+ * every rejection is an {@link OmnibusError}; publish is all-or-nothing per call. While the
+ * (simulated) connection is down, `publish` waits up to `connectTimeoutMs` and then rejects
+ * (retriable); subscriptions re-attach by themselves. `close()` is idempotent and leaves no
+ * timers or other handles behind.
+ */
+export class InMemoryTransport implements Transport {
+  readonly name = 'in-memory';
+  readonly capabilities: TransportCapabilities;
+  /** The broker this transport is attached to (also returned by {@link raw}). */
+  readonly broker: InMemoryBroker;
+  readonly #options: ResolvedInMemoryOptions;
+  readonly #listeners = new Set<TransportStatusListener>();
+  readonly #subscriptions = new Set<InMemorySubscription>();
+  readonly #readyWaiters = new Set<(error?: Error) => void>();
+  #status: TransportStatus = 'idle';
+  #connection: InMemoryConnection | undefined;
+  #connectPromise: Promise<void> | undefined;
+  #closePromise: Promise<void> | undefined;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #cancelUpWait: (() => void) | undefined;
+
+  constructor(options: InMemoryTransportOptions = {}) {
+    this.#options = resolveInMemoryOptions(options);
+    this.broker = options.broker ?? new InMemoryBroker();
+    const { maxDelayMs, maxPayloadBytes, deduplicationWindowMs } = this.#options;
+    this.capabilities = Object.freeze({
+      ordering: 'per-key',
+      delayedDelivery: maxDelayMs > 0 ? Object.freeze({ maxDelayMs, emulated: false }) : false,
+      maxRetryDelayMs: maxDelayMs,
+      maxPayloadBytes,
+      competingConsumers: true,
+      fanOut: true,
+      survivesBrokerRestart: true,
+      noDuplicatesWithoutFaults: true,
+      publishDeduplication: deduplicationWindowMs > 0,
+      atomicBatchPublish: true,
+    });
+  }
+
+  get status(): TransportStatus {
+    return this.#status;
+  }
+
+  onStatusChange(listener: TransportStatusListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  connect(): Promise<void> {
+    if (this.#status === 'closing' || this.#status === 'closed') {
+      return Promise.reject(new OmnibusError(ErrorCodes.CONNECTION_FAILED, 'in-memory transport is closed'));
+    }
+    this.#connectPromise ??= this.#connect().catch((error: unknown) => {
+      this.#connectPromise = undefined;
+      if (this.#status === 'connecting') this.#setStatus('idle');
+      throw error;
+    });
+    return this.#connectPromise;
+  }
+
+  provision(topology: TopologySpec): Promise<void> {
+    if (this.#status === 'closing' || this.#status === 'closed') {
+      return Promise.reject(new OmnibusError(ErrorCodes.PROVISIONING_FAILED, 'in-memory transport is closed'));
+    }
+    try {
+      this.broker.provision(topology);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (this.#status === 'closing' || this.#status === 'closed') {
+      throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, `cannot publish to "${destination}": in-memory transport is closed`);
+    }
+    if (this.#status === 'idle') {
+      throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, `cannot publish to "${destination}": call connect() first`);
+    }
+    const prepared = messages.map((message) => this.#prepare(destination, message));
+    if (prepared.length === 0) return;
+    for (;;) {
+      const connection = await this.#whenReady();
+      try {
+        connection.publish(destination, prepared, this.#options.deduplicationWindowMs);
+        return;
+      } catch (error) {
+        // The connection dropped between the wait and the publish: wait for the reconnect.
+        if (isOmnibusError(error) && error.code === ErrorCodes.CONNECTION_FAILED && !connection.alive) continue;
+        throw error;
+      }
+    }
+  }
+
+  async subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {
+    if (this.#status !== 'ready' && this.#status !== 'reconnecting') {
+      throw new OmnibusError(ErrorCodes.SUBSCRIBE_FAILED, `cannot subscribe to "${spec.destination}" while the transport is ${this.#status}`);
+    }
+    if (!Number.isInteger(spec.concurrency) || spec.concurrency < 1) {
+      throw new OmnibusError(ErrorCodes.SUBSCRIBE_FAILED, `concurrency must be an integer ≥ 1, got ${String(spec.concurrency)}`);
+    }
+    this.broker.group(spec.destination, spec.group);
+    const subscription = new InMemorySubscription(spec, onDelivery, {
+      prefetch: this.#options.prefetch > 0 ? this.#options.prefetch : spec.concurrency * 2,
+      maxRetryDelayMs: this.#options.maxDelayMs,
+      onClosed: (closed) => this.#subscriptions.delete(closed),
+    });
+    this.#subscriptions.add(subscription);
+    if (this.#connection !== undefined) subscription.attach(this.#connection);
+    return subscription;
+  }
+
+  close(drainTimeoutMs = DEFAULT_DRAIN_MS): Promise<void> {
+    this.#closePromise ??= this.#close(drainTimeoutMs);
+    return this.#closePromise;
+  }
+
+  /** The {@link InMemoryBroker} (the "native client" of this transport). */
+  raw(): InMemoryBroker {
+    return this.broker;
+  }
+
+  async #connect(): Promise<void> {
+    this.#setStatus('connecting');
+    await this.#waitForBroker();
+    if (this.#status !== 'connecting') {
+      throw new OmnibusError(ErrorCodes.CONNECTION_FAILED, 'in-memory transport was closed while connecting');
+    }
+    this.#connection = this.broker.connect((error) => this.#onConnectionLost(error));
+    this.#setStatus('ready');
+  }
+
+  async #close(drainTimeoutMs: number): Promise<void> {
+    this.#setStatus('closing');
+    this.#stopReconnecting();
+    const closed = new OmnibusError(ErrorCodes.PUBLISH_FAILED, 'in-memory transport is closed');
+    for (const wake of [...this.#readyWaiters]) wake(closed);
+    await Promise.all([...this.#subscriptions].map((subscription) => subscription.close(drainTimeoutMs)));
+    this.#connection?.close();
+    this.#connection = undefined;
+    this.#setStatus('closed');
+  }
+
+  #prepare(destination: string, message: OutgoingMessage): BrokerMessage {
+    const envelope = message.envelope;
+    const size = envelope.payload.byteLength;
+    if (size > this.#options.maxPayloadBytes) {
+      throw new OmnibusError(
+        ErrorCodes.PAYLOAD_TOO_LARGE,
+        `message ${envelope.id} to "${destination}" has a ${String(size)}-byte payload; the limit is ${String(this.#options.maxPayloadBytes)} bytes`,
+      );
+    }
+    const delayMs = message.delayMs ?? 0;
+    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs > this.#options.maxDelayMs || (delayMs > 0 && this.#options.maxDelayMs === 0)) {
+      throw new OmnibusError(
+        ErrorCodes.DELAY_OUT_OF_RANGE,
+        `message ${envelope.id} to "${destination}" has delay ${String(delayMs)} ms; the in-memory transport accepts 0..${String(this.#options.maxDelayMs)} ms`,
+      );
+    }
+    if (typeof envelope.id !== 'string' || envelope.id === '') {
+      throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, `a message to "${destination}" has no id`);
+    }
+    for (const [name, value] of Object.entries(envelope.headers)) {
+      if (typeof value !== 'string') {
+        throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, `header "${name}" of message ${envelope.id} is not a string`);
+      }
+    }
+    return { headers: envelopeToWireHeaders(envelope), payload: envelope.payload, delayMs };
+  }
+
+  #onConnectionLost(error: Error): void {
+    if (this.#status === 'closing' || this.#status === 'closed') return;
+    this.#connection = undefined;
+    for (const subscription of this.#subscriptions) subscription.detached();
+    this.#setStatus('reconnecting', error);
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    this.#stopReconnecting();
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      this.#reconnect();
+    }, this.#options.reconnectDelayMs);
+  }
+
+  #reconnect(): void {
+    if (this.#status !== 'reconnecting') return;
+    if (!this.broker.isUp) {
+      this.#cancelUpWait = this.broker.onUp(() => {
+        this.#cancelUpWait = undefined;
+        this.#scheduleReconnect();
+      });
+      return;
+    }
+    const connection = this.broker.connect((error) => this.#onConnectionLost(error));
+    this.#connection = connection;
+    for (const subscription of this.#subscriptions) subscription.attach(connection);
+    this.#setStatus('ready');
+  }
+
+  #stopReconnecting(): void {
+    if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    this.#cancelUpWait?.();
+    this.#cancelUpWait = undefined;
+  }
+
+  /** Resolves with a live connection; rejects after `connectTimeoutMs` or on close. */
+  async #whenReady(): Promise<InMemoryConnection> {
+    for (;;) {
+      const connection = this.#connection;
+      if (this.#status === 'ready' && connection?.alive === true) return connection;
+      await this.#waitForReady();
+    }
+  }
+
+  #waitForReady(): Promise<void> {
+    if (this.#status === 'closing' || this.#status === 'closed' || this.#status === 'idle') {
+      return Promise.reject(new OmnibusError(ErrorCodes.PUBLISH_FAILED, `in-memory transport is ${this.#status}`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        wake(new OmnibusError(ErrorCodes.PUBLISH_FAILED, `in-memory broker unreachable for ${String(this.#options.connectTimeoutMs)} ms`, { retriable: true }));
+      }, this.#options.connectTimeoutMs);
+      const wake = (error?: Error): void => {
+        clearTimeout(timer);
+        this.#readyWaiters.delete(wake);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      this.#readyWaiters.add(wake);
+    });
+  }
+
+  /** Wait for the broker to be up (connect during a simulated outage), bounded by `connectTimeoutMs` and by close. */
+  #waitForBroker(): Promise<void> {
+    if (this.broker.isUp) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const finish = (error?: Error): void => {
+        clearTimeout(timer);
+        dispose();
+        this.#readyWaiters.delete(onClose);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onClose = (error?: Error): void => {
+        if (error !== undefined) finish(error);
+      };
+      const timer = setTimeout(() => {
+        finish(new OmnibusError(ErrorCodes.CONNECTION_FAILED, `in-memory broker unreachable for ${String(this.#options.connectTimeoutMs)} ms`, { retriable: true }));
+      }, this.#options.connectTimeoutMs);
+      const dispose = this.broker.onUp(() => finish());
+      this.#readyWaiters.add(onClose);
+    });
+  }
+
+  #setStatus(status: TransportStatus, error?: Error): void {
+    if (this.#status === status) return;
+    this.#status = status;
+    if (status === 'ready') for (const wake of [...this.#readyWaiters]) wake();
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(status, error);
+      } catch {
+        // A throwing listener must not break the transport's state machine.
+      }
+    }
+  }
+}
