@@ -1,0 +1,106 @@
+import { expect } from 'chai';
+import { PartitionWatermark } from '../src/partition-watermark.js';
+
+describe('PartitionWatermark', () => {
+  it('commits only the contiguous settled prefix', () => {
+    const w = new PartitionWatermark('t', 0);
+    for (const o of ['10', '11', '12', '13']) expect(w.track(o)).to.equal(true);
+    expect(w.settle('12')).to.equal(false);
+    expect(w.position).to.equal(undefined);
+    expect(w.pendingCommit()).to.equal(undefined);
+    expect(w.settle('10')).to.equal(true);
+    expect(w.position).to.equal('11');
+    expect(w.covers('10')).to.equal(true);
+    expect(w.covers('12')).to.equal(false);
+    expect(w.settle('11')).to.equal(true);
+    expect(w.position).to.equal('13');
+    expect(w.pendingCommit()).to.deep.equal({ offset: '13', metadata: '' });
+  });
+
+  it('skips gaps in offsets (compaction, transaction markers)', () => {
+    const w = new PartitionWatermark('t', 0);
+    w.track('5');
+    w.track('9');
+    w.settle('9');
+    expect(w.position).to.equal(undefined);
+    w.settle('5');
+    expect(w.position).to.equal('10');
+  });
+
+  it('recognises re-fetched offsets', () => {
+    const w = new PartitionWatermark('t', 1);
+    w.track('0');
+    w.track('1');
+    expect(w.seen('0')).to.equal(true);
+    expect(w.seen('1')).to.equal(true);
+    expect(w.seen('2')).to.equal(false);
+    expect(w.track('1')).to.equal(false);
+  });
+
+  it('settling twice is harmless', () => {
+    const w = new PartitionWatermark('t', 0);
+    w.track('0');
+    expect(w.settle('0')).to.equal(true);
+    expect(w.settle('0')).to.equal(false);
+    expect(w.position).to.equal('1');
+  });
+
+  it('reports a commit once, until forgotten after a re-join', () => {
+    const w = new PartitionWatermark('t', 0);
+    w.track('0');
+    w.settle('0');
+    w.markCommitted('1', '');
+    expect(w.pendingCommit()).to.equal(undefined);
+    w.forgetCommitted();
+    expect(w.pendingCommit()).to.deep.equal({ offset: '1', metadata: '' });
+  });
+
+  it('never moves the committed position backwards', () => {
+    const w = new PartitionWatermark('t', 0);
+    w.track('0');
+    w.track('1');
+    w.settle('0');
+    w.settle('1');
+    w.markCommitted('2', '');
+    w.markCommitted('1', '');
+    expect(w.pendingCommit()).to.equal(undefined);
+  });
+
+  it('carries in-place attempt counts as commit metadata and reads them back', () => {
+    const w = new PartitionWatermark('t', 0);
+    w.track('7');
+    w.noteAttempt('7', 3);
+    const pending = w.pendingCommit();
+    expect(pending?.offset).to.equal('7');
+    const next = new PartitionWatermark('t', 0);
+    next.seed(pending?.metadata);
+    expect(next.seededAttempt('7')).to.equal(3);
+    expect(next.seededAttempt('8')).to.equal(1);
+    w.settle('7');
+    expect(w.pendingCommit()).to.deep.equal({ offset: '8', metadata: '' });
+  });
+
+  it('ignores foreign commit metadata', () => {
+    const w = new PartitionWatermark('t', 0);
+    w.seed('not json');
+    expect(w.seededAttempt('1')).to.equal(1);
+    w.seed('{"a":{"x":2,"3":"y","4":0}}');
+    expect(w.seededAttempt('3')).to.equal(1);
+    expect(w.seededAttempt('4')).to.equal(1);
+  });
+
+  it('commits nothing once revoked', () => {
+    const w = new PartitionWatermark('t', 0);
+    w.track('0');
+    w.settle('0');
+    w.revoke();
+    expect(w.pendingCommit()).to.equal(undefined);
+  });
+
+  it('handles offsets beyond 2^53', () => {
+    const w = new PartitionWatermark('t', 0);
+    w.track('9007199254740993');
+    w.settle('9007199254740993');
+    expect(w.position).to.equal('9007199254740994');
+  });
+});
