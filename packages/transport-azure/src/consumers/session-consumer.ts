@@ -25,7 +25,7 @@ export class SessionConsumer implements Consumer {
   readonly #stop = new AbortController();
   readonly #force = new AbortController();
   readonly #open = new Set<ServiceBusSessionReceiver>();
-  #workers: Promise<void>[] = [];
+  readonly #serving = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
 
   constructor(context: ConsumerContext, lockDurationMs: number) {
@@ -35,7 +35,9 @@ export class SessionConsumer implements Consumer {
 
   /** Start the workers. */
   start(): void {
-    this.#workers = Array.from({ length: this.#context.spec.concurrency }, () => this.#work());
+    for (let i = 0; i < this.#context.spec.concurrency; i += 1) {
+      this.#work().catch((error: unknown) => this.#context.onError(mapAzureError(error, 'receive', this.#describe())));
+    }
   }
 
   /** See the class description. Idempotent. */
@@ -46,8 +48,10 @@ export class SessionConsumer implements Consumer {
 
   async #close(drainTimeoutMs: number): Promise<void> {
     this.#stop.abort();
+    // Workers still waiting in acceptNextSession are not awaited: the SDK ignores the abort
+    // signal there, and a session they get later is closed at once, unused.
     const drained = await Promise.race([
-      Promise.all(this.#workers).then(() => true),
+      Promise.all(this.#serving).then(() => true),
       sleep(drainTimeoutMs).then(() => false),
     ]);
     if (drained) return;
@@ -78,17 +82,28 @@ export class SessionConsumer implements Consumer {
         await sleep(backoffMs(errors), stop);
         continue;
       }
+      if (stop.aborted) {
+        await session.close().catch(() => undefined);
+        break;
+      }
       if (errors > 0) this.#context.onHealthy();
       errors = 0;
-      this.#open.add(session);
-      try {
-        await this.#serve(session);
-      } catch (error) {
-        if (!stop.aborted) this.#context.onError(mapAzureError(error, 'receive', this.#describe()));
-      } finally {
-        this.#open.delete(session);
-        await session.close().catch(() => undefined);
-      }
+      const serving = this.#serveAndRelease(session);
+      this.#serving.add(serving);
+      await serving;
+      this.#serving.delete(serving);
+    }
+  }
+
+  async #serveAndRelease(session: ServiceBusSessionReceiver): Promise<void> {
+    this.#open.add(session);
+    try {
+      await this.#serve(session);
+    } catch (error) {
+      if (!this.#stop.signal.aborted) this.#context.onError(mapAzureError(error, 'receive', this.#describe()));
+    } finally {
+      this.#open.delete(session);
+      await session.close().catch(() => undefined);
     }
   }
 

@@ -35,7 +35,8 @@ export class EmulatorProvisioner implements EntityProvisioner {
     const subject = `subscription "${topic}/${subscription}"`;
     const existing = await this.#request('GET', path);
     if (existing.status === 200) {
-      const requiresSession = (existing.body as { requiresSession?: unknown } | undefined)?.requiresSession;
+      const body = existing.body as { requiresSession?: unknown; options?: { requiresSession?: unknown } } | undefined;
+      const requiresSession = body?.options?.requiresSession ?? body?.requiresSession;
       if (typeof requiresSession === 'boolean' && requiresSession !== settings.requiresSession) {
         throw new OmnibusError(
           ErrorCodes.PROVISIONING_FAILED,
