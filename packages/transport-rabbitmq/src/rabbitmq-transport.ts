@@ -53,7 +53,7 @@ export class RabbitMqTransport implements Transport {
   readonly #topology: RabbitMqTopology;
   readonly #publisher: RabbitMqPublisher;
   readonly #subscriptions = new Set<RabbitMqSubscription>();
-  readonly #verifiedDestinations = new Set<string>();
+  readonly #destinationChecks = new Map<string, Promise<void>>();
   #status: TransportStatus = 'idle';
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -175,15 +175,24 @@ export class RabbitMqTransport implements Transport {
     return { ...parts, exchange: this.names.delayExchange(tier), routingKey: exchange, destination };
   }
 
-  /** Make sure the destination exchange exists before publishing (a publish to a missing exchange kills the channel). */
-  async #ensureDestination(destination: string): Promise<void> {
-    if (this.#topology.knows(destination) || this.#verifiedDestinations.has(destination)) return;
-    try {
-      await this.#topology.provision(() => this.#openChannel(), { destinations: [{ name: destination, groups: [] }] }, false);
-    } catch (error) {
-      throw publishError(error, destination);
+  /**
+   * Make sure the destination exchange exists before publishing (a publish to a missing
+   * exchange kills the channel). Single-flight per destination, so concurrent publishes keep
+   * their call order.
+   */
+  #ensureDestination(destination: string): Promise<void> {
+    if (this.#topology.knows(destination)) return Promise.resolve();
+    let pending = this.#destinationChecks.get(destination);
+    if (pending === undefined) {
+      pending = this.#topology
+        .provision(() => this.#openChannel(), { destinations: [{ name: destination, groups: [] }] }, false)
+        .catch((error: unknown) => {
+          throw publishError(error, destination);
+        })
+        .finally(() => this.#destinationChecks.delete(destination));
+      this.#destinationChecks.set(destination, pending);
     }
-    this.#verifiedDestinations.add(destination);
+    return pending;
   }
 
   #openChannel(timeoutMs = this.options.publishTimeoutMs): Promise<Channel> {
