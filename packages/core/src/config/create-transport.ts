@@ -53,5 +53,5 @@ function optionFix(name: string, issue: string, provider: TransportProvider): st
   if (key === undefined || !(key in provider.optionSchema)) return `remove or rename it (see the ${provider.packageName} option list)`;
   const spec = provider.optionSchema[key];
   const env = `${transportEnvPrefix(name)}${key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
-  return `set transport.options.${key} (or ${env}) to ${spec?.type === 'string[]' || spec?.type === 'integer[]' ? 'a list' : `a ${spec?.type ?? 'valid'} value`}: ${spec?.description ?? ''}`.trim();
+  return `set transport.options.${key} (or ${env}) to ${spec?.type === 'string[]' || spec?.type === 'integer[]' ? 'a list' : spec?.type === 'integer' ? 'an integer' : `a ${spec?.type ?? 'valid'} value`}: ${spec?.description ?? ''}`.trim();
 }

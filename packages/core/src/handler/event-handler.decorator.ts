@@ -22,7 +22,7 @@ export type EventHandlerMethod<T> = (payload: T, context: HandlerContext) => voi
  * ```
  */
 export function EventHandler<T>(event: EventDefinition<T>, options: EventHandlerOptions = {}) {
-  return (target: object, methodName: string | symbol, _descriptor: TypedPropertyDescriptor<EventHandlerMethod<T>>): void => {
+  return <M extends EventHandlerMethod<T>>(target: object, methodName: string | symbol, _descriptor: TypedPropertyDescriptor<M>): void => {
     const isStatic = typeof target === 'function';
     const ctor = isStatic ? target : (target as { constructor: Function }).constructor;
     appendHandlerMetadata(ctor, { methodName, event: event as EventDefinition<unknown>, options, isStatic });

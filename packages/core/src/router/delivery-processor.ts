@@ -9,6 +9,7 @@ import type { Logger } from '../logging/logger.js';
 import type { TransportCapabilities } from '../transport/capabilities.js';
 import type { Delivery } from '../transport/delivery.js';
 import type { CompiledHandler } from './compile-handler.js';
+import type { InFlightTracker } from './in-flight-tracker.js';
 import { decideOnFailure, terminal, type SettlementDecision } from './settlement-decision.js';
 
 /** Reason codes the router dead-letters with before a handler runs. */
@@ -32,8 +33,8 @@ export interface DeliveryProcessorDeps {
   readonly emitter: InstrumentationEmitter;
   readonly logger: Logger;
   readonly capabilities: TransportCapabilities;
-  /** Abort controllers of running attempts (aborted when the bus stops). */
-  readonly inFlight: Set<AbortController>;
+  /** Running attempts (aborted when the bus stops). */
+  readonly inFlight: InFlightTracker;
   readonly random?: () => number;
 }
 
@@ -69,8 +70,8 @@ export async function processDelivery(delivery: Delivery, route: Route, deps: De
     const message = error instanceof Error ? error.message : String(error);
     return settle(delivery, terminal('DECODE_FAILED', message, { attempt: delivery.deliveryAttempt, deadLetter: options.deadLetter }), deps, started, handlerName);
   }
-  const controller = new AbortController();
   const incoming = envelope.headers[TRACEPARENT_HEADER];
+  const controller = deps.inFlight.start();
   const context: MiddlewareContext = {
     envelope,
     event,
@@ -85,7 +86,6 @@ export async function processDelivery(delivery: Delivery, route: Route, deps: De
     logger: deps.logger,
     payload,
   };
-  deps.inFlight.add(controller);
   let decision: SettlementDecision;
   try {
     await handler.run(context);
@@ -101,7 +101,7 @@ export async function processDelivery(delivery: Delivery, route: Route, deps: De
       ...(deps.random === undefined ? {} : { random: deps.random }),
     });
   } finally {
-    deps.inFlight.delete(controller);
+    deps.inFlight.finish(controller);
   }
   return settle(delivery, decision, deps, started, handlerName);
 }

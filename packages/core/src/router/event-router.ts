@@ -10,6 +10,7 @@ import type { HandlerMiddleware } from '../middleware/handler-middleware.js';
 import type { Subscription, SubscriptionSpec, Transport } from '../transport/transport.js';
 import { compileHandler, type CompiledHandler } from './compile-handler.js';
 import { processDelivery, type Route } from './delivery-processor.js';
+import { InFlightTracker } from './in-flight-tracker.js';
 
 /** Dependencies of {@link EventRouter}. */
 export interface EventRouterOptions {
@@ -33,7 +34,7 @@ export interface EventRouterOptions {
 export class EventRouter {
   readonly #options: EventRouterOptions;
   readonly #subscriptions: Subscription[] = [];
-  readonly #inFlight = new Set<AbortController>();
+  readonly #inFlight = new InFlightTracker();
   #stopping: Promise<void> | undefined;
 
   constructor(options: EventRouterOptions) {
@@ -96,19 +97,14 @@ export class EventRouter {
   }
 
   async #stop(drainTimeoutMs: number): Promise<void> {
-    const timer = setTimeout(() => {
-      for (const controller of this.#inFlight) controller.abort(new OmnibusError(ErrorCodes.BUS_CLOSED, 'the bus is stopping'));
-    }, drainTimeoutMs);
-    try {
-      await Promise.all(
-        this.#subscriptions.splice(0).map((subscription) =>
-          subscription.close(drainTimeoutMs).catch((error: unknown) => {
-            this.#options.logger.warn('closing a subscription failed', { error });
-          }),
-        ),
-      );
-    } finally {
-      clearTimeout(timer);
-    }
+    const deadline = Date.now() + drainTimeoutMs;
+    await Promise.all(
+      this.#subscriptions.splice(0).map((subscription) =>
+        subscription.close(drainTimeoutMs).catch((error: unknown) => {
+          this.#options.logger.warn('closing a subscription failed', { error });
+        }),
+      ),
+    );
+    await this.#inFlight.settle(deadline - Date.now(), new OmnibusError(ErrorCodes.BUS_CLOSED, 'the bus stopped before this handler finished'));
   }
 }
