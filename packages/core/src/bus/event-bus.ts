@@ -41,7 +41,7 @@ interface Running {
 /**
  * The application-facing bus: publishes events and runs the handlers registered in its
  * configuration. A value class, so DI containers can inject it into handlers (bind the
- * instance after {@link createEventBus}).
+ * instance after `createEventBus`).
  *
  * Concurrency: `publish`/`publishBatch` may be called concurrently, from anywhere (including
  * handlers, where correlation, causation and trace context are stamped automatically).
@@ -58,7 +58,11 @@ export class EventBus {
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
 
-  constructor(config: EventBusConfig = {}) {
+  /**
+   * Prefer {@link createEventBus}. `config` is deliberately required, so a DI container asked
+   * for an unbound `EventBus` fails loudly instead of silently constructing a second, unstarted bus.
+   */
+  constructor(config: EventBusConfig) {
     this.#config = config;
     this.#logger = config.logger ?? noopLogger;
     this.#emitter = new InstrumentationEmitter(this.#logger);

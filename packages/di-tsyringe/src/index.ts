@@ -1,0 +1,2 @@
+// Public API of @omnibus/di-tsyringe.
+export { TsyringeHandlerResolver } from './tsyringe-handler-resolver.js';
