@@ -10,15 +10,16 @@ import type { RabbitMqTransportInput } from '../src/index.js';
 import { NativeClient, RABBITMQ_URL, dropRabbitMqConnections, ensureRabbitMq, uniquePrefix } from './rabbitmq-test-support.js';
 
 const TIERS = [100, 200, 500, 1_000, 2_000, 5_000];
+const QUEUE_TYPE = process.env['OMNIBUS_TEST_RABBITMQ_QUEUE_TYPE'] === 'classic' ? 'classic' : 'quorum';
 
-describe('RabbitMqTransport against RabbitMQ', function () {
+describe(`RabbitMqTransport against RabbitMQ (${QUEUE_TYPE} queues)`, function () {
   this.timeout(60_000);
   const prefix = uniquePrefix('adapter');
   const native = new NativeClient(prefix);
   const transports: RabbitMqTransport[] = [];
 
   const make = (options: RabbitMqTransportInput = {}): RabbitMqTransport => {
-    const transport = new RabbitMqTransport({ urls: [RABBITMQ_URL], prefix, delayTiersMs: TIERS, ...options });
+    const transport = new RabbitMqTransport({ urls: [RABBITMQ_URL], prefix, delayTiersMs: TIERS, queueType: QUEUE_TYPE, reconnectMaxDelayMs: 1_000, ...options });
     transports.push(transport);
     return transport;
   };
