@@ -135,7 +135,10 @@ export class EventBus {
    * `drainTimeoutMs` + 3 s even if an adapter hangs. Stopping an idle bus just marks it stopped.
    */
   stop(options: StopOptions = {}): Promise<void> {
-    this.#stopping ??= this.#stop(options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
+    if (this.#stopping === undefined) {
+      if (this.#status === 'started') this.#status = 'stopping';
+      this.#stopping = this.#stop(options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
+    }
     return this.#stopping;
   }
 
