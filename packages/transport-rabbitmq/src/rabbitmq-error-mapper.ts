@@ -41,8 +41,12 @@ function describe(error: unknown): string {
   return redactUrl(String(error));
 }
 
+/** A new error with `code`; an OmnibusError cause with the same code is returned as is. */
 function wrap(code: ErrorCode, message: string, error: unknown, retriable: boolean): OmnibusError {
-  if (isOmnibusError(error)) return error;
+  if (isOmnibusError(error)) {
+    if (error.code === code) return error;
+    return new OmnibusError(code, redactUrl(message), { retriable: error.retriable, cause: error });
+  }
   return new OmnibusError(code, redactUrl(message), { retriable, cause: error });
 }
 

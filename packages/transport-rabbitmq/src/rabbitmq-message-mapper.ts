@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Message, Options } from 'amqplib';
 import { WireHeaders, deadLetterWireHeaders, envelopeFromWire, envelopeToWireHeaders } from '@omnibus/core';
 import type { DeadLetterReason, MessageEnvelope } from '@omnibus/core';
@@ -32,14 +33,19 @@ export function envelopeToAmqp(envelope: MessageEnvelope): AmqpMessageParts {
   const options: Options.Publish = {
     persistent: true,
     mandatory: true,
-    messageId: envelope.id,
-    contentType: envelope.contentType,
-    type: envelope.type,
     timestamp: Math.floor(envelope.occurredAt.getTime() / 1000),
     headers: envelopeToWireHeaders(envelope),
   };
-  if (envelope.correlationId !== undefined) options.correlationId = envelope.correlationId;
+  // Native properties are AMQP short strings (≤ 255 bytes); the headers carry the full values.
+  if (isShortString(envelope.id)) options.messageId = envelope.id;
+  if (isShortString(envelope.contentType)) options.contentType = envelope.contentType;
+  if (isShortString(envelope.type)) options.type = envelope.type;
+  if (envelope.correlationId !== undefined && isShortString(envelope.correlationId)) options.correlationId = envelope.correlationId;
   return { content: toBuffer(envelope.payload), options };
+}
+
+function isShortString(value: string): boolean {
+  return Buffer.byteLength(value, 'utf8') <= 255;
 }
 
 /**
@@ -85,10 +91,11 @@ export function amqpToReceived(message: Message): ReceivedMessage {
   const extras: { fallbackId?: string; fallbackTime?: Date } = {};
   if (typeof messageId === 'string' && messageId !== '') extras.fallbackId = messageId;
   if (typeof timestamp === 'number') extras.fallbackTime = new Date(timestamp * 1000);
-  return {
-    envelope: envelopeFromWire({ ...wire, ...extras }),
-    deliveryAttempt: deliveryAttemptOf(message),
-  };
+  let envelope = envelopeFromWire({ ...wire, ...extras });
+  // A foreign message with no id at all still needs one (the ledger / idempotency key); retry and
+  // dead-letter copies carry it on as their message id, so it stays stable across attempts.
+  if (envelope.id === '') envelope = { ...envelope, id: `amqp-${randomUUID()}` };
+  return { envelope, deliveryAttempt: deliveryAttemptOf(message) };
 }
 
 /**
@@ -105,10 +112,11 @@ export function deliveryAttemptOf(message: Message): number {
   return base + redeliveries;
 }
 
-/** Native properties kept on republished copies (retry, dead-letter). */
-function copiedProperties(message: Message): Options.Publish {
+/** Native properties kept on republished copies (retry, dead-letter); `messageId` defaults to `id`. */
+function copiedProperties(message: Message, id: string): Options.Publish {
   const p = message.properties;
   const options: Options.Publish = { persistent: true, mandatory: true };
+  if (isShortString(id)) options.messageId = id;
   if (typeof p.contentType === 'string') options.contentType = p.contentType;
   if (typeof p.contentEncoding === 'string') options.contentEncoding = p.contentEncoding;
   if (typeof p.messageId === 'string') options.messageId = p.messageId;
@@ -124,15 +132,16 @@ function copiedProperties(message: Message): Options.Publish {
 /**
  * The copy published for a retry: same body, properties and headers (broker-owned headers
  * removed, so RabbitMQ's dead-letter cycle detection never sees a loop), with the next attempt
- * number carried in `omnibus-delivery-attempt`. Pure.
+ * number carried in `omnibus-delivery-attempt`; `id` (the envelope id) becomes the message id
+ * when the original had none. Pure.
  */
-export function retryCopy(message: Message, nextAttempt: number): AmqpMessageParts {
+export function retryCopy(message: Message, id: string, nextAttempt: number): AmqpMessageParts {
   const headers: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(message.properties.headers ?? {})) {
     if (!isBrokerHeader(name)) headers[name] = value;
   }
   headers[WireHeaders.deliveryAttempt] = String(nextAttempt);
-  return { content: message.content, options: { ...copiedProperties(message), headers } };
+  return { content: message.content, options: { ...copiedProperties(message, id), headers } };
 }
 
 /**
@@ -142,13 +151,14 @@ export function retryCopy(message: Message, nextAttempt: number): AmqpMessagePar
  */
 export function deadLetterCopy(
   message: Message,
+  id: string,
   reason: DeadLetterReason,
   origin: { readonly destination: string; readonly group: string },
 ): AmqpMessageParts {
   const original = amqpHeadersToWire(message.properties.headers);
   delete original[WireHeaders.deliveryAttempt];
   const headers = deadLetterWireHeaders(original, reason, origin);
-  return { content: message.content, options: { ...copiedProperties(message), headers } };
+  return { content: message.content, options: { ...copiedProperties(message, id), headers } };
 }
 
 function toBuffer(bytes: Uint8Array): Buffer {

@@ -1,5 +1,5 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { KeyedDispatcher, chooseDelayTier } from '@omnibus/core';
+import { ErrorCodes, KeyedDispatcher, OmnibusError, chooseDelayTier } from '@omnibus/core';
 import type { DeadLetterReason, Delivery, DeliveryHandler, Subscription, SubscriptionSpec } from '@omnibus/core';
 import type { RabbitMqConnection } from './rabbitmq-connection.js';
 import { settlementError, subscribeError } from './rabbitmq-error-mapper.js';
@@ -202,11 +202,13 @@ export class RabbitMqSubscription implements Subscription {
       ack: async () => {
         if (!once()) return;
         settle({ kind: 'settled' });
-        this.#ack(item);
+        this.#ack(item, 'ack');
       },
       retry: async (delayMs: number) => {
+        this.#checkDelay(delayMs);
         if (!once()) return;
         if (spec.ordered) {
+          this.#ensureOpen(item, 'retry');
           settle({ kind: 'local-retry', delayMs: Math.max(0, delayMs) });
           return;
         }
@@ -221,39 +223,59 @@ export class RabbitMqSubscription implements Subscription {
     };
   }
 
+  /** A retry delay above the largest tier is refused (never shortened); the delivery stays unsettled. */
+  #checkDelay(delayMs: number): void {
+    const tiers = this.#context.options.delayTiersMs;
+    const largest = tiers[tiers.length - 1] ?? 0;
+    if (delayMs > largest) {
+      throw new OmnibusError(
+        ErrorCodes.DELAY_OUT_OF_RANGE,
+        `RabbitMQ: retry delay of ${String(delayMs)} ms exceeds the largest delay tier (${String(largest)} ms)`,
+      );
+    }
+  }
+
   #retryRequest(item: Received, attempt: number, delayMs: number): PublishRequest {
     const { names, options, spec } = this.#context;
-    const copy = retryCopy(item.message, attempt + 1);
+    const copy = retryCopy(item.message, item.received.envelope.id, attempt + 1);
     if (delayMs <= 0) return { ...copy, exchange: '', routingKey: this.#queue, destination: spec.destination };
-    const tiers = options.delayTiersMs;
-    const tier = chooseDelayTier(delayMs, tiers) ?? (tiers[tiers.length - 1] as number);
+    const tier = chooseDelayTier(delayMs, options.delayTiersMs) as number; // range checked by #checkDelay
     return { ...copy, exchange: names.delayExchange(tier), routingKey: this.#queue, destination: spec.destination };
   }
 
   #deadLetterRequest(item: Received, reason: DeadLetterReason): PublishRequest {
     const { names, spec } = this.#context;
-    const copy = deadLetterCopy(item.message, reason, { destination: spec.destination, group: spec.group });
+    const copy = deadLetterCopy(item.message, item.received.envelope.id, reason, { destination: spec.destination, group: spec.group });
     return { ...copy, exchange: '', routingKey: names.deadLetterQueue(spec.destination, spec.group), destination: spec.destination };
   }
 
   /** Make the copy durable, then ack the original. On failure return the original to its queue. */
   async #republish(item: Received, request: PublishRequest, action: string, delayMs: number): Promise<void> {
-    if (!item.consumer.open) return; // channel gone: the broker redelivers the original
+    this.#ensureOpen(item, action);
     try {
       await this.#context.publisher.publish([request], this.#context.options.publishTimeoutMs);
     } catch (error) {
       this.#nackLater(item, Math.min(delayMs, 5_000));
       throw settlementError(error, action, this.#context.spec.destination, this.#context.spec.group);
     }
-    this.#ack(item);
+    this.#ack(item, action);
   }
 
-  #ack(item: Received): void {
-    if (!item.consumer.open) return;
+  /**
+   * Delivery tags belong to their channel: once it is gone nothing can settle the message, and
+   * the broker redelivers it. Reject (typed, never crash) so the router knows.
+   */
+  #ensureOpen(item: Received, action: string): void {
+    if (item.consumer.open) return;
+    throw settlementError(new Error('the channel it was received on is closed; the broker redelivers it'), action, this.#context.spec.destination, this.#context.spec.group);
+  }
+
+  #ack(item: Received, action: string): void {
+    this.#ensureOpen(item, action);
     try {
       item.consumer.channel.ack(item.message);
-    } catch {
-      // channel closed in between: the broker redelivers the message
+    } catch (error) {
+      throw settlementError(error, action, this.#context.spec.destination, this.#context.spec.group);
     }
   }
 

@@ -108,20 +108,17 @@ export class RabbitMqTopology {
   readonly names: RabbitMqNames;
   readonly #options: RabbitMqTransportOptions;
   readonly #destinations = new Map<string, Map<string, GroupSpec>>();
+  /** Destinations found to exist (passive check) but not provisioned here. */
+  readonly #existing = new Set<string>();
 
   constructor(options: RabbitMqTransportOptions) {
     this.#options = options;
     this.names = new RabbitMqNames(options.prefix);
   }
 
-  /** True when `destination` was provisioned (or published to) through this topology. */
+  /** True when `destination` was provisioned or found to exist through this topology. */
   knows(destination: string): boolean {
-    return this.#destinations.has(destination);
-  }
-
-  /** True when the group was provisioned through this topology. */
-  knowsGroup(destination: string, group: string): boolean {
-    return this.#destinations.get(destination)?.has(group) === true;
+    return this.#destinations.has(destination) || this.#existing.has(destination);
   }
 
   /**
@@ -136,11 +133,36 @@ export class RabbitMqTopology {
         for (const group of destination.groups) await this.#group(channel, destination.name, group);
       }
     });
-    for (const destination of spec.destinations) {
-      const groups = this.#destinations.get(destination.name) ?? new Map<string, GroupSpec>();
-      for (const group of destination.groups) groups.set(group.name, group);
-      this.#destinations.set(destination.name, groups);
-    }
+    for (const destination of spec.destinations) this.#remember(destination.name, destination.groups);
+  }
+
+  /**
+   * Check (passively) that a destination's exchange exists, without creating it: publishing and
+   * subscribing require a provisioned destination. Rejects with `PROVISIONING_FAILED` naming it.
+   */
+  async checkDestination(openChannel: () => Promise<Channel>, destination: string): Promise<void> {
+    const exchange = this.names.destinationExchange(destination);
+    await this.#run(openChannel, (channel) => step(`exchange "${exchange}"`, () => channel.checkExchange(exchange)));
+    this.#existing.add(destination);
+  }
+
+  /**
+   * Make one group of an existing destination ready to consume: check the destination exchange,
+   * then declare (create) or check (verify) the group's queues and bindings.
+   */
+  async provisionGroup(openChannel: () => Promise<Channel>, destination: string, group: GroupSpec): Promise<void> {
+    const exchange = this.names.destinationExchange(destination);
+    await this.#run(openChannel, async (channel) => {
+      await step(`exchange "${exchange}"`, () => channel.checkExchange(exchange));
+      await this.#group(channel, destination, group);
+    });
+    this.#remember(destination, [group]);
+  }
+
+  #remember(destination: string, groups: readonly GroupSpec[]): void {
+    const known = this.#destinations.get(destination) ?? new Map<string, GroupSpec>();
+    for (const group of groups) known.set(group.name, group);
+    this.#destinations.set(destination, known);
   }
 
   /** Declare again everything provisioned so far (create mode only; verify mode checks nothing new). */

@@ -120,8 +120,7 @@ export class RabbitMqTransport implements Transport {
       names: this.names,
       connection: this.#connection,
       publisher: this.#publisher,
-      prepare: () =>
-        this.#topology.provision(() => this.#openChannel(), { destinations: [{ name: spec.destination, groups: [group] }] }, false),
+      prepare: () => this.#topology.provisionGroup(() => this.#openChannel(), spec.destination, group),
       onError: (error) => this.#hooks.onError?.(error),
       onClosed: () => this.#subscriptions.delete(subscription),
     });
@@ -177,15 +176,15 @@ export class RabbitMqTransport implements Transport {
 
   /**
    * Make sure the destination exchange exists before publishing (a publish to a missing
-   * exchange kills the channel). Single-flight per destination, so concurrent publishes keep
-   * their call order.
+   * exchange kills the channel); an unprovisioned destination rejects. Single-flight per
+   * destination, so concurrent publishes keep their call order.
    */
   #ensureDestination(destination: string): Promise<void> {
     if (this.#topology.knows(destination)) return Promise.resolve();
     let pending = this.#destinationChecks.get(destination);
     if (pending === undefined) {
       pending = this.#topology
-        .provision(() => this.#openChannel(), { destinations: [{ name: destination, groups: [] }] }, false)
+        .checkDestination(() => this.#openChannel(), destination)
         .catch((error: unknown) => {
           throw publishError(error, destination);
         })

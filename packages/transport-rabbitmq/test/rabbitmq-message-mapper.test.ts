@@ -95,6 +95,22 @@ describe('RabbitMQ message mapper', () => {
     expect(amqpToReceived(message()).envelope.type).to.equal('');
   });
 
+  it('gives a foreign message without any id a generated one, which copies carry as message id', () => {
+    const received = amqpToReceived(message({ headers: { custom: 'v' } }));
+    expect(received.envelope.id).to.match(/^amqp-/);
+    const copy = retryCopy(message({ headers: { custom: 'v' } }), received.envelope.id, 2);
+    expect(copy.options.messageId).to.equal(received.envelope.id);
+    const kept = retryCopy(message({ properties: { messageId: 'native' } }), 'other', 2);
+    expect(kept.options.messageId).to.equal('native');
+  });
+
+  it('leaves native short-string properties unset when a value is longer than 255 bytes', () => {
+    const long = 'é'.repeat(200);
+    const { options } = envelopeToAmqp(createEnvelope({ type: 't', payload: new Uint8Array(), contentType: 'x', correlationId: long }));
+    expect(options).not.to.have.property('correlationId');
+    expect((options.headers as Record<string, string>)['omnibus-correlation-id']).to.equal(long);
+  });
+
   it('stringifies header values and drops broker-owned headers', () => {
     const wire = amqpHeadersToWire({
       n: 5,
@@ -123,7 +139,7 @@ describe('RabbitMQ message mapper', () => {
       headers: { 'ce-id': 'id-1', 'x-death': [{ count: 1 }], 'x-first-death-reason': 'expired', 'x-delivery-count': 1, custom: 7 },
       properties: { messageId: 'id-1', contentType: 'application/json', type: 't', timestamp: 5 },
     });
-    const { content, options } = retryCopy(original, 4);
+    const { content, options } = retryCopy(original, 'id-1', 4);
     expect(content).to.equal(original.content);
     expect(options.headers).to.deep.equal({ 'ce-id': 'id-1', custom: 7, 'omnibus-delivery-attempt': '4' });
     expect(options).to.include({ persistent: true, mandatory: true, messageId: 'id-1', contentType: 'application/json', type: 't', timestamp: 5 });
@@ -131,7 +147,7 @@ describe('RabbitMQ message mapper', () => {
 
   it('builds a dead-letter copy with reason, attempts and origin', () => {
     const original = message({ headers: { 'ce-id': 'id-1', 'omnibus-delivery-attempt': '3', 'x-death': [] }, properties: { messageId: 'id-1' } });
-    const { options } = deadLetterCopy(original, { code: 'HANDLER_FAILED', message: 'boom', attempts: 3 }, { destination: 'd', group: 'g' });
+    const { options } = deadLetterCopy(original, 'id-1', { code: 'HANDLER_FAILED', message: 'boom', attempts: 3 }, { destination: 'd', group: 'g' });
     const headers = options.headers as Record<string, string>;
     expect(headers['ce-id']).to.equal('id-1');
     expect(headers).not.to.have.property('omnibus-delivery-attempt');

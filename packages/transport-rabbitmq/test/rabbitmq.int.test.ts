@@ -85,9 +85,25 @@ describe(`RabbitMqTransport against RabbitMQ (${QUEUE_TYPE} queues)`, function (
     expect(message.properties.headers?.['omnibus-partition-key']).to.equal('k1');
   });
 
+  it('rejects publishing or subscribing to an unprovisioned destination without creating it', async () => {
+    const { destination, group } = names();
+    const transport = make();
+    const published: unknown = await transport.publish(destination, [{ envelope: envelope() }]).catch((e: unknown) => e);
+    expect(isOmnibusError(published) && published.code).to.equal('PUBLISH_FAILED');
+    const subscribed: unknown = await transport
+      .subscribe({ destination, group, concurrency: 1, ordered: false, handlerTimeoutMs: 1_000 }, (d) => d.ack())
+      .catch((e: unknown) => e);
+    expect(isOmnibusError(subscribed) && subscribed.code).to.equal('SUBSCRIBE_FAILED');
+    const channel = await (await native.model()).createChannel();
+    channel.on('error', () => undefined);
+    const missing: unknown = await channel.checkExchange(transport.names.destinationExchange(destination)).catch((e: unknown) => e);
+    expect(missing).to.be.instanceOf(Error);
+  });
+
   it('rejects an unroutable publish (no group bound) with a typed error', async () => {
     const { destination } = names();
     const transport = make();
+    await transport.provision({ destinations: [{ name: destination, groups: [] }] });
     const error: unknown = await transport.publish(destination, [{ envelope: envelope() }]).then(
       () => undefined,
       (e: unknown) => e,
