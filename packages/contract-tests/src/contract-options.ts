@@ -1,4 +1,4 @@
-import type { DeadLetterInfo, MessageEnvelope, Transport } from '@omnibus/core';
+import type { DeadLetterInfo, MessageEnvelope, Transport, TransportCapabilities } from '@omnibus/core';
 
 /** A message read out of band from a dead-letter destination by the adapter's native client. */
 export interface DeadLetteredMessage {
@@ -17,6 +17,13 @@ export interface TransportContractOptions {
   readonly name: string;
   /** Adapter package version, for the conformance report. */
   readonly version?: string;
+  /**
+   * The capabilities this configuration claims (normally `transport.capabilities` of one
+   * instance). When given, excluded cases are registered as pending with the capability in the
+   * title, and a case checks that every created transport reports exactly these. When omitted,
+   * gating happens at run time from a probe instance.
+   */
+  readonly capabilities?: TransportCapabilities;
   /** A fresh, unconnected transport. Called several times per test (publisher, consumers). */
   createTransport(): Transport | Promise<Transport>;
   /**

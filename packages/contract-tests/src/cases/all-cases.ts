@@ -1,0 +1,37 @@
+import type { ContractCaseGroup } from '../contract-case.js';
+import { basicsCases } from './basics.js';
+import { closeCases } from './close.js';
+import { concurrencyCases } from './concurrency.js';
+import { sigkillCase } from './crash.js';
+import { deadLetterCases } from './dead-letter.js';
+import { batchCases, declarationCases, duplicateCases } from './duplicates-and-batches.js';
+import { groupCases } from './groups.js';
+import { headerCases } from './headers.js';
+import { orderingCases } from './ordering.js';
+import { persistenceCases } from './persistence.js';
+import { poisonCases } from './poison.js';
+import { reconnectCases } from './reconnect.js';
+import { retryCases } from './retry.js';
+import { settlementCases } from './settlement.js';
+import { delayCases, sizeCases } from './size-and-delay.js';
+
+/** Every case of the contract suite, grouped by catalogue letter, in registration order. */
+export const allCaseGroups: readonly ContractCaseGroup[] = [
+  declarationCases,
+  basicsCases,
+  headerCases,
+  { ...settlementCases, cases: [...settlementCases.cases, sigkillCase] },
+  retryCases,
+  deadLetterCases,
+  orderingCases,
+  groupCases,
+  concurrencyCases,
+  persistenceCases,
+  reconnectCases,
+  closeCases,
+  poisonCases,
+  sizeCases,
+  delayCases,
+  duplicateCases,
+  batchCases,
+];

@@ -1,0 +1,144 @@
+import { isOmnibusError, type Delivery, type MessageEnvelope, type Transport } from '@omnibus/core';
+import { expect } from 'chai';
+import type { ContractCaseGroup } from '../contract-case.js';
+import type { CaseContext } from '../support/case-context.js';
+import { gate, outcome, within } from '../support/wait-for.js';
+
+/**
+ * Publish one message at a time until `until` settles; each publish either resolves (confirmed,
+ * must be delivered) or rejects with an OmnibusError (unconfirmed, may or may not arrive).
+ */
+async function publishDuring(ctx: CaseContext, t: Transport, destination: string, until: Promise<unknown>): Promise<{ confirmed: MessageEnvelope[]; rejected: number; nonOmnibus: unknown[] }> {
+  let done = false;
+  void until.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  const confirmed: MessageEnvelope[] = [];
+  const nonOmnibus: unknown[] = [];
+  let rejected = 0;
+  while (!done) {
+    const envelope = ctx.envelope();
+    const result = await outcome(ctx.publish(t, destination, [envelope]));
+    if (result.ok) confirmed.push(envelope);
+    else {
+      rejected += 1;
+      if (!isOmnibusError(result.error)) nonOmnibus.push(result.error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return { confirmed, rejected, nonOmnibus };
+}
+
+/** J. Reconnect after broker restarts and dropped connections. */
+export const reconnectCases: ContractCaseGroup = {
+  letter: 'J',
+  title: 'reconnect',
+  cases: [
+    {
+      id: 'J1',
+      rules: [2, 11],
+      title: 'after a broker restart, publishing and consuming resume on the same transports; confirmed messages are not lost',
+      faults: ['restartBroker'],
+      timeoutMs: 120_000,
+      async run(ctx) {
+        const restartBroker = ctx.options.faults?.restartBroker;
+        if (restartBroker === undefined) return;
+        const publisher = await ctx.transport();
+        const consumerTransport = await ctx.transport();
+        const { destination, groups } = await ctx.topology(publisher, { groups: 2 });
+        const [liveGroup, lateGroup] = groups as [string, string];
+        const live = await ctx.consume(consumerTransport, { destination, group: liveGroup, concurrency: 2 });
+        const before = ctx.envelopes(10);
+        await ctx.publish(publisher, destination, before);
+        await ctx.waitForIds(live, before.map((e) => e.id), 'pre-restart messages on the live group');
+        ctx.markFaultInjected();
+        const restart = restartBroker();
+        const during = await publishDuring(ctx, publisher, destination, restart);
+        await restart;
+        expect(during.nonOmnibus, 'publish rejections during the restart that are not OmnibusErrors').to.deep.equal([]);
+        const after = ctx.envelopes(10);
+        await ctx.publish(publisher, destination, after);
+        if (!ctx.capabilities.survivesBrokerRestart) ctx.ledger.allowLoss([...before, ...during.confirmed].map((e) => e.id));
+        const late = await ctx.consume(await ctx.transport(), { destination, group: lateGroup, concurrency: 2 });
+        const mustArrive = ctx.capabilities.survivesBrokerRestart ? [...before, ...during.confirmed, ...after] : after;
+        await ctx.waitForIds(live, [...during.confirmed, ...after].map((e) => e.id), 'the live subscription to resume without re-subscribing', 60_000);
+        await ctx.waitForIds(late, mustArrive.map((e) => e.id), 'messages held across the restart by the group without a consumer', 30_000);
+        ctx.notes.push(`publishes during restart: ${String(during.confirmed.length)} confirmed, ${String(during.rejected)} rejected`);
+      },
+    },
+    {
+      id: 'J2',
+      rules: [1, 11],
+      title: 'after dropped connections, consumption resumes and nothing confirmed or acked is lost',
+      faults: ['dropConnections'],
+      timeoutMs: 60_000,
+      async run(ctx) {
+        const dropConnections = ctx.options.faults?.dropConnections;
+        if (dropConnections === undefined) return;
+        const publisher = await ctx.transport();
+        const consumerTransport = await ctx.transport();
+        const { destination, groups } = await ctx.topology(publisher);
+        const consumer = await ctx.consume(consumerTransport, { destination, group: groups[0] as string, concurrency: 3 }, async (d) => {
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          // An ack racing the dropped connection may be refused (the message is then redelivered);
+          // it must be refused with an OmnibusError.
+          await d.ack().catch((error: unknown) => {
+            if (!isOmnibusError(error)) throw error;
+          });
+        });
+        const first = ctx.envelopes(30);
+        await ctx.publish(publisher, destination, first);
+        await ctx.waitFor(() => consumer.received.length >= 5, 'a few deliveries before the fault');
+        ctx.markFaultInjected();
+        const drop = dropConnections();
+        const during = await publishDuring(ctx, publisher, destination, drop);
+        await drop;
+        const second = ctx.envelopes(20);
+        await ctx.publish(publisher, destination, second);
+        await ctx.waitForIds(consumer, [...first, ...during.confirmed, ...second].map((e) => e.id), 'every confirmed message after the reconnect', 30_000);
+        await ctx.waitForLedger('every confirmed message to be acked', 30_000);
+        await ctx.waitFor(() => consumerTransport.status === 'ready' && publisher.status === 'ready', 'both transports to report ready again', 30_000);
+        ctx.notes.push(`publishes while connections dropped: ${String(during.confirmed.length)} confirmed, ${String(during.rejected)} rejected`);
+      },
+    },
+    {
+      id: 'J3',
+      rules: [1, 3, 11],
+      title: 'settling a delivery received before the connection dropped neither hangs nor crashes; the outcome is consistent',
+      faults: ['dropConnections'],
+      timeoutMs: 60_000,
+      async run(ctx) {
+        const dropConnections = ctx.options.faults?.dropConnections;
+        if (dropConnections === undefined) return;
+        const t = await ctx.transport();
+        const { destination, groups } = await ctx.topology(t);
+        const hold = gate();
+        const held: Delivery[] = [];
+        const consumer = await ctx.consume(t, { destination, group: groups[0] as string }, async (d) => {
+          if (held.length === 0) {
+            held.push(d);
+            await hold.promise;
+            return;
+          }
+          await d.ack();
+        });
+        const sent = ctx.envelope();
+        await ctx.publish(t, destination, [sent]);
+        await ctx.waitForIds(consumer, [sent.id], 'the first delivery');
+        ctx.markFaultInjected();
+        await dropConnections();
+        const settled = await within(outcome((held[0] as Delivery).ack()), ctx.ms(15_000));
+        hold.open();
+        expect(settled.settled, 'ack of a delivery from a dropped connection must settle (resolve or reject), not hang').to.equal(true);
+        if (!settled.settled) return;
+        if (!settled.value.ok) {
+          expect(isOmnibusError(settled.value.error), `a failed stale ack must reject with an OmnibusError, got ${String(settled.value.error)}`).to.equal(true);
+          await ctx.waitFor(() => consumer.ids().filter((id) => id === sent.id).length >= 2, 'the redelivery after the failed stale ack', 30_000);
+        }
+        await ctx.waitForLedger('the message to end acked', 30_000);
+        ctx.notes.push(settled.value.ok ? 'stale ack resolved' : 'stale ack rejected; message redelivered');
+      },
+    },
+  ],
+};
