@@ -3,6 +3,8 @@ import type { DeadLetterReason, Delivery, MessageEnvelope } from '@omnibus/core'
 
 /** Native settlement operations a {@link SqsDelivery} delegates to (implemented per subscription). */
 export interface DeliverySettler {
+  /** Why `retry(delayMs)` cannot be honoured (the delivery then stays unsettled), or undefined. */
+  retryProblem(delivery: SqsDelivery, delayMs: number): Error | undefined;
   ack(delivery: SqsDelivery): Promise<void>;
   retry(delivery: SqsDelivery, delayMs: number): Promise<void>;
   deadLetter(delivery: SqsDelivery, reason: DeadLetterReason): Promise<void>;
@@ -25,6 +27,8 @@ export interface SqsDeliveryInit {
   /** Receive order within the subscription. */
   readonly sequence: number;
   readonly visibleUntil: number;
+  /** Key of the message in the release ledger (queue URL + MessageId). */
+  readonly ledgerKey: string;
 }
 
 /**
@@ -45,6 +49,7 @@ export class SqsDelivery implements Delivery {
   readonly wireHeaders: Readonly<Record<string, string>>;
   readonly key: string | undefined;
   readonly sequence: number;
+  readonly ledgerKey: string;
   /** When the message becomes visible again unless extended (epoch ms). */
   visibleUntil: number;
   /** A visibility extension in flight, awaited before settling so it cannot override a retry delay. */
@@ -62,6 +67,7 @@ export class SqsDelivery implements Delivery {
     this.wireHeaders = init.wireHeaders;
     this.key = init.key;
     this.sequence = init.sequence;
+    this.ledgerKey = init.ledgerKey;
     this.visibleUntil = init.visibleUntil;
     this.#settler = settler;
   }
@@ -71,8 +77,16 @@ export class SqsDelivery implements Delivery {
     return this.#settle(() => this.#settler.ack(this));
   }
 
-  /** Make the message visible again after `delayMs` (ChangeMessageVisibility, rounded up to seconds). */
+  /**
+   * Make the message visible again after `delayMs` (ChangeMessageVisibility, rounded up to
+   * seconds). A delay SQS cannot honour rejects with `DELAY_OUT_OF_RANGE` and leaves the
+   * delivery unsettled (it is never shortened).
+   */
   retry(delayMs: number): Promise<void> {
+    if (this.state === 'held') {
+      const problem = this.#settler.retryProblem(this, delayMs);
+      if (problem !== undefined) return Promise.reject(problem);
+    }
     return this.#settle(() => this.#settler.retry(this, delayMs));
   }
 

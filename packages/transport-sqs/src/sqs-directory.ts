@@ -11,15 +11,13 @@ import { isQueueMissing, toOmnibusError } from './sqs-error-mapper.js';
 export class SqsDirectory {
   readonly #sqs: SQSClient;
   readonly #sns: SNSClient | undefined;
-  readonly #createTopics: boolean;
   readonly #queueUrls = new Map<string, Promise<string>>();
   readonly #queueArns = new Map<string, Promise<string>>();
   readonly #topicArns = new Map<string, Promise<string>>();
 
-  constructor(sqs: SQSClient, sns: SNSClient | undefined, createTopics: boolean) {
+  constructor(sqs: SQSClient, sns: SNSClient | undefined) {
     this.#sqs = sqs;
     this.#sns = sns;
-    this.#createTopics = createTopics;
   }
 
   /** Remember a queue URL learnt elsewhere (provisioning). */
@@ -59,16 +57,17 @@ export class SqsDirectory {
   }
 
   /**
-   * ARN of a topic: CreateTopic (idempotent) when the transport may create, else a ListTopics
-   * scan. Rejects with `notFoundCode` when it does not exist.
+   * ARN of a topic: CreateTopic (idempotent) when `create` gives its attributes, else a
+   * ListTopics scan (publishing never creates a topic: a topic nobody subscribed to would drop
+   * the message). Rejects with `notFoundCode` when it does not exist.
    */
-  topicArn(name: string, notFoundCode: OmnibusError['code'], attributes: Record<string, string>): Promise<string> {
+  topicArn(name: string, notFoundCode: OmnibusError['code'], create?: Record<string, string>): Promise<string> {
     const sns = this.#sns;
     if (sns === undefined) return Promise.reject(new Error('SNS client not configured'));
     return this.#cached(this.#topicArns, name, async () => {
       try {
-        if (this.#createTopics) {
-          const out = await sns.send(new CreateTopicCommand({ Name: name, Attributes: attributes }));
+        if (create !== undefined) {
+          const out = await sns.send(new CreateTopicCommand({ Name: name, Attributes: create }));
           if (out.TopicArn !== undefined) return out.TopicArn;
         }
         let next: string | undefined;

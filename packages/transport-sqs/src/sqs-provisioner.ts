@@ -89,7 +89,7 @@ export class SqsProvisioner {
     const name = this.#naming.topic(destination);
     const attributes: Record<string, string> = this.#options.fifo ? { FifoTopic: 'true', ContentBasedDeduplication: 'false' } : {};
     try {
-      const arn = await this.#directory.topicArn(name, ErrorCodes.PROVISIONING_FAILED, attributes);
+      const arn = await this.#directory.topicArn(name, ErrorCodes.PROVISIONING_FAILED, this.#options.provisioning === 'create' ? attributes : undefined);
       this.#directory.rememberTopic(name, arn);
       return arn;
     } catch (error) {

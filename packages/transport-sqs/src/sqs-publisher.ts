@@ -107,8 +107,7 @@ export class SqsPublisher {
     const sns = this.#sns;
     if (sns === undefined) throw new Error('SNS client not configured');
     const name = this.#naming.topic(destination);
-    const attributes: Record<string, string> = this.#options.fifo ? { FifoTopic: 'true', ContentBasedDeduplication: 'false' } : {};
-    const arn = await this.#directory.topicArn(name, ErrorCodes.PUBLISH_FAILED, attributes);
+    const arn = await this.#directory.topicArn(name, ErrorCodes.PUBLISH_FAILED);
     return async (batch) => {
       const context = `Publishing to SNS topic "${name}"`;
       if (batch.length === 1) {

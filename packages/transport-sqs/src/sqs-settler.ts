@@ -5,7 +5,8 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { deadLetterWireHeaders, ErrorCodes, type DeadLetterReason } from '@omnibus/core';
+import { deadLetterWireHeaders, ErrorCodes, OmnibusError, type DeadLetterReason } from '@omnibus/core';
+import { MAX_RETRY_DELAY_MS } from './sqs-capabilities.js';
 import type { DeliverySettler, SqsDelivery } from './sqs-delivery.js';
 import { batchEntryError, toOmnibusError } from './sqs-error-mapper.js';
 import { packAttributes } from './sqs-message-codec.js';
@@ -40,23 +41,45 @@ export class SqsSettler implements DeliverySettler {
   readonly #target: SettlerTarget;
   readonly #deletes: RequestBatcher<SqsDelivery>;
   readonly #onRetried: (delivery: SqsDelivery) => void;
+  readonly #onRemoved: (delivery: SqsDelivery) => void;
 
-  constructor(sqs: SQSClient, target: SettlerTarget, onRetried: (delivery: SqsDelivery) => void) {
+  constructor(
+    sqs: SQSClient,
+    target: SettlerTarget,
+    hooks: { onRetried: (delivery: SqsDelivery) => void; onRemoved: (delivery: SqsDelivery) => void },
+  ) {
     this.#sqs = sqs;
     this.#target = target;
-    this.#onRetried = onRetried;
+    this.#onRetried = hooks.onRetried;
+    this.#onRemoved = hooks.onRemoved;
     this.#deletes = new RequestBatcher((batch) => this.#deleteBatch(batch));
   }
 
   /** See {@link SqsSettler}. */
   async ack(delivery: SqsDelivery): Promise<void> {
     await this.#deletes.add(delivery);
+    this.#onRemoved(delivery);
+  }
+
+  /**
+   * A retry delay is out of range when it exceeds `maxRetryDelayMs`, or when it would push the
+   * message's visibility past SQS's 12 hours counted from this receive.
+   */
+  retryProblem(delivery: SqsDelivery, delayMs: number): Error | undefined {
+    const seconds = retrySeconds(delayMs);
+    const elapsed = Math.ceil((Date.now() - delivery.receivedAt.getTime()) / 1000);
+    if (delayMs > MAX_RETRY_DELAY_MS || seconds > MAX_VISIBILITY_SECONDS - elapsed) {
+      return new OmnibusError(
+        ErrorCodes.DELAY_OUT_OF_RANGE,
+        `Retry delay ${String(delayMs)} ms for message ${delivery.envelope.id} is out of range: SQS allows at most ${String(MAX_RETRY_DELAY_MS)} ms, and 12 h of visibility from the receive (${String(elapsed)} s used)`,
+      );
+    }
+    return undefined;
   }
 
   /** See {@link SqsSettler}. */
   async retry(delivery: SqsDelivery, delayMs: number): Promise<void> {
-    const elapsed = Math.ceil((Date.now() - delivery.receivedAt.getTime()) / 1000);
-    const seconds = Math.max(0, Math.min(Math.ceil(delayMs / 1000), MAX_VISIBILITY_SECONDS - elapsed - 1));
+    const seconds = retrySeconds(delayMs);
     try {
       await this.#sqs.send(
         new ChangeMessageVisibilityCommand({ QueueUrl: this.#target.queueUrl, ReceiptHandle: delivery.receiptHandle, VisibilityTimeout: seconds }),
@@ -88,6 +111,7 @@ export class SqsSettler implements DeliverySettler {
       throw toOmnibusError(error, ErrorCodes.SETTLEMENT_FAILED, `Dead-lettering message ${delivery.envelope.id} (SendMessage to the dead-letter queue)`);
     }
     await this.#deletes.add(delivery);
+    this.#onRemoved(delivery);
   }
 
   /**
@@ -134,4 +158,9 @@ export class SqsSettler implements DeliverySettler {
       throw toOmnibusError(error, ErrorCodes.SETTLEMENT_FAILED, 'Deleting messages (DeleteMessageBatch)');
     }
   }
+}
+
+/** Visibility seconds for a retry delay: rounded up, so never sooner than asked. */
+function retrySeconds(delayMs: number): number {
+  return Number.isFinite(delayMs) && delayMs > 0 ? Math.ceil(delayMs / 1000) : 0;
 }

@@ -1,6 +1,7 @@
 import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { envelopeFromWire, KeyedDispatcher, type DeliveryHandler, type Subscription, type SubscriptionSpec } from '@omnibus/core';
 import { FifoFence } from './fifo-fence.js';
+import type { ReleaseLedger } from './release-ledger.js';
 import { SqsDelivery } from './sqs-delivery.js';
 import { isAbort } from './sqs-error-mapper.js';
 import { decodeWireMessage } from './sqs-message-codec.js';
@@ -16,6 +17,9 @@ export interface SubscriptionHealth {
   onReceiveError(error: unknown): void;
   onReceiveOk(): void;
 }
+
+/** How long past its wait time a long poll may take before close aborts it. */
+const POLL_GRACE_MS = 3000;
 
 const SYSTEM_ATTRIBUTES = ['ApproximateReceiveCount', 'SentTimestamp', 'MessageGroupId', 'MessageDeduplicationId'] as const;
 
@@ -33,6 +37,7 @@ export class SqsSubscription implements Subscription {
   readonly #target: SettlerTarget;
   readonly #onDelivery: DeliveryHandler;
   readonly #health: SubscriptionHealth;
+  readonly #ledger: ReleaseLedger;
   readonly #dispatcher: KeyedDispatcher<SqsDelivery>;
   readonly #settler: SqsSettler;
   readonly #heartbeat: VisibilityHeartbeat;
@@ -53,6 +58,7 @@ export class SqsSubscription implements Subscription {
     target: SettlerTarget;
     onDelivery: DeliveryHandler;
     health: SubscriptionHealth;
+    ledger: ReleaseLedger;
   }) {
     this.#sqs = deps.sqs;
     this.#spec = deps.spec;
@@ -60,8 +66,12 @@ export class SqsSubscription implements Subscription {
     this.#target = deps.target;
     this.#onDelivery = deps.onDelivery;
     this.#health = deps.health;
+    this.#ledger = deps.ledger;
     this.#fence = deps.target.fifo && deps.spec.ordered ? new FifoFence() : undefined;
-    this.#settler = new SqsSettler(deps.sqs, deps.target, (d) => this.#fence?.retried(d.key, d.sequence, this.#sequence));
+    this.#settler = new SqsSettler(deps.sqs, deps.target, {
+      onRetried: (d) => this.#fence?.retried(d.key, d.sequence, this.#sequence),
+      onRemoved: (d) => this.#ledger.forget(d.ledgerKey),
+    });
     this.#dispatcher = new KeyedDispatcher<SqsDelivery>({
       concurrency: deps.spec.concurrency,
       ordered: deps.spec.ordered,
@@ -88,19 +98,23 @@ export class SqsSubscription implements Subscription {
   }
 
   async #close(drainTimeoutMs: number): Promise<void> {
+    const started = Date.now();
     this.#stopping = true;
     this.#notifySlot();
-    const unstarted = this.#dispatcher.stop();
-    const releasing = this.#release(unstarted);
-    const deadline = Date.now() + Math.max(0, drainTimeoutMs);
+    const releasing = this.#release(this.#dispatcher.stop(), true);
     const pollersDone = Promise.all(this.#pollers);
-    await this.#dispatcher.drain(Math.max(0, deadline - Date.now()));
-    // Handlers are done (or out of time): cut the long polls short instead of waiting them out.
+    await this.#dispatcher.drain(Math.max(0, drainTimeoutMs));
+    // A long poll in flight is waited out, not aborted: SQS (and ElasticMQ) keep an aborted poll
+    // open server-side, and a message arriving meanwhile would be hidden for a whole visibility
+    // timeout. Its messages are released as they arrive. Only a poll that outlives its wait by
+    // far (a dead connection) is aborted.
+    const pollDeadline = started + this.#options.waitTimeSeconds * 1000 + POLL_GRACE_MS;
+    await Promise.race([pollersDone, delay(Math.max(0, pollDeadline - Date.now()))]);
     this.#abort.abort();
     await pollersDone;
     this.#heartbeat.stop();
     await releasing;
-    await this.#release([...this.#held].filter((d) => d.state === 'held'));
+    await this.#release([...this.#held].filter((d) => d.state === 'held'), false);
   }
 
   async #poll(): Promise<void> {
@@ -151,7 +165,7 @@ export class SqsSubscription implements Subscription {
   #accept(messages: readonly Message[]): void {
     const deliveries = messages.flatMap((m) => (m.ReceiptHandle === undefined ? [] : [this.#toDelivery(m, m.ReceiptHandle)]));
     if (this.#stopping) {
-      void this.#release(deliveries);
+      void this.#release(deliveries, true);
       return;
     }
     for (const d of deliveries) {
@@ -170,7 +184,8 @@ export class SqsSubscription implements Subscription {
       ...(message.MessageId === undefined ? {} : { fallbackId: message.MessageId }),
       ...(Number.isFinite(sent) ? { fallbackTime: new Date(sent) } : {}),
     });
-    const attempt = Number(message.Attributes?.ApproximateReceiveCount);
+    const receiveCount = Number(message.Attributes?.ApproximateReceiveCount);
+    const ledgerKey = `${this.#target.queueUrl}#${message.MessageId ?? receiptHandle}`;
     this.#sequence += 1;
     return new SqsDelivery(
       {
@@ -178,7 +193,8 @@ export class SqsSubscription implements Subscription {
         wireHeaders: decoded.headers,
         message,
         receiptHandle,
-        deliveryAttempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
+        deliveryAttempt: this.#ledger.attempt(ledgerKey, Number.isInteger(receiveCount) ? receiveCount : 1),
+        ledgerKey,
         destination: this.#spec.destination,
         group: this.#spec.group,
         key: this.#target.fifo ? message.Attributes?.MessageGroupId : envelope.partitionKey,
@@ -192,23 +208,29 @@ export class SqsSubscription implements Subscription {
   async #run(d: SqsDelivery): Promise<void> {
     try {
       if (this.#fence?.starting(d.key, d.sequence) === true) {
-        await this.#release([d]);
+        await this.#release([d], true);
         return;
       }
       await this.#onDelivery(d);
     } catch {
       // The router settles every delivery; an escaped error only means this one stays unsettled.
     } finally {
-      if (d.state === 'held') await this.#release([d]);
+      if (d.state === 'held') await this.#release([d], false);
       this.#held.delete(d);
       this.#notifySlot();
     }
   }
 
-  /** Give messages back to SQS now (visibility 0); later settlement calls on them are ignored. */
-  async #release(deliveries: readonly SqsDelivery[]): Promise<void> {
+  /**
+   * Give messages back to SQS now (visibility 0); later settlement calls on them are ignored.
+   * `unstarted`: no handler saw them, so their next receive is not counted as an attempt.
+   */
+  async #release(deliveries: readonly SqsDelivery[], unstarted: boolean): Promise<void> {
     const owned = deliveries.filter((d) => d.state === 'held');
-    for (const d of owned) d.state = 'released';
+    for (const d of owned) {
+      d.state = 'released';
+      if (unstarted) this.#ledger.released(d.ledgerKey);
+    }
     if (owned.length === 0) return;
     await Promise.all(owned.map((d) => d.extending?.catch(() => undefined)));
     await this.#settler.changeVisibility(owned, 0);

@@ -22,6 +22,7 @@ import { parseSqsOptions, type SqsTransportOptions } from './sqs-options.js';
 import { SqsProvisioner } from './sqs-provisioner.js';
 import { SqsPublisher } from './sqs-publisher.js';
 import { SqsSubscription } from './sqs-subscription.js';
+import { ReleaseLedger } from './release-ledger.js';
 
 const DEFAULT_DRAIN_MS = 30_000;
 
@@ -49,6 +50,7 @@ export class SqsTransport implements Transport {
   readonly #subscriptions = new Set<SqsSubscription>();
   /** fanOut "none": the one group consuming each destination through this transport. */
   readonly #soleGroups = new Map<string, string>();
+  readonly #ledger = new ReleaseLedger();
   #status: TransportStatus = 'idle';
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -58,7 +60,7 @@ export class SqsTransport implements Transport {
     this.capabilities = sqsCapabilities(this.#options);
     this.#clients = createSqsClients(this.#options);
     this.#naming = new SqsNaming(this.#options);
-    this.#directory = new SqsDirectory(this.#clients.sqs, this.#clients.sns, this.#options.provisioning === 'create');
+    this.#directory = new SqsDirectory(this.#clients.sqs, this.#clients.sns);
     this.#provisioner = new SqsProvisioner({ ...this.#clients, naming: this.#naming, directory: this.#directory, options: this.#options });
     this.#publisher = new SqsPublisher({
       ...this.#clients,
@@ -86,7 +88,7 @@ export class SqsTransport implements Transport {
    * reject with `CONNECTION_FAILED`. Idempotent.
    */
   connect(): Promise<void> {
-    this.#assertOpen();
+    if (this.#closing !== undefined) return Promise.reject(this.#closedError());
     this.#connecting ??= this.#connect().catch((error: unknown) => {
       this.#connecting = undefined;
       this.#setStatus('idle');
@@ -155,6 +157,7 @@ export class SqsTransport implements Transport {
       options: this.#options,
       target: { queueUrl, deadLetterQueueUrl, fifo: this.#options.fifo },
       onDelivery,
+      ledger: this.#ledger,
       health: {
         onReceiveError: (error) => this.#reconnecting(error),
         onReceiveOk: () => {
@@ -208,7 +211,11 @@ export class SqsTransport implements Transport {
   }
 
   #assertOpen(): void {
-    if (this.#closing !== undefined) throw new OmnibusError(ErrorCodes.BUS_CLOSED, 'The SQS transport is closed');
+    if (this.#closing !== undefined) throw this.#closedError();
+  }
+
+  #closedError(): OmnibusError {
+    return new OmnibusError(ErrorCodes.BUS_CLOSED, 'The SQS transport is closed');
   }
 
   #endpointFor(service: string): string {

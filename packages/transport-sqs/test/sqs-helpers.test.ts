@@ -79,3 +79,22 @@ describe('sqs error mapper', () => {
     expect(error.message).to.include('Publishing to q');
   });
 });
+
+describe('ReleaseLedger', () => {
+  it('subtracts unstarted releases from the receive count, never below 1, and forgets settled messages', async () => {
+    const { ReleaseLedger } = await import('../src/release-ledger.js');
+    const ledger = new ReleaseLedger(2);
+    expect(ledger.attempt('q#a', 1)).to.equal(1);
+    ledger.released('q#a');
+    ledger.released('q#a');
+    expect(ledger.attempt('q#a', 3)).to.equal(1);
+    expect(ledger.attempt('q#a', 4)).to.equal(2);
+    ledger.forget('q#a');
+    expect(ledger.attempt('q#a', 4)).to.equal(4);
+    ledger.released('q#b');
+    ledger.released('q#c');
+    ledger.released('q#d');
+    expect(ledger.attempt('q#b', 2), 'oldest entry dropped at capacity').to.equal(2);
+    expect(ledger.attempt('q#d', 2)).to.equal(1);
+  });
+});

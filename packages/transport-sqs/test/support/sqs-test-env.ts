@@ -13,6 +13,9 @@ import { envelopeFromWire, readDeadLetterInfo } from '@omnibus/core';
 import { randomUUID } from 'node:crypto';
 import { SqsNaming } from '../../src/sqs-naming.js';
 
+// Tests only: silence the SDK's notice that releases after January 2027 need Node 22.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** Test configurations: which server and which adapter options. */
 export type SqsTestConfig = 'standard' | 'fifo' | 'sns';
 
@@ -136,9 +139,7 @@ export function foreignPublisher(config: SqsTestConfig, options: Record<string, 
     const fifo = config === 'fifo' ? { MessageGroupId: randomUUID(), MessageDeduplicationId: randomUUID() } : {};
     if (config === 'sns') {
       const name = naming(config, options).topic(destination);
-      const topics = await sns.send(new ListTopicsCommand({}));
-      const arn = topics.Topics?.find((t) => t.TopicArn?.endsWith(`:${name}`) === true)?.TopicArn;
-      if (arn === undefined) throw new Error(`topic ${name} not found`);
+      const arn = await findTopic(sns, name);
       await sns.send(new PublishCommand({ TopicArn: arn, Message: text, MessageAttributes: attributes }));
       return;
     }
@@ -155,12 +156,28 @@ export async function cleanUp(config: SqsTestConfig): Promise<void> {
     const queues = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix, MaxResults: 1000 }));
     await Promise.all((queues.QueueUrls ?? []).map((url) => sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => undefined)));
     if (config === 'sns') {
-      const topics = await sns.send(new ListTopicsCommand({}));
-      const mine = (topics.Topics ?? []).filter((t) => t.TopicArn?.split(':').pop()?.startsWith(prefix) === true);
-      await Promise.all(mine.map((t) => sns.send(new DeleteTopicCommand({ TopicArn: t.TopicArn })).catch(() => undefined)));
+      const mine = (await listTopics(sns)).filter((arn) => arn.split(':').pop()?.startsWith(prefix) === true);
+      await Promise.all(mine.map((arn) => sns.send(new DeleteTopicCommand({ TopicArn: arn })).catch(() => undefined)));
     }
   } finally {
     sqs.destroy();
     sns.destroy();
   }
+}
+
+async function listTopics(sns: SNSClient): Promise<string[]> {
+  const arns: string[] = [];
+  let next: string | undefined;
+  do {
+    const page = await sns.send(new ListTopicsCommand(next === undefined ? {} : { NextToken: next }));
+    for (const t of page.Topics ?? []) if (t.TopicArn !== undefined) arns.push(t.TopicArn);
+    next = page.NextToken;
+  } while (next !== undefined && next !== '');
+  return arns;
+}
+
+async function findTopic(sns: SNSClient, name: string): Promise<string> {
+  const arn = (await listTopics(sns)).find((a) => a.endsWith(`:${name}`));
+  if (arn === undefined) throw new Error(`topic ${name} not found`);
+  return arn;
 }
