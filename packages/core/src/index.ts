@@ -64,7 +64,12 @@ export { ConstructorResolver } from './handler/handler-resolver.js';
 export type { HandlerResolver } from './handler/handler-resolver.js';
 export type { HandlerRegistration } from './handler/handler-registration.js';
 // Retry
-export { DEFAULT_RETRY_POLICY, baseRetryDelay, computeRetryDelay, retryPolicyProblems } from './retry/retry-policy.js';
+export {
+  DEFAULT_RETRY_POLICY,
+  baseRetryDelay,
+  computeRetryDelay,
+  retryPolicyProblems,
+} from './retry/retry-policy.js';
 export type { RetryPolicy } from './retry/retry-policy.js';
 // Middleware
 export { composeMiddleware } from './middleware/handler-middleware.js';
@@ -73,7 +78,12 @@ export { timeoutMiddleware } from './middleware/timeout-middleware.js';
 export { schemaValidationMiddleware } from './middleware/schema-validation-middleware.js';
 export { correlationMiddleware } from './middleware/correlation-middleware.js';
 // Router
-export { decideOnFailure, RETRIES_EXHAUSTED, HANDLER_FAILED, RETRY_LATER } from './router/settlement-decision.js';
+export {
+  decideOnFailure,
+  RETRIES_EXHAUSTED,
+  HANDLER_FAILED,
+  RETRY_LATER,
+} from './router/settlement-decision.js';
 export type { SettlementDecision, FailureFacts } from './router/settlement-decision.js';
 export { UNKNOWN_EVENT_TYPE, NO_HANDLER } from './router/delivery-processor.js';
 export { buildTopology } from './router/build-topology.js';
@@ -88,9 +98,17 @@ export type { StopOnSignalsOptions } from './bus/stop-on-signals.js';
 // Configuration
 export { loadConfigFromEnv } from './config/load-config-from-env.js';
 export type { EnvironmentConfig } from './config/load-config-from-env.js';
-export { findTransportProvider, isTransportProvider, FIRST_PARTY_TRANSPORTS } from './config/find-transport-provider.js';
+export {
+  findTransportProvider,
+  isTransportProvider,
+  FIRST_PARTY_TRANSPORTS,
+} from './config/find-transport-provider.js';
 export type { FindProviderResult } from './config/find-transport-provider.js';
-export { transportPackageName, transportExportName, transportEnvPrefix } from './config/transport-selection.js';
+export {
+  transportPackageName,
+  transportExportName,
+  transportEnvPrefix,
+} from './config/transport-selection.js';
 export type { TransportSelection } from './config/transport-selection.js';
 // Errors (flow control and configuration)
 export { RetryLaterError, isRetryLaterError } from './errors/retry-later-error.js';
@@ -112,7 +130,13 @@ export type {
   SettlementFailedEvent,
   TransportStatusEvent,
 } from './instrumentation/instrumentation-events.js';
-export { TRACEPARENT_HEADER, TRACESTATE_HEADER, parseTraceparent, formatTraceparent, childTraceparent } from './instrumentation/traceparent.js';
+export {
+  TRACEPARENT_HEADER,
+  TRACESTATE_HEADER,
+  parseTraceparent,
+  formatTraceparent,
+  childTraceparent,
+} from './instrumentation/traceparent.js';
 export type { TraceParent } from './instrumentation/traceparent.js';
 export { noopLogger } from './logging/logger.js';
 export type { Logger, LogFields } from './logging/logger.js';

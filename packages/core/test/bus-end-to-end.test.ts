@@ -26,12 +26,18 @@ describe('EventBus on the in-memory transport', () => {
 
   it('retries with backoff: no attempt starts earlier than the delay the router scheduled, which is never below the un-jittered backoff', async () => {
     const Flaky = defineEvent<{ n: number }>(unique('flaky'));
-    const policy: RetryPolicy = { maxAttempts: 4, initialDelayMs: 40, multiplier: 2, maxDelayMs: 1000, jitter: 0.5 };
+    const policy: RetryPolicy = {
+      maxAttempts: 4,
+      initialDelayMs: 40,
+      multiplier: 2,
+      maxDelayMs: 1000,
+      jitter: 0.5,
+    };
     const starts: number[] = [];
     const failedAt: number[] = [];
     class FlakyHandler {
       @EventHandler(Flaky, { group: 'flaky', retry: policy })
-      async on(_payload: { n: number }, context: HandlerContext): Promise<void> {
+      on(_payload: { n: number }, context: HandlerContext): void {
         starts.push(performance.now());
         if (context.deliveryAttempt < 4) {
           failedAt.push(performance.now());
@@ -52,20 +58,28 @@ describe('EventBus on the in-memory transport', () => {
       const attempt = index + 1;
       const base = baseRetryDelay(attempt, policy);
       const scheduled = retry.delayMs ?? -1;
-      expect(scheduled, `delay after attempt ${String(attempt)}`).to.be.within(base, Math.ceil(base * (1 + policy.jitter)));
+      expect(scheduled, `delay after attempt ${String(attempt)}`).to.be.within(
+        base,
+        Math.ceil(base * (1 + policy.jitter)),
+      );
       const gap = (starts[attempt] ?? 0) - (failedAt[attempt - 1] ?? 0);
-      expect(gap, `attempt ${String(attempt + 1)} started ${gap.toFixed(1)} ms after attempt ${String(attempt)} failed`).to.be.at.least(scheduled);
+      expect(
+        gap,
+        `attempt ${String(attempt + 1)} started ${gap.toFixed(1)} ms after attempt ${String(attempt)} failed`,
+      ).to.be.at.least(scheduled);
       expect(gap).to.be.below(scheduled + 1000);
     }
     spy.dispose();
   });
 
   it('dead-letters poison, malformed and schema-invalid messages with a reason and keeps consuming', async () => {
-    const Order = defineEvent<{ id: string; total: number }>(unique('order'), { schema: z.object({ id: z.string(), total: z.number() }) });
+    const Order = defineEvent<{ id: string; total: number }>(unique('order'), {
+      schema: z.object({ id: z.string(), total: z.number() }),
+    });
     const handled: string[] = [];
     class Orders {
       @EventHandler(Order, { group: 'orders', retry: { maxAttempts: 3, initialDelayMs: 1 } })
-      async on(order: { id: string; total: number }): Promise<void> {
+      on(order: { id: string; total: number }): void {
         if (order.id === 'poison') throw new UnrecoverableError('order total cannot be charged');
         handled.push(order.id);
       }
@@ -76,15 +90,31 @@ describe('EventBus on the in-memory transport', () => {
     const spy = new MessageSpy(bus);
     await bus.start();
     const poison = await bus.publish(Order, { id: 'poison', total: 1 });
-    await broker.publishForeign(Order.name, new TextEncoder().encode('{"id": "broken'), { 'ce-type': Order.name, 'ce-id': 'malformed-1', 'content-type': 'application/json' });
-    await broker.publishForeign(Order.name, new TextEncoder().encode('{"id": 42}'), { 'ce-type': Order.name, 'ce-id': 'invalid-1', 'content-type': 'application/json' });
+    await broker.publishForeign(Order.name, new TextEncoder().encode('{"id": "broken'), {
+      'ce-type': Order.name,
+      'ce-id': 'malformed-1',
+      'content-type': 'application/json',
+    });
+    await broker.publishForeign(Order.name, new TextEncoder().encode('{"id": 42}'), {
+      'ce-type': Order.name,
+      'ce-id': 'invalid-1',
+      'content-type': 'application/json',
+    });
     await broker.publishForeign(Order.name, new TextEncoder().encode('hello'), {});
     const good = await bus.publish(Order, { id: 'good', total: 2 });
     await spy.waitFor({ id: good.id, outcome: 'acked' });
     const dead = await broker.waitForDeadLetters(Order.name, 'orders', 4, 2000);
     const byId = new Map(dead.map((d) => [d.envelope.id, d]));
-    expect(byId.get(poison.id)?.info).to.deep.include({ code: 'UNRECOVERABLE', message: 'order total cannot be charged', attempts: 1, destination: Order.name, group: 'orders' });
-    expect(new TextDecoder().decode(byId.get(poison.id)?.envelope.payload)).to.equal('{"id":"poison","total":1}');
+    expect(byId.get(poison.id)?.info).to.deep.include({
+      code: 'UNRECOVERABLE',
+      message: 'order total cannot be charged',
+      attempts: 1,
+      destination: Order.name,
+      group: 'orders',
+    });
+    expect(new TextDecoder().decode(byId.get(poison.id)?.envelope.payload)).to.equal(
+      '{"id":"poison","total":1}',
+    );
     expect(byId.get('malformed-1')?.info.code).to.equal('DECODE_FAILED');
     expect(byId.get('invalid-1')?.info.code).to.equal('VALIDATION_FAILED');
     expect(byId.get('invalid-1')?.info.message).to.contain('id:');
@@ -97,7 +127,7 @@ describe('EventBus on the in-memory transport', () => {
     const Failing = defineEvent<{ n: number }>(unique('failing'));
     class AlwaysFails {
       @EventHandler(Failing, { group: 'fails', retry: { maxAttempts: 3, initialDelayMs: 5, jitter: 0 } })
-      async on(): Promise<void> {
+      on(): void {
         throw new Error('still broken');
       }
     }
@@ -117,7 +147,7 @@ describe('EventBus on the in-memory transport', () => {
     const handlerFor = (group: string, label: string): new () => object => {
       class H {
         @EventHandler(Ping, { group })
-        async on(payload: { n: number }): Promise<void> {
+        on(payload: { n: number }): void {
           seen.push(`${label}:${String(payload.n)}`);
         }
       }
@@ -150,7 +180,7 @@ describe('EventBus on the in-memory transport', () => {
     let receivedAt = 0;
     class LaterHandler {
       @EventHandler(Later, { group: 'later' })
-      async on(): Promise<void> {
+      on(): void {
         receivedAt = performance.now();
       }
     }

@@ -54,7 +54,9 @@ describe('configuration errors at start', () => {
     expect(error.message).to.contain('unknown transport "nope"');
     expect(error.message).to.contain('@omnibus/transport-nope is not installed');
     expect(error.message).to.match(/known transports: fake, in-memory, rabbitmq, kafka, sqs, azure/);
-    expect(error.message).to.contain('fix: install @omnibus/transport-nope (npm install @omnibus/transport-nope)');
+    expect(error.message).to.contain(
+      'fix: install @omnibus/transport-nope (npm install @omnibus/transport-nope)',
+    );
   });
 
   it('missing required option: names the option, its env variable and what it is', async () => {
@@ -65,17 +67,28 @@ describe('configuration errors at start', () => {
   });
 
   it('wrong option type: names the option, the expected type and the value received', async () => {
-    const error = await startError({ transport: { name: 'fake', options: { url: 'fake://x', prefetch: 'lots', colour: 1 } }, providers: [fakeProvider] });
+    const error = await startError({
+      transport: { name: 'fake', options: { url: 'fake://x', prefetch: 'lots', colour: 1 } },
+      providers: [fakeProvider],
+    });
     expect(error.problems).to.have.length(2);
     expect(error.message).to.contain('transport.options.prefetch must be an integer, got "lots"');
-    expect(error.message).to.contain('set transport.options.prefetch (or OMNIBUS_FAKE_PREFETCH) to an integer');
+    expect(error.message).to.contain(
+      'set transport.options.prefetch (or OMNIBUS_FAKE_PREFETCH) to an integer',
+    );
     expect(error.message).to.contain('transport.options.colour is not a known option');
   });
 
   it('handler for an event that is not registered in `events`', async () => {
-    const error = await startError({ transport: new FakeTransport(), events: [PaymentTaken], handlers: [Billing] });
+    const error = await startError({
+      transport: new FakeTransport(),
+      events: [PaymentTaken],
+      handlers: [Billing],
+    });
     expect(error.problems.map((p) => p.code)).to.deep.equal(['EVENT_UNKNOWN']);
-    expect(error.message).to.contain('Billing.onPlaced handles event "test.order-placed.v1", which is not in the configured `events`');
+    expect(error.message).to.contain(
+      'Billing.onPlaced handles event "test.order-placed.v1", which is not in the configured `events`',
+    );
     expect(error.message).to.contain("fix: add test.order-placed.v1's definition to `events`");
   });
 
@@ -94,11 +107,16 @@ describe('configuration errors at start', () => {
       @EventHandler(OrderPlacedEvent, { group: 'billing' })
       async again(): Promise<void> {}
     }
-    const error = await startError({ transport: new FakeTransport(), handlers: [Billing, Billing, OtherBilling] });
+    const error = await startError({
+      transport: new FakeTransport(),
+      handlers: [Billing, Billing, OtherBilling],
+    });
     expect(error.problems.map((p) => p.code)).to.deep.equal(['HANDLER_DUPLICATE', 'HANDLER_DUPLICATE']);
     expect(error.message).to.contain('handler class Billing is registered more than once');
     expect(error.message).to.contain('fix: list Billing once in `handlers`');
-    expect(error.message).to.contain('OtherBilling.again and Billing.onPlaced both handle "test.order-placed.v1" in group "billing"');
+    expect(error.message).to.contain(
+      'OtherBilling.again and Billing.onPlaced both handle "test.order-placed.v1" in group "billing"',
+    );
     expect(error.message).to.contain('give one of them a different `group`');
   });
 
@@ -108,10 +126,16 @@ describe('configuration errors at start', () => {
       async on(): Promise<void> {}
     }
     class NotAHandler {}
-    const error = await startError({ transport: { name: 'fake' }, providers: [fakeProvider], handlers: [Bad, NotAHandler, 'x' as never] });
+    const error = await startError({
+      transport: { name: 'fake' },
+      providers: [fakeProvider],
+      handlers: [Bad, NotAHandler, 'x' as never],
+    });
     const text = error.message;
     expect(text).to.contain('Bad.on: no consumer group');
-    expect(text).to.contain("fix: set @EventHandler(event, { group: 'my-service' }) on Bad.on, or `defaults.group`");
+    expect(text).to.contain(
+      "fix: set @EventHandler(event, { group: 'my-service' }) on Bad.on, or `defaults.group`",
+    );
     expect(text).to.contain('Bad.on: concurrency must be an integer ≥ 1, got 0');
     expect(text).to.contain('Bad.on: retry.maxAttempts must be an integer ≥ 1, got 0');
     expect(text).to.contain('class NotAHandler has no @EventHandler methods');
@@ -143,7 +167,9 @@ describe('configuration errors at start', () => {
       async b(): Promise<void> {}
     }
     const error = await startError({ transport: new FakeTransport(), handlers: [Shared] });
-    expect(error.message).to.contain('consume destination "test.shared" in group "g" with different concurrency/ordered settings');
+    expect(error.message).to.contain(
+      'consume destination "test.shared" in group "g" with different concurrency/ordered settings',
+    );
   });
 });
 
@@ -170,26 +196,50 @@ describe('loadConfigFromEnv', () => {
   });
 
   it('reads OMNIBUS_TRANSPORT and OMNIBUS_<NAME>_<OPTION> in camelCase', () => {
-    const config = loadConfigFromEnv({ OMNIBUS_TRANSPORT: 'rabbitmq', OMNIBUS_RABBITMQ_URL: 'amqp://x', OMNIBUS_RABBITMQ_PREFETCH_COUNT: '5', OMNIBUS_KAFKA_BROKERS: 'ignored' });
-    expect(config.transport).to.deep.equal({ name: 'rabbitmq', options: { url: 'amqp://x', prefetchCount: '5' } });
+    const config = loadConfigFromEnv({
+      OMNIBUS_TRANSPORT: 'rabbitmq',
+      OMNIBUS_RABBITMQ_URL: 'amqp://x',
+      OMNIBUS_RABBITMQ_PREFETCH_COUNT: '5',
+      OMNIBUS_KAFKA_BROKERS: 'ignored',
+    });
+    expect(config.transport).to.deep.equal({
+      name: 'rabbitmq',
+      options: { url: 'amqp://x', prefetchCount: '5' },
+    });
   });
 
   it('reads a JSON file, with environment variables taking precedence', () => {
     const dir = mkdtempSync(join(tmpdir(), 'omnibus-config-'));
     const file = join(dir, 'omnibus.json');
-    writeFileSync(file, JSON.stringify({ transport: { name: 'fake', options: { url: 'fake://file', prefetch: 3 } }, defaults: { group: 'svc' } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        transport: { name: 'fake', options: { url: 'fake://file', prefetch: 3 } },
+        defaults: { group: 'svc' },
+      }),
+    );
     const config = loadConfigFromEnv({ OMNIBUS_CONFIG_FILE: file, OMNIBUS_FAKE_PREFETCH: '7' });
-    expect(config).to.deep.equal({ transport: { name: 'fake', options: { url: 'fake://file', prefetch: '7' } }, defaults: { group: 'svc' } });
+    expect(config).to.deep.equal({
+      transport: { name: 'fake', options: { url: 'fake://file', prefetch: '7' } },
+      defaults: { group: 'svc' },
+    });
   });
 
   it('env options are coerced and validated by the provider at start', async () => {
-    const env = loadConfigFromEnv({ OMNIBUS_TRANSPORT: 'fake', OMNIBUS_FAKE_URL: 'fake://x', OMNIBUS_FAKE_PREFETCH: 'many' });
+    const env = loadConfigFromEnv({
+      OMNIBUS_TRANSPORT: 'fake',
+      OMNIBUS_FAKE_URL: 'fake://x',
+      OMNIBUS_FAKE_PREFETCH: 'many',
+    });
     const error = await startError({ ...env, providers: [fakeProvider] });
     expect(error.message).to.contain('transport.options.prefetch must be an integer, got "many"');
   });
 
   it('reports an unreadable or malformed file', () => {
-    expect(() => loadConfigFromEnv({ OMNIBUS_CONFIG_FILE: '/nonexistent/omnibus.json' })).to.throw(ConfigurationError, /OMNIBUS_CONFIG_FILE \/nonexistent\/omnibus.json/);
+    expect(() => loadConfigFromEnv({ OMNIBUS_CONFIG_FILE: '/nonexistent/omnibus.json' })).to.throw(
+      ConfigurationError,
+      /OMNIBUS_CONFIG_FILE \/nonexistent\/omnibus.json/,
+    );
     const dir = mkdtempSync(join(tmpdir(), 'omnibus-config-'));
     const file = join(dir, 'bad.json');
     writeFileSync(file, '[1,2]');

@@ -51,8 +51,18 @@ describe('EventBus', () => {
 
   it('publishes an envelope with id, type, JSON payload, traceparent and options', async () => {
     const occurredAt = new Date('2024-05-06T07:08:09Z');
-    const envelope = await bus.publish(PaymentTaken, { orderId: 'o-1' }, { id: 'fixed-id', partitionKey: 'o-1', headers: { tenant: 'acme' }, occurredAt, delayMs: 50 });
-    expect(envelope).to.deep.include({ id: 'fixed-id', type: PaymentTaken.name, contentType: 'application/json', partitionKey: 'o-1', occurredAt });
+    const envelope = await bus.publish(
+      PaymentTaken,
+      { orderId: 'o-1' },
+      { id: 'fixed-id', partitionKey: 'o-1', headers: { tenant: 'acme' }, occurredAt, delayMs: 50 },
+    );
+    expect(envelope).to.deep.include({
+      id: 'fixed-id',
+      type: PaymentTaken.name,
+      contentType: 'application/json',
+      partitionKey: 'o-1',
+      occurredAt,
+    });
     expect(new TextDecoder().decode(envelope.payload)).to.equal('{"orderId":"o-1"}');
     expect(envelope.headers['tenant']).to.equal('acme');
     expect(parseTraceparent(envelope.headers['traceparent'])).to.not.equal(undefined);
@@ -65,7 +75,11 @@ describe('EventBus', () => {
   it('stamps correlation, causation and trace context when publishing inside a handler', async () => {
     const spy = new MessageSpy(bus);
     const incomingTrace = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-    const first = await bus.publish(OrderPlacedEvent, { orderId: 'o-2', total: 1 }, { headers: { traceparent: incomingTrace } });
+    const first = await bus.publish(
+      OrderPlacedEvent,
+      { orderId: 'o-2', total: 1 },
+      { headers: { traceparent: incomingTrace } },
+    );
     const child = await spy.waitFor({ type: PaymentTaken, outcome: 'published' });
     expect(seen?.envelope.id).to.equal(first.id);
     expect(seen?.traceparent).to.equal(incomingTrace);
@@ -79,11 +93,19 @@ describe('EventBus', () => {
 
   it('keeps an incoming correlationId through a chain, and explicit options win', async () => {
     const spy = new MessageSpy(bus);
-    const first = await bus.publish(OrderPlacedEvent, { orderId: 'o-3', total: 1 }, { correlationId: 'conversation-1' });
+    const first = await bus.publish(
+      OrderPlacedEvent,
+      { orderId: 'o-3', total: 1 },
+      { correlationId: 'conversation-1' },
+    );
     const child = await spy.waitFor({ type: PaymentTaken, outcome: 'published' });
     expect(child.envelope.correlationId).to.equal('conversation-1');
     expect(child.envelope.causationId).to.equal(first.id);
-    const explicit = await bus.publish(PaymentTaken, { orderId: 'x' }, { correlationId: 'c', causationId: 'k' });
+    const explicit = await bus.publish(
+      PaymentTaken,
+      { orderId: 'x' },
+      { correlationId: 'c', causationId: 'k' },
+    );
     expect(explicit).to.deep.include({ correlationId: 'c', causationId: 'k' });
     spy.dispose();
   });
@@ -103,32 +125,59 @@ describe('EventBus', () => {
   });
 
   it('rejects delays the transport cannot honour with DELAY_OUT_OF_RANGE', async () => {
-    expect((await rejection(bus.publish(PaymentTaken, { orderId: 'x' }, { delayMs: 120_000 }))).code).to.equal('DELAY_OUT_OF_RANGE');
-    expect((await rejection(bus.publish(PaymentTaken, { orderId: 'x' }, { delayMs: -1 }))).code).to.equal('DELAY_OUT_OF_RANGE');
+    expect(
+      (await rejection(bus.publish(PaymentTaken, { orderId: 'x' }, { delayMs: 120_000 }))).code,
+    ).to.equal('DELAY_OUT_OF_RANGE');
+    expect((await rejection(bus.publish(PaymentTaken, { orderId: 'x' }, { delayMs: -1 }))).code).to.equal(
+      'DELAY_OUT_OF_RANGE',
+    );
     transport.capabilities = { ...transport.capabilities, delayedDelivery: false };
-    expect((await rejection(bus.publish(PaymentTaken, { orderId: 'x' }, { delayMs: 10 }))).message).to.contain('does not support delayed delivery');
+    expect(
+      (await rejection(bus.publish(PaymentTaken, { orderId: 'x' }, { delayMs: 10 }))).message,
+    ).to.contain('does not support delayed delivery');
   });
 
   it('rejects reserved or non-string headers', async () => {
-    expect((await rejection(bus.publish(PaymentTaken, { orderId: 'x' }, { headers: { 'ce-id': 'spoof' } }))).message).to.contain('reserved');
-    expect((await rejection(bus.publish(PaymentTaken, { orderId: 'x' }, { headers: { n: 1 as unknown as string } }))).code).to.equal('VALIDATION_FAILED');
+    expect(
+      (await rejection(bus.publish(PaymentTaken, { orderId: 'x' }, { headers: { 'ce-id': 'spoof' } })))
+        .message,
+    ).to.contain('reserved');
+    expect(
+      (
+        await rejection(
+          bus.publish(PaymentTaken, { orderId: 'x' }, { headers: { n: 1 as unknown as string } }),
+        )
+      ).code,
+    ).to.equal('VALIDATION_FAILED');
   });
 
   it('maps transport failures to typed errors', async () => {
     transport.failPublish = new Error('socket closed');
     const error = await rejection(bus.publish(PaymentTaken, { orderId: 'x' }));
-    expect(error).to.deep.equal({ code: 'PUBLISH_FAILED', message: `publishing ${PaymentTaken.name} to "${PaymentTaken.name}" failed: socket closed` });
+    expect(error).to.deep.equal({
+      code: 'PUBLISH_FAILED',
+      message: `publishing ${PaymentTaken.name} to "${PaymentTaken.name}" failed: socket closed`,
+    });
   });
 
   it('publishes a batch in one transport call, validating everything first', async () => {
-    const envelopes = await bus.publishBatch(PaymentTaken, [{ orderId: 'a' }, { orderId: 'b' }], (payload, index) => ({ id: `batch-${String(index)}`, partitionKey: payload.orderId }));
+    const envelopes = await bus.publishBatch(
+      PaymentTaken,
+      [{ orderId: 'a' }, { orderId: 'b' }],
+      (payload, index) => ({ id: `batch-${String(index)}`, partitionKey: payload.orderId }),
+    );
     expect(envelopes.map((e) => [e.id, e.partitionKey])).to.deep.equal([
       ['batch-0', 'a'],
       ['batch-1', 'b'],
     ]);
     expect(transport.published.at(-1)?.messages).to.have.length(2);
     const before = transport.published.length;
-    const error = await rejection(bus.publishBatch(OrderPlacedEvent, [{ orderId: 'ok', total: 1 }, { orderId: 'bad', total: -1 }]));
+    const error = await rejection(
+      bus.publishBatch(OrderPlacedEvent, [
+        { orderId: 'ok', total: 1 },
+        { orderId: 'bad', total: -1 },
+      ]),
+    );
     expect(error.code).to.equal('VALIDATION_FAILED');
     expect(transport.published.length).to.equal(before);
     expect(await bus.publishBatch(PaymentTaken, [])).to.deep.equal([]);
@@ -137,7 +186,9 @@ describe('EventBus', () => {
   it('provisions an event unknown at start before its first publish, once', async () => {
     const Late = defineEvent<{ n: number }>('test.late.v1', { destination: 'test.late-destination' });
     await Promise.all([bus.publish(Late, { n: 1 }), bus.publish(Late, { n: 2 })]);
-    const provisions = transport.provisioned.filter((t) => t.destinations.some((d) => d.name === 'test.late-destination'));
+    const provisions = transport.provisioned.filter((t) =>
+      t.destinations.some((d) => d.name === 'test.late-destination'),
+    );
     expect(provisions).to.deep.equal([{ destinations: [{ name: 'test.late-destination', groups: [] }] }]);
     const Conflicting = defineEvent('test.late.v1', { destination: 'other' });
     expect((await rejection(bus.publish(Conflicting, {}))).message).to.contain('two different definitions');
@@ -145,9 +196,16 @@ describe('EventBus', () => {
 
   it('provisions every known event at start, including publish-only ones', async () => {
     const t = new FakeTransport();
-    const other = createEventBus({ transport: t, events: [OrderPlacedEvent, PaymentTaken], handlers: [Billing] });
+    const other = createEventBus({
+      transport: t,
+      events: [OrderPlacedEvent, PaymentTaken],
+      handlers: [Billing],
+    });
     await other.start();
-    expect(t.provisioned[0]?.destinations.map((d) => d.name)).to.deep.equal([OrderPlacedEvent.name, PaymentTaken.name]);
+    expect(t.provisioned[0]?.destinations.map((d) => d.name)).to.deep.equal([
+      OrderPlacedEvent.name,
+      PaymentTaken.name,
+    ]);
     await other.stop();
   });
 

@@ -1,6 +1,15 @@
 import { expect } from 'chai';
 import { z } from 'zod';
-import { createEnvelope, defineEvent, destinationOf, EventRegistry, fromCloudEventAttributes, isOmnibusError, toCloudEventAttributes, validatePayload } from '../src/index.js';
+import {
+  createEnvelope,
+  defineEvent,
+  destinationOf,
+  EventRegistry,
+  fromCloudEventAttributes,
+  isOmnibusError,
+  toCloudEventAttributes,
+  validatePayload,
+} from '../src/index.js';
 
 describe('defineEvent', () => {
   it('keeps the explicit name and optional destination', () => {
@@ -29,7 +38,10 @@ describe('defineEvent', () => {
   it('validates with any Standard Schema (zod) and reports paths', async () => {
     const schema = z.object({ id: z.string(), total: z.number().positive() });
     const event = defineEvent('orders.v1', { schema });
-    expect(await validatePayload(event.schema, { id: 'a', total: 1 })).to.deep.equal({ ok: true, value: { id: 'a', total: 1 } });
+    expect(await validatePayload(event.schema, { id: 'a', total: 1 })).to.deep.equal({
+      ok: true,
+      value: { id: 'a', total: 1 },
+    });
     const bad = await validatePayload(event.schema, { id: 1, total: -1 });
     expect(bad.ok).to.equal(false);
     expect(!bad.ok && bad.issues.join('|')).to.match(/id: .*\|total: /);
@@ -43,7 +55,9 @@ describe('EventRegistry', () => {
     expect(registry.register(a)).to.equal(undefined);
     expect(registry.register(a)).to.equal(undefined);
     expect(registry.register(defineEvent('a.v1'))).to.equal(undefined);
-    expect(registry.register(defineEvent('a.v1', { destination: 'elsewhere' }))).to.match(/two different definitions of event "a.v1"/);
+    expect(registry.register(defineEvent('a.v1', { destination: 'elsewhere' }))).to.match(
+      /two different definitions of event "a.v1"/,
+    );
     expect(registry.get('a.v1')).to.equal(a);
     expect(registry.has('b')).to.equal(false);
     expect(registry.all()).to.deep.equal([a]);
@@ -52,7 +66,11 @@ describe('EventRegistry', () => {
 
 describe('envelopes and CloudEvents', () => {
   it('creates frozen envelopes with a UUID and a timestamp', () => {
-    const envelope = createEnvelope({ type: 't', payload: new Uint8Array([1]), contentType: 'application/json' });
+    const envelope = createEnvelope({
+      type: 't',
+      payload: new Uint8Array([1]),
+      contentType: 'application/json',
+    });
     expect(envelope.id).to.match(/^[0-9a-f-]{36}$/);
     expect(envelope.occurredAt).to.be.instanceOf(Date);
     expect(Object.isFrozen(envelope)).to.equal(true);
@@ -83,7 +101,10 @@ describe('envelopes and CloudEvents', () => {
       causationid: 'p-1',
       partitionkey: 'k',
     });
-    expect(fromCloudEventAttributes(attributes, envelope.payload, envelope.headers)).to.deep.equal({ ...envelope, headers: { tenant: 'acme' } });
+    expect(fromCloudEventAttributes(attributes, envelope.payload, envelope.headers)).to.deep.equal({
+      ...envelope,
+      headers: { tenant: 'acme' },
+    });
     const minimal = fromCloudEventAttributes({ id: 'x', source: 's', type: 't' }, new Uint8Array());
     expect(minimal.contentType).to.equal('application/octet-stream');
     expect(minimal.occurredAt.getTime()).to.equal(0);

@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { defineEvent, EventHandler, HANDLER_METADATA, readHandlerMetadata, resolveHandlerOptions, type HandlerContext } from '../src/index.js';
+import {
+  defineEvent,
+  EventHandler,
+  HANDLER_METADATA,
+  readHandlerMetadata,
+  resolveHandlerOptions,
+  type HandlerContext,
+} from '../src/index.js';
 
 const Placed = defineEvent<{ id: string }>('test.decorator.placed.v1');
 const Cancelled = defineEvent<{ id: string }>('test.decorator.cancelled.v1');
@@ -26,7 +33,9 @@ describe('@EventHandler', () => {
       ['onAny', Cancelled.name, 'audit'],
       ['onAny', Placed.name, 'audit'],
     ]);
-    expect((Billing as unknown as Record<symbol, unknown>)[Symbol.for('omnibus.event-handlers')]).to.equal(metadata);
+    expect((Billing as unknown as Record<symbol, unknown>)[Symbol.for('omnibus.event-handlers')]).to.equal(
+      metadata,
+    );
     expect(HANDLER_METADATA).to.equal(Symbol.for('omnibus.event-handlers'));
   });
 
@@ -57,15 +66,36 @@ describe('@EventHandler', () => {
 
 describe('resolveHandlerOptions', () => {
   it('applies handler options, then bus defaults, then built-in defaults', () => {
-    const result = resolveHandlerOptions({ concurrency: 2, retry: { maxAttempts: 2 } }, { group: 'svc', retry: { initialDelayMs: 50 }, timeoutMs: 1000 });
+    const result = resolveHandlerOptions(
+      { concurrency: 2, retry: { maxAttempts: 2 } },
+      { group: 'svc', retry: { initialDelayMs: 50 }, timeoutMs: 1000 },
+    );
     expect(result.ok).to.equal(true);
     if (!result.ok) return;
-    expect(result.options).to.deep.include({ group: 'svc', concurrency: 2, ordered: false, timeoutMs: 1000, deadLetter: true });
-    expect(result.options.retry).to.deep.equal({ maxAttempts: 2, initialDelayMs: 50, multiplier: 2, maxDelayMs: 30_000, jitter: 0.2 });
+    expect(result.options).to.deep.include({
+      group: 'svc',
+      concurrency: 2,
+      ordered: false,
+      timeoutMs: 1000,
+      deadLetter: true,
+    });
+    expect(result.options.retry).to.deep.equal({
+      maxAttempts: 2,
+      initialDelayMs: 50,
+      multiplier: 2,
+      maxDelayMs: 30_000,
+      jitter: 0.2,
+    });
   });
 
   it('collects every problem', () => {
-    const result = resolveHandlerOptions({ concurrency: 0, timeoutMs: -1, retry: { jitter: 3 }, ordered: 'yes' as unknown as boolean, colour: 'red' } as never);
+    const result = resolveHandlerOptions({
+      concurrency: 0,
+      timeoutMs: -1,
+      retry: { jitter: 3 },
+      ordered: 'yes' as unknown as boolean,
+      colour: 'red',
+    } as never);
     expect(result.ok).to.equal(false);
     if (result.ok) return;
     expect(result.problems).to.include('no consumer group');

@@ -33,7 +33,9 @@ describe('JsonCodec', () => {
 
   it('strips forbidden keys when configured, and never pollutes prototypes', () => {
     const stripping = new JsonCodec({ forbiddenKeys: 'strip' });
-    const value = stripping.decode(bytes('{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}},"ok":1}')) as Record<string, unknown>;
+    const value = stripping.decode(
+      bytes('{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}},"ok":1}'),
+    ) as Record<string, unknown>;
     expect(value).to.deep.equal({ ok: 1 });
     expect(Object.prototype.hasOwnProperty.call(value, '__proto__')).to.equal(false);
     expect(Object.getPrototypeOf(value)).to.equal(Object.prototype);

@@ -18,9 +18,22 @@ describe('traceparent', () => {
   const valid = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
   it('parses valid headers and rejects malformed or all-zero ones', () => {
-    expect(parseTraceparent(valid)).to.deep.equal({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', parentId: '00f067aa0ba902b7', flags: '01' });
-    expect(formatTraceparent(parseTraceparent(valid) ?? { traceId: '', parentId: '', flags: '' })).to.equal(valid);
-    for (const bad of [undefined, '', 'garbage', '00-00000000000000000000000000000000-00f067aa0ba902b7-01', '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01', 'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01']) {
+    expect(parseTraceparent(valid)).to.deep.equal({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      parentId: '00f067aa0ba902b7',
+      flags: '01',
+    });
+    expect(formatTraceparent(parseTraceparent(valid) ?? { traceId: '', parentId: '', flags: '' })).to.equal(
+      valid,
+    );
+    for (const bad of [
+      undefined,
+      '',
+      'garbage',
+      '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
+      '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01',
+      'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    ]) {
       expect(parseTraceparent(bad), String(bad)).to.equal(undefined);
     }
   });
@@ -40,7 +53,11 @@ describe('ConsoleLogger', () => {
   it('writes JSON lines with secrets redacted at any depth and URL passwords masked', () => {
     const lines: string[] = [];
     const logger = new ConsoleLogger({ level: 'debug', write: (_level, line) => lines.push(line) });
-    logger.info('connecting to amqp://guest:hunter2@localhost:5672', { password: 'p', options: { url: 'amqp://u:s3cret@h', accessKey: 'AK', region: 'eu' }, list: [{ token: 't' }] });
+    logger.info('connecting to amqp://guest:hunter2@localhost:5672', {
+      password: 'p',
+      options: { url: 'amqp://u:s3cret@h', accessKey: 'AK', region: 'eu' },
+      list: [{ token: 't' }],
+    });
     const entry = JSON.parse(lines[0] ?? '{}') as Record<string, unknown>;
     expect(entry['message']).to.equal('connecting to amqp://guest:***@localhost:5672');
     expect(entry['password']).to.equal('***');
@@ -57,15 +74,29 @@ describe('ConsoleLogger', () => {
     cyclic['self'] = cyclic;
     logger.warn('cyclic', { cyclic, big: 1n });
     expect(lines).to.have.length(1);
-    new ConsoleLogger({ write: () => { throw new Error('disk full'); } }).error('x');
+    new ConsoleLogger({
+      write: () => {
+        throw new Error('disk full');
+      },
+    }).error('x');
     noopLogger.error('ignored');
-    expect(redactSecrets(new Error('amqp://a:b@c'))).to.deep.equal({ name: 'Error', message: 'amqp://a:***@c' });
+    expect(redactSecrets(new Error('amqp://a:b@c'))).to.deep.equal({
+      name: 'Error',
+      message: 'amqp://a:***@c',
+    });
   });
 });
 
 describe('middleware', () => {
   const context = (): MiddlewareContext => ({
-    envelope: { id: 'm', type: 't', payload: new Uint8Array(), contentType: 'application/json', headers: {}, occurredAt: new Date() },
+    envelope: {
+      id: 'm',
+      type: 't',
+      payload: new Uint8Array(),
+      contentType: 'application/json',
+      headers: {},
+      occurredAt: new Date(),
+    },
     event: defineEvent('t'),
     deliveryAttempt: 1,
     maxAttempts: 1,
@@ -80,7 +111,15 @@ describe('middleware', () => {
   });
 
   it('rejects a middleware calling next() twice', async () => {
-    const run = composeMiddleware([async (_c, next) => { await next(); await next(); }], async () => undefined);
+    const run = composeMiddleware(
+      [
+        async (_c, next) => {
+          await next();
+          await next();
+        },
+      ],
+      () => Promise.resolve(),
+    );
     let error: unknown;
     await run(context()).catch((e: unknown) => (error = e));
     expect((error as Error).message).to.equal('middleware called next() more than once');

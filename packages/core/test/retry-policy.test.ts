@@ -1,12 +1,28 @@
 import { expect } from 'chai';
-import { baseRetryDelay, computeRetryDelay, DEFAULT_RETRY_POLICY, retryPolicyProblems, type RetryPolicy } from '../src/index.js';
+import {
+  baseRetryDelay,
+  computeRetryDelay,
+  DEFAULT_RETRY_POLICY,
+  retryPolicyProblems,
+  type RetryPolicy,
+} from '../src/index.js';
 
-const policy: RetryPolicy = { maxAttempts: 6, initialDelayMs: 100, multiplier: 2, maxDelayMs: 1000, jitter: 0.5 };
+const policy: RetryPolicy = {
+  maxAttempts: 6,
+  initialDelayMs: 100,
+  multiplier: 2,
+  maxDelayMs: 1000,
+  jitter: 0.5,
+};
 
 describe('computeRetryDelay', () => {
   it('grows exponentially from initialDelayMs and stops at the cap', () => {
-    expect([1, 2, 3, 4, 5, 6].map((n) => baseRetryDelay(n, policy))).to.deep.equal([100, 200, 400, 800, 1000, 1000]);
-    expect([1, 2, 3, 4, 5].map((n) => computeRetryDelay(n, policy, () => 0))).to.deep.equal([100, 200, 400, 800, 1000]);
+    expect([1, 2, 3, 4, 5, 6].map((n) => baseRetryDelay(n, policy))).to.deep.equal([
+      100, 200, 400, 800, 1000, 1000,
+    ]);
+    expect([1, 2, 3, 4, 5].map((n) => computeRetryDelay(n, policy, () => 0))).to.deep.equal([
+      100, 200, 400, 800, 1000,
+    ]);
   });
 
   it('adds jitter up to the jitter fraction, never below the un-jittered backoff, never above the cap', () => {
@@ -34,9 +50,17 @@ describe('computeRetryDelay', () => {
   });
 
   it('reports every invalid field', () => {
-    const problems = retryPolicyProblems({ maxAttempts: 0, initialDelayMs: -1, multiplier: 0.5, maxDelayMs: Number.NaN, jitter: 2 });
+    const problems = retryPolicyProblems({
+      maxAttempts: 0,
+      initialDelayMs: -1,
+      multiplier: 0.5,
+      maxDelayMs: Number.NaN,
+      jitter: 2,
+    });
     expect(problems).to.have.length(5);
     expect(problems.join('\n')).to.contain('retry.maxAttempts must be an integer ≥ 1');
-    expect(retryPolicyProblems({ initialDelayMs: 500, maxDelayMs: 100 })[0]).to.contain('retry.maxDelayMs (100) must be ≥ retry.initialDelayMs (500)');
+    expect(retryPolicyProblems({ initialDelayMs: 500, maxDelayMs: 100 })[0]).to.contain(
+      'retry.maxDelayMs (100) must be ≥ retry.initialDelayMs (500)',
+    );
   });
 });

@@ -18,15 +18,23 @@ import { FakeTransport } from './support/fake-transport.js';
 import { OrderPlacedEvent, PaymentTaken, type OrderPlaced } from './support/handlers.js';
 
 const codec = new JsonCodec();
-const envelopeOf = (type: string, payload: unknown, overrides: Partial<MessageEnvelope> = {}): MessageEnvelope =>
+const envelopeOf = (
+  type: string,
+  payload: unknown,
+  overrides: Partial<MessageEnvelope> = {},
+): MessageEnvelope =>
   createEnvelope({ type, payload: codec.encode(payload), contentType: 'application/json', ...overrides });
 
 /** What the current test's handler does; set per test. */
-let behaviour: (payload: OrderPlaced, context: HandlerContext) => Promise<void> = async () => undefined;
+let behaviour: (payload: OrderPlaced, context: HandlerContext) => Promise<void> = () => Promise.resolve();
 const calls: { payload: OrderPlaced; attempt: number }[] = [];
 
 class Orders {
-  @EventHandler(OrderPlacedEvent, { group: 'orders', retry: { maxAttempts: 3, initialDelayMs: 100, multiplier: 2, maxDelayMs: 1000, jitter: 0 }, timeoutMs: 200 })
+  @EventHandler(OrderPlacedEvent, {
+    group: 'orders',
+    retry: { maxAttempts: 3, initialDelayMs: 100, multiplier: 2, maxDelayMs: 1000, jitter: 0 },
+    timeoutMs: 200,
+  })
   async onPlaced(payload: OrderPlaced, context: HandlerContext): Promise<void> {
     calls.push({ payload, attempt: context.deliveryAttempt });
     await behaviour(payload, context);
@@ -35,7 +43,7 @@ class Orders {
 
 class Careless {
   @EventHandler(OrderPlacedEvent, { group: 'careless', deadLetter: false, retry: { maxAttempts: 1 } })
-  async onPlaced(): Promise<void> {
+  onPlaced(): void {
     throw new Error('nope');
   }
 }
@@ -58,7 +66,7 @@ describe('router settlement', () => {
 
   beforeEach(async () => {
     calls.length = 0;
-    behaviour = async () => undefined;
+    behaviour = () => Promise.resolve();
     await start();
   });
   afterEach(() => bus.stop({ drainTimeoutMs: 100 }));
@@ -67,41 +75,75 @@ describe('router settlement', () => {
 
   it('subscribes one subscription per destination and group, with the handler options', () => {
     expect(transport.subscribers.map((s) => s.spec)).to.deep.equal([
-      { destination: OrderPlacedEvent.name, group: 'orders', concurrency: 1, ordered: false, handlerTimeoutMs: 200 },
-      { destination: OrderPlacedEvent.name, group: 'careless', concurrency: 1, ordered: false, handlerTimeoutMs: 30_000 },
+      {
+        destination: OrderPlacedEvent.name,
+        group: 'orders',
+        concurrency: 1,
+        ordered: false,
+        handlerTimeoutMs: 200,
+      },
+      {
+        destination: OrderPlacedEvent.name,
+        group: 'careless',
+        concurrency: 1,
+        ordered: false,
+        handlerTimeoutMs: 30_000,
+      },
     ]);
     expect(transport.provisioned[0]).to.deep.equal({
-      destinations: [{ name: OrderPlacedEvent.name, groups: [{ name: 'orders', ordered: false }, { name: 'careless', ordered: false }] }],
+      destinations: [
+        {
+          name: OrderPlacedEvent.name,
+          groups: [
+            { name: 'orders', ordered: false },
+            { name: 'careless', ordered: false },
+          ],
+        },
+      ],
     });
   });
 
   it('acks on success and passes the decoded, validated payload', async () => {
     expect(await transport.inject(order(), 1, undefined, 'orders')).to.deep.equal({ kind: 'ack' });
     expect(calls).to.deep.equal([{ payload: { orderId: 'o-1', total: 10 }, attempt: 1 }]);
-    expect(settled[0]).to.deep.include({ outcome: 'acked', attempt: 1, group: 'orders', handler: 'Orders.onPlaced' });
+    expect(settled[0]).to.deep.include({
+      outcome: 'acked',
+      attempt: 1,
+      group: 'orders',
+      handler: 'Orders.onPlaced',
+    });
   });
 
   it('retries a failure with the policy backoff, then dead-letters on the last attempt', async () => {
-    behaviour = async () => {
-      throw new Error('db down');
-    };
-    expect(await transport.inject(order(), 1, undefined, 'orders')).to.deep.equal({ kind: 'retry', delayMs: 100 });
-    expect(await transport.inject(order(), 2, undefined, 'orders')).to.deep.equal({ kind: 'retry', delayMs: 200 });
-    expect(await transport.inject(order(), 3, undefined, 'orders')).to.deep.equal({ kind: 'dead-letter', reason: { code: 'HANDLER_FAILED', message: 'db down', attempts: 3 } });
+    behaviour = () => Promise.reject(new Error('db down'));
+    expect(await transport.inject(order(), 1, undefined, 'orders')).to.deep.equal({
+      kind: 'retry',
+      delayMs: 100,
+    });
+    expect(await transport.inject(order(), 2, undefined, 'orders')).to.deep.equal({
+      kind: 'retry',
+      delayMs: 200,
+    });
+    expect(await transport.inject(order(), 3, undefined, 'orders')).to.deep.equal({
+      kind: 'dead-letter',
+      reason: { code: 'HANDLER_FAILED', message: 'db down', attempts: 3 },
+    });
     expect(settled.map((s) => s.outcome)).to.deep.equal(['retried', 'retried', 'dead-lettered']);
     expect(settled[0]?.reason).to.deep.equal({ code: 'HANDLER_FAILED', message: 'db down' });
     expect(settled[0]?.delayMs).to.equal(100);
   });
 
   it('RetryLaterError retries at the requested delay; UnrecoverableError dead-letters at once', async () => {
-    behaviour = async () => {
-      throw new RetryLaterError(750);
-    };
-    expect(await transport.inject(order(), 1, undefined, 'orders')).to.deep.equal({ kind: 'retry', delayMs: 750 });
-    behaviour = async () => {
-      throw new UnrecoverableError('poison order');
-    };
-    expect(await transport.inject(order(), 1, undefined, 'orders')).to.deep.equal({ kind: 'dead-letter', reason: { code: 'UNRECOVERABLE', message: 'poison order', attempts: 1 } });
+    behaviour = () => Promise.reject(new RetryLaterError(750));
+    expect(await transport.inject(order(), 1, undefined, 'orders')).to.deep.equal({
+      kind: 'retry',
+      delayMs: 750,
+    });
+    behaviour = () => Promise.reject(new UnrecoverableError('poison order'));
+    expect(await transport.inject(order(), 1, undefined, 'orders')).to.deep.equal({
+      kind: 'dead-letter',
+      reason: { code: 'UNRECOVERABLE', message: 'poison order', attempts: 1 },
+    });
   });
 
   it('a timed-out handler is aborted and retried with HANDLER_TIMEOUT', async () => {
@@ -121,14 +163,42 @@ describe('router settlement', () => {
 
   it('dead-letters unknown types, undecodable payloads and schema-invalid payloads with a reason', async () => {
     const unknown = await transport.inject(envelopeOf('who.knows', {}), 1, undefined, 'orders');
-    expect(unknown).to.deep.equal({ kind: 'dead-letter', reason: { code: 'UNKNOWN_EVENT_TYPE', message: 'unknown event type "who.knows"', attempts: 1 } });
+    expect(unknown).to.deep.equal({
+      kind: 'dead-letter',
+      reason: { code: 'UNKNOWN_EVENT_TYPE', message: 'unknown event type "who.knows"', attempts: 1 },
+    });
     const foreign = await transport.inject(envelopeOf('', {}), 1, undefined, 'orders');
     expect(foreign.kind === 'dead-letter' && foreign.reason.message).to.contain('no event type');
-    const garbage = await transport.inject(createEnvelope({ type: OrderPlacedEvent.name, payload: new TextEncoder().encode('{nope'), contentType: 'application/json' }), 1, undefined, 'orders');
+    const garbage = await transport.inject(
+      createEnvelope({
+        type: OrderPlacedEvent.name,
+        payload: new TextEncoder().encode('{nope'),
+        contentType: 'application/json',
+      }),
+      1,
+      undefined,
+      'orders',
+    );
     expect(garbage.kind === 'dead-letter' && garbage.reason.code).to.equal('DECODE_FAILED');
-    const xml = await transport.inject(createEnvelope({ type: OrderPlacedEvent.name, payload: new Uint8Array([60]), contentType: 'application/xml' }), 1, undefined, 'orders');
-    expect(xml.kind === 'dead-letter' && xml.reason.message).to.equal('no codec for content type "application/xml"');
-    const invalid = await transport.inject(envelopeOf(OrderPlacedEvent.name, { orderId: 7, total: -1 }), 1, undefined, 'orders');
+    const xml = await transport.inject(
+      createEnvelope({
+        type: OrderPlacedEvent.name,
+        payload: new Uint8Array([60]),
+        contentType: 'application/xml',
+      }),
+      1,
+      undefined,
+      'orders',
+    );
+    expect(xml.kind === 'dead-letter' && xml.reason.message).to.equal(
+      'no codec for content type "application/xml"',
+    );
+    const invalid = await transport.inject(
+      envelopeOf(OrderPlacedEvent.name, { orderId: 7, total: -1 }),
+      1,
+      undefined,
+      'orders',
+    );
     expect(invalid.kind === 'dead-letter' && invalid.reason.code).to.equal('VALIDATION_FAILED');
     expect(invalid.kind === 'dead-letter' && invalid.reason.message).to.match(/orderId: .*total: /);
     expect(calls).to.have.length(0);
@@ -136,14 +206,25 @@ describe('router settlement', () => {
 
   it('acks a known type the group has no handler for, as discarded', async () => {
     await bus.publish(PaymentTaken, { orderId: 'x' });
-    const settlement = await transport.inject(envelopeOf(PaymentTaken.name, { orderId: 'x' }), 1, undefined, 'orders');
+    const settlement = await transport.inject(
+      envelopeOf(PaymentTaken.name, { orderId: 'x' }),
+      1,
+      undefined,
+      'orders',
+    );
     expect(settlement).to.deep.equal({ kind: 'ack' });
-    expect(settled.at(-1)).to.deep.include({ outcome: 'discarded', reason: { code: 'NO_HANDLER', message: 'group "orders" has no handler for "test.payment-taken.v1"' } });
+    expect(settled.at(-1)).to.deep.include({
+      outcome: 'discarded',
+      reason: { code: 'NO_HANDLER', message: 'group "orders" has no handler for "test.payment-taken.v1"' },
+    });
   });
 
   it('with dead-lettering disabled, terminal failures are acked and reported as discarded', async () => {
     expect(await transport.inject(order(), 1, undefined, 'careless')).to.deep.equal({ kind: 'ack' });
-    expect(settled[0]).to.deep.include({ outcome: 'discarded', reason: { code: 'HANDLER_FAILED', message: 'nope' } });
+    expect(settled[0]).to.deep.include({
+      outcome: 'discarded',
+      reason: { code: 'HANDLER_FAILED', message: 'nope' },
+    });
   });
 
   it('a failing settlement call is reported, never crashes the consumer, and the next message still flows', async () => {
@@ -164,20 +245,32 @@ describe('router settlement', () => {
   it('runs bus middleware around handler middleware, first added outermost, inside the handler context', async () => {
     await bus.stop();
     const trace: string[] = [];
-    const mw = (name: string): HandlerMiddleware => async (context, next) => {
-      trace.push(`${name}>${context.handler}`);
-      await next();
-      trace.push(`<${name}`);
-    };
+    const mw =
+      (name: string): HandlerMiddleware =>
+      async (context, next) => {
+        trace.push(`${name}>${context.handler}`);
+        await next();
+        trace.push(`<${name}`);
+      };
     class WithMiddleware {
       @EventHandler(PaymentTaken, { group: 'mw', middleware: [mw('h1'), mw('h2')] })
-      async on(): Promise<void> {
+      on(): void {
         trace.push('handler');
       }
     }
     await start({ handlers: [WithMiddleware], middleware: [mw('b1'), mw('b2')] });
     await transport.inject(envelopeOf(PaymentTaken.name, { orderId: 'x' }));
-    expect(trace).to.deep.equal(['b1>WithMiddleware.on', 'b2>WithMiddleware.on', 'h1>WithMiddleware.on', 'h2>WithMiddleware.on', 'handler', '<h2', '<h1', '<b2', '<b1']);
+    expect(trace).to.deep.equal([
+      'b1>WithMiddleware.on',
+      'b2>WithMiddleware.on',
+      'h1>WithMiddleware.on',
+      'h2>WithMiddleware.on',
+      'handler',
+      '<h2',
+      '<h1',
+      '<b2',
+      '<b1',
+    ]);
   });
 
   it('a resolver failure fails the attempt with HANDLER_NOT_RESOLVED (retried)', async () => {

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { createEnvelope, InstrumentationEmitter, type MessageEnvelope } from '../src/index.js';
 import { MessageSpy, waitFor } from '../src/testing/index.js';
 
-const envelope = (id: string, type = 'test.spy.v1'): MessageEnvelope => createEnvelope({ id, type, payload: new Uint8Array(), contentType: 'application/json' });
+const envelope = (id: string, type = 'test.spy.v1'): MessageEnvelope =>
+  createEnvelope({ id, type, payload: new Uint8Array(), contentType: 'application/json' });
 
 describe('MessageSpy', () => {
   let emitter: InstrumentationEmitter;
@@ -14,7 +15,14 @@ describe('MessageSpy', () => {
   afterEach(() => spy.dispose());
 
   const settle = (id: string, outcome: 'acked' | 'retried' | 'dead-lettered', attempt = 1): void =>
-    emitter.emit('message.settled', { outcome, envelope: envelope(id), attempt, destination: 'd', group: 'g', durationMs: 1 });
+    emitter.emit('message.settled', {
+      outcome,
+      envelope: envelope(id),
+      attempt,
+      destination: 'd',
+      group: 'g',
+      durationMs: 1,
+    });
 
   it('resolves with an already-seen record, by id and outcome', async () => {
     emitter.emit('message.published', { envelope: envelope('a'), destination: 'd' });
@@ -36,7 +44,9 @@ describe('MessageSpy', () => {
     settle('c', 'acked');
     let error: unknown;
     await spy.waitFor({ id: 'zzz' }, { timeoutMs: 20 }).catch((e: unknown) => (error = e));
-    expect((error as Error).message).to.match(/nothing matched .*"id":"zzz".* within 20 ms; last seen: acked test.spy.v1#c/);
+    expect((error as Error).message).to.match(
+      /nothing matched .*"id":"zzz".* within 20 ms; last seen: acked test.spy.v1#c/,
+    );
   });
 
   it('keeps a bounded buffer but exact counts, and stops listening when disposed', () => {
@@ -57,7 +67,9 @@ describe('MessageSpy', () => {
 describe('waitFor', () => {
   it('polls until the condition holds and returns its value', async () => {
     let n = 0;
-    expect(await waitFor(() => (++n >= 3 ? `done after ${String(n)}` : undefined), { intervalMs: 1 })).to.equal('done after 3');
+    expect(
+      await waitFor(() => (++n >= 3 ? `done after ${String(n)}` : undefined), { intervalMs: 1 }),
+    ).to.equal('done after 3');
   });
 
   it('rejects after timeoutMs with the last error of a throwing condition', async () => {

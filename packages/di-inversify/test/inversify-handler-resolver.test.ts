@@ -1,7 +1,14 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import { Container, injectable } from 'inversify';
-import { createEventBus, defineEvent, EventBus, EventHandler, isOmnibusError, type HandlerContext } from '@omnibus/core';
+import {
+  createEventBus,
+  defineEvent,
+  EventBus,
+  EventHandler,
+  isOmnibusError,
+  type HandlerContext,
+} from '@omnibus/core';
 import { MessageSpy } from '@omnibus/core/testing';
 import { InversifyHandlerResolver } from '../src/index.js';
 
@@ -61,7 +68,11 @@ describe('InversifyHandlerResolver', () => {
     let error: unknown;
     await Promise.resolve(resolver.resolve(Billing)).catch((e: unknown) => (error = e));
     expect(error).to.be.instanceOf(Error);
-    const bus = createEventBus({ handlers: [Billing], resolver, defaults: { retry: { maxAttempts: 2, initialDelayMs: 1, jitter: 0 } } });
+    const bus = createEventBus({
+      handlers: [Billing],
+      resolver,
+      defaults: { retry: { maxAttempts: 2, initialDelayMs: 1, jitter: 0 } },
+    });
     const spy = new MessageSpy(bus);
     await bus.start();
     try {

@@ -55,7 +55,11 @@ describe('TsyringeHandlerResolver', () => {
 
   it('a missing registration fails the attempt with HANDLER_NOT_RESOLVED', async () => {
     const container = rootContainer.createChildContainer();
-    const bus = createEventBus({ handlers: [Shipping], resolver: new TsyringeHandlerResolver(container), defaults: { retry: { maxAttempts: 1 } } });
+    const bus = createEventBus({
+      handlers: [Shipping],
+      resolver: new TsyringeHandlerResolver(container),
+      defaults: { retry: { maxAttempts: 1 } },
+    });
     const spy = new MessageSpy(bus);
     await bus.start();
     try {

@@ -35,18 +35,28 @@ export async function buildOutgoingMessage(input: OutgoingMessageInput): Promise
   const { event, payload, options, context, capabilities } = input;
   const validation = await validatePayload(event.schema, payload);
   if (!validation.ok) {
-    throw new OmnibusError(ErrorCodes.VALIDATION_FAILED, `payload of ${event.name} failed schema validation: ${summarizeIssues(validation.issues)}`, { cause: validation.issues });
+    throw new OmnibusError(
+      ErrorCodes.VALIDATION_FAILED,
+      `payload of ${event.name} failed schema validation: ${summarizeIssues(validation.issues)}`,
+      { cause: validation.issues },
+    );
   }
   const headers = checkHeaders(options.headers ?? {});
-  if (headers[TRACEPARENT_HEADER] === undefined) headers[TRACEPARENT_HEADER] = childTraceparent(context?.traceparent);
+  if (headers[TRACEPARENT_HEADER] === undefined)
+    headers[TRACEPARENT_HEADER] = childTraceparent(context?.traceparent);
   const tracestate = context?.envelope.headers[TRACESTATE_HEADER];
-  if (headers[TRACESTATE_HEADER] === undefined && tracestate !== undefined) headers[TRACESTATE_HEADER] = tracestate;
+  if (headers[TRACESTATE_HEADER] === undefined && tracestate !== undefined)
+    headers[TRACESTATE_HEADER] = tracestate;
   let bytes: Uint8Array;
   try {
     bytes = input.codec.encode(payload);
   } catch (error) {
     if (isOmnibusError(error)) throw error;
-    throw new OmnibusError(ErrorCodes.ENCODE_FAILED, `payload of ${event.name} could not be encoded: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new OmnibusError(
+      ErrorCodes.ENCODE_FAILED,
+      `payload of ${event.name} could not be encoded: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
   if (bytes.byteLength > capabilities.maxPayloadBytes) {
     throw new OmnibusError(
@@ -68,27 +78,59 @@ export async function buildOutgoingMessage(input: OutgoingMessageInput): Promise
   return delayMs > 0 ? { envelope, delayMs } : { envelope };
 }
 
-function stamp(options: PublishOptions, context: HandlerContext | undefined): { correlationId?: string; causationId?: string } {
-  const correlationId = options.correlationId ?? (context === undefined ? undefined : (context.envelope.correlationId ?? context.envelope.id));
+function stamp(
+  options: PublishOptions,
+  context: HandlerContext | undefined,
+): { correlationId?: string; causationId?: string } {
+  const correlationId =
+    options.correlationId ??
+    (context === undefined ? undefined : (context.envelope.correlationId ?? context.envelope.id));
   const causationId = options.causationId ?? context?.envelope.id;
-  return { ...(correlationId === undefined ? {} : { correlationId }), ...(causationId === undefined ? {} : { causationId }) };
+  return {
+    ...(correlationId === undefined ? {} : { correlationId }),
+    ...(causationId === undefined ? {} : { causationId }),
+  };
 }
 
 function checkHeaders(headers: Readonly<Record<string, unknown>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (isReservedHeader(name)) throw new OmnibusError(ErrorCodes.VALIDATION_FAILED, `header "${name}" is reserved by Omnibus (ce-*, omnibus-*, content-type); use another name`);
-    if (typeof value !== 'string') throw new OmnibusError(ErrorCodes.VALIDATION_FAILED, `header "${name}" must be a string, got ${typeof value}`);
+    if (isReservedHeader(name))
+      throw new OmnibusError(
+        ErrorCodes.VALIDATION_FAILED,
+        `header "${name}" is reserved by Omnibus (ce-*, omnibus-*, content-type); use another name`,
+      );
+    if (typeof value !== 'string')
+      throw new OmnibusError(
+        ErrorCodes.VALIDATION_FAILED,
+        `header "${name}" must be a string, got ${typeof value}`,
+      );
     out[name] = value;
   }
   return out;
 }
 
-function checkDelay(delayMs: number | undefined, transportName: string, capabilities: TransportCapabilities): number {
+function checkDelay(
+  delayMs: number | undefined,
+  transportName: string,
+  capabilities: TransportCapabilities,
+): number {
   if (delayMs === undefined || delayMs === 0) return 0;
-  if (!Number.isFinite(delayMs) || delayMs < 0) throw new OmnibusError(ErrorCodes.DELAY_OUT_OF_RANGE, `delayMs must be a finite number ≥ 0, got ${String(delayMs)}`);
+  if (!Number.isFinite(delayMs) || delayMs < 0)
+    throw new OmnibusError(
+      ErrorCodes.DELAY_OUT_OF_RANGE,
+      `delayMs must be a finite number ≥ 0, got ${String(delayMs)}`,
+    );
   const support = capabilities.delayedDelivery;
-  if (support === false) throw new OmnibusError(ErrorCodes.DELAY_OUT_OF_RANGE, `transport "${transportName}" does not support delayed delivery (delayMs ${String(delayMs)})`);
-  if (delayMs > support.maxDelayMs) throw new OmnibusError(ErrorCodes.DELAY_OUT_OF_RANGE, `delayMs ${String(delayMs)} exceeds transport "${transportName}"'s maximum of ${String(support.maxDelayMs)} ms`);
+  if (support === false)
+    throw new OmnibusError(
+      ErrorCodes.DELAY_OUT_OF_RANGE,
+      `transport "${transportName}" does not support delayed delivery (delayMs ${String(delayMs)})`,
+    );
+  if (delayMs > support.maxDelayMs)
+    throw new OmnibusError(
+      ErrorCodes.DELAY_OUT_OF_RANGE,
+      `delayMs ${String(delayMs)} exceeds transport "${transportName}"'s maximum of ${String(support.maxDelayMs)} ms`,
+    );
   return Math.ceil(delayMs);
 }

@@ -7,7 +7,10 @@ import type { EventRegistry } from '../events/event-registry.js';
 import { currentHandlerContext } from '../handler/handler-context-storage.js';
 import { ConstructorResolver } from '../handler/handler-resolver.js';
 import { InstrumentationEmitter } from '../instrumentation/instrumentation-emitter.js';
-import type { InstrumentationEventName, InstrumentationListener } from '../instrumentation/instrumentation-events.js';
+import type {
+  InstrumentationEventName,
+  InstrumentationListener,
+} from '../instrumentation/instrumentation-events.js';
 import { noopLogger, type Logger } from '../logging/logger.js';
 import type { MessageEnvelope } from '../message/envelope.js';
 import { buildTopology } from '../router/build-topology.js';
@@ -86,7 +89,8 @@ export class EventBus {
    * `stopped`.
    */
   start(): Promise<void> {
-    if (this.#stopping !== undefined) return Promise.reject(new OmnibusError(ErrorCodes.BUS_CLOSED, 'the bus was stopped; create a new one'));
+    if (this.#stopping !== undefined)
+      return Promise.reject(new OmnibusError(ErrorCodes.BUS_CLOSED, 'the bus was stopped; create a new one'));
     this.#starting ??= this.#start();
     return this.#starting;
   }
@@ -98,7 +102,11 @@ export class EventBus {
       const prepared = await prepareBus(this.#config);
       transport = prepared.transport;
       const disposeStatus = transport.onStatusChange((status, error) => {
-        this.#emitter.emit('transport.status', { transport: prepared.transport.name, status, ...(error === undefined ? {} : { error }) });
+        this.#emitter.emit('transport.status', {
+          transport: prepared.transport.name,
+          status,
+          ...(error === undefined ? {} : { error }),
+        });
       });
       await transport.connect();
       const topology = buildTopology(prepared.events.all(), prepared.registrations);
@@ -118,7 +126,11 @@ export class EventBus {
       this.#publishOpen = true;
       await router.start();
       this.#status = 'started';
-      this.#logger.info('bus started', { transport: transport.name, handlers: prepared.registrations.length, destinations: topology.destinations.length });
+      this.#logger.info('bus started', {
+        transport: transport.name,
+        handlers: prepared.registrations.length,
+        destinations: topology.destinations.length,
+      });
     } catch (error) {
       this.#publishOpen = false;
       this.#status = 'stopped';
@@ -151,11 +163,15 @@ export class EventBus {
     }
     this.#status = 'stopping';
     const deadline = Date.now() + drainTimeoutMs;
-    await bounded(running.router.stop(drainTimeoutMs), drainTimeoutMs + 1000, () => this.#logger.warn('subscriptions did not close in time'));
+    await bounded(running.router.stop(drainTimeoutMs), drainTimeoutMs + 1000, () =>
+      this.#logger.warn('subscriptions did not close in time'),
+    );
     this.#publishOpen = false;
     const remaining = Math.max(0, deadline - Date.now());
     await bounded(
-      running.transport.close(remaining).catch((error: unknown) => this.#logger.warn('closing the transport failed', { error })),
+      running.transport
+        .close(remaining)
+        .catch((error: unknown) => this.#logger.warn('closing the transport failed', { error })),
       remaining + 2000,
       () => this.#logger.warn('the transport did not close in time'),
     );
@@ -171,8 +187,12 @@ export class EventBus {
    * (e.g. `PUBLISH_FAILED`) when the broker refused it. An event not known at start is
    * registered and its destination provisioned on first publish.
    */
-  async publish<T>(event: EventDefinition<T>, payload: T, options: PublishOptions = {}): Promise<MessageEnvelope> {
-    const [envelope] = await this.#publish(event as EventDefinition<unknown>, [{ payload, options }]);
+  async publish<T>(
+    event: EventDefinition<T>,
+    payload: T,
+    options: PublishOptions = {},
+  ): Promise<MessageEnvelope> {
+    const [envelope] = await this.#publish(event, [{ payload, options }]);
     return envelope as MessageEnvelope;
   }
 
@@ -182,19 +202,37 @@ export class EventBus {
    * declares `atomicBatchPublish`; otherwise a rejection may follow a partial publish.
    * Resolves with the envelopes in input order.
    */
-  async publishBatch<T>(event: EventDefinition<T>, payloads: readonly T[], options?: BatchPublishOptions<T>): Promise<MessageEnvelope[]> {
-    const items = payloads.map((payload, index) => ({ payload, options: typeof options === 'function' ? options(payload, index) : (options ?? {}) }));
-    return this.#publish(event as EventDefinition<unknown>, items);
+  async publishBatch<T>(
+    event: EventDefinition<T>,
+    payloads: readonly T[],
+    options?: BatchPublishOptions<T>,
+  ): Promise<MessageEnvelope[]> {
+    const items = payloads.map((payload, index) => ({
+      payload,
+      options: typeof options === 'function' ? options(payload, index) : (options ?? {}),
+    }));
+    return this.#publish(event, items);
   }
 
-  async #publish(event: EventDefinition<unknown>, items: readonly { payload: unknown; options: PublishOptions }[]): Promise<MessageEnvelope[]> {
+  async #publish(
+    event: EventDefinition<unknown>,
+    items: readonly { payload: unknown; options: PublishOptions }[],
+  ): Promise<MessageEnvelope[]> {
     const running = this.#requireOpen();
     await this.#ensureKnown(running, event);
     const context = currentHandlerContext();
     const messages: OutgoingMessage[] = [];
     for (const item of items) {
       messages.push(
-        await buildOutgoingMessage({ event, payload: item.payload, options: item.options, context, codec: this.#codec, transportName: running.transport.name, capabilities: running.transport.capabilities }),
+        await buildOutgoingMessage({
+          event,
+          payload: item.payload,
+          options: item.options,
+          context,
+          codec: this.#codec,
+          transportName: running.transport.name,
+          capabilities: running.transport.capabilities,
+        }),
       );
     }
     if (messages.length === 0) return [];
@@ -204,18 +242,33 @@ export class EventBus {
       await running.transport.publish(destination, messages);
     } catch (error) {
       if (isOmnibusError(error)) throw error;
-      throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, `publishing ${event.name} to "${destination}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new OmnibusError(
+        ErrorCodes.PUBLISH_FAILED,
+        `publishing ${event.name} to "${destination}" failed: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     }
     for (const message of messages) {
-      this.#emitter.emit('message.published', { envelope: message.envelope, destination, ...(message.delayMs === undefined ? {} : { delayMs: message.delayMs }) });
+      this.#emitter.emit('message.published', {
+        envelope: message.envelope,
+        destination,
+        ...(message.delayMs === undefined ? {} : { delayMs: message.delayMs }),
+      });
     }
     return messages.map((m) => m.envelope);
   }
 
   #requireOpen(): Running {
     if (this.#publishOpen && this.#running !== undefined) return this.#running;
-    if (this.#stopping !== undefined || this.#status === 'stopped') throw new OmnibusError(ErrorCodes.BUS_CLOSED, 'the bus is stopped; publish before stop() or create a new bus');
-    throw new OmnibusError(ErrorCodes.BUS_NOT_STARTED, 'the bus is not started; await bus.start() before publishing');
+    if (this.#stopping !== undefined || this.#status === 'stopped')
+      throw new OmnibusError(
+        ErrorCodes.BUS_CLOSED,
+        'the bus is stopped; publish before stop() or create a new bus',
+      );
+    throw new OmnibusError(
+      ErrorCodes.BUS_NOT_STARTED,
+      'the bus is not started; await bus.start() before publishing',
+    );
   }
 
   async #ensureKnown(running: Running, event: EventDefinition<unknown>): Promise<void> {
@@ -245,7 +298,10 @@ export class EventBus {
    * Returns a disposer that removes the listeners.
    */
   stopOnSignals(options: StopOnSignalsOptions = {}): () => void {
-    return installSignalHandlers(() => this.stop(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs }), options);
+    return installSignalHandlers(
+      () => this.stop(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs }),
+      options,
+    );
   }
 }
 
@@ -256,7 +312,13 @@ async function bounded(promise: Promise<unknown>, ms: number, onTimeout: () => v
     timer = setTimeout(() => resolve('timeout'), ms);
   });
   try {
-    const result = await Promise.race([promise.then(() => 'done' as const, () => 'done' as const), timeout]);
+    const result = await Promise.race([
+      promise.then(
+        () => 'done' as const,
+        () => 'done' as const,
+      ),
+      timeout,
+    ]);
     if (result === 'timeout') onTimeout();
   } finally {
     clearTimeout(timer);

@@ -29,28 +29,54 @@ export async function prepareBus(config: EventBusConfig): Promise<PreparedBus> {
   const events = new EventRegistry();
   for (const [index, event] of (config.events ?? []).entries()) {
     if (!isEventDefinition(event)) {
-      problems.add(ErrorCodes.EVENT_UNKNOWN, `events[${String(index)}] is not an event definition`, 'list values returned by defineEvent() in `events`');
+      problems.add(
+        ErrorCodes.EVENT_UNKNOWN,
+        `events[${String(index)}] is not an event definition`,
+        'list values returned by defineEvent() in `events`',
+      );
       continue;
     }
     const conflict = events.register(event);
-    if (conflict !== undefined) problems.add(ErrorCodes.EVENT_UNKNOWN, conflict, 'define each event once with defineEvent() and share that value');
+    if (conflict !== undefined)
+      problems.add(
+        ErrorCodes.EVENT_UNKNOWN,
+        conflict,
+        'define each event once with defineEvent() and share that value',
+      );
   }
   const registrations = buildHandlerRegistrations(
-    { handlers: config.handlers ?? [], defaults: config.defaults ?? {}, events, eventsAreExplicit: config.events !== undefined },
+    {
+      handlers: config.handlers ?? [],
+      defaults: config.defaults ?? {},
+      events,
+      eventsAreExplicit: config.events !== undefined,
+    },
     problems,
   );
   const selection = config.transport ?? { name: 'in-memory' };
-  const transport = isTransport(selection) ? selection : await createTransport(selection, config.providers ?? [], problems);
-  if (transport !== undefined) checkCapabilities(transport.name, transport.capabilities, registrations, problems);
+  const transport = isTransport(selection)
+    ? selection
+    : await createTransport(selection, config.providers ?? [], problems);
+  if (transport !== undefined)
+    checkCapabilities(transport.name, transport.capabilities, registrations, problems);
   if (problems.list.length > 0) {
     if (transport !== undefined && transport !== selection) await transport.close(0).catch(() => undefined);
     problems.throwIfAny();
   }
-  const codecs = new CodecRegistry([new JsonCodec(), ...(config.codecs ?? []), ...(config.codec === undefined ? [] : [config.codec])]);
+  const codecs = new CodecRegistry([
+    new JsonCodec(),
+    ...(config.codecs ?? []),
+    ...(config.codec === undefined ? [] : [config.codec]),
+  ]);
   return { transport: transport as Transport, events, registrations, codecs };
 }
 
 /** True for a Transport instance (as opposed to a `{ name, options }` selection). */
 export function isTransport(value: unknown): value is Transport {
-  return typeof value === 'object' && value !== null && typeof (value as Transport).subscribe === 'function' && typeof (value as Transport).publish === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Transport).subscribe === 'function' &&
+    typeof (value as Transport).publish === 'function'
+  );
 }

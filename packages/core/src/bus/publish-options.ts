@@ -22,4 +22,5 @@ export interface PublishOptions {
  * Options of `EventBus.publishBatch`: options shared by every message (no `id`, which must be
  * unique), or a function giving each payload its own options.
  */
-export type BatchPublishOptions<T> = Omit<PublishOptions, 'id'> | ((payload: T, index: number) => PublishOptions);
+export type BatchPublishOptions<T> =
+  Omit<PublishOptions, 'id'> | ((payload: T, index: number) => PublishOptions);

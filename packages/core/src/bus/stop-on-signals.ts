@@ -16,7 +16,10 @@ export interface StopOnSignalsOptions {
  * Returns a disposer removing the listeners (idempotent). Opt-in: nothing is installed unless
  * called.
  */
-export function installSignalHandlers(stop: () => Promise<void>, options: StopOnSignalsOptions = {}): () => void {
+export function installSignalHandlers(
+  stop: () => Promise<void>,
+  options: StopOnSignalsOptions = {},
+): () => void {
   const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
   const listeners = new Map<NodeJS.Signals, () => void>();
   const dispose = (): void => {

@@ -44,10 +44,17 @@ export class JsonCodec implements Codec {
     try {
       text = JSON.stringify(value);
     } catch (error) {
-      throw new OmnibusError(ErrorCodes.ENCODE_FAILED, `payload cannot be encoded as JSON: ${message(error)}`, { cause: error });
+      throw new OmnibusError(
+        ErrorCodes.ENCODE_FAILED,
+        `payload cannot be encoded as JSON: ${message(error)}`,
+        { cause: error },
+      );
     }
     if (text === undefined) {
-      throw new OmnibusError(ErrorCodes.ENCODE_FAILED, `payload cannot be encoded as JSON: got ${typeof value}`);
+      throw new OmnibusError(
+        ErrorCodes.ENCODE_FAILED,
+        `payload cannot be encoded as JSON: got ${typeof value}`,
+      );
     }
     return this.#encoder.encode(text);
   }
@@ -55,7 +62,10 @@ export class JsonCodec implements Codec {
   /** Parse bytes. @throws OmnibusError `DECODE_FAILED` (too large, bad UTF-8, bad JSON, forbidden key). */
   decode(bytes: Uint8Array): unknown {
     if (bytes.byteLength > this.#maxBytes) {
-      throw new OmnibusError(ErrorCodes.DECODE_FAILED, `payload of ${String(bytes.byteLength)} bytes exceeds the JSON codec limit of ${String(this.#maxBytes)} bytes`);
+      throw new OmnibusError(
+        ErrorCodes.DECODE_FAILED,
+        `payload of ${String(bytes.byteLength)} bytes exceeds the JSON codec limit of ${String(this.#maxBytes)} bytes`,
+      );
     }
     let text: string;
     try {
@@ -72,9 +82,14 @@ export class JsonCodec implements Codec {
       });
     } catch (error) {
       if (error instanceof ForbiddenKeyError) {
-        throw new OmnibusError(ErrorCodes.DECODE_FAILED, `payload contains the forbidden key "${error.key}" (prototype pollution guard)`);
+        throw new OmnibusError(
+          ErrorCodes.DECODE_FAILED,
+          `payload contains the forbidden key "${error.key}" (prototype pollution guard)`,
+        );
       }
-      throw new OmnibusError(ErrorCodes.DECODE_FAILED, `payload is not valid JSON: ${message(error)}`, { cause: error });
+      throw new OmnibusError(ErrorCodes.DECODE_FAILED, `payload is not valid JSON: ${message(error)}`, {
+        cause: error,
+      });
     }
   }
 }

@@ -13,9 +13,22 @@ import { transportEnvPrefix, transportPackageName, type TransportSelection } fro
  * per bad option, naming its environment variable); returns `undefined` then. Option values
  * never appear unredacted in problems.
  */
-export async function createTransport(selection: TransportSelection, providers: readonly TransportProvider[], problems: ConfigurationProblems): Promise<Transport | undefined> {
-  if (typeof selection !== 'object' || selection === null || typeof selection.name !== 'string' || selection.name === '') {
-    problems.add(ErrorCodes.CONFIGURATION_INVALID, 'transport must be a Transport instance or { name, options }', "set `transport: { name: 'in-memory' }` (or OMNIBUS_TRANSPORT)");
+export async function createTransport(
+  selection: TransportSelection,
+  providers: readonly TransportProvider[],
+  problems: ConfigurationProblems,
+): Promise<Transport | undefined> {
+  if (
+    typeof selection !== 'object' ||
+    selection === null ||
+    typeof selection.name !== 'string' ||
+    selection.name === ''
+  ) {
+    problems.add(
+      ErrorCodes.CONFIGURATION_INVALID,
+      'transport must be a Transport instance or { name, options }',
+      "set `transport: { name: 'in-memory' }` (or OMNIBUS_TRANSPORT)",
+    );
     return undefined;
   }
   const { name } = selection;
@@ -33,7 +46,8 @@ export async function createTransport(selection: TransportSelection, providers: 
   const raw = selection.options ?? {};
   const parsed = parseOptions(provider.optionSchema, raw, 'transport.options');
   if (!parsed.ok) {
-    for (const issue of parsed.issues) problems.add(ErrorCodes.CONFIGURATION_INVALID, `${name}: ${issue}`, optionFix(name, issue, provider));
+    for (const issue of parsed.issues)
+      problems.add(ErrorCodes.CONFIGURATION_INVALID, `${name}: ${issue}`, optionFix(name, issue, provider));
     return undefined;
   }
   try {
@@ -50,7 +64,8 @@ export async function createTransport(selection: TransportSelection, providers: 
 
 function optionFix(name: string, issue: string, provider: TransportProvider): string {
   const key = /^transport\.options\.([A-Za-z0-9_]+)/.exec(issue)?.[1];
-  if (key === undefined || !(key in provider.optionSchema)) return `remove or rename it (see the ${provider.packageName} option list)`;
+  if (key === undefined || !(key in provider.optionSchema))
+    return `remove or rename it (see the ${provider.packageName} option list)`;
   const spec = provider.optionSchema[key];
   const env = `${transportEnvPrefix(name)}${key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
   return `set transport.options.${key} (or ${env}) to ${spec?.type === 'string[]' || spec?.type === 'integer[]' ? 'a list' : spec?.type === 'integer' ? 'an integer' : `a ${spec?.type ?? 'valid'} value`}: ${spec?.description ?? ''}`.trim();

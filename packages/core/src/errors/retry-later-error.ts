@@ -12,7 +12,11 @@ export class RetryLaterError extends Error {
   /** Requested delay before the next attempt, in ms (undefined: the policy's backoff). */
   readonly delayMs: number | undefined;
 
-  constructor(delayMs?: number, message = 'handler asked to retry later', options: { readonly cause?: unknown } = {}) {
+  constructor(
+    delayMs?: number,
+    message = 'handler asked to retry later',
+    options: { readonly cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     if (delayMs !== undefined && (!Number.isFinite(delayMs) || delayMs < 0)) {
       throw new RangeError(`RetryLaterError delayMs must be a finite number ≥ 0, got ${String(delayMs)}`);

@@ -42,7 +42,8 @@ export interface DefineEventOptions<T> {
  */
 export function defineEvent<T>(name: string, options: DefineEventOptions<T> = {}): EventDefinition<T> {
   assertValidName('event name', name);
-  if (options.destination !== undefined) assertValidName(`destination of event "${name}"`, options.destination);
+  if (options.destination !== undefined)
+    assertValidName(`destination of event "${name}"`, options.destination);
   const definition: { name: string; schema?: StandardSchemaV1<unknown, T>; destination?: string } = { name };
   if (options.schema !== undefined) definition.schema = options.schema;
   if (options.destination !== undefined) definition.destination = options.destination;

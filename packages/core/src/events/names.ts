@@ -12,8 +12,10 @@ export const MAX_NAME_LENGTH = 200;
  * Pure.
  */
 export function nameProblem(kind: string, name: unknown): string | undefined {
-  if (typeof name !== 'string' || name === '') return `${kind} must be a non-empty string, got ${JSON.stringify(name) ?? String(name)}`;
-  if (name.length > MAX_NAME_LENGTH) return `${kind} "${name.slice(0, 40)}…" is longer than ${String(MAX_NAME_LENGTH)} characters`;
+  if (typeof name !== 'string' || name === '')
+    return `${kind} must be a non-empty string, got ${JSON.stringify(name) ?? String(name)}`;
+  if (name.length > MAX_NAME_LENGTH)
+    return `${kind} "${name.slice(0, 40)}…" is longer than ${String(MAX_NAME_LENGTH)} characters`;
   if (!NAME_PATTERN.test(name)) return `${kind} "${name}" may only contain letters, digits, '.', '_' and '-'`;
   return undefined;
 }

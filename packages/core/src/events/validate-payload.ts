@@ -2,15 +2,17 @@ import type { StandardSchemaV1 } from './standard-schema.js';
 
 /** Outcome of {@link validatePayload}. */
 export type PayloadValidationResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly issues: readonly string[] };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly issues: readonly string[] };
 
 /**
  * Run a Standard Schema against a value. Returns the (possibly transformed) value or every
  * issue as `path: message` strings. A schema that throws is reported as one issue, never
  * rethrown. Without a schema the value passes unchanged.
  */
-export async function validatePayload<T>(schema: StandardSchemaV1<unknown, T> | undefined, value: unknown): Promise<PayloadValidationResult<T>> {
+export async function validatePayload<T>(
+  schema: StandardSchemaV1<unknown, T> | undefined,
+  value: unknown,
+): Promise<PayloadValidationResult<T>> {
   if (schema === undefined) return { ok: true, value: value as T };
   let result: StandardSchemaV1.Result<T>;
   try {

@@ -25,24 +25,39 @@ export interface BuildHandlerRegistrationsInput {
  * and group with conflicting concurrency/ordering. Every problem goes to `problems`; the valid
  * registrations are returned. Pure apart from `problems` and `events`.
  */
-export function buildHandlerRegistrations(input: BuildHandlerRegistrationsInput, problems: ConfigurationProblems): HandlerRegistration[] {
+export function buildHandlerRegistrations(
+  input: BuildHandlerRegistrationsInput,
+  problems: ConfigurationProblems,
+): HandlerRegistration[] {
   const registrations: HandlerRegistration[] = [];
   const seenClasses = new Set<unknown>();
   const byEventAndGroup = new Map<string, string>();
   for (const [index, candidate] of input.handlers.entries()) {
     if (typeof candidate !== 'function') {
-      problems.add(ErrorCodes.HANDLER_INVALID, `handlers[${String(index)}] is ${candidate === null ? 'null' : typeof candidate}, not a class`, 'pass handler classes (not instances) in `handlers`');
+      problems.add(
+        ErrorCodes.HANDLER_INVALID,
+        `handlers[${String(index)}] is ${candidate === null ? 'null' : typeof candidate}, not a class`,
+        'pass handler classes (not instances) in `handlers`',
+      );
       continue;
     }
     const ctor = candidate as Constructor;
     if (seenClasses.has(ctor)) {
-      problems.add(ErrorCodes.HANDLER_DUPLICATE, `handler class ${ctor.name} is registered more than once`, `list ${ctor.name} once in \`handlers\``);
+      problems.add(
+        ErrorCodes.HANDLER_DUPLICATE,
+        `handler class ${ctor.name} is registered more than once`,
+        `list ${ctor.name} once in \`handlers\``,
+      );
       continue;
     }
     seenClasses.add(ctor);
     const metadata = readHandlerMetadata(ctor);
     if (metadata.length === 0) {
-      problems.add(ErrorCodes.HANDLER_INVALID, `class ${ctor.name} has no @EventHandler methods`, `decorate a method of ${ctor.name} with @EventHandler(event, { group }) or remove it from \`handlers\``);
+      problems.add(
+        ErrorCodes.HANDLER_INVALID,
+        `class ${ctor.name} has no @EventHandler methods`,
+        `decorate a method of ${ctor.name} with @EventHandler(event, { group }) or remove it from \`handlers\``,
+      );
       continue;
     }
     for (const entry of metadata) {
@@ -66,14 +81,27 @@ export function buildHandlerRegistrations(input: BuildHandlerRegistrationsInput,
   return registrations;
 }
 
-function validateEntry(ctor: Constructor, entry: HandlerMetadata, input: BuildHandlerRegistrationsInput, problems: ConfigurationProblems): HandlerRegistration | undefined {
+function validateEntry(
+  ctor: Constructor,
+  entry: HandlerMetadata,
+  input: BuildHandlerRegistrationsInput,
+  problems: ConfigurationProblems,
+): HandlerRegistration | undefined {
   const handlerName = `${ctor.name}.${String(entry.methodName)}`;
   let ok = true;
   if (entry.isStatic) {
-    problems.add(ErrorCodes.HANDLER_INVALID, `${handlerName} is static`, 'put @EventHandler on an instance method');
+    problems.add(
+      ErrorCodes.HANDLER_INVALID,
+      `${handlerName} is static`,
+      'put @EventHandler on an instance method',
+    );
     ok = false;
   } else if (typeof (ctor.prototype as Record<string | symbol, unknown>)[entry.methodName] !== 'function') {
-    problems.add(ErrorCodes.HANDLER_INVALID, `${handlerName} is not a method`, 'put @EventHandler on a method');
+    problems.add(
+      ErrorCodes.HANDLER_INVALID,
+      `${handlerName} is not a method`,
+      'put @EventHandler on a method',
+    );
     ok = false;
   }
   const event = entry.event as EventDefinition<unknown> | undefined;
@@ -86,12 +114,20 @@ function validateEntry(ctor: Constructor, entry: HandlerMetadata, input: BuildHa
     return undefined;
   }
   if (input.eventsAreExplicit && !input.events.has(event.name)) {
-    problems.add(ErrorCodes.EVENT_UNKNOWN, `${handlerName} handles event "${event.name}", which is not in the configured \`events\``, `add ${event.name}'s definition to \`events\` in createEventBus(), or omit \`events\` to derive it from handlers`);
+    problems.add(
+      ErrorCodes.EVENT_UNKNOWN,
+      `${handlerName} handles event "${event.name}", which is not in the configured \`events\``,
+      `add ${event.name}'s definition to \`events\` in createEventBus(), or omit \`events\` to derive it from handlers`,
+    );
     ok = false;
   } else {
     const conflict = input.events.register(event);
     if (conflict !== undefined) {
-      problems.add(ErrorCodes.EVENT_UNKNOWN, `${handlerName}: ${conflict}`, 'define each event once with defineEvent() and share that value');
+      problems.add(
+        ErrorCodes.EVENT_UNKNOWN,
+        `${handlerName}: ${conflict}`,
+        'define each event once with defineEvent() and share that value',
+      );
       ok = false;
     }
   }
@@ -103,21 +139,37 @@ function validateEntry(ctor: Constructor, entry: HandlerMetadata, input: BuildHa
     return undefined;
   }
   if (!ok) return undefined;
-  return { handlerClass: ctor, methodName: entry.methodName, handlerName, event, destination: destinationOf(event), options: resolved.options };
+  return {
+    handlerClass: ctor,
+    methodName: entry.methodName,
+    handlerName,
+    event,
+    destination: destinationOf(event),
+    options: resolved.options,
+  };
 }
 
 function fixFor(problem: string, handlerName: string): string {
-  if (problem === 'no consumer group') return `set @EventHandler(event, { group: 'my-service' }) on ${handlerName}, or \`defaults.group\` in createEventBus()`;
+  if (problem === 'no consumer group')
+    return `set @EventHandler(event, { group: 'my-service' }) on ${handlerName}, or \`defaults.group\` in createEventBus()`;
   if (problem.startsWith('unknown option')) return 'remove or correct the option name';
   return `correct the option in @EventHandler on ${handlerName} (or in \`defaults\`)`;
 }
 
 /** True for something that looks like a defineEvent() result with a valid name. */
 export function isEventDefinition(value: unknown): value is EventDefinition<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { name?: unknown }).name === 'string' && nameProblem('event name', (value as { name: string }).name) === undefined;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { name?: unknown }).name === 'string' &&
+    nameProblem('event name', (value as { name: string }).name) === undefined
+  );
 }
 
-function checkSharedSubscriptions(registrations: readonly HandlerRegistration[], problems: ConfigurationProblems): void {
+function checkSharedSubscriptions(
+  registrations: readonly HandlerRegistration[],
+  problems: ConfigurationProblems,
+): void {
   const first = new Map<string, HandlerRegistration>();
   for (const registration of registrations) {
     const key = `${registration.destination}\u0000${registration.options.group}`;
@@ -126,7 +178,10 @@ function checkSharedSubscriptions(registrations: readonly HandlerRegistration[],
       first.set(key, registration);
       continue;
     }
-    if (other.options.concurrency !== registration.options.concurrency || other.options.ordered !== registration.options.ordered) {
+    if (
+      other.options.concurrency !== registration.options.concurrency ||
+      other.options.ordered !== registration.options.ordered
+    ) {
       problems.add(
         ErrorCodes.HANDLER_INVALID,
         `${other.handlerName} and ${registration.handlerName} consume destination "${registration.destination}" in group "${registration.options.group}" with different concurrency/ordered settings`,

@@ -22,9 +22,13 @@ export type EventHandlerMethod<T> = (payload: T, context: HandlerContext) => voi
  * ```
  */
 export function EventHandler<T>(event: EventDefinition<T>, options: EventHandlerOptions = {}) {
-  return <M extends EventHandlerMethod<T>>(target: object, methodName: string | symbol, _descriptor: TypedPropertyDescriptor<M>): void => {
+  return <M extends EventHandlerMethod<T>>(
+    target: object,
+    methodName: string | symbol,
+    _descriptor: TypedPropertyDescriptor<M>,
+  ): void => {
     const isStatic = typeof target === 'function';
-    const ctor = isStatic ? target : (target as { constructor: Function }).constructor;
-    appendHandlerMetadata(ctor, { methodName, event: event as EventDefinition<unknown>, options, isStatic });
+    const ctor = isStatic ? target : (target as { constructor: object }).constructor;
+    appendHandlerMetadata(ctor, { methodName, event, options, isStatic });
   };
 }

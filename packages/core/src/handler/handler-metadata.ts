@@ -27,13 +27,18 @@ export type Constructor<T = object> = abstract new (...args: any[]) => T;
  * The `@EventHandler` declarations of a class, including inherited ones, in declaration
  * order. Pure read; `[]` for undecorated classes.
  */
-export function readHandlerMetadata(ctor: Constructor | Function): readonly HandlerMetadata[] {
+export function readHandlerMetadata(ctor: object): readonly HandlerMetadata[] {
   const value = (ctor as unknown as Record<symbol, unknown>)[HANDLER_METADATA];
   return Array.isArray(value) ? (value as HandlerMetadata[]) : [];
 }
 
 /** Append a declaration to a class without mutating a parent class's list. */
-export function appendHandlerMetadata(ctor: Function, entry: HandlerMetadata): void {
+export function appendHandlerMetadata(ctor: object, entry: HandlerMetadata): void {
   const list = [...readHandlerMetadata(ctor), entry];
-  Object.defineProperty(ctor, HANDLER_METADATA, { value: Object.freeze(list), configurable: true, enumerable: false, writable: false });
+  Object.defineProperty(ctor, HANDLER_METADATA, {
+    value: Object.freeze(list),
+    configurable: true,
+    enumerable: false,
+    writable: false,
+  });
 }

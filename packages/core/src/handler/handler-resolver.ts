@@ -16,7 +16,7 @@ export interface HandlerResolver {
  * parameters need a DI resolver (`@omnibus/di-inversify`, `@omnibus/di-tsyringe`).
  */
 export class ConstructorResolver implements HandlerResolver {
-  readonly #instances = new Map<Function, object>();
+  readonly #instances = new Map<Constructor, object>();
 
   resolve<T extends object>(ctor: Constructor<T>): T {
     let instance = this.#instances.get(ctor);

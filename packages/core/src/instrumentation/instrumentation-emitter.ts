@@ -1,6 +1,10 @@
 import type { Logger } from '../logging/logger.js';
 import { noopLogger } from '../logging/logger.js';
-import type { InstrumentationEventName, InstrumentationEvents, InstrumentationListener } from './instrumentation-events.js';
+import type {
+  InstrumentationEventName,
+  InstrumentationEvents,
+  InstrumentationListener,
+} from './instrumentation-events.js';
 
 /**
  * Typed, synchronous emitter for instrumentation events. A listener that throws (or returns a

@@ -82,4 +82,6 @@ export interface InstrumentationEvents {
 export type InstrumentationEventName = keyof InstrumentationEvents;
 
 /** A listener for one instrumentation event. May be async; its result is not awaited. */
-export type InstrumentationListener<K extends InstrumentationEventName> = (event: InstrumentationEvents[K]) => void | Promise<void>;
+export type InstrumentationListener<K extends InstrumentationEventName> = (
+  event: InstrumentationEvents[K],
+) => void | Promise<void>;

@@ -36,7 +36,8 @@ export function formatTraceparent(trace: TraceParent): string {
 export function childTraceparent(parent: string | undefined): string {
   const parsed = parseTraceparent(parent);
   const spanId = randomHex(8);
-  if (parsed === undefined) return formatTraceparent({ traceId: randomHex(16), parentId: spanId, flags: '01' });
+  if (parsed === undefined)
+    return formatTraceparent({ traceId: randomHex(16), parentId: spanId, flags: '01' });
   return formatTraceparent({ traceId: parsed.traceId, parentId: spanId, flags: parsed.flags });
 }
 

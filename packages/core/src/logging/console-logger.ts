@@ -5,7 +5,8 @@ import type { LogFields, Logger } from './logger.js';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
-const SECRET_KEY = /pass(word)?|secret|token|credential|authorization|api[-_]?key|access[-_]?key|private[-_]?key|connection[-_]?string|sas/i;
+const SECRET_KEY =
+  /pass(word)?|secret|token|credential|authorization|api[-_]?key|access[-_]?key|private[-_]?key|connection[-_]?string|sas/i;
 
 /** Options of {@link ConsoleLogger}. */
 export interface ConsoleLoggerOptions {
@@ -26,7 +27,9 @@ export class ConsoleLogger implements Logger {
 
   constructor(options: ConsoleLoggerOptions = {}) {
     this.#min = LEVELS.indexOf(options.level ?? 'info');
-    this.#write = options.write ?? ((level, line) => (level === 'warn' || level === 'error' ? console.error(line) : console.log(line)));
+    this.#write =
+      options.write ??
+      ((level, line) => (level === 'warn' || level === 'error' ? console.error(line) : console.log(line)));
   }
 
   debug(message: string, fields?: LogFields): void {
@@ -46,9 +49,19 @@ export class ConsoleLogger implements Logger {
     if (LEVELS.indexOf(level) < this.#min) return;
     let line: string;
     try {
-      line = JSON.stringify({ level, time: new Date().toISOString(), message: redactUrl(message), ...(redactSecrets(fields ?? {}) as object) });
+      line = JSON.stringify({
+        level,
+        time: new Date().toISOString(),
+        message: redactUrl(message),
+        ...(redactSecrets(fields ?? {}) as object),
+      });
     } catch {
-      line = JSON.stringify({ level, time: new Date().toISOString(), message: redactUrl(message), fields: '[unserialisable]' });
+      line = JSON.stringify({
+        level,
+        time: new Date().toISOString(),
+        message: redactUrl(message),
+        fields: '[unserialisable]',
+      });
     }
     try {
       this.#write(level, line);
@@ -62,7 +75,12 @@ export class ConsoleLogger implements Logger {
 export function redactSecrets(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[too deep]';
   if (typeof value === 'string') return redactUrl(value);
-  if (value instanceof Error) return { name: value.name, message: redactUrl(value.message), ...('code' in value ? { code: value.code } : {}) };
+  if (value instanceof Error)
+    return {
+      name: value.name,
+      message: redactUrl(value.message),
+      ...('code' in value ? { code: value.code } : {}),
+    };
   if (Array.isArray(value)) return value.map((v: unknown) => redactSecrets(v, depth + 1));
   if (value instanceof Date || value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};

@@ -19,7 +19,10 @@ export interface CloudEventAttributes {
 }
 
 /** Map an envelope to CloudEvents attributes (`source` is {@link CLOUD_EVENTS_SOURCE} unless given). Pure. */
-export function toCloudEventAttributes(envelope: MessageEnvelope, source: string = CLOUD_EVENTS_SOURCE): CloudEventAttributes {
+export function toCloudEventAttributes(
+  envelope: MessageEnvelope,
+  source: string = CLOUD_EVENTS_SOURCE,
+): CloudEventAttributes {
   const attributes: { -readonly [K in keyof CloudEventAttributes]: CloudEventAttributes[K] } = {
     specversion: '1.0',
     id: envelope.id,
@@ -40,7 +43,11 @@ export function toCloudEventAttributes(envelope: MessageEnvelope, source: string
  * Pure.
  */
 export function fromCloudEventAttributes(
-  attributes: Omit<CloudEventAttributes, 'time' | 'datacontenttype' | 'specversion'> & { readonly time?: string; readonly datacontenttype?: string; readonly specversion?: string },
+  attributes: Omit<CloudEventAttributes, 'time' | 'datacontenttype' | 'specversion'> & {
+    readonly time?: string;
+    readonly datacontenttype?: string;
+    readonly specversion?: string;
+  },
   payload: Uint8Array,
   headers: MessageHeaders = {},
 ): MessageEnvelope {

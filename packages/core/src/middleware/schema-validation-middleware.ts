@@ -13,9 +13,12 @@ export function schemaValidationMiddleware(): HandlerMiddleware {
   return async (context, next) => {
     const result = await validatePayload(context.event.schema, context.payload);
     if (!result.ok) {
-      throw new UnrecoverableError(`payload of ${context.event.name} failed schema validation: ${summarizeIssues(result.issues)}`, {
-        code: ErrorCodes.VALIDATION_FAILED,
-      });
+      throw new UnrecoverableError(
+        `payload of ${context.event.name} failed schema validation: ${summarizeIssues(result.issues)}`,
+        {
+          code: ErrorCodes.VALIDATION_FAILED,
+        },
+      );
     }
     context.payload = result.value;
     return next();

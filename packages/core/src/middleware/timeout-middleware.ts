@@ -19,11 +19,15 @@ export function timeoutMiddleware(timeoutMs: number): HandlerMiddleware {
     let onAbort: (() => void) | undefined;
     const gaveUp = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const error = new OmnibusError(ErrorCodes.HANDLER_TIMEOUT, `handler ${context.handler} did not finish within ${String(timeoutMs)} ms`, { retriable: true });
+        const error = new OmnibusError(
+          ErrorCodes.HANDLER_TIMEOUT,
+          `handler ${context.handler} did not finish within ${String(timeoutMs)} ms`,
+          { retriable: true },
+        );
         controller.abort(error);
         reject(error);
       }, timeoutMs);
-      onAbort = () => reject(outer.reason);
+      onAbort = () => reject(outer.reason instanceof Error ? outer.reason : new Error(String(outer.reason)));
       if (outer.aborted) onAbort();
       else outer.addEventListener('abort', onAbort, { once: true });
     });

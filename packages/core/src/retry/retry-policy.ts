@@ -43,7 +43,11 @@ export function baseRetryDelay(attempt: number, policy: RetryPolicy): number {
  * and the cap is absolute. Result is an integer (rounded up). Pure given `random`
  * (a function returning [0, 1), default `Math.random`).
  */
-export function computeRetryDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
+export function computeRetryDelay(
+  attempt: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number {
   const base = baseRetryDelay(attempt, policy);
   const r = Math.min(Math.max(random(), 0), 1);
   const jittered = base * (1 + policy.jitter * r);
@@ -64,8 +68,15 @@ export function retryPolicyProblems(policy: Partial<RetryPolicy>): string[] {
   check('multiplier', (v) => Number.isFinite(v) && v >= 1, 'a number ≥ 1');
   check('maxDelayMs', (v) => Number.isFinite(v) && v >= 0, 'a number ≥ 0');
   check('jitter', (v) => Number.isFinite(v) && v >= 0 && v <= 1, 'a number in [0, 1]');
-  if (problems.length === 0 && policy.initialDelayMs !== undefined && policy.maxDelayMs !== undefined && policy.maxDelayMs < policy.initialDelayMs) {
-    problems.push(`retry.maxDelayMs (${String(policy.maxDelayMs)}) must be ≥ retry.initialDelayMs (${String(policy.initialDelayMs)})`);
+  if (
+    problems.length === 0 &&
+    policy.initialDelayMs !== undefined &&
+    policy.maxDelayMs !== undefined &&
+    policy.maxDelayMs < policy.initialDelayMs
+  ) {
+    problems.push(
+      `retry.maxDelayMs (${String(policy.maxDelayMs)}) must be ≥ retry.initialDelayMs (${String(policy.initialDelayMs)})`,
+    );
   }
   return problems;
 }

@@ -7,7 +7,10 @@ import type { DestinationSpec, GroupSpec, TopologySpec } from '../transport/topo
  * published), with the groups of the handlers consuming it (`ordered` if any of them is).
  * Deterministic order. Pure.
  */
-export function buildTopology(events: readonly EventDefinition<unknown>[], registrations: readonly HandlerRegistration[]): TopologySpec {
+export function buildTopology(
+  events: readonly EventDefinition<unknown>[],
+  registrations: readonly HandlerRegistration[],
+): TopologySpec {
   const destinations = new Map<string, Map<string, boolean>>();
   for (const event of events) {
     if (!destinations.has(destinationOf(event))) destinations.set(destinationOf(event), new Map());
@@ -18,7 +21,10 @@ export function buildTopology(events: readonly EventDefinition<unknown>[], regis
       groups = new Map();
       destinations.set(registration.destination, groups);
     }
-    groups.set(registration.options.group, (groups.get(registration.options.group) ?? false) || registration.options.ordered);
+    groups.set(
+      registration.options.group,
+      (groups.get(registration.options.group) ?? false) || registration.options.ordered,
+    );
   }
   const specs: DestinationSpec[] = [...destinations].map(([name, groups]) => ({
     name,

@@ -8,11 +8,20 @@ import type { TransportCapabilities } from '../transport/capabilities.js';
  * meet: `ordered` without per-key ordering; a retry cap above `maxRetryDelayMs`. Pure apart
  * from `problems`.
  */
-export function checkCapabilities(transportName: string, capabilities: TransportCapabilities, registrations: readonly HandlerRegistration[], problems: ConfigurationProblems): void {
+export function checkCapabilities(
+  transportName: string,
+  capabilities: TransportCapabilities,
+  registrations: readonly HandlerRegistration[],
+  problems: ConfigurationProblems,
+): void {
   for (const registration of registrations) {
     const { options, handlerName } = registration;
     if (options.ordered && capabilities.ordering !== 'per-key') {
-      problems.add(ErrorCodes.CAPABILITY_MISSING, `${handlerName} is ordered, but transport "${transportName}" has no per-key ordering`, 'remove `ordered: true`, or choose a transport (or transport options) with per-key ordering');
+      problems.add(
+        ErrorCodes.CAPABILITY_MISSING,
+        `${handlerName} is ordered, but transport "${transportName}" has no per-key ordering`,
+        'remove `ordered: true`, or choose a transport (or transport options) with per-key ordering',
+      );
     }
     if (options.retry.maxAttempts > 1 && options.retry.maxDelayMs > capabilities.maxRetryDelayMs) {
       problems.add(

@@ -21,21 +21,43 @@ export interface CompiledHandler {
  * resolve the instance (`HandlerResolver`) and call the method. Resolution failures become
  * retriable `HANDLER_NOT_RESOLVED` errors.
  */
-export function compileHandler(registration: HandlerRegistration, resolver: HandlerResolver, busMiddleware: readonly HandlerMiddleware[]): CompiledHandler {
+export function compileHandler(
+  registration: HandlerRegistration,
+  resolver: HandlerResolver,
+  busMiddleware: readonly HandlerMiddleware[],
+): CompiledHandler {
   const { handlerClass, methodName, handlerName, options } = registration;
   const invoke = async (context: MiddlewareContext): Promise<void> => {
     let instance: object;
     try {
       instance = await resolver.resolve(handlerClass);
     } catch (error) {
-      throw new OmnibusError(ErrorCodes.HANDLER_NOT_RESOLVED, `could not resolve ${handlerClass.name} for ${handlerName}: ${error instanceof Error ? error.message : String(error)}`, { retriable: true, cause: error });
+      throw new OmnibusError(
+        ErrorCodes.HANDLER_NOT_RESOLVED,
+        `could not resolve ${handlerClass.name} for ${handlerName}: ${error instanceof Error ? error.message : String(error)}`,
+        { retriable: true, cause: error },
+      );
     }
     const method = (instance as Record<string | symbol, unknown>)[methodName];
     if (typeof method !== 'function') {
-      throw new OmnibusError(ErrorCodes.HANDLER_NOT_RESOLVED, `the resolved ${handlerClass.name} has no method ${String(methodName)}`, { retriable: true });
+      throw new OmnibusError(
+        ErrorCodes.HANDLER_NOT_RESOLVED,
+        `the resolved ${handlerClass.name} has no method ${String(methodName)}`,
+        { retriable: true },
+      );
     }
-    await (method as (payload: unknown, context: MiddlewareContext) => unknown).call(instance, context.payload, context);
+    await (method as (payload: unknown, context: MiddlewareContext) => unknown).call(
+      instance,
+      context.payload,
+      context,
+    );
   };
-  const chain: HandlerMiddleware[] = [correlationMiddleware(), schemaValidationMiddleware(), timeoutMiddleware(options.timeoutMs), ...busMiddleware, ...options.middleware];
+  const chain: HandlerMiddleware[] = [
+    correlationMiddleware(),
+    schemaValidationMiddleware(),
+    timeoutMiddleware(options.timeoutMs),
+    ...busMiddleware,
+    ...options.middleware,
+  ];
   return { registration, run: composeMiddleware(chain, invoke) };
 }

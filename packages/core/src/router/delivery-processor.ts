@@ -46,18 +46,39 @@ export interface DeliveryProcessorDeps {
  * `DECODE_FAILED`; then the handler pipeline (schema failures → dead-letter
  * `VALIDATION_FAILED`) and {@link decideOnFailure} for errors.
  */
-export async function processDelivery(delivery: Delivery, route: Route, deps: DeliveryProcessorDeps): Promise<void> {
+export async function processDelivery(
+  delivery: Delivery,
+  route: Route,
+  deps: DeliveryProcessorDeps,
+): Promise<void> {
   const started = Date.now();
   const { envelope } = delivery;
-  deps.emitter.emit('message.received', { envelope, attempt: delivery.deliveryAttempt, destination: delivery.destination, group: delivery.group });
+  deps.emitter.emit('message.received', {
+    envelope,
+    attempt: delivery.deliveryAttempt,
+    destination: delivery.destination,
+    group: delivery.group,
+  });
   const event = deps.events.get(envelope.type);
   if (event === undefined) {
-    const what = envelope.type === '' ? 'message has no event type (foreign message?)' : `unknown event type "${envelope.type}"`;
-    return settle(delivery, terminal(UNKNOWN_EVENT_TYPE, what, { attempt: delivery.deliveryAttempt, deadLetter: route.deadLetter }), deps, started, undefined);
+    const what =
+      envelope.type === ''
+        ? 'message has no event type (foreign message?)'
+        : `unknown event type "${envelope.type}"`;
+    return settle(
+      delivery,
+      terminal(UNKNOWN_EVENT_TYPE, what, { attempt: delivery.deliveryAttempt, deadLetter: route.deadLetter }),
+      deps,
+      started,
+      undefined,
+    );
   }
   const handler = route.handlers.get(envelope.type);
   if (handler === undefined) {
-    const reason: SettlementReason = { code: NO_HANDLER, message: `group "${route.group}" has no handler for "${envelope.type}"` };
+    const reason: SettlementReason = {
+      code: NO_HANDLER,
+      message: `group "${route.group}" has no handler for "${envelope.type}"`,
+    };
     return settleAs(delivery, 'discarded', () => delivery.ack(), reason, deps, started, undefined);
   }
   const { options, handlerName } = handler.registration;
@@ -68,7 +89,16 @@ export async function processDelivery(delivery: Delivery, route: Route, deps: De
     payload = codec.decode(envelope.payload);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return settle(delivery, terminal('DECODE_FAILED', message, { attempt: delivery.deliveryAttempt, deadLetter: options.deadLetter }), deps, started, handlerName);
+    return settle(
+      delivery,
+      terminal('DECODE_FAILED', message, {
+        attempt: delivery.deliveryAttempt,
+        deadLetter: options.deadLetter,
+      }),
+      deps,
+      started,
+      handlerName,
+    );
   }
   const incoming = envelope.headers[TRACEPARENT_HEADER];
   const controller = deps.inFlight.start();
@@ -81,7 +111,10 @@ export async function processDelivery(delivery: Delivery, route: Route, deps: De
     group: delivery.group,
     receivedAt: delivery.receivedAt,
     handler: handlerName,
-    traceparent: parseTraceparent(incoming) !== undefined && incoming !== undefined ? incoming : childTraceparent(undefined),
+    traceparent:
+      parseTraceparent(incoming) !== undefined && incoming !== undefined
+        ? incoming
+        : childTraceparent(undefined),
     signal: controller.signal,
     logger: deps.logger,
     payload,
@@ -91,8 +124,21 @@ export async function processDelivery(delivery: Delivery, route: Route, deps: De
     await handler.run(context);
     decision = { kind: 'ack' };
   } catch (error) {
-    deps.emitter.emit('handler.failed', { envelope, attempt: delivery.deliveryAttempt, handler: handlerName, error, durationMs: Date.now() - started });
-    deps.logger.warn('handler failed', { handler: handlerName, messageId: envelope.id, type: envelope.type, attempt: delivery.deliveryAttempt, error, code: isOmnibusError(error) ? error.code : undefined });
+    deps.emitter.emit('handler.failed', {
+      envelope,
+      attempt: delivery.deliveryAttempt,
+      handler: handlerName,
+      error,
+      durationMs: Date.now() - started,
+    });
+    deps.logger.warn('handler failed', {
+      handler: handlerName,
+      messageId: envelope.id,
+      type: envelope.type,
+      attempt: delivery.deliveryAttempt,
+      error,
+      code: isOmnibusError(error) ? error.code : undefined,
+    });
     decision = decideOnFailure(error, {
       attempt: delivery.deliveryAttempt,
       retry: options.retry,
@@ -106,16 +152,45 @@ export async function processDelivery(delivery: Delivery, route: Route, deps: De
   return settle(delivery, decision, deps, started, handlerName);
 }
 
-function settle(delivery: Delivery, decision: SettlementDecision, deps: DeliveryProcessorDeps, started: number, handler: string | undefined): Promise<void> {
+function settle(
+  delivery: Delivery,
+  decision: SettlementDecision,
+  deps: DeliveryProcessorDeps,
+  started: number,
+  handler: string | undefined,
+): Promise<void> {
   switch (decision.kind) {
     case 'ack':
       return settleAs(delivery, 'acked', () => delivery.ack(), undefined, deps, started, handler);
     case 'retry':
-      return settleAs(delivery, 'retried', () => delivery.retry(decision.delayMs), decision.reason, deps, started, handler, decision.delayMs);
+      return settleAs(
+        delivery,
+        'retried',
+        () => delivery.retry(decision.delayMs),
+        decision.reason,
+        deps,
+        started,
+        handler,
+        decision.delayMs,
+      );
     case 'dead-letter':
-      return settleAs(delivery, 'dead-lettered', () => delivery.deadLetter(decision.reason), decision.reason, deps, started, handler);
+      return settleAs(
+        delivery,
+        'dead-lettered',
+        () => delivery.deadLetter(decision.reason),
+        decision.reason,
+        deps,
+        started,
+        handler,
+      );
     case 'discard':
-      deps.logger.warn('message discarded (dead-lettering disabled)', { messageId: delivery.envelope.id, type: delivery.envelope.type, group: delivery.group, code: decision.reason.code, reason: decision.reason.message });
+      deps.logger.warn('message discarded (dead-lettering disabled)', {
+        messageId: delivery.envelope.id,
+        type: delivery.envelope.type,
+        group: delivery.group,
+        code: decision.reason.code,
+        reason: decision.reason.message,
+      });
       return settleAs(delivery, 'discarded', () => delivery.ack(), decision.reason, deps, started, handler);
   }
 }
@@ -134,7 +209,11 @@ async function settleAs(
   try {
     await action();
   } catch (error) {
-    deps.logger.error('settlement failed; the broker will redeliver', { messageId: envelope.id, outcome, error });
+    deps.logger.error('settlement failed; the broker will redeliver', {
+      messageId: envelope.id,
+      outcome,
+      error,
+    });
     deps.emitter.emit('settlement.failed', { envelope, attempt: delivery.deliveryAttempt, outcome, error });
     return;
   }

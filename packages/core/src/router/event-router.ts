@@ -43,21 +43,36 @@ export class EventRouter {
 
   /** The subscriptions this router opens, one per destination and group. Pure. */
   routes(): readonly { readonly spec: SubscriptionSpec; readonly route: Route }[] {
-    const byKey = new Map<string, { spec: SubscriptionSpec; handlers: Map<string, CompiledHandler>; deadLetter: boolean }>();
+    const byKey = new Map<
+      string,
+      { spec: SubscriptionSpec; handlers: Map<string, CompiledHandler>; deadLetter: boolean }
+    >();
     for (const registration of this.#options.registrations) {
       const { destination, options } = registration;
       const key = `${destination}\u0000${options.group}`;
       let entry = byKey.get(key);
       if (entry === undefined) {
         entry = {
-          spec: { destination, group: options.group, concurrency: options.concurrency, ordered: options.ordered, handlerTimeoutMs: options.timeoutMs },
+          spec: {
+            destination,
+            group: options.group,
+            concurrency: options.concurrency,
+            ordered: options.ordered,
+            handlerTimeoutMs: options.timeoutMs,
+          },
           handlers: new Map(),
           deadLetter: false,
         };
         byKey.set(key, entry);
       }
-      entry.spec = { ...entry.spec, handlerTimeoutMs: Math.max(entry.spec.handlerTimeoutMs, options.timeoutMs) };
-      entry.handlers.set(registration.event.name, compileHandler(registration, this.#options.resolver, this.#options.middleware));
+      entry.spec = {
+        ...entry.spec,
+        handlerTimeoutMs: Math.max(entry.spec.handlerTimeoutMs, options.timeoutMs),
+      };
+      entry.handlers.set(
+        registration.event.name,
+        compileHandler(registration, this.#options.resolver, this.#options.middleware),
+      );
       entry.deadLetter ||= options.deadLetter;
     }
     return [...byKey.values()].map(({ spec, handlers, deadLetter }) => ({
@@ -72,16 +87,35 @@ export class EventRouter {
    */
   async start(): Promise<void> {
     const { transport, events, codecs, emitter, logger, random } = this.#options;
-    const deps = { events, codecs, emitter, logger, capabilities: transport.capabilities, inFlight: this.#inFlight, ...(random === undefined ? {} : { random }) };
+    const deps = {
+      events,
+      codecs,
+      emitter,
+      logger,
+      capabilities: transport.capabilities,
+      inFlight: this.#inFlight,
+      ...(random === undefined ? {} : { random }),
+    };
     for (const { spec, route } of this.routes()) {
       try {
-        const subscription = await transport.subscribe(spec, (delivery) => processDelivery(delivery, route, deps));
+        const subscription = await transport.subscribe(spec, (delivery) =>
+          processDelivery(delivery, route, deps),
+        );
         this.#subscriptions.push(subscription);
-        logger.debug('subscribed', { destination: spec.destination, group: spec.group, concurrency: spec.concurrency, ordered: spec.ordered });
+        logger.debug('subscribed', {
+          destination: spec.destination,
+          group: spec.group,
+          concurrency: spec.concurrency,
+          ordered: spec.ordered,
+        });
       } catch (error) {
         await this.stop(0);
         if (isOmnibusError(error)) throw error;
-        throw new OmnibusError(ErrorCodes.SUBSCRIBE_FAILED, `could not subscribe group "${spec.group}" to "${spec.destination}": ${error instanceof Error ? error.message : String(error)}`, { cause: error, retriable: true });
+        throw new OmnibusError(
+          ErrorCodes.SUBSCRIBE_FAILED,
+          `could not subscribe group "${spec.group}" to "${spec.destination}": ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error, retriable: true },
+        );
       }
     }
   }
@@ -105,6 +139,9 @@ export class EventRouter {
         }),
       ),
     );
-    await this.#inFlight.settle(deadline - Date.now(), new OmnibusError(ErrorCodes.BUS_CLOSED, 'the bus stopped before this handler finished'));
+    await this.#inFlight.settle(
+      deadline - Date.now(),
+      new OmnibusError(ErrorCodes.BUS_CLOSED, 'the bus stopped before this handler finished'),
+    );
   }
 }

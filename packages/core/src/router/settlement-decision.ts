@@ -47,18 +47,34 @@ export function decideOnFailure(error: unknown, facts: FailureFacts): Settlement
   if (isUnrecoverableError(error)) return terminal(error.code, message, facts);
   const lastAttempt = facts.attempt >= facts.retry.maxAttempts;
   if (isRetryLaterError(error)) {
-    if (lastAttempt) return terminal(RETRIES_EXHAUSTED, `${message} (retry requested after the last of ${String(facts.retry.maxAttempts)} attempts)`, facts);
+    if (lastAttempt)
+      return terminal(
+        RETRIES_EXHAUSTED,
+        `${message} (retry requested after the last of ${String(facts.retry.maxAttempts)} attempts)`,
+        facts,
+      );
     const requested = error.delayMs ?? computeRetryDelay(facts.attempt, facts.retry, facts.random);
-    return { kind: 'retry', delayMs: Math.min(requested, facts.maxRetryDelayMs), reason: { code: RETRY_LATER, message } };
+    return {
+      kind: 'retry',
+      delayMs: Math.min(requested, facts.maxRetryDelayMs),
+      reason: { code: RETRY_LATER, message },
+    };
   }
   const code = isOmnibusError(error) ? error.code : HANDLER_FAILED;
   if (lastAttempt) return terminal(code, message, facts);
-  const delayMs = Math.min(computeRetryDelay(facts.attempt, facts.retry, facts.random), facts.maxRetryDelayMs);
+  const delayMs = Math.min(
+    computeRetryDelay(facts.attempt, facts.retry, facts.random),
+    facts.maxRetryDelayMs,
+  );
   return { kind: 'retry', delayMs, reason: { code, message } };
 }
 
 /** Dead-letter (or discard, when dead-lettering is off) with a reason. Pure. */
-export function terminal(code: string, message: string, facts: Pick<FailureFacts, 'attempt' | 'deadLetter'>): SettlementDecision {
+export function terminal(
+  code: string,
+  message: string,
+  facts: Pick<FailureFacts, 'attempt' | 'deadLetter'>,
+): SettlementDecision {
   const reason: DeadLetterReason = { code, message, attempts: facts.attempt };
   return facts.deadLetter ? { kind: 'dead-letter', reason } : { kind: 'discard', reason };
 }

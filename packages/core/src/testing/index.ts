@@ -1,5 +1,11 @@
 // Public API of @omnibus/core/testing: helpers for application tests.
 export { MessageSpy } from './message-spy.js';
-export type { MessageSpyOptions, SpyRecord, SpyCriteria, SpyCounts, InstrumentationSource } from './message-spy.js';
+export type {
+  MessageSpyOptions,
+  SpyRecord,
+  SpyCriteria,
+  SpyCounts,
+  InstrumentationSource,
+} from './message-spy.js';
 export { waitFor } from './wait-for.js';
 export type { WaitForOptions } from './wait-for.js';

@@ -1,5 +1,10 @@
 import type { EventDefinition } from '../events/event-definition.js';
-import type { InstrumentationEventName, InstrumentationListener, SettlementOutcome, SettlementReason } from '../instrumentation/instrumentation-events.js';
+import type {
+  InstrumentationEventName,
+  InstrumentationListener,
+  SettlementOutcome,
+  SettlementReason,
+} from '../instrumentation/instrumentation-events.js';
 import type { MessageEnvelope } from '../message/envelope.js';
 
 /** What a spy listens to: an `EventBus` (or anything with the same `on`). */
@@ -54,15 +59,41 @@ export interface MessageSpyOptions {
 export class MessageSpy {
   readonly #records: SpyRecord[] = [];
   readonly #capacity: number;
-  readonly #waiters = new Set<{ match: (record: SpyRecord) => boolean; resolve: (record: SpyRecord) => void }>();
+  readonly #waiters = new Set<{
+    match: (record: SpyRecord) => boolean;
+    resolve: (record: SpyRecord) => void;
+  }>();
   readonly #disposers: (() => void)[];
-  readonly #counts: Record<SpyRecord['kind'], number> = { published: 0, received: 0, acked: 0, retried: 0, 'dead-lettered': 0, discarded: 0 };
+  readonly #counts: Record<SpyRecord['kind'], number> = {
+    published: 0,
+    received: 0,
+    acked: 0,
+    retried: 0,
+    'dead-lettered': 0,
+    discarded: 0,
+  };
 
   constructor(source: InstrumentationSource, options: MessageSpyOptions = {}) {
     this.#capacity = options.capacity ?? 1000;
     this.#disposers = [
-      source.on('message.published', (e) => this.#add({ kind: 'published', envelope: e.envelope, attempt: 1, at: Date.now(), ...(e.delayMs === undefined ? {} : { delayMs: e.delayMs }) })),
-      source.on('message.received', (e) => this.#add({ kind: 'received', envelope: e.envelope, attempt: e.attempt, group: e.group, at: Date.now() })),
+      source.on('message.published', (e) =>
+        this.#add({
+          kind: 'published',
+          envelope: e.envelope,
+          attempt: 1,
+          at: Date.now(),
+          ...(e.delayMs === undefined ? {} : { delayMs: e.delayMs }),
+        }),
+      ),
+      source.on('message.received', (e) =>
+        this.#add({
+          kind: 'received',
+          envelope: e.envelope,
+          attempt: e.attempt,
+          group: e.group,
+          at: Date.now(),
+        }),
+      ),
       source.on('message.settled', (e) =>
         this.#add({
           kind: e.outcome,
@@ -114,8 +145,14 @@ export class MessageSpy {
       };
       const timer = setTimeout(() => {
         this.#waiters.delete(waiter);
-        const seen = this.#records.slice(-10).map((r) => `${r.kind} ${r.envelope.type}#${r.envelope.id} (attempt ${String(r.attempt)})`);
-        reject(new Error(`MessageSpy: nothing matched ${describe(criteria)} within ${String(timeoutMs)} ms; last seen: ${seen.join(', ') || 'nothing'}`));
+        const seen = this.#records
+          .slice(-10)
+          .map((r) => `${r.kind} ${r.envelope.type}#${r.envelope.id} (attempt ${String(r.attempt)})`);
+        reject(
+          new Error(
+            `MessageSpy: nothing matched ${describe(criteria)} within ${String(timeoutMs)} ms; last seen: ${seen.join(', ') || 'nothing'}`,
+          ),
+        );
       }, timeoutMs);
       this.#waiters.add(waiter);
     });

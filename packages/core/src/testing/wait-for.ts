@@ -13,7 +13,10 @@ export interface WaitForOptions {
  * Rejects with an Error after `timeoutMs`; a throwing condition is retried until then and its
  * last error is reported. For tests: await outcomes instead of sleeping.
  */
-export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitForOptions = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  condition: () => T | Promise<T>,
+  options: WaitForOptions = {},
+): Promise<NonNullable<T>> {
   const timeoutMs = options.timeoutMs ?? 5000;
   const intervalMs = options.intervalMs ?? 10;
   const deadline = Date.now() + timeoutMs;
@@ -21,12 +24,15 @@ export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitF
   for (;;) {
     try {
       const value = await condition();
-      if (value !== undefined && value !== null && value !== false && (value as unknown) !== 0 && (value as unknown) !== '') return value as NonNullable<T>;
+      if (value) return value;
     } catch (error) {
       lastError = error;
     }
     if (Date.now() >= deadline) {
-      const suffix = lastError === undefined ? '' : ` (last error: ${lastError instanceof Error ? lastError.message : String(lastError)})`;
+      const suffix =
+        lastError === undefined
+          ? ''
+          : ` (last error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)})`;
       throw new Error(`${options.message ?? 'condition not met'} within ${String(timeoutMs)} ms${suffix}`);
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));

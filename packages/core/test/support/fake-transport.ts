@@ -46,7 +46,12 @@ export class FakeTransport implements Transport {
   readonly published: { destination: string; messages: readonly OutgoingMessage[] }[] = [];
   readonly provisioned: TopologySpec[] = [];
   readonly subscribers: Subscriber[] = [];
-  readonly settlements: { envelope: MessageEnvelope; attempt: number; group: string; settlement: Settlement }[] = [];
+  readonly settlements: {
+    envelope: MessageEnvelope;
+    attempt: number;
+    group: string;
+    settlement: Settlement;
+  }[] = [];
   readonly listeners = new Set<TransportStatusListener>();
   failSettlement = false;
   failPublish: Error | undefined;
@@ -68,38 +73,45 @@ export class FakeTransport implements Transport {
     for (const listener of this.listeners) listener(status, error);
   }
 
-  async connect(): Promise<void> {
+  connect(): Promise<void> {
     this.connectCalls += 1;
     this.setStatus('ready');
+    return Promise.resolve();
   }
 
-  async provision(topology: TopologySpec): Promise<void> {
+  provision(topology: TopologySpec): Promise<void> {
     this.provisioned.push(topology);
+    return Promise.resolve();
   }
 
-  async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
-    if (this.failPublish !== undefined) throw this.failPublish;
+  publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (this.failPublish !== undefined) return Promise.reject(this.failPublish);
     this.published.push({ destination, messages });
     for (const message of messages) {
-      for (const subscriber of this.subscribers.filter((s) => s.spec.destination === destination && !s.closed)) {
+      for (const subscriber of this.subscribers.filter(
+        (s) => s.spec.destination === destination && !s.closed,
+      )) {
         setTimeout(() => void this.deliver(subscriber, message.envelope, 1), message.delayMs ?? 0);
       }
     }
+    return Promise.resolve();
   }
 
-  async subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {
+  subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {
     const subscriber: Subscriber = { spec, onDelivery, closed: false };
     this.subscribers.push(subscriber);
-    return {
-      close: async () => {
+    return Promise.resolve({
+      close: () => {
         subscriber.closed = true;
+        return Promise.resolve();
       },
-    };
+    });
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.closeCalls += 1;
     this.setStatus('closed');
+    return Promise.resolve();
   }
 
   raw(): unknown {
@@ -107,24 +119,42 @@ export class FakeTransport implements Transport {
   }
 
   /** Hand one envelope to the first subscriber of destination/group; resolves with how it was settled. */
-  async inject(envelope: MessageEnvelope, attempt = 1, destination?: string, group?: string): Promise<Settlement> {
-    const subscriber = this.subscribers.find((s) => (destination === undefined || s.spec.destination === destination) && (group === undefined || s.spec.group === group));
+  async inject(
+    envelope: MessageEnvelope,
+    attempt = 1,
+    destination?: string,
+    group?: string,
+  ): Promise<Settlement> {
+    const subscriber = this.subscribers.find(
+      (s) =>
+        (destination === undefined || s.spec.destination === destination) &&
+        (group === undefined || s.spec.group === group),
+    );
     if (subscriber === undefined) throw new Error('no subscriber');
     return this.deliver(subscriber, envelope, attempt, false);
   }
 
-  deliver(subscriber: Subscriber, envelope: MessageEnvelope, attempt: number, redeliver = this.redeliver): Promise<Settlement> {
+  deliver(
+    subscriber: Subscriber,
+    envelope: MessageEnvelope,
+    attempt: number,
+    redeliver = this.redeliver,
+  ): Promise<Settlement> {
     return new Promise<Settlement>((resolve, reject) => {
       let settled = false;
-      const record = async (settlement: Settlement): Promise<void> => {
-        if (this.failSettlement) throw new Error('broker unavailable');
-        if (settled) return;
+      const record = (settlement: Settlement): Promise<void> => {
+        if (this.failSettlement) return Promise.reject(new Error('broker unavailable'));
+        if (settled) return Promise.resolve();
         settled = true;
         this.settlements.push({ envelope, attempt, group: subscriber.spec.group, settlement });
         resolve(settlement);
         if (settlement.kind === 'retry' && redeliver && !subscriber.closed) {
-          setTimeout(() => void this.deliver(subscriber, envelope, attempt + 1, redeliver), settlement.delayMs);
+          setTimeout(
+            () => void this.deliver(subscriber, envelope, attempt + 1, redeliver),
+            settlement.delayMs,
+          );
         }
+        return Promise.resolve();
       };
       const delivery: Delivery = {
         envelope,
