@@ -1,12 +1,13 @@
-import type { Channel, ConsumeMessage } from 'amqplib';
-import { ErrorCodes, KeyedDispatcher, OmnibusError, chooseDelayTier } from '@omnibus/core';
-import type { DeadLetterReason, Delivery, DeliveryHandler, Subscription, SubscriptionSpec } from '@omnibus/core';
+import type { ConsumeMessage } from 'amqplib';
+import { KeyedDispatcher } from '@omnibus/core';
+import type { DeliveryHandler, Subscription, SubscriptionSpec } from '@omnibus/core';
 import type { RabbitMqConnection } from './rabbitmq-connection.js';
-import { settlementError, subscribeError } from './rabbitmq-error-mapper.js';
-import { amqpToReceived, deadLetterCopy, retryCopy } from './rabbitmq-message-mapper.js';
-import type { ReceivedMessage } from './rabbitmq-message-mapper.js';
+import { subscribeError } from './rabbitmq-error-mapper.js';
+import { amqpToReceived } from './rabbitmq-message-mapper.js';
 import type { RabbitMqTransportOptions } from './rabbitmq-options.js';
-import type { PublishRequest, RabbitMqPublisher } from './rabbitmq-publisher.js';
+import type { RabbitMqPublisher } from './rabbitmq-publisher.js';
+import { RabbitMqSettlement } from './rabbitmq-settlement.js';
+import type { ConsumerChannel, ReceivedDelivery, SettlementOutcome } from './rabbitmq-settlement.js';
 import type { RabbitMqNames } from './rabbitmq-topology.js';
 
 /** What a subscription needs from its transport. */
@@ -25,24 +26,6 @@ export interface RabbitMqSubscriptionContext {
   readonly onClosed: () => void;
 }
 
-/** One consumer channel; `open` turns false when the channel closes for any reason. */
-interface Consumer {
-  readonly channel: Channel;
-  open: boolean;
-  started: boolean;
-  tag: string | undefined;
-}
-
-/** One received AMQP message, bound to the channel it came from (delivery tags are per channel). */
-interface Received {
-  readonly message: ConsumeMessage;
-  readonly consumer: Consumer;
-  readonly received: ReceivedMessage;
-}
-
-/** How the router settled one attempt. `local-retry` is used by ordered subscriptions only. */
-type Outcome = { readonly kind: 'settled' } | { readonly kind: 'local-retry'; readonly delayMs: number };
-
 const RESUME_WAIT_MS = 60_000;
 
 /**
@@ -50,13 +33,11 @@ const RESUME_WAIT_MS = 60_000;
  * (`prefetch` option, or the subscription's concurrency), and runs deliveries through core's
  * {@link KeyedDispatcher} (concurrency limit; per-partition-key order when `ordered`).
  *
- * Settlement: `ack` acks on the channel the message came from (an ack on a dead channel is
- * ignored: the broker redelivers). `retry` republishes a copy carrying the next attempt number
- * to the smallest delay tier ≥ the delay (confirmed), then acks; ordered subscriptions retry in
- * place instead — the message stays unacked, its key stays blocked, and it is handed to the
- * handler again after the delay, so later messages of that key never overtake it. `deadLetter`
- * publishes a copy with reason headers to the group's dead-letter queue (confirmed), then acks.
- * If a republish fails, the message is returned to its queue and the call rejects.
+ * Settlement is {@link RabbitMqSettlement}'s job. Ordered subscriptions retry in place: when a
+ * delivery's outcome is `local-retry`, this subscription keeps the message unacked and its key
+ * blocked, waits the delay and hands it to the handler again with the next attempt number, so
+ * later messages of that key never overtake it. A delivery the handler never settled is
+ * returned to the queue.
  *
  * Resilience: when the channel or connection is lost, the subscription re-opens its channel
  * and consumer on the next connection, forever, until closed. Close: cancel the consumer, stop
@@ -66,18 +47,19 @@ const RESUME_WAIT_MS = 60_000;
 export class RabbitMqSubscription implements Subscription {
   readonly #context: RabbitMqSubscriptionContext;
   readonly #queue: string;
-  readonly #dispatcher: KeyedDispatcher<Received>;
+  readonly #dispatcher: KeyedDispatcher<ReceivedDelivery>;
   readonly #abort = new AbortController();
-  readonly #held: Received[] = [];
-  readonly #timers = new Set<NodeJS.Timeout>();
-  #consumer: Consumer | undefined;
+  readonly #held: ReceivedDelivery[] = [];
+  readonly #settlement: RabbitMqSettlement;
+  #consumer: ConsumerChannel | undefined;
   #resuming: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(context: RabbitMqSubscriptionContext) {
     this.#context = context;
     this.#queue = context.names.groupQueue(context.spec.destination, context.spec.group);
-    this.#dispatcher = new KeyedDispatcher<Received>({
+    this.#settlement = new RabbitMqSettlement(context);
+    this.#dispatcher = new KeyedDispatcher<ReceivedDelivery>({
       concurrency: context.spec.concurrency,
       ordered: context.spec.ordered,
       run: (item) => this.#run(item),
@@ -107,7 +89,7 @@ export class RabbitMqSubscription implements Subscription {
   async #consume(): Promise<void> {
     await this.#context.prepare();
     const channel = await this.#context.connection.createChannel(RESUME_WAIT_MS);
-    const consumer: Consumer = { channel, open: true, started: false, tag: undefined };
+    const consumer: ConsumerChannel = { channel, open: true, started: false, tag: undefined };
     channel.on('close', () => {
       consumer.open = false;
       if (consumer.started && !this.#stopping) this.#scheduleResume();
@@ -148,7 +130,7 @@ export class RabbitMqSubscription implements Subscription {
     }
   }
 
-  #onMessage(consumer: Consumer, message: ConsumeMessage | null): void {
+  #onMessage(consumer: ConsumerChannel, message: ConsumeMessage | null): void {
     if (message === null) {
       // Cancelled by the broker (queue deleted or failed over): re-open through 'close'.
       consumer.channel.close().catch(() => undefined);
@@ -158,12 +140,12 @@ export class RabbitMqSubscription implements Subscription {
     this.#dispatcher.push({ message, consumer, received }, received.envelope.partitionKey);
   }
 
-  async #run(item: Received): Promise<void> {
+  async #run(item: ReceivedDelivery): Promise<void> {
     let attempt = item.received.deliveryAttempt;
     for (;;) {
       if (!item.consumer.open) return; // its channel died: the broker redelivers it
-      let outcome: Outcome | undefined;
-      const delivery = this.#delivery(item, attempt, (settled) => {
+      let outcome: SettlementOutcome | undefined;
+      const delivery = this.#settlement.delivery(item, attempt, (settled) => {
         outcome = settled;
       });
       try {
@@ -172,7 +154,7 @@ export class RabbitMqSubscription implements Subscription {
         this.#context.onError(error);
       }
       if (outcome === undefined) {
-        this.#nack(item); // never settled: give it back rather than hold it forever
+        this.#settlement.release(item); // never settled: give it back rather than hold it forever
         return;
       }
       if (outcome.kind === 'settled') return;
@@ -182,118 +164,6 @@ export class RabbitMqSubscription implements Subscription {
       }
       attempt += 1;
     }
-  }
-
-  #delivery(item: Received, attempt: number, settle: (outcome: Outcome) => void): Delivery {
-    const { spec } = this.#context;
-    let settled = false;
-    const once = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      return true;
-    };
-    return {
-      envelope: item.received.envelope,
-      deliveryAttempt: attempt,
-      receivedAt: new Date(),
-      destination: spec.destination,
-      group: spec.group,
-      raw: item.message,
-      ack: async () => {
-        if (!once()) return;
-        settle({ kind: 'settled' });
-        this.#ack(item, 'ack');
-      },
-      retry: async (delayMs: number) => {
-        this.#checkDelay(delayMs);
-        if (!once()) return;
-        if (spec.ordered) {
-          this.#ensureOpen(item, 'retry');
-          settle({ kind: 'local-retry', delayMs: Math.max(0, delayMs) });
-          return;
-        }
-        settle({ kind: 'settled' });
-        await this.#republish(item, this.#retryRequest(item, attempt, delayMs), 'retry', delayMs);
-      },
-      deadLetter: async (reason: DeadLetterReason) => {
-        if (!once()) return;
-        settle({ kind: 'settled' });
-        await this.#republish(item, this.#deadLetterRequest(item, reason), 'dead-letter', 0);
-      },
-    };
-  }
-
-  /** A retry delay above the largest tier is refused (never shortened); the delivery stays unsettled. */
-  #checkDelay(delayMs: number): void {
-    const tiers = this.#context.options.delayTiersMs;
-    const largest = tiers[tiers.length - 1] ?? 0;
-    if (delayMs > largest) {
-      throw new OmnibusError(
-        ErrorCodes.DELAY_OUT_OF_RANGE,
-        `RabbitMQ: retry delay of ${String(delayMs)} ms exceeds the largest delay tier (${String(largest)} ms)`,
-      );
-    }
-  }
-
-  #retryRequest(item: Received, attempt: number, delayMs: number): PublishRequest {
-    const { names, options, spec } = this.#context;
-    const copy = retryCopy(item.message, item.received.envelope.id, attempt + 1);
-    if (delayMs <= 0) return { ...copy, exchange: '', routingKey: this.#queue, destination: spec.destination };
-    const tier = chooseDelayTier(delayMs, options.delayTiersMs) as number; // range checked by #checkDelay
-    return { ...copy, exchange: names.delayExchange(tier), routingKey: this.#queue, destination: spec.destination };
-  }
-
-  #deadLetterRequest(item: Received, reason: DeadLetterReason): PublishRequest {
-    const { names, spec } = this.#context;
-    const copy = deadLetterCopy(item.message, item.received.envelope.id, reason, { destination: spec.destination, group: spec.group });
-    return { ...copy, exchange: '', routingKey: names.deadLetterQueue(spec.destination, spec.group), destination: spec.destination };
-  }
-
-  /** Make the copy durable, then ack the original. On failure return the original to its queue. */
-  async #republish(item: Received, request: PublishRequest, action: string, delayMs: number): Promise<void> {
-    this.#ensureOpen(item, action);
-    try {
-      await this.#context.publisher.publish([request], this.#context.options.publishTimeoutMs);
-    } catch (error) {
-      this.#nackLater(item, Math.min(delayMs, 5_000));
-      throw settlementError(error, action, this.#context.spec.destination, this.#context.spec.group);
-    }
-    this.#ack(item, action);
-  }
-
-  /**
-   * Delivery tags belong to their channel: once it is gone nothing can settle the message, and
-   * the broker redelivers it. Reject (typed, never crash) so the router knows.
-   */
-  #ensureOpen(item: Received, action: string): void {
-    if (item.consumer.open) return;
-    throw settlementError(new Error('the channel it was received on is closed; the broker redelivers it'), action, this.#context.spec.destination, this.#context.spec.group);
-  }
-
-  #ack(item: Received, action: string): void {
-    this.#ensureOpen(item, action);
-    try {
-      item.consumer.channel.ack(item.message);
-    } catch (error) {
-      throw settlementError(error, action, this.#context.spec.destination, this.#context.spec.group);
-    }
-  }
-
-  #nack(item: Received): void {
-    if (!item.consumer.open) return;
-    try {
-      item.consumer.channel.nack(item.message, false, true);
-    } catch {
-      // channel closed in between: the broker requeues it anyway
-    }
-  }
-
-  #nackLater(item: Received, delayMs: number): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      this.#nack(item);
-    }, delayMs);
-    this.#timers.add(timer);
   }
 
   /** Resolves `true` after `ms`, or `false` at once when the subscription is closing. */
@@ -323,9 +193,9 @@ export class RabbitMqSubscription implements Subscription {
       await consumer.channel.cancel(consumer.tag).catch(() => undefined);
     }
     await this.#dispatcher.drain(drainTimeoutMs);
-    for (const timer of this.#timers) clearTimeout(timer);
+    this.#settlement.cancelTimers();
     const release = [...unstarted, ...this.#held].sort((a, b) => a.message.fields.deliveryTag - b.message.fields.deliveryTag);
-    for (const item of release) this.#nack(item);
+    for (const item of release) this.#settlement.release(item);
     this.#held.length = 0;
     const last = this.#consumer;
     if (last?.open === true) await last.channel.close().catch(() => undefined);
