@@ -36,6 +36,13 @@ export interface TransportContractOptions {
    * provisioned destination with the native client.
    */
   publishForeign(destination: string, body: Uint8Array, headers?: Readonly<Record<string, string>>): Promise<void>;
+  /**
+   * What a message body can hold on this broker: arbitrary `bytes` (default), or `text` only
+   * (SQS and SNS bodies are strings of XML characters: no client can send NUL or invalid
+   * UTF-8). With `text`, foreign-message cases publish a body that is valid text but no
+   * Omnibus envelope instead of raw binary.
+   */
+  readonly foreignBodies?: 'bytes' | 'text';
   /** Optional fault injection. Cases needing an absent hook are skipped with its name. */
   readonly faults?: ContractFaults;
   /** Scale for every wait in the suite (slow brokers, CI). Default 1. */

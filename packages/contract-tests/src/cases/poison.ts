@@ -16,7 +16,10 @@ export const poisonCases: ContractCaseGroup = {
         const t = await ctx.transport();
         const { destination, groups } = await ctx.topology(t);
         const group = groups[0] as string;
-        const body = new Uint8Array([0x7b, 0x6e, 0x6f, 0x74, 0xff, 0x00, 0x6a, 0x73, 0x6f, 0x6e]);
+        const body =
+          ctx.options.foreignBodies === 'text'
+            ? new TextEncoder().encode('{not jsön ✗')
+            : new Uint8Array([0x7b, 0x6e, 0x6f, 0x74, 0xff, 0x00, 0x6a, 0x73, 0x6f, 0x6e]);
         ctx.ledger.acceptForeign((d) => d.envelope.type === '');
         const foreign: Delivery[] = [];
         const consumer = await ctx.consume(t, { destination, group }, async (d) => {
