@@ -134,7 +134,13 @@ export function deadLetterReader(config: SqsTestConfig, options: Record<string, 
 export function foreignPublisher(config: SqsTestConfig, options: Record<string, unknown>) {
   const { sqs, sns } = nativeClients(config);
   return async (destination: string, body: Uint8Array, headers: Readonly<Record<string, string>> = {}) => {
-    const text = Buffer.from(body).toString('utf8') || ' ';
+    // SQS/SNS bodies are text: bytes that are not valid UTF-8 text cannot be sent by any client.
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+    } catch {
+      throw new Error('SQS message bodies are text; a foreign message body must be valid UTF-8 (run the suite with foreignBodies: "text")');
+    }
     const attributes = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]));
     const fifo = config === 'fifo' ? { MessageGroupId: randomUUID(), MessageDeduplicationId: randomUUID() } : {};
     if (config === 'sns') {
