@@ -157,6 +157,26 @@ describe('configuration errors at start', () => {
     expect(transport.connectCalls).to.equal(0);
   });
 
+  it('the built-in retry cap is lowered to the transport limit; an explicit one that does not fit is a problem', async () => {
+    class Defaulted {
+      @EventHandler(OrderPlacedEvent, { group: 'defaulted' })
+      on(): void {}
+    }
+    const transport = new FakeTransport({ maxRetryDelayMs: 5000 });
+    const bus = createEventBus({ transport, handlers: [Defaulted] });
+    await bus.start();
+    await bus.stop();
+    const error = await startError({
+      transport: new FakeTransport({ maxRetryDelayMs: 5000 }),
+      handlers: [Defaulted],
+      defaults: { retry: { maxDelayMs: 60_000 } },
+    });
+    expect(error.problems.map((p) => p.code)).to.deep.equal(['CAPABILITY_MISSING']);
+    expect(error.message).to.contain(
+      'Defaulted.on retries up to 60000 ms apart, but transport "fake" supports retry delays up to 5000 ms',
+    );
+  });
+
   it('handlers sharing a destination and group must agree on concurrency', async () => {
     const A = defineEvent('test.shared.a', { destination: 'test.shared' });
     const B = defineEvent('test.shared.b', { destination: 'test.shared' });

@@ -6,7 +6,7 @@ import { ErrorCodes } from '../errors/error-codes.js';
 import { EventRegistry } from '../events/event-registry.js';
 import { buildHandlerRegistrations, isEventDefinition } from '../handler/build-handler-registrations.js';
 import type { HandlerRegistration } from '../handler/handler-registration.js';
-import { checkCapabilities } from '../router/check-capabilities.js';
+import { fitToCapabilities } from '../router/check-capabilities.js';
 import type { Transport } from '../transport/transport.js';
 import type { EventBusConfig } from './event-bus-config.js';
 
@@ -44,7 +44,7 @@ export async function prepareBus(config: EventBusConfig): Promise<PreparedBus> {
         'define each event once with defineEvent() and share that value',
       );
   }
-  const registrations = buildHandlerRegistrations(
+  const declared = buildHandlerRegistrations(
     {
       handlers: config.handlers ?? [],
       defaults: config.defaults ?? {},
@@ -57,8 +57,10 @@ export async function prepareBus(config: EventBusConfig): Promise<PreparedBus> {
   const transport = isTransport(selection)
     ? selection
     : await createTransport(selection, config.providers ?? [], problems);
-  if (transport !== undefined)
-    checkCapabilities(transport.name, transport.capabilities, registrations, problems);
+  const registrations =
+    transport === undefined
+      ? declared
+      : fitToCapabilities(transport.name, transport.capabilities, declared, problems);
   if (problems.list.length > 0) {
     if (transport !== undefined && transport !== selection) await transport.close(0).catch(() => undefined);
     problems.throwIfAny();

@@ -146,6 +146,8 @@ function validateEntry(
     event,
     destination: destinationOf(event),
     options: resolved.options,
+    retryCapExplicit:
+      entry.options.retry?.maxDelayMs !== undefined || input.defaults.retry?.maxDelayMs !== undefined,
   };
 }
 

@@ -16,4 +16,6 @@ export interface HandlerRegistration {
   readonly destination: string;
   /** Resolved, validated options. */
   readonly options: ResolvedHandlerOptions;
+  /** True when `retry.maxDelayMs` was set by the handler or the bus defaults (not the built-in default). */
+  readonly retryCapExplicit: boolean;
 }

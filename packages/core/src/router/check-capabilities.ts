@@ -4,17 +4,19 @@ import type { HandlerRegistration } from '../handler/handler-registration.js';
 import type { TransportCapabilities } from '../transport/capabilities.js';
 
 /**
- * Report (as `CAPABILITY_MISSING` problems) every handler whose needs the transport cannot
- * meet: `ordered` without per-key ordering; a retry cap above `maxRetryDelayMs`. Pure apart
- * from `problems`.
+ * Fit handlers to what the transport can do. Reports (as `CAPABILITY_MISSING` problems) every
+ * handler whose explicit needs the transport cannot meet: `ordered` without per-key ordering;
+ * a `retry.maxDelayMs` set (by the handler or the bus defaults) above `maxRetryDelayMs`. The
+ * built-in default cap is instead lowered to the transport's limit (so are the initial delay and
+ * unlimited defaults). Returns the registrations to use. Pure apart from `problems`.
  */
-export function checkCapabilities(
+export function fitToCapabilities(
   transportName: string,
   capabilities: TransportCapabilities,
   registrations: readonly HandlerRegistration[],
   problems: ConfigurationProblems,
-): void {
-  for (const registration of registrations) {
+): HandlerRegistration[] {
+  return registrations.map((registration) => {
     const { options, handlerName } = registration;
     if (options.ordered && capabilities.ordering !== 'per-key') {
       problems.add(
@@ -23,12 +25,21 @@ export function checkCapabilities(
         'remove `ordered: true`, or choose a transport (or transport options) with per-key ordering',
       );
     }
-    if (options.retry.maxAttempts > 1 && options.retry.maxDelayMs > capabilities.maxRetryDelayMs) {
+    const limit = capabilities.maxRetryDelayMs;
+    if (options.retry.maxAttempts <= 1 || options.retry.maxDelayMs <= limit) return registration;
+    if (registration.retryCapExplicit) {
       problems.add(
         ErrorCodes.CAPABILITY_MISSING,
-        `${handlerName} retries up to ${String(options.retry.maxDelayMs)} ms apart, but transport "${transportName}" supports retry delays up to ${String(capabilities.maxRetryDelayMs)} ms`,
-        `set retry.maxDelayMs ≤ ${String(capabilities.maxRetryDelayMs)} (handler option or \`defaults.retry\`)`,
+        `${handlerName} retries up to ${String(options.retry.maxDelayMs)} ms apart, but transport "${transportName}" supports retry delays up to ${String(limit)} ms`,
+        `set retry.maxDelayMs ≤ ${String(limit)} (handler option or \`defaults.retry\`)`,
       );
+      return registration;
     }
-  }
+    const retry = {
+      ...options.retry,
+      maxDelayMs: limit,
+      initialDelayMs: Math.min(options.retry.initialDelayMs, limit),
+    };
+    return { ...registration, options: { ...options, retry } };
+  });
 }
