@@ -118,16 +118,15 @@ export class KeyedDispatcher<T> {
       this.#wakeCapacity();
       this.#checkIdle();
     };
-    let promise: Promise<void>;
-    try {
-      promise = this.#options.run(entry.item);
-    } catch (error) {
-      promise = Promise.reject(error);
-    }
-    promise.then(finish, (error: unknown) => {
+    const fail = (error: unknown): void => {
       this.#options.onError?.(error, entry.item);
       finish();
-    });
+    };
+    try {
+      this.#options.run(entry.item).then(finish, fail);
+    } catch (error) {
+      fail(error);
+    }
   }
 
   #wakeCapacity(): void {
