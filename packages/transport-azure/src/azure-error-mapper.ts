@@ -90,6 +90,9 @@ export function isEntityNotFound(error: unknown): boolean {
 function isRetriable(e: SdkErrorLike, sdkCode: string | undefined, status: number | undefined): boolean {
   if (sdkCode !== undefined && RETRIABLE_SERVICE_BUS_CODES.has(sdkCode)) return true;
   if (sdkCode !== undefined && NETWORK_CODES.has(sdkCode)) return true;
+  // core-amqp wraps socket errors as MessagingError "GeneralError" with the system code only in the message.
+  const prefix = typeof e.message === 'string' ? /^([A-Z]+):/.exec(e.message)?.[1] : undefined;
+  if (prefix !== undefined && NETWORK_CODES.has(prefix)) return true;
   if (status !== undefined) return status === 408 || status === 429 || status >= 500;
   if (sdkCode === 'GeneralError' || sdkCode === undefined) return e.retryable === true;
   return false;

@@ -74,6 +74,14 @@ export const azureOptionSchema = {
     max: 60_000,
     description: 'Longest a receive call waits for messages (bounds how quickly a subscription notices close) and how long an ordered worker keeps an idle session.',
   },
+  sessionAcceptTimeoutMs: {
+    type: 'integer',
+    default: 5_000,
+    min: 1_000,
+    max: 60_000,
+    description:
+      'Ordered groups: how long each idle worker waits server-side for a session with messages before asking again. Also the operation timeout of the session connection, and the longest close() waits for idle workers.',
+  },
   operationTimeoutMs: {
     type: 'integer',
     default: 30_000,

@@ -54,6 +54,8 @@ export class AzureServiceBusTransport implements Transport {
   readonly #ensured = new Map<string, Promise<void>>();
   readonly #consumers = new Set<Consumer>();
   #client: ServiceBusClient | undefined;
+  /** Separate connection for session receivers, with the short `sessionAcceptTimeoutMs` operation timeout. */
+  #sessionClient: ServiceBusClient | undefined;
   #status: TransportStatus = 'idle';
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -165,7 +167,9 @@ export class AzureServiceBusTransport implements Transport {
       onError: (error) => this.#setStatus('reconnecting', error),
       onHealthy: () => this.#setStatus('ready'),
     };
-    const consumer = spec.ordered ? new SessionConsumer(context, this.#options.lockDurationMs) : new PullConsumer(context);
+    const consumer = spec.ordered
+      ? new SessionConsumer({ ...context, client: this.#sessionClientFor() }, this.#options.lockDurationMs, this.#options.sessionAcceptTimeoutMs)
+      : new PullConsumer(context);
     this.#consumers.add(consumer);
     consumer.start();
     return {
@@ -187,16 +191,20 @@ export class AzureServiceBusTransport implements Transport {
     return this.#client;
   }
 
+  #newClient(timeoutInMs: number): ServiceBusClient {
+    return new ServiceBusClient(this.#options.connectionString, {
+      retryOptions: { maxRetries: this.#options.maxRetries, timeoutInMs, retryDelayInMs: 300, maxRetryDelayInMs: 5_000 },
+    });
+  }
+
+  #sessionClientFor(): ServiceBusClient {
+    this.#sessionClient ??= this.#newClient(this.#options.sessionAcceptTimeoutMs);
+    return this.#sessionClient;
+  }
+
   async #connect(): Promise<void> {
     this.#setStatus('connecting');
-    const client = new ServiceBusClient(this.#options.connectionString, {
-      retryOptions: {
-        maxRetries: this.#options.maxRetries,
-        timeoutInMs: this.#options.operationTimeoutMs,
-        retryDelayInMs: 300,
-        maxRetryDelayInMs: 5_000,
-      },
-    });
+    const client = this.#newClient(this.#options.operationTimeoutMs);
     try {
       await probe(client, this.#topic('omnibus-connection-probe'));
     } catch (error) {
@@ -214,7 +222,7 @@ export class AzureServiceBusTransport implements Transport {
     this.#consumers.clear();
     await Promise.all([...this.#senders.values()].map((sender) => sender.close().catch(() => undefined)));
     this.#senders.clear();
-    await this.#client?.close().catch(() => undefined);
+    await Promise.all([this.#client?.close(), this.#sessionClient?.close()].map((closing) => closing?.catch(() => undefined)));
     await this.#provisioner.close();
     this.#setStatus('closed');
   }

@@ -30,6 +30,8 @@ describe('azure error mapper', () => {
       expect(mapAzureError(new ServiceBusError('x', code), 'publish').retriable, code).to.equal(false);
     }
     expect(mapAzureError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), 'connect').retriable).to.equal(true);
+    const wrapped = Object.assign(new Error('ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9'), { code: 'GeneralError', retryable: false });
+    expect(mapAzureError(wrapped, 'connect').retriable).to.equal(true);
     expect(mapAzureError({ statusCode: 503, message: 'busy' }, 'provision').retriable).to.equal(true);
     expect(mapAzureError({ statusCode: 401, message: 'no' }, 'provision').retriable).to.equal(false);
     expect(mapAzureError(Object.assign(new Error('x'), { retryable: true }), 'publish').retriable).to.equal(true);

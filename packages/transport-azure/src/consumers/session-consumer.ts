@@ -4,6 +4,9 @@ import { backoffMs, completeQuietly, handleMessage, isOtherGroupsRetry, releaseQ
 import type { Consumer, ConsumerContext } from './consumer-context.js';
 import { keepSessionLocked } from './session-lock-keeper.js';
 
+/** Pause after a refused accept before asking again. */
+const IDLE_RETRY_MS = 100;
+
 /**
  * Consumer for an ordered group (session-enabled subscription; session id = partition key).
  * Runs `spec.concurrency` workers; each accepts the next free session, takes its messages one
@@ -26,11 +29,18 @@ export class SessionConsumer implements Consumer {
   readonly #force = new AbortController();
   readonly #open = new Set<ServiceBusSessionReceiver>();
   readonly #serving = new Set<Promise<void>>();
+  readonly #accepting = new Set<Promise<void>>();
+  readonly #acceptTimeoutMs: number;
   #closing: Promise<void> | undefined;
 
-  constructor(context: ConsumerContext, lockDurationMs: number) {
+  /**
+   * `context.client` must be the transport's session client, whose operation timeout
+   * (`acceptTimeoutMs`) is also the server-side wait of each `acceptNextSession`.
+   */
+  constructor(context: ConsumerContext, lockDurationMs: number, acceptTimeoutMs: number) {
     this.#context = context;
     this.#lockMs = lockDurationMs;
+    this.#acceptTimeoutMs = acceptTimeoutMs;
   }
 
   /** Start the workers. */
@@ -48,15 +58,18 @@ export class SessionConsumer implements Consumer {
 
   async #close(drainTimeoutMs: number): Promise<void> {
     this.#stop.abort();
-    // Workers still waiting in acceptNextSession are not awaited: the SDK ignores the abort
-    // signal there, and a session they get later is closed at once, unused.
     const drained = await Promise.race([
       Promise.all(this.#serving).then(() => true),
       sleep(drainTimeoutMs).then(() => false),
     ]);
-    if (drained) return;
-    this.#force.abort();
-    await Promise.all([...this.#open].map((session) => session.close().catch(() => undefined)));
+    if (!drained) {
+      this.#force.abort();
+      await Promise.all([...this.#open].map((session) => session.close().catch(() => undefined)));
+    }
+    // The SDK ignores the abort signal in acceptNextSession, and a pending accept still open when
+    // the connection closes leaves a 60 s timer behind (rhea-promise), so wait for the pending
+    // accepts to end; the server ends each after the session client's short operation timeout.
+    await Promise.race([Promise.all(this.#accepting), sleep(this.#acceptTimeoutMs + 1_000)]);
   }
 
   async #work(): Promise<void> {
@@ -64,23 +77,31 @@ export class SessionConsumer implements Consumer {
     let errors = 0;
     while (!stop.aborted) {
       let session: ServiceBusSessionReceiver;
+      const accepting = this.#context.client.acceptNextSession(this.#context.topic, this.#context.subscription, {
+        receiveMode: 'peekLock',
+        maxAutoLockRenewalDurationInMs: 0,
+        skipParsingBodyAsJson: true,
+      });
+      const settled = accepting.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.#accepting.add(settled);
       try {
-        session = await this.#context.client.acceptNextSession(this.#context.topic, this.#context.subscription, {
-          receiveMode: 'peekLock',
-          maxAutoLockRenewalDurationInMs: 0,
-          skipParsingBodyAsJson: true,
-          abortSignal: stop,
-        });
+        session = await accepting;
       } catch (error) {
         if (stop.aborted || isAbortError(error)) break;
         if (isNoSessionAvailable(error)) {
-          await sleep(this.#idlePollMs(), stop);
+          // The server already waited; pause briefly only so a fast refusal cannot spin.
+          await sleep(IDLE_RETRY_MS, stop);
           continue;
         }
         errors += 1;
         this.#context.onError(mapAzureError(error, 'receive', this.#describe()));
         await sleep(backoffMs(errors), stop);
         continue;
+      } finally {
+        this.#accepting.delete(settled);
       }
       if (stop.aborted) {
         await session.close().catch(() => undefined);
@@ -129,10 +150,6 @@ export class SessionConsumer implements Consumer {
     } finally {
       lock.stop();
     }
-  }
-
-  #idlePollMs(): number {
-    return Math.min(1_000, Math.max(100, Math.floor(this.#context.receiveWaitMs / 4)));
   }
 
   #describe(): string {
