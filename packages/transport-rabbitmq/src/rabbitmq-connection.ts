@@ -210,7 +210,8 @@ export class RabbitMqConnection {
 /** The URL with heartbeat and overriding credentials applied (the result holds secrets: never log it). */
 export function buildUrl(url: string, options: RabbitMqTransportOptions): string {
   const parsed = new URL(url);
-  if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(options.heartbeatSeconds));
+  if (!parsed.searchParams.has('heartbeat'))
+    parsed.searchParams.set('heartbeat', String(options.heartbeatSeconds));
   if (options.username !== undefined) parsed.username = encodeURIComponent(options.username);
   if (options.password !== undefined) parsed.password = encodeURIComponent(options.password);
   return parsed.toString();

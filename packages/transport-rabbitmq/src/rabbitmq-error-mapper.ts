@@ -27,7 +27,11 @@ export function isChannelGone(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === 'IllegalOperationError') return true;
   const message = error.message.toLowerCase();
-  return message.includes('channel closed') || message.includes('connection closed') || message.includes('channel ended');
+  return (
+    message.includes('channel closed') ||
+    message.includes('connection closed') ||
+    message.includes('channel ended')
+  );
 }
 
 /** True when a network-level error (refused, reset, timeout, DNS) caused the failure. */
@@ -52,7 +56,9 @@ function wrap(code: ErrorCode, message: string, error: unknown, retriable: boole
 
 /** Connection could not be opened (any URL). Retriable unless credentials/vhost were refused. */
 export function connectionError(error: unknown, urls: readonly string[]): OmnibusError {
-  const refused = amqpReplyCode(error) === AmqpReplyCodes.ACCESS_REFUSED || /ACCESS_REFUSED|authentication/i.test(describe(error));
+  const refused =
+    amqpReplyCode(error) === AmqpReplyCodes.ACCESS_REFUSED ||
+    /ACCESS_REFUSED|authentication/i.test(describe(error));
   const where = urls.map(redactUrl).join(', ');
   return wrap(
     ErrorCodes.CONNECTION_FAILED,
@@ -68,7 +74,8 @@ export function provisioningError(error: unknown, what: string): OmnibusError {
   let hint = '';
   if (code === AmqpReplyCodes.NOT_FOUND) hint = ' (missing: provision it, or use provisioning "create")';
   if (code === AmqpReplyCodes.PRECONDITION_FAILED) {
-    hint = ' (it exists with different arguments: queue type, ordering or TTL changed; delete it or use another prefix)';
+    hint =
+      ' (it exists with different arguments: queue type, ordering or TTL changed; delete it or use another prefix)';
   }
   return wrap(
     ErrorCodes.PROVISIONING_FAILED,
@@ -81,7 +88,12 @@ export function provisioningError(error: unknown, what: string): OmnibusError {
 /** A publish was refused, not confirmed, or timed out. */
 export function publishError(error: unknown, destination: string): OmnibusError {
   if (error instanceof RangeError) {
-    return wrap(ErrorCodes.PAYLOAD_TOO_LARGE, `RabbitMQ: message for "${destination}" cannot be encoded: ${describe(error)}`, error, false);
+    return wrap(
+      ErrorCodes.PAYLOAD_TOO_LARGE,
+      `RabbitMQ: message for "${destination}" cannot be encoded: ${describe(error)}`,
+      error,
+      false,
+    );
   }
   return wrap(
     ErrorCodes.PUBLISH_FAILED,
@@ -127,7 +139,12 @@ export function subscribeError(error: unknown, destination: string, group: strin
 }
 
 /** Retry or dead-letter could not be made durable; the message is returned to its queue instead. */
-export function settlementError(error: unknown, action: string, destination: string, group: string): OmnibusError {
+export function settlementError(
+  error: unknown,
+  action: string,
+  destination: string,
+  group: string,
+): OmnibusError {
   return new OmnibusError(
     ErrorCodes.SETTLEMENT_FAILED,
     `RabbitMQ: ${action} for group "${group}" of "${destination}" failed, message returned to the queue: ${describe(error)}`,
@@ -137,7 +154,9 @@ export function settlementError(error: unknown, action: string, destination: str
 
 /** An operation on a closed transport. */
 export function closedError(operation: string): OmnibusError {
-  return new OmnibusError(ErrorCodes.BUS_CLOSED, `RabbitMQ transport is closed: cannot ${operation}`, { retriable: false });
+  return new OmnibusError(ErrorCodes.BUS_CLOSED, `RabbitMQ transport is closed: cannot ${operation}`, {
+    retriable: false,
+  });
 }
 
 /** Turn anything thrown by amqplib into an `Error` for status listeners (message redacted). */

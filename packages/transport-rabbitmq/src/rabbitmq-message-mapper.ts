@@ -40,7 +40,8 @@ export function envelopeToAmqp(envelope: MessageEnvelope): AmqpMessageParts {
   if (isShortString(envelope.id)) options.messageId = envelope.id;
   if (isShortString(envelope.contentType)) options.contentType = envelope.contentType;
   if (isShortString(envelope.type)) options.type = envelope.type;
-  if (envelope.correlationId !== undefined && isShortString(envelope.correlationId)) options.correlationId = envelope.correlationId;
+  if (envelope.correlationId !== undefined && isShortString(envelope.correlationId))
+    options.correlationId = envelope.correlationId;
   return { content: toBuffer(envelope.payload), options };
 }
 
@@ -53,7 +54,9 @@ function isShortString(value: string): boolean {
  * numbers/booleans/bigints via `String`, byte arrays as UTF-8, dates as ISO text. Broker-owned
  * headers and nested tables/arrays are dropped. Pure.
  */
-export function amqpHeadersToWire(headers: Readonly<Record<string, unknown>> | undefined): Record<string, string> {
+export function amqpHeadersToWire(
+  headers: Readonly<Record<string, unknown>> | undefined,
+): Record<string, string> {
   const wire: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (isBrokerHeader(name)) continue;
@@ -65,7 +68,8 @@ export function amqpHeadersToWire(headers: Readonly<Record<string, unknown>> | u
 
 function headerText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
   if (Buffer.isBuffer(value)) return value.toString('utf8');
   if (value instanceof Date) return value.toISOString();
   return undefined;

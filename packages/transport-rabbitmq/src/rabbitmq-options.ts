@@ -20,18 +20,53 @@ export const rabbitmqOptionSchema = {
   },
   username: { type: 'string', description: 'User name; overrides the one in the URLs.' },
   password: { type: 'string', secret: true, description: 'Password; overrides the one in the URLs.' },
-  connectionName: { type: 'string', default: 'omnibus', description: 'Client-provided connection name shown by the broker.' },
-  heartbeatSeconds: { type: 'integer', default: 20, min: 0, max: 3600, description: 'AMQP heartbeat interval (0 disables heartbeats).' },
-  connectTimeoutMs: { type: 'integer', default: 10_000, min: 100, description: 'How long connect() keeps trying before it rejects.' },
-  reconnectInitialDelayMs: { type: 'integer', default: 100, min: 10, description: 'First delay between reconnect attempts.' },
-  reconnectMaxDelayMs: { type: 'integer', default: 5_000, min: 10, description: 'Largest delay between reconnect attempts (exponential backoff).' },
-  prefix: { type: 'string', default: 'omnibus', description: 'Prefix of every exchange and queue name ([A-Za-z0-9._-]).' },
-  queueType: { type: 'string', default: 'quorum', oneOf: ['quorum', 'classic'], description: 'Type of every queue the transport declares.' },
+  connectionName: {
+    type: 'string',
+    default: 'omnibus',
+    description: 'Client-provided connection name shown by the broker.',
+  },
+  heartbeatSeconds: {
+    type: 'integer',
+    default: 20,
+    min: 0,
+    max: 3600,
+    description: 'AMQP heartbeat interval (0 disables heartbeats).',
+  },
+  connectTimeoutMs: {
+    type: 'integer',
+    default: 10_000,
+    min: 100,
+    description: 'How long connect() keeps trying before it rejects.',
+  },
+  reconnectInitialDelayMs: {
+    type: 'integer',
+    default: 100,
+    min: 10,
+    description: 'First delay between reconnect attempts.',
+  },
+  reconnectMaxDelayMs: {
+    type: 'integer',
+    default: 5_000,
+    min: 10,
+    description: 'Largest delay between reconnect attempts (exponential backoff).',
+  },
+  prefix: {
+    type: 'string',
+    default: 'omnibus',
+    description: 'Prefix of every exchange and queue name ([A-Za-z0-9._-]).',
+  },
+  queueType: {
+    type: 'string',
+    default: 'quorum',
+    oneOf: ['quorum', 'classic'],
+    description: 'Type of every queue the transport declares.',
+  },
   provisioning: {
     type: 'string',
     default: 'create',
     oneOf: ['create', 'verify'],
-    description: 'create: declare exchanges, queues and bindings (idempotent); verify: only check they exist.',
+    description:
+      'create: declare exchanges, queues and bindings (idempotent); verify: only check they exist.',
   },
   prefetch: {
     type: 'integer',
@@ -69,14 +104,20 @@ export const rabbitmqOptionSchema = {
   tlsKeyFile: { type: 'string', description: 'PEM client private key file.' },
   tlsKeyPassphrase: { type: 'string', secret: true, description: 'Passphrase of the client private key.' },
   tlsServername: { type: 'string', description: 'TLS SNI server name, when it differs from the URL host.' },
-  tlsRejectUnauthorized: { type: 'boolean', default: true, description: 'Reject servers whose certificate does not verify.' },
+  tlsRejectUnauthorized: {
+    type: 'boolean',
+    default: true,
+    description: 'Reject servers whose certificate does not verify.',
+  },
 } as const satisfies OptionSchema;
 
 /** Parsed RabbitMQ transport options (every defaulted option present). */
 export type RabbitMqTransportOptions = ParsedOptions<typeof rabbitmqOptionSchema>;
 
 /** The raw input accepted by {@link resolveRabbitMqOptions} and `new RabbitMqTransport(...)`. */
-export type RabbitMqTransportInput = Partial<{ -readonly [K in keyof RabbitMqTransportOptions]: RabbitMqTransportOptions[K] }>;
+export type RabbitMqTransportInput = Partial<{
+  -readonly [K in keyof RabbitMqTransportOptions]: RabbitMqTransportOptions[K];
+}>;
 
 const PREFIX_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 

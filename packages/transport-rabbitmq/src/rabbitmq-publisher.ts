@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { ConfirmChannel, Message } from 'amqplib';
 import { isOmnibusError } from '@omnibus/core';
 import type { OmnibusError } from '@omnibus/core';
-import { AmqpReplyCodes, amqpReplyCode, closedError, isChannelGone, publishError, publishTimeoutError, unroutableError } from './rabbitmq-error-mapper.js';
+import {
+  AmqpReplyCodes,
+  amqpReplyCode,
+  closedError,
+  isChannelGone,
+  publishError,
+  publishTimeoutError,
+  unroutableError,
+} from './rabbitmq-error-mapper.js';
 import type { AmqpMessageParts } from './rabbitmq-message-mapper.js';
 
 /** One message to send: where to, and its body/properties. */
@@ -30,7 +38,10 @@ interface OpenChannel {
   drained: Promise<void> | undefined;
 }
 
-type Outcome = { readonly kind: 'ok' } | { readonly kind: 'resend'; readonly cause: unknown; readonly channelError: boolean } | { readonly kind: 'fail'; readonly error: OmnibusError };
+type Outcome =
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'resend'; readonly cause: unknown; readonly channelError: boolean }
+  | { readonly kind: 'fail'; readonly error: OmnibusError };
 
 /**
  * Publishes over one shared confirm channel with a window of unconfirmed messages (never one
@@ -76,7 +87,9 @@ export class RabbitMqPublisher {
       } catch (error) {
         if (isOmnibusError(error)) throw error;
         lastCause = error;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(100, Math.max(0, deadline - Date.now()))));
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(100, Math.max(0, deadline - Date.now()))),
+        );
         continue;
       }
       const outcomes = await Promise.all(pending.map((request) => this.#sendOne(open, request)));
@@ -110,13 +123,23 @@ export class RabbitMqPublisher {
     await this.#acquire();
     try {
       if (open.drained !== undefined) await open.drained;
-      if (open.closed) return { kind: 'resend', cause: open.closedBy ?? new Error('channel closed'), channelError: false };
+      if (open.closed)
+        return { kind: 'resend', cause: open.closedBy ?? new Error('channel closed'), channelError: false };
       const token = randomUUID();
-      const headers = { ...(request.options.headers as Record<string, unknown> | undefined), [TOKEN_HEADER]: token };
+      const headers = {
+        ...(request.options.headers as Record<string, unknown> | undefined),
+        [TOKEN_HEADER]: token,
+      };
       const options = { ...request.options, headers, mandatory: true, persistent: true };
       const confirmed = new Promise<unknown>((resolve) => {
         try {
-          const ok = open.channel.publish(request.exchange, request.routingKey, request.content, options, (error: unknown) => resolve(error ?? null));
+          const ok = open.channel.publish(
+            request.exchange,
+            request.routingKey,
+            request.content,
+            options,
+            (error: unknown) => resolve(error ?? null),
+          );
           if (!ok) this.#awaitDrain(open);
         } catch (error) {
           resolve(error);
@@ -127,7 +150,8 @@ export class RabbitMqPublisher {
       if (error === null || error === undefined) {
         return returned ? { kind: 'fail', error: unroutableError(request.destination) } : { kind: 'ok' };
       }
-      if (error instanceof RangeError) return { kind: 'fail', error: publishError(error, request.destination) };
+      if (error instanceof RangeError)
+        return { kind: 'fail', error: publishError(error, request.destination) };
       if (isChannelGone(error) || open.closed) return this.#channelLoss(open, request, error);
       return { kind: 'fail', error: publishError(error, request.destination) };
     } finally {
@@ -139,7 +163,11 @@ export class RabbitMqPublisher {
   #channelLoss(open: OpenChannel, request: PublishRequest, error: unknown): Outcome {
     const cause = open.closedBy ?? error;
     const code = amqpReplyCode(cause);
-    if (code === AmqpReplyCodes.NOT_FOUND && cause instanceof Error && cause.message.includes(`'${request.exchange}'`)) {
+    if (
+      code === AmqpReplyCodes.NOT_FOUND &&
+      cause instanceof Error &&
+      cause.message.includes(`'${request.exchange}'`)
+    ) {
       return { kind: 'fail', error: publishError(cause, request.destination) };
     }
     const channelError = code !== undefined && code !== AmqpReplyCodes.CONNECTION_FORCED && code >= 400;
@@ -181,7 +209,13 @@ export class RabbitMqPublisher {
 
   async #open(timeoutMs: number): Promise<OpenChannel> {
     const channel = await this.#openChannel(timeoutMs);
-    const open: OpenChannel = { channel, returned: new Set(), closedBy: undefined, closed: false, drained: undefined };
+    const open: OpenChannel = {
+      channel,
+      returned: new Set(),
+      closedBy: undefined,
+      closed: false,
+      drained: undefined,
+    };
     channel.on('return', (message: Message) => {
       const token: unknown = message.properties.headers?.[TOKEN_HEADER];
       if (typeof token === 'string') open.returned.add(token);

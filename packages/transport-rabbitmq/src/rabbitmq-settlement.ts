@@ -24,7 +24,8 @@ export interface ReceivedDelivery {
 }
 
 /** How the router settled one attempt. `local-retry` is used by ordered subscriptions only. */
-export type SettlementOutcome = { readonly kind: 'settled' } | { readonly kind: 'local-retry'; readonly delayMs: number };
+export type SettlementOutcome =
+  { readonly kind: 'settled' } | { readonly kind: 'local-retry'; readonly delayMs: number };
 
 /** What {@link RabbitMqSettlement} needs. */
 export interface RabbitMqSettlementContext {
@@ -78,10 +79,14 @@ export class RabbitMqSettlement {
       destination: spec.destination,
       group: spec.group,
       raw: item.message,
-      ack: async () => {
-        if (!once()) return;
+      ack: () => {
+        if (!once()) return Promise.resolve();
         settle({ kind: 'settled' });
-        this.#ack(item, 'ack');
+        // A throw inside the executor becomes the rejection (typed, never synchronous).
+        return new Promise<void>((resolve) => {
+          this.#ack(item, 'ack');
+          resolve();
+        });
       },
       retry: async (delayMs: number) => {
         this.#checkDelay(delayMs);
@@ -133,19 +138,38 @@ export class RabbitMqSettlement {
   #retryRequest(item: ReceivedDelivery, attempt: number, delayMs: number): PublishRequest {
     const { names, options, spec } = this.#context;
     const copy = retryCopy(item.message, item.received.envelope.id, attempt + 1);
-    if (delayMs <= 0) return { ...copy, exchange: '', routingKey: this.#queue, destination: spec.destination };
+    if (delayMs <= 0)
+      return { ...copy, exchange: '', routingKey: this.#queue, destination: spec.destination };
     const tier = chooseDelayTier(delayMs, options.delayTiersMs) as number; // range checked by #checkDelay
-    return { ...copy, exchange: names.delayExchange(tier), routingKey: this.#queue, destination: spec.destination };
+    return {
+      ...copy,
+      exchange: names.delayExchange(tier),
+      routingKey: this.#queue,
+      destination: spec.destination,
+    };
   }
 
   #deadLetterRequest(item: ReceivedDelivery, reason: DeadLetterReason): PublishRequest {
     const { names, spec } = this.#context;
-    const copy = deadLetterCopy(item.message, item.received.envelope.id, reason, { destination: spec.destination, group: spec.group });
-    return { ...copy, exchange: '', routingKey: names.deadLetterQueue(spec.destination, spec.group), destination: spec.destination };
+    const copy = deadLetterCopy(item.message, item.received.envelope.id, reason, {
+      destination: spec.destination,
+      group: spec.group,
+    });
+    return {
+      ...copy,
+      exchange: '',
+      routingKey: names.deadLetterQueue(spec.destination, spec.group),
+      destination: spec.destination,
+    };
   }
 
   /** Make the copy durable, then ack the original. On failure return the original to its queue. */
-  async #republish(item: ReceivedDelivery, request: PublishRequest, action: string, delayMs: number): Promise<void> {
+  async #republish(
+    item: ReceivedDelivery,
+    request: PublishRequest,
+    action: string,
+    delayMs: number,
+  ): Promise<void> {
     this.#ensureOpen(item, action);
     try {
       await this.#context.publisher.publish([request], this.#context.options.publishTimeoutMs);
@@ -158,7 +182,11 @@ export class RabbitMqSettlement {
 
   /** Delivery tags belong to their channel: once it is gone nothing can settle the message. */
   #ensureOpen(item: ReceivedDelivery, action: string): void {
-    if (!item.consumer.open) throw this.#error(new Error('the channel it was received on is closed; the broker redelivers it'), action);
+    if (!item.consumer.open)
+      throw this.#error(
+        new Error('the channel it was received on is closed; the broker redelivers it'),
+        action,
+      );
   }
 
   #ack(item: ReceivedDelivery, action: string): void {

@@ -98,7 +98,9 @@ export class RabbitMqSubscription implements Subscription {
       if (this.#stopping) throw new Error('subscription closed while starting');
       const { options, spec } = this.#context;
       await channel.prefetch(options.prefetch > 0 ? options.prefetch : spec.concurrency, false);
-      const reply = await channel.consume(this.#queue, (message) => this.#onMessage(consumer, message), { noAck: false });
+      const reply = await channel.consume(this.#queue, (message) => this.#onMessage(consumer, message), {
+        noAck: false,
+      });
       consumer.tag = reply.consumerTag;
       consumer.started = true;
       this.#consumer = consumer;
@@ -123,7 +125,9 @@ export class RabbitMqSubscription implements Subscription {
         return;
       } catch (error) {
         if (this.#stopping) return;
-        this.#context.onError(subscribeError(error, this.#context.spec.destination, this.#context.spec.group));
+        this.#context.onError(
+          subscribeError(error, this.#context.spec.destination, this.#context.spec.group),
+        );
       }
       await this.#sleep(delay);
       delay = Math.min(delay * 2, this.#context.options.reconnectMaxDelayMs);
@@ -194,7 +198,9 @@ export class RabbitMqSubscription implements Subscription {
     }
     await this.#dispatcher.drain(drainTimeoutMs);
     this.#settlement.cancelTimers();
-    const release = [...unstarted, ...this.#held].sort((a, b) => a.message.fields.deliveryTag - b.message.fields.deliveryTag);
+    const release = [...unstarted, ...this.#held].sort(
+      (a, b) => a.message.fields.deliveryTag - b.message.fields.deliveryTag,
+    );
     for (const item of release) this.#settlement.release(item);
     this.#held.length = 0;
     const last = this.#consumer;

@@ -72,7 +72,10 @@ export class RabbitMqNames {
 }
 
 /** Arguments of a group or dead-letter queue. */
-export function queueArguments(queueType: RabbitMqQueueType, singleActiveConsumer: boolean): Record<string, unknown> {
+export function queueArguments(
+  queueType: RabbitMqQueueType,
+  singleActiveConsumer: boolean,
+): Record<string, unknown> {
   const args: Record<string, unknown> = { 'x-queue-type': queueType };
   if (singleActiveConsumer) args['x-single-active-consumer'] = true;
   return args;
@@ -83,7 +86,11 @@ export function queueArguments(queueType: RabbitMqQueueType, singleActiveConsume
  * FIFO order, no head-of-line blocking) dead-lettering into the redeliver exchange. Quorum wait
  * queues use at-least-once dead-lettering (RabbitMQ ≥ 3.10), which requires `reject-publish`.
  */
-export function delayQueueArguments(queueType: RabbitMqQueueType, tierMs: number, redeliverExchange: string): Record<string, unknown> {
+export function delayQueueArguments(
+  queueType: RabbitMqQueueType,
+  tierMs: number,
+  redeliverExchange: string,
+): Record<string, unknown> {
   const args: Record<string, unknown> = {
     'x-queue-type': queueType,
     'x-message-ttl': tierMs,
@@ -125,7 +132,11 @@ export class RabbitMqTopology {
    * Declare or verify `spec` on a channel from `openChannel`; remembers it on success. With
    * `includeBase` (default) the shared part (redeliver exchange, delay tiers) is declared too.
    */
-  async provision(openChannel: () => Promise<Channel>, spec: TopologySpec, includeBase = true): Promise<void> {
+  async provision(
+    openChannel: () => Promise<Channel>,
+    spec: TopologySpec,
+    includeBase = true,
+  ): Promise<void> {
     await this.#run(openChannel, async (channel) => {
       if (includeBase) await this.#base(channel);
       for (const destination of spec.destinations) {
@@ -142,7 +153,9 @@ export class RabbitMqTopology {
    */
   async checkDestination(openChannel: () => Promise<Channel>, destination: string): Promise<void> {
     const exchange = this.names.destinationExchange(destination);
-    await this.#run(openChannel, (channel) => step(`exchange "${exchange}"`, () => channel.checkExchange(exchange)));
+    await this.#run(openChannel, (channel) =>
+      step(`exchange "${exchange}"`, () => channel.checkExchange(exchange)),
+    );
     this.#existing.add(destination);
   }
 
@@ -150,7 +163,11 @@ export class RabbitMqTopology {
    * Make one group of an existing destination ready to consume: check the destination exchange,
    * then declare (create) or check (verify) the group's queues and bindings.
    */
-  async provisionGroup(openChannel: () => Promise<Channel>, destination: string, group: GroupSpec): Promise<void> {
+  async provisionGroup(
+    openChannel: () => Promise<Channel>,
+    destination: string,
+    group: GroupSpec,
+  ): Promise<void> {
     const exchange = this.names.destinationExchange(destination);
     await this.#run(openChannel, async (channel) => {
       await step(`exchange "${exchange}"`, () => channel.checkExchange(exchange));
@@ -167,7 +184,10 @@ export class RabbitMqTopology {
 
   /** Declare again everything provisioned so far (create mode only; verify mode checks nothing new). */
   redeclare(openChannel: () => Promise<Channel>): Promise<void> {
-    const destinations = [...this.#destinations].map(([name, groups]) => ({ name, groups: [...groups.values()] }));
+    const destinations = [...this.#destinations].map(([name, groups]) => ({
+      name,
+      groups: [...groups.values()],
+    }));
     if (this.#options.provisioning !== 'create') return Promise.resolve();
     return this.provision(openChannel, { destinations });
   }
@@ -200,17 +220,23 @@ export class RabbitMqTopology {
       await step(`exchange "${redeliver}"`, () => channel.checkExchange(redeliver));
       for (const tier of this.#options.delayTiersMs) {
         const queue = this.names.delayQueue(tier);
-        await step(`exchange "${this.names.delayExchange(tier)}"`, () => channel.checkExchange(this.names.delayExchange(tier)));
+        await step(`exchange "${this.names.delayExchange(tier)}"`, () =>
+          channel.checkExchange(this.names.delayExchange(tier)),
+        );
         await step(`queue "${queue}"`, () => channel.checkQueue(queue));
       }
       return;
     }
-    await step(`exchange "${redeliver}"`, () => channel.assertExchange(redeliver, 'direct', { durable: true }));
+    await step(`exchange "${redeliver}"`, () =>
+      channel.assertExchange(redeliver, 'direct', { durable: true }),
+    );
     for (const tier of this.#options.delayTiersMs) {
       const exchange = this.names.delayExchange(tier);
       const queue = this.names.delayQueue(tier);
       const args = delayQueueArguments(this.#queueType, tier, redeliver);
-      await step(`exchange "${exchange}"`, () => channel.assertExchange(exchange, 'fanout', { durable: true }));
+      await step(`exchange "${exchange}"`, () =>
+        channel.assertExchange(exchange, 'fanout', { durable: true }),
+      );
       await step(`queue "${queue}"`, () => channel.assertQueue(queue, { durable: true, arguments: args }));
       await step(`binding of "${queue}"`, () => channel.bindQueue(queue, exchange, ''));
     }
@@ -223,7 +249,9 @@ export class RabbitMqTopology {
       return;
     }
     await step(`exchange "${exchange}"`, () => channel.assertExchange(exchange, 'fanout', { durable: true }));
-    await step(`binding of "${exchange}"`, () => channel.bindExchange(exchange, this.names.redeliverExchange(), exchange));
+    await step(`binding of "${exchange}"`, () =>
+      channel.bindExchange(exchange, this.names.redeliverExchange(), exchange),
+    );
   }
 
   async #group(channel: Channel, destination: string, group: GroupSpec): Promise<void> {
@@ -237,10 +265,14 @@ export class RabbitMqTopology {
     const groupArgs = queueArguments(this.#queueType, group.ordered);
     const deadLetterArgs = queueArguments(this.#queueType, false);
     await step(`queue "${queue}"`, () => channel.assertQueue(queue, { durable: true, arguments: groupArgs }));
-    await step(`queue "${deadLetter}"`, () => channel.assertQueue(deadLetter, { durable: true, arguments: deadLetterArgs }));
+    await step(`queue "${deadLetter}"`, () =>
+      channel.assertQueue(deadLetter, { durable: true, arguments: deadLetterArgs }),
+    );
     const exchange = this.names.destinationExchange(destination);
     await step(`binding of "${queue}"`, () => channel.bindQueue(queue, exchange, ''));
-    await step(`binding of "${queue}"`, () => channel.bindQueue(queue, this.names.redeliverExchange(), queue));
+    await step(`binding of "${queue}"`, () =>
+      channel.bindQueue(queue, this.names.redeliverExchange(), queue),
+    );
   }
 }
 

@@ -59,7 +59,10 @@ export class RabbitMqTransport implements Transport {
   #closing: Promise<void> | undefined;
 
   /** Validates `options` (throws `CONFIGURATION_INVALID` listing every problem); does not connect. */
-  constructor(options: RabbitMqTransportInput | Readonly<Record<string, unknown>> = {}, hooks: RabbitMqTransportHooks = {}) {
+  constructor(
+    options: RabbitMqTransportInput | Readonly<Record<string, unknown>> = {},
+    hooks: RabbitMqTransportHooks = {},
+  ) {
     this.options = resolveRabbitMqOptions(options);
     this.#hooks = hooks;
     this.#topology = new RabbitMqTopology(this.options);
@@ -67,7 +70,10 @@ export class RabbitMqTransport implements Transport {
       onConnected: (model) => this.#onConnected(model),
       onState: (state, error) => this.#onConnectionState(state, error),
     });
-    this.#publisher = new RabbitMqPublisher((timeoutMs) => this.#connection.createConfirmChannel(timeoutMs), this.options.publishWindow);
+    this.#publisher = new RabbitMqPublisher(
+      (timeoutMs) => this.#connection.createConfirmChannel(timeoutMs),
+      this.options.publishWindow,
+    );
     this.capabilities = rabbitMqCapabilities(this.options);
   }
 

@@ -4,11 +4,25 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeTransportContract } from '@omnibus/contract-tests';
 import type { SubscriptionSpec, DeliveryHandler, Subscription, TopologySpec } from '@omnibus/core';
-import { DEFAULT_DELAY_TIERS_MS, RabbitMqTransport, rabbitMqCapabilities, resolveRabbitMqOptions } from '../src/index.js';
+import {
+  DEFAULT_DELAY_TIERS_MS,
+  RabbitMqTransport,
+  rabbitMqCapabilities,
+  resolveRabbitMqOptions,
+} from '../src/index.js';
 import type { RabbitMqTransportInput } from '../src/index.js';
-import { NativeClient, RABBITMQ_URL, dropRabbitMqConnections, ensureRabbitMq, restartRabbitMq, uniquePrefix } from './rabbitmq-test-support.js';
+import {
+  NativeClient,
+  RABBITMQ_URL,
+  dropRabbitMqConnections,
+  ensureRabbitMq,
+  restartRabbitMq,
+  uniquePrefix,
+} from './rabbitmq-test-support.js';
 
-const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 const childTransportModule = fileURLToPath(new URL('./child-transport.js', import.meta.url));
 
 interface Configuration {
@@ -25,7 +39,11 @@ const configurations: Configuration[] = [
   },
   {
     label: 'classic queues',
-    options: { queueType: 'classic', prefix: uniquePrefix('classic'), delayTiersMs: [100, 200, 400, 800, 1_000, 5_000, 60_000, 300_000] },
+    options: {
+      queueType: 'classic',
+      prefix: uniquePrefix('classic'),
+      delayTiersMs: [100, 200, 400, 800, 1_000, 5_000, 60_000, 300_000],
+    },
     faults: false,
   },
 ];
@@ -36,7 +54,11 @@ before(async function () {
 });
 
 for (const configuration of configurations) {
-  const options: RabbitMqTransportInput = { urls: [RABBITMQ_URL], reconnectMaxDelayMs: 1_000, ...configuration.options };
+  const options: RabbitMqTransportInput = {
+    urls: [RABBITMQ_URL],
+    reconnectMaxDelayMs: 1_000,
+    ...configuration.options,
+  };
   const native = new NativeClient(options.prefix as string);
   const tiers = options.delayTiersMs ?? DEFAULT_DELAY_TIERS_MS;
 
@@ -63,7 +85,8 @@ for (const configuration of configurations) {
     version: packageJson.version,
     capabilities: rabbitMqCapabilities(resolveRabbitMqOptions(options)),
     createTransport: () => new TrackedRabbitMqTransport(options),
-    readDeadLetters: (destination, group, count, timeoutMs) => native.readDeadLetters(destination, group, count, timeoutMs),
+    readDeadLetters: (destination, group, count, timeoutMs) =>
+      native.readDeadLetters(destination, group, count, timeoutMs),
     publishForeign: (destination, body, headers) => native.publishForeign(destination, body, headers),
     runFaultCases: configuration.faults,
     faults: {

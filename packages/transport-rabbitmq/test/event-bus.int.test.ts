@@ -15,7 +15,10 @@ describe('EventBus on RabbitMQ', function () {
   const prefix = uniquePrefix('bus');
   const native = new NativeClient(prefix);
   const buses: EventBus[] = [];
-  const transport = { name: 'rabbitmq', options: { urls: [RABBITMQ_URL], prefix, delayTiersMs: TIERS, queueType: 'quorum' } };
+  const transport = {
+    name: 'rabbitmq',
+    options: { urls: [RABBITMQ_URL], prefix, delayTiersMs: TIERS, queueType: 'quorum' },
+  };
 
   before(async () => {
     await ensureRabbitMq();
@@ -38,14 +41,23 @@ describe('EventBus on RabbitMQ', function () {
     native.track(OrderPlaced.name, 'billing');
     const attempts = new Map<string, number[]>();
     class Billing {
-      @EventHandler(OrderPlaced, { group: 'billing', concurrency: 2, retry: { maxAttempts: 4, initialDelayMs: 50, multiplier: 2, maxDelayMs: 1_000, jitter: 0 } })
-      async onOrderPlaced(order: Order, context: HandlerContext): Promise<void> {
+      @EventHandler(OrderPlaced, {
+        group: 'billing',
+        concurrency: 2,
+        retry: { maxAttempts: 4, initialDelayMs: 50, multiplier: 2, maxDelayMs: 1_000, jitter: 0 },
+      })
+      onOrderPlaced(order: Order, context: HandlerContext): void {
         attempts.set(order.id, [...(attempts.get(order.id) ?? []), context.deliveryAttempt]);
         if (order.fail === 'always') throw new UnrecoverableError('cannot bill this order');
         if (context.deliveryAttempt < 3) throw new Error('payment provider timeout');
       }
     }
-    const bus = createEventBus({ transport, providers: [rabbitmqTransport], handlers: [Billing], events: [OrderPlaced] });
+    const bus = createEventBus({
+      transport,
+      providers: [rabbitmqTransport],
+      handlers: [Billing],
+      events: [OrderPlaced],
+    });
     buses.push(bus);
     const spy = new MessageSpy(bus);
     await bus.start();

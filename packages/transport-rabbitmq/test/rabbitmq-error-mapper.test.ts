@@ -27,11 +27,18 @@ describe('RabbitMQ error mapper', () => {
   });
 
   it('explains NOT_FOUND and PRECONDITION_FAILED when provisioning or subscribing', () => {
-    expect(provisioningError(amqpError(404, "NOT_FOUND - no queue 'q'"), 'queue "q"').message).to.include('provision it');
-    const conflict = provisioningError(amqpError(406, "PRECONDITION_FAILED - inequivalent arg 'x-queue-type'"), 'queue "q"');
+    expect(provisioningError(amqpError(404, "NOT_FOUND - no queue 'q'"), 'queue "q"').message).to.include(
+      'provision it',
+    );
+    const conflict = provisioningError(
+      amqpError(406, "PRECONDITION_FAILED - inequivalent arg 'x-queue-type'"),
+      'queue "q"',
+    );
     expect(conflict.code).to.equal(ErrorCodes.PROVISIONING_FAILED);
     expect(conflict.message).to.include('different arguments');
-    expect(subscribeError(amqpError(406, 'PRECONDITION_FAILED'), 'd', 'g').code).to.equal(ErrorCodes.SUBSCRIBE_FAILED);
+    expect(subscribeError(amqpError(406, 'PRECONDITION_FAILED'), 'd', 'g').code).to.equal(
+      ErrorCodes.SUBSCRIBE_FAILED,
+    );
   });
 
   it('re-codes an OmnibusError cause under the operation that failed, keeping its retriability', () => {
@@ -45,7 +52,9 @@ describe('RabbitMQ error mapper', () => {
   });
 
   it('maps encoding range errors to PAYLOAD_TOO_LARGE and channel loss to retriable errors', () => {
-    expect(publishError(new RangeError('headers table too big'), 'd').code).to.equal(ErrorCodes.PAYLOAD_TOO_LARGE);
+    expect(publishError(new RangeError('headers table too big'), 'd').code).to.equal(
+      ErrorCodes.PAYLOAD_TOO_LARGE,
+    );
     const gone = Object.assign(new Error('Channel closed'), { name: 'IllegalOperationError' });
     expect(isChannelGone(gone)).to.equal(true);
     expect(publishError(gone, 'd').retriable).to.equal(true);

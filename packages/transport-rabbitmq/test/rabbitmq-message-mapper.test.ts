@@ -10,7 +10,13 @@ import {
   retryCopy,
 } from '../src/rabbitmq-message-mapper.js';
 
-function message(options: { headers?: Record<string, unknown>; redelivered?: boolean; properties?: Record<string, unknown> } = {}): Message {
+function message(
+  options: {
+    headers?: Record<string, unknown>;
+    redelivered?: boolean;
+    properties?: Record<string, unknown>;
+  } = {},
+): Message {
   return {
     content: Buffer.from('{"a":1}'),
     fields: { deliveryTag: 1, redelivered: options.redelivered ?? false, exchange: 'x', routingKey: '' },
@@ -71,7 +77,9 @@ describe('RabbitMQ message mapper', () => {
 
   it('round-trips an envelope through AMQP headers', () => {
     const { options } = envelopeToAmqp(envelope);
-    const { envelope: back, deliveryAttempt } = amqpToReceived(message({ headers: options.headers as Record<string, unknown>, properties: { ...options } }));
+    const { envelope: back, deliveryAttempt } = amqpToReceived(
+      message({ headers: options.headers as Record<string, unknown>, properties: { ...options } }),
+    );
     expect(deliveryAttempt).to.equal(1);
     expect(back.id).to.equal('id-1');
     expect(back.type).to.equal('orders.order-placed.v1');
@@ -85,7 +93,15 @@ describe('RabbitMQ message mapper', () => {
 
   it('falls back to native properties for foreign messages', () => {
     const { envelope: foreign } = amqpToReceived(
-      message({ headers: { custom: 'v' }, properties: { messageId: 'native-id', contentType: 'text/plain', type: 'native.type', timestamp: 1_700_000_000 } }),
+      message({
+        headers: { custom: 'v' },
+        properties: {
+          messageId: 'native-id',
+          contentType: 'text/plain',
+          type: 'native.type',
+          timestamp: 1_700_000_000,
+        },
+      }),
     );
     expect(foreign.id).to.equal('native-id');
     expect(foreign.type).to.equal('native.type');
@@ -106,7 +122,9 @@ describe('RabbitMQ message mapper', () => {
 
   it('leaves native short-string properties unset when a value is longer than 255 bytes', () => {
     const long = 'é'.repeat(200);
-    const { options } = envelopeToAmqp(createEnvelope({ type: 't', payload: new Uint8Array(), contentType: 'x', correlationId: long }));
+    const { options } = envelopeToAmqp(
+      createEnvelope({ type: 't', payload: new Uint8Array(), contentType: 'x', correlationId: long }),
+    );
     expect(options).not.to.have.property('correlationId');
     expect((options.headers as Record<string, string>)['omnibus-correlation-id']).to.equal(long);
   });
@@ -130,29 +148,60 @@ describe('RabbitMQ message mapper', () => {
     expect(deliveryAttemptOf(message({ redelivered: true }))).to.equal(2);
     expect(deliveryAttemptOf(message({ redelivered: true, headers: { 'x-delivery-count': 3 } }))).to.equal(4);
     expect(deliveryAttemptOf(message({ headers: { 'omnibus-delivery-attempt': '3' } }))).to.equal(3);
-    expect(deliveryAttemptOf(message({ redelivered: true, headers: { 'omnibus-delivery-attempt': '3', 'x-delivery-count': 1 } }))).to.equal(4);
+    expect(
+      deliveryAttemptOf(
+        message({ redelivered: true, headers: { 'omnibus-delivery-attempt': '3', 'x-delivery-count': 1 } }),
+      ),
+    ).to.equal(4);
     expect(deliveryAttemptOf(message({ headers: { 'omnibus-delivery-attempt': 'junk' } }))).to.equal(1);
   });
 
   it('builds a retry copy with the next attempt and without dead-letter history', () => {
     const original = message({
-      headers: { 'ce-id': 'id-1', 'x-death': [{ count: 1 }], 'x-first-death-reason': 'expired', 'x-delivery-count': 1, custom: 7 },
+      headers: {
+        'ce-id': 'id-1',
+        'x-death': [{ count: 1 }],
+        'x-first-death-reason': 'expired',
+        'x-delivery-count': 1,
+        custom: 7,
+      },
       properties: { messageId: 'id-1', contentType: 'application/json', type: 't', timestamp: 5 },
     });
     const { content, options } = retryCopy(original, 'id-1', 4);
     expect(content).to.equal(original.content);
     expect(options.headers).to.deep.equal({ 'ce-id': 'id-1', custom: 7, 'omnibus-delivery-attempt': '4' });
-    expect(options).to.include({ persistent: true, mandatory: true, messageId: 'id-1', contentType: 'application/json', type: 't', timestamp: 5 });
+    expect(options).to.include({
+      persistent: true,
+      mandatory: true,
+      messageId: 'id-1',
+      contentType: 'application/json',
+      type: 't',
+      timestamp: 5,
+    });
   });
 
   it('builds a dead-letter copy with reason, attempts and origin', () => {
-    const original = message({ headers: { 'ce-id': 'id-1', 'omnibus-delivery-attempt': '3', 'x-death': [] }, properties: { messageId: 'id-1' } });
-    const { options } = deadLetterCopy(original, 'id-1', { code: 'HANDLER_FAILED', message: 'boom', attempts: 3 }, { destination: 'd', group: 'g' });
+    const original = message({
+      headers: { 'ce-id': 'id-1', 'omnibus-delivery-attempt': '3', 'x-death': [] },
+      properties: { messageId: 'id-1' },
+    });
+    const { options } = deadLetterCopy(
+      original,
+      'id-1',
+      { code: 'HANDLER_FAILED', message: 'boom', attempts: 3 },
+      { destination: 'd', group: 'g' },
+    );
     const headers = options.headers as Record<string, string>;
     expect(headers['ce-id']).to.equal('id-1');
     expect(headers).not.to.have.property('omnibus-delivery-attempt');
     expect(headers).not.to.have.property('x-death');
-    expect(readDeadLetterInfo(headers)).to.include({ code: 'HANDLER_FAILED', message: 'boom', attempts: 3, destination: 'd', group: 'g' });
+    expect(readDeadLetterInfo(headers)).to.include({
+      code: 'HANDLER_FAILED',
+      message: 'boom',
+      attempts: 3,
+      destination: 'd',
+      group: 'g',
+    });
     expect(options.messageId).to.equal('id-1');
   });
 });

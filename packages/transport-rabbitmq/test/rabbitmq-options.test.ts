@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import { isOmnibusError } from '@omnibus/core';
-import { DEFAULT_DELAY_TIERS_MS, RabbitMqTransport, rabbitmqTransport, resolveRabbitMqOptions } from '../src/index.js';
+import {
+  DEFAULT_DELAY_TIERS_MS,
+  RabbitMqTransport,
+  rabbitmqTransport,
+  resolveRabbitMqOptions,
+} from '../src/index.js';
 import { buildUrl } from '../src/rabbitmq-connection.js';
 
 function failure(raw: Record<string, unknown>): Error {
@@ -37,7 +42,13 @@ describe('RabbitMQ options', () => {
   });
 
   it('reports every problem at once with CONFIGURATION_INVALID', () => {
-    const error = failure({ queueType: 'stream', prefetch: -1, prefix: 'bad prefix/', urls: ['http://x'], typo: 1 });
+    const error = failure({
+      queueType: 'stream',
+      prefetch: -1,
+      prefix: 'bad prefix/',
+      urls: ['http://x'],
+      typo: 1,
+    });
     expect(isOmnibusError(error) && error.code).to.equal('CONFIGURATION_INVALID');
     expect(error.message).to.include('rabbitmq.queueType');
     expect(error.message).to.include('rabbitmq.prefetch');
@@ -55,7 +66,12 @@ describe('RabbitMQ options', () => {
   });
 
   it('builds connection URLs with heartbeat and overriding credentials', () => {
-    const options = resolveRabbitMqOptions({ urls: ['amqp://a:b@host:5672/vh'], username: 'u@x', password: 'p/w', heartbeatSeconds: 7 });
+    const options = resolveRabbitMqOptions({
+      urls: ['amqp://a:b@host:5672/vh'],
+      username: 'u@x',
+      password: 'p/w',
+      heartbeatSeconds: 7,
+    });
     const url = new URL(buildUrl('amqp://a:b@host:5672/vh', options));
     expect(url.searchParams.get('heartbeat')).to.equal('7');
     expect(decodeURIComponent(url.username)).to.equal('u@x');

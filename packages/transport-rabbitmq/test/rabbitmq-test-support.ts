@@ -116,7 +116,11 @@ export class NativeClient {
   }
 
   /** Publish raw bytes (no Omnibus envelope) to a destination's exchange, with a publisher confirm. */
-  async publishForeign(destination: string, body: Uint8Array, headers?: Readonly<Record<string, string>>): Promise<void> {
+  async publishForeign(
+    destination: string,
+    body: Uint8Array,
+    headers?: Readonly<Record<string, string>>,
+  ): Promise<void> {
     const channel = await (await this.model()).createConfirmChannel();
     channel.on('error', () => undefined);
     try {

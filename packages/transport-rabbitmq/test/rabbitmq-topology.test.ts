@@ -8,8 +8,12 @@ describe('RabbitMQ naming and queue arguments', () => {
 
   it('names exchanges and queues under the prefix', () => {
     expect(names.destinationExchange('orders.order-placed.v1')).to.equal('app/orders.order-placed.v1');
-    expect(names.groupQueue('orders.order-placed.v1', 'billing')).to.equal('app/orders.order-placed.v1/billing');
-    expect(names.deadLetterQueue('orders.order-placed.v1', 'billing')).to.equal('app/orders.order-placed.v1/billing/~dead-letter');
+    expect(names.groupQueue('orders.order-placed.v1', 'billing')).to.equal(
+      'app/orders.order-placed.v1/billing',
+    );
+    expect(names.deadLetterQueue('orders.order-placed.v1', 'billing')).to.equal(
+      'app/orders.order-placed.v1/billing/~dead-letter',
+    );
     expect(names.delayQueue(500)).to.equal('app/~delay/500');
     expect(names.redeliverExchange()).to.equal('app/~redeliver');
   });
@@ -32,7 +36,10 @@ describe('RabbitMQ naming and queue arguments', () => {
   });
 
   it('declares single-active-consumer only for ordered groups', () => {
-    expect(queueArguments('quorum', true)).to.deep.equal({ 'x-queue-type': 'quorum', 'x-single-active-consumer': true });
+    expect(queueArguments('quorum', true)).to.deep.equal({
+      'x-queue-type': 'quorum',
+      'x-single-active-consumer': true,
+    });
     expect(queueArguments('classic', false)).to.deep.equal({ 'x-queue-type': 'classic' });
   });
 
@@ -44,6 +51,10 @@ describe('RabbitMQ naming and queue arguments', () => {
       'x-dead-letter-strategy': 'at-least-once',
       'x-overflow': 'reject-publish',
     });
-    expect(delayQueueArguments('classic', 1000, 'r')).to.deep.equal({ 'x-queue-type': 'classic', 'x-message-ttl': 1000, 'x-dead-letter-exchange': 'r' });
+    expect(delayQueueArguments('classic', 1000, 'r')).to.deep.equal({
+      'x-queue-type': 'classic',
+      'x-message-ttl': 1000,
+      'x-dead-letter-exchange': 'r',
+    });
   });
 });

@@ -7,7 +7,13 @@ import type { Delivery, MessageEnvelope, TransportStatus } from '@omnibus/core';
 import { waitFor } from '@omnibus/core/testing';
 import { RabbitMqTransport } from '../src/index.js';
 import type { RabbitMqTransportInput } from '../src/index.js';
-import { NativeClient, RABBITMQ_URL, dropRabbitMqConnections, ensureRabbitMq, uniquePrefix } from './rabbitmq-test-support.js';
+import {
+  NativeClient,
+  RABBITMQ_URL,
+  dropRabbitMqConnections,
+  ensureRabbitMq,
+  uniquePrefix,
+} from './rabbitmq-test-support.js';
 
 const TIERS = [100, 200, 500, 1_000, 2_000, 5_000];
 const QUEUE_TYPE = process.env['OMNIBUS_TEST_RABBITMQ_QUEUE_TYPE'] === 'classic' ? 'classic' : 'quorum';
@@ -19,7 +25,14 @@ describe(`RabbitMqTransport against RabbitMQ (${QUEUE_TYPE} queues)`, function (
   const transports: RabbitMqTransport[] = [];
 
   const make = (options: RabbitMqTransportInput = {}): RabbitMqTransport => {
-    const transport = new RabbitMqTransport({ urls: [RABBITMQ_URL], prefix, delayTiersMs: TIERS, queueType: QUEUE_TYPE, reconnectMaxDelayMs: 1_000, ...options });
+    const transport = new RabbitMqTransport({
+      urls: [RABBITMQ_URL],
+      prefix,
+      delayTiersMs: TIERS,
+      queueType: QUEUE_TYPE,
+      reconnectMaxDelayMs: 1_000,
+      ...options,
+    });
     transports.push(transport);
     return transport;
   };
@@ -30,7 +43,12 @@ describe(`RabbitMqTransport against RabbitMQ (${QUEUE_TYPE} queues)`, function (
     return { destination, group };
   };
   const envelope = (overrides: Partial<Parameters<typeof createEnvelope>[0]> = {}): MessageEnvelope =>
-    createEnvelope({ type: 'it.test.v1', payload: new TextEncoder().encode(JSON.stringify({ n: 1 })), contentType: 'application/json', ...overrides });
+    createEnvelope({
+      type: 'it.test.v1',
+      payload: new TextEncoder().encode(JSON.stringify({ n: 1 })),
+      contentType: 'application/json',
+      ...overrides,
+    });
 
   before(async () => {
     await ensureRabbitMq();
@@ -47,32 +65,47 @@ describe(`RabbitMqTransport against RabbitMQ (${QUEUE_TYPE} queues)`, function (
   it('provisions exchanges, group and dead-letter queues and delay tiers', async () => {
     const { destination, group } = names();
     const transport = make();
-    await transport.provision({ destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }] });
+    await transport.provision({
+      destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }],
+    });
     expect(await native.messageCount(transport.names.groupQueue(destination, group))).to.equal(0);
     expect(await native.messageCount(transport.names.deadLetterQueue(destination, group))).to.equal(0);
     for (const tier of TIERS) expect(await native.messageCount(transport.names.delayQueue(tier))).to.equal(0);
     // Idempotent.
-    await transport.provision({ destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }] });
+    await transport.provision({
+      destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }],
+    });
   });
 
   it('verify mode rejects missing topology with PROVISIONING_FAILED', async () => {
     const { destination, group } = names();
     const transport = make({ provisioning: 'verify', prefix: uniquePrefix('verify') });
-    const error: unknown = await transport.provision({ destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }] }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const error: unknown = await transport
+      .provision({ destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }] })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(isOmnibusError(error) && error.code).to.equal('PROVISIONING_FAILED');
   });
 
   it('publishes persistent messages with native properties and wire headers', async () => {
     const { destination, group } = names();
     const transport = make();
-    await transport.provision({ destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }] });
-    const sent = envelope({ correlationId: 'corr-1', causationId: 'cause-1', partitionKey: 'k1', headers: { 'x-tenant': 't1', traceparent: '00-abc' } });
+    await transport.provision({
+      destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }],
+    });
+    const sent = envelope({
+      correlationId: 'corr-1',
+      causationId: 'cause-1',
+      partitionKey: 'k1',
+      headers: { 'x-tenant': 't1', traceparent: '00-abc' },
+    });
     await transport.publish(destination, [{ envelope: sent }]);
     const channel = await (await native.model()).createChannel();
-    const message = (await waitFor(() => channel.get(transport.names.groupQueue(destination, group), { noAck: true }))) as GetMessage;
+    const message = (await waitFor(() =>
+      channel.get(transport.names.groupQueue(destination, group), { noAck: true }),
+    )) as GetMessage;
     await channel.close();
     expect(message.properties.deliveryMode).to.equal(2);
     expect(message.properties.messageId).to.equal(sent.id);
@@ -88,15 +121,21 @@ describe(`RabbitMqTransport against RabbitMQ (${QUEUE_TYPE} queues)`, function (
   it('rejects publishing or subscribing to an unprovisioned destination without creating it', async () => {
     const { destination, group } = names();
     const transport = make();
-    const published: unknown = await transport.publish(destination, [{ envelope: envelope() }]).catch((e: unknown) => e);
+    const published: unknown = await transport
+      .publish(destination, [{ envelope: envelope() }])
+      .catch((e: unknown) => e);
     expect(isOmnibusError(published) && published.code).to.equal('PUBLISH_FAILED');
     const subscribed: unknown = await transport
-      .subscribe({ destination, group, concurrency: 1, ordered: false, handlerTimeoutMs: 1_000 }, (d) => d.ack())
+      .subscribe({ destination, group, concurrency: 1, ordered: false, handlerTimeoutMs: 1_000 }, (d) =>
+        d.ack(),
+      )
       .catch((e: unknown) => e);
     expect(isOmnibusError(subscribed) && subscribed.code).to.equal('SUBSCRIBE_FAILED');
     const channel = await (await native.model()).createChannel();
     channel.on('error', () => undefined);
-    const missing: unknown = await channel.checkExchange(transport.names.destinationExchange(destination)).catch((e: unknown) => e);
+    const missing: unknown = await channel
+      .checkExchange(transport.names.destinationExchange(destination))
+      .catch((e: unknown) => e);
     expect(missing).to.be.instanceOf(Error);
   });
 
@@ -112,7 +151,9 @@ describe(`RabbitMqTransport against RabbitMQ (${QUEUE_TYPE} queues)`, function (
     expect((error as Error).message).to.match(/unroutable/);
     // The shared confirm channel still works afterwards.
     const other = names();
-    await transport.provision({ destinations: [{ name: other.destination, groups: [{ name: other.group, ordered: false }] }] });
+    await transport.provision({
+      destinations: [{ name: other.destination, groups: [{ name: other.group, ordered: false }] }],
+    });
     await transport.publish(other.destination, [{ envelope: envelope() }]);
   });
 
@@ -120,23 +161,34 @@ describe(`RabbitMqTransport against RabbitMQ (${QUEUE_TYPE} queues)`, function (
     const { destination } = names();
     const transport = make({ maxPayloadBytes: 1024 });
     const big = envelope({ payload: new Uint8Array(1025) });
-    const tooBig: unknown = await transport.publish(destination, [{ envelope: big }]).catch((e: unknown) => e);
+    const tooBig: unknown = await transport
+      .publish(destination, [{ envelope: big }])
+      .catch((e: unknown) => e);
     expect(isOmnibusError(tooBig) && tooBig.code).to.equal('PAYLOAD_TOO_LARGE');
-    const tooLate: unknown = await transport.publish(destination, [{ envelope: envelope(), delayMs: 60_000 }]).catch((e: unknown) => e);
+    const tooLate: unknown = await transport
+      .publish(destination, [{ envelope: envelope(), delayMs: 60_000 }])
+      .catch((e: unknown) => e);
     expect(isOmnibusError(tooLate) && tooLate.code).to.equal('DELAY_OUT_OF_RANGE');
   });
 
   it('retries through a delay tier with the next attempt number, then dead-letters with a reason', async () => {
     const { destination, group } = names();
     const transport = make();
-    await transport.provision({ destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }] });
+    await transport.provision({
+      destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }],
+    });
     const seen: { attempt: number; at: number }[] = [];
     await transport.subscribe(
       { destination, group, concurrency: 2, ordered: false, handlerTimeoutMs: 5_000 },
       async (delivery: Delivery) => {
         seen.push({ attempt: delivery.deliveryAttempt, at: Date.now() });
         if (delivery.deliveryAttempt < 3) await delivery.retry(150);
-        else await delivery.deadLetter({ code: 'HANDLER_FAILED', message: 'boom', attempts: delivery.deliveryAttempt });
+        else
+          await delivery.deadLetter({
+            code: 'HANDLER_FAILED',
+            message: 'boom',
+            attempts: delivery.deliveryAttempt,
+          });
       },
     );
     const sent = envelope({ headers: { 'x-case': 'retry' } });
@@ -146,20 +198,39 @@ describe(`RabbitMqTransport against RabbitMQ (${QUEUE_TYPE} queues)`, function (
     expect((seen[1]?.at ?? 0) - (seen[0]?.at ?? 0)).to.be.at.least(150);
     expect(dead?.envelope.id).to.equal(sent.id);
     expect(dead?.envelope.headers['x-case']).to.equal('retry');
-    expect(dead?.info).to.include({ code: 'HANDLER_FAILED', message: 'boom', attempts: 3, destination, group });
+    expect(dead?.info).to.include({
+      code: 'HANDLER_FAILED',
+      message: 'boom',
+      attempts: 3,
+      destination,
+      group,
+    });
   });
 
   it('delays delivery to every group and not before the delay', async () => {
     const { destination, group } = names();
     const transport = make();
-    await transport.provision({ destinations: [{ name: destination, groups: [{ name: group, ordered: false }, { name: `${group}-b`, ordered: false }] }] });
+    await transport.provision({
+      destinations: [
+        {
+          name: destination,
+          groups: [
+            { name: group, ordered: false },
+            { name: `${group}-b`, ordered: false },
+          ],
+        },
+      ],
+    });
     native.track(destination, `${group}-b`);
     const received: { group: string; at: number }[] = [];
     for (const g of [group, `${group}-b`]) {
-      await transport.subscribe({ destination, group: g, concurrency: 1, ordered: false, handlerTimeoutMs: 5_000 }, async (d) => {
-        received.push({ group: d.group, at: Date.now() });
-        await d.ack();
-      });
+      await transport.subscribe(
+        { destination, group: g, concurrency: 1, ordered: false, handlerTimeoutMs: 5_000 },
+        async (d) => {
+          received.push({ group: d.group, at: Date.now() });
+          await d.ack();
+        },
+      );
     }
     const start = Date.now();
     await transport.publish(destination, [{ envelope: envelope(), delayMs: 400 }]);
@@ -170,26 +241,35 @@ describe(`RabbitMqTransport against RabbitMQ (${QUEUE_TYPE} queues)`, function (
   it('keeps per-key order through retries on ordered subscriptions', async () => {
     const { destination, group } = names();
     const transport = make();
-    await transport.provision({ destinations: [{ name: destination, groups: [{ name: group, ordered: true }] }] });
+    await transport.provision({
+      destinations: [{ name: destination, groups: [{ name: group, ordered: true }] }],
+    });
     const handled: string[] = [];
     const failedOnce = new Set<string>();
-    await transport.subscribe({ destination, group, concurrency: 4, ordered: true, handlerTimeoutMs: 5_000 }, async (d) => {
-      const label = new TextDecoder().decode(d.envelope.payload);
-      if (label.endsWith('-1') && !failedOnce.has(label)) {
-        failedOnce.add(label);
-        await d.retry(100);
-        return;
-      }
-      handled.push(label);
-      await d.ack();
-    });
+    await transport.subscribe(
+      { destination, group, concurrency: 4, ordered: true, handlerTimeoutMs: 5_000 },
+      async (d) => {
+        const label = new TextDecoder().decode(d.envelope.payload);
+        if (label.endsWith('-1') && !failedOnce.has(label)) {
+          failedOnce.add(label);
+          await d.retry(100);
+          return;
+        }
+        handled.push(label);
+        await d.ack();
+      },
+    );
     const messages = ['a', 'b'].flatMap((key) =>
-      [0, 1, 2, 3].map((i) => ({ envelope: envelope({ partitionKey: key, payload: new TextEncoder().encode(`${key}-${String(i)}`) }) })),
+      [0, 1, 2, 3].map((i) => ({
+        envelope: envelope({ partitionKey: key, payload: new TextEncoder().encode(`${key}-${String(i)}`) }),
+      })),
     );
     await transport.publish(destination, messages);
     await waitFor(() => handled.length === 8, { timeoutMs: 10_000 });
     for (const key of ['a', 'b']) {
-      expect(handled.filter((l) => l.startsWith(key))).to.deep.equal([0, 1, 2, 3].map((i) => `${key}-${String(i)}`));
+      expect(handled.filter((l) => l.startsWith(key))).to.deep.equal(
+        [0, 1, 2, 3].map((i) => `${key}-${String(i)}`),
+      );
     }
   });
 
@@ -198,12 +278,17 @@ describe(`RabbitMqTransport against RabbitMQ (${QUEUE_TYPE} queues)`, function (
     const transport = make();
     const statuses: TransportStatus[] = [];
     transport.onStatusChange((s) => statuses.push(s));
-    await transport.provision({ destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }] });
-    const got = new Set<string>();
-    await transport.subscribe({ destination, group, concurrency: 2, ordered: false, handlerTimeoutMs: 5_000 }, async (d) => {
-      got.add(d.envelope.id);
-      await d.ack();
+    await transport.provision({
+      destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }],
     });
+    const got = new Set<string>();
+    await transport.subscribe(
+      { destination, group, concurrency: 2, ordered: false, handlerTimeoutMs: 5_000 },
+      async (d) => {
+        got.add(d.envelope.id);
+        await d.ack();
+      },
+    );
     const first = envelope();
     await transport.publish(destination, [{ envelope: first }]);
     await waitFor(() => got.has(first.id));
@@ -218,23 +303,34 @@ describe(`RabbitMqTransport against RabbitMQ (${QUEUE_TYPE} queues)`, function (
   it('returns prefetched but unstarted messages on close', async () => {
     const { destination, group } = names();
     const transport = make({ prefetch: 10 });
-    await transport.provision({ destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }] });
+    await transport.provision({
+      destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }],
+    });
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
     let started = 0;
-    const subscription = await transport.subscribe({ destination, group, concurrency: 1, ordered: false, handlerTimeoutMs: 5_000 }, async (d) => {
-      started += 1;
-      await gate;
-      await d.ack();
-    });
-    await transport.publish(destination, [0, 1, 2, 3, 4].map(() => ({ envelope: envelope() })));
+    const subscription = await transport.subscribe(
+      { destination, group, concurrency: 1, ordered: false, handlerTimeoutMs: 5_000 },
+      async (d) => {
+        started += 1;
+        await gate;
+        await d.ack();
+      },
+    );
+    await transport.publish(
+      destination,
+      [0, 1, 2, 3, 4].map(() => ({ envelope: envelope() })),
+    );
     await waitFor(() => started === 1);
     const closing = subscription.close(5_000);
     release();
     await closing;
     expect(started).to.equal(1);
-    await waitFor(async () => (await native.messageCount(transport.names.groupQueue(destination, group))) === 4, { timeoutMs: 5_000 });
+    await waitFor(
+      async () => (await native.messageCount(transport.names.groupQueue(destination, group))) === 4,
+      { timeoutMs: 5_000 },
+    );
   });
 });
