@@ -1,4 +1,4 @@
-import { envelopeFromWire } from '@omnibus/core';
+import { ErrorCodes, OmnibusError, envelopeFromWire } from '@omnibus/core';
 import type { DeadLetterReason, Delivery, MessageEnvelope } from '@omnibus/core';
 import type { ReceivedRecord } from './kafka-client-port.js';
 import type { PartitionWatermark } from './partition-watermark.js';
@@ -49,7 +49,15 @@ export class KafkaDelivery implements Delivery {
   readonly #settler: RecordSettler;
   #settlement: Promise<DeliveryOutcome> | undefined;
 
-  constructor(item: CustodyItem, attempt: number, origin: { destination: string; group: string }, settler: RecordSettler) {
+  readonly #maxRetryDelayMs: number;
+
+  constructor(
+    item: CustodyItem,
+    attempt: number,
+    origin: { readonly destination: string; readonly group: string; readonly maxRetryDelayMs: number },
+    settler: RecordSettler,
+  ) {
+    this.#maxRetryDelayMs = origin.maxRetryDelayMs;
     const { record } = item;
     this.#item = item;
     this.#settler = settler;
@@ -76,8 +84,18 @@ export class KafkaDelivery implements Delivery {
     return this.#settler.ack(this.#item);
   }
 
+  /**
+   * Redeliver after `delayMs`. A delay above the transport's `maxRetryDelayMs` rejects with
+   * `DELAY_OUT_OF_RANGE` and leaves the delivery unsettled (it can still be settled).
+   */
   async retry(delayMs: number): Promise<void> {
     if (this.#settlement !== undefined) return;
+    if (delayMs > this.#maxRetryDelayMs) {
+      throw new OmnibusError(
+        ErrorCodes.DELAY_OUT_OF_RANGE,
+        `Retry delay ${String(delayMs)} ms exceeds the largest Kafka retry tier (${String(this.#maxRetryDelayMs)} ms)`,
+      );
+    }
     this.#settlement = this.#guard(this.#settler.retry(this.#item, this.deliveryAttempt, Math.max(0, delayMs)));
     await this.#settlement.then(rethrowReleased);
   }

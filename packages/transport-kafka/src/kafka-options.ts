@@ -75,6 +75,12 @@ export const kafkaOptionSchema = {
     min: 10,
     description: 'Longest a fetch waits on the broker for new records',
   },
+  trackAttempts: {
+    type: 'boolean',
+    default: true,
+    description:
+      'Commit the attempt number as offset metadata before each handler run, so deliveryAttempt survives a crash or close (one coalesced commit per delivery)',
+  },
   maxMessageBytes: {
     type: 'integer',
     default: 1_000_000,

@@ -36,6 +36,13 @@ export interface KafkaSubscriptionDeps {
   readonly topics: readonly string[];
   readonly tuning: ConsumerTuning;
   readonly retryTiersMs: readonly number[];
+  /** The transport's `maxRetryDelayMs`: longer retries are refused. */
+  readonly maxRetryDelayMs: number;
+  /**
+   * Commit each record's attempt number (as offset metadata) before its handler runs, so the
+   * next owner continues the count after a crash or close. Costs one coalesced commit per start.
+   */
+  readonly trackAttempts: boolean;
   /** Produce records (retry and dead-letter copies); resolves once acknowledged. */
   publish(topic: string, records: readonly OutgoingRecord[]): Promise<void>;
   /** Health reports: false after a consumer crash, true after a (re-)join. */
@@ -46,8 +53,15 @@ export interface KafkaSubscriptionDeps {
 
 /** Most not-yet-due records held per partition before it is paused. */
 const MAX_HELD_PER_PARTITION = 1000;
+/**
+ * How long a closing subscription keeps its partitions while in-flight handlers finish, before
+ * it leaves the group so other members take over its unstarted records (it keeps draining).
+ */
+const LEAVE_GRACE_MS = 1000;
 /** Longest a closing subscription waits for its final commit. */
 const FINAL_COMMIT_TIMEOUT_MS = 5000;
+/** Longest a closing subscription waits for its consumer to leave the group and disconnect. */
+const CONSUMER_STOP_TIMEOUT_MS = 15_000;
 /** Back-off bounds when the adapter itself must restart a consumer the client gave up on. */
 const RESTART_MIN_MS = 1000;
 const RESTART_MAX_MS = 10_000;
@@ -138,16 +152,25 @@ export class KafkaSubscription implements Subscription {
     return this.#consumer?.raw();
   }
 
+  /**
+   * Stop intake (pause, drop unstarted and held records, wake in-place retries), let in-flight
+   * handlers finish for a short grace, commit, leave the group (other members take over at
+   * once), then keep draining until `drainTimeoutMs`. Settlements after leaving cannot commit:
+   * they reject and the records are redelivered to the partitions' new owners.
+   */
   async #close(drainTimeoutMs: number): Promise<void> {
+    const deadline = Date.now() + drainTimeoutMs;
     this.#closing = true;
     this.#setPaused([...this.#watermarks.keys()], true);
     this.#scheduler.clear();
     this.#dispatcher.stop();
     for (const wake of this.#wakers) wake();
-    await this.#dispatcher.drain(drainTimeoutMs);
+    await this.#dispatcher.drain(Math.min(drainTimeoutMs, LEAVE_GRACE_MS));
     await withTimeout(this.#committer.flush().catch(noop), FINAL_COMMIT_TIMEOUT_MS);
     for (const watermark of this.#watermarks.values()) watermark.revoke();
-    await this.#consumer?.stop().catch(noop);
+    await withTimeout(this.#consumer?.stop().catch(noop) ?? Promise.resolve(), CONSUMER_STOP_TIMEOUT_MS);
+    const left = deadline - Date.now();
+    if (left > 0) await this.#dispatcher.drain(left);
   }
 
   #newConsumer(): ConsumerPort {
@@ -198,13 +221,13 @@ export class KafkaSubscription implements Subscription {
       this.#ready.delete(key);
       this.#scheduler.dropPartition(key);
     }
-    if (this.#deps.spec.ordered && fresh.length > 0) this.#seed(fresh);
+    if (this.#deps.trackAttempts && fresh.length > 0) this.#seed(fresh);
     if (this.#closing) this.#setPaused([...current], true);
     this.#committer.flush().catch(noop);
     this.#deps.onHealth(true);
   }
 
-  /** Load attempt counts of in-place retries committed by a previous owner (ordered only). */
+  /** Load the attempt numbers a previous owner committed as metadata (before fetching). */
   #seed(watermarks: readonly PartitionWatermark[]): void {
     const consumer = this.#consumer;
     if (consumer === undefined) return;
@@ -230,7 +253,7 @@ export class KafkaSubscription implements Subscription {
       const item: CustodyItem = {
         record,
         watermark,
-        firstAttempt: Math.max(readAttempt(record.headers), watermark.seededAttempt(record.offset)),
+        firstAttempt: Math.max(readAttempt(record.headers), watermark.seededNextAttempt(record.offset)),
       };
       const dueAt = readDueAt(record.headers);
       if (dueAt > Date.now()) {
@@ -266,7 +289,8 @@ export class KafkaSubscription implements Subscription {
   /** Deliver until settled; ordered retries and failed settlements re-run here. */
   async #run(item: CustodyItem): Promise<void> {
     let attempt = item.firstAttempt;
-    while (!this.#closing && !item.watermark.revoked) {
+    for (;;) {
+      if (!(await this.#recordStart(item, attempt))) return;
       const outcome = await this.#deliverOnce(item, attempt);
       if (outcome === undefined || outcome.kind === 'settled') return;
       if (!(await this.#sleep(outcome.delayMs))) return;
@@ -274,9 +298,22 @@ export class KafkaSubscription implements Subscription {
     }
   }
 
+  /**
+   * Commit that `attempt` of the record starts (best effort), so a crash mid-handler is
+   * counted. False when the subscription closed or lost the partition meanwhile: not started.
+   */
+  async #recordStart(item: CustodyItem, attempt: number): Promise<boolean> {
+    if (this.#closing || item.watermark.revoked) return false;
+    if (this.#deps.trackAttempts) {
+      item.watermark.noteStarted(item.record.offset, attempt);
+      await this.#committer.flush().catch(noop);
+    }
+    return !this.#closing && !item.watermark.revoked;
+  }
+
   async #deliverOnce(item: CustodyItem, attempt: number): Promise<DeliveryOutcome | undefined> {
     const { destination, group } = this.#deps.spec;
-    const delivery = new KafkaDelivery(item, attempt, { destination, group }, this.#settler);
+    const delivery = new KafkaDelivery(item, attempt, { destination, group, maxRetryDelayMs: this.#deps.maxRetryDelayMs }, this.#settler);
     try {
       await this.#deps.onDelivery(delivery);
     } catch (error) {

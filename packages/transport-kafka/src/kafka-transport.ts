@@ -128,7 +128,9 @@ export class KafkaTransport implements Transport {
       const { topic, record } = this.#toRecord(destination, message);
       byTopic.set(topic, [...(byTopic.get(topic) ?? []), record]);
     }
-    await this.#provisioner.ensure([...byTopic.keys()]);
+    const main = this.#naming.mainTopic(destination);
+    await this.#provisioner.require([main], ErrorCodes.PUBLISH_FAILED, `Cannot publish to "${destination}"`);
+    await this.#provisioner.ensure([...byTopic.keys()].filter((topic) => topic !== main));
     try {
       await Promise.all([...byTopic].map(([topic, records]) => this.#batcher.publish(topic, records)));
     } catch (error) {
@@ -142,8 +144,10 @@ export class KafkaTransport implements Transport {
   async subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {
     await this.connect();
     const { destination, group, ordered } = spec;
-    const consumed = [this.#naming.mainTopic(destination), ...this.#delayTopics(destination), ...this.#retryTopics(destination, group, ordered)];
-    await this.#provisioner.ensure([...consumed, this.#naming.deadLetterTopic(destination, group)]);
+    const main = this.#naming.mainTopic(destination);
+    const consumed = [main, ...this.#delayTopics(destination), ...this.#retryTopics(destination, group, ordered)];
+    await this.#provisioner.require([main], ErrorCodes.SUBSCRIBE_FAILED, `Cannot subscribe to "${destination}"`);
+    await this.#provisioner.ensure([...consumed.filter((topic) => topic !== main), this.#naming.deadLetterTopic(destination, group)]);
     const subscription: KafkaSubscription = new KafkaSubscription({
       client: this.#client,
       naming: this.#naming,
@@ -151,6 +155,8 @@ export class KafkaTransport implements Transport {
       onDelivery,
       topics: consumed,
       retryTiersMs: this.#options.retryTiersMs,
+      maxRetryDelayMs: this.capabilities.maxRetryDelayMs,
+      trackAttempts: this.#options.trackAttempts,
       tuning: {
         fromBeginning: this.#options.startFrom !== 'latest',
         sessionTimeoutMs: this.#options.sessionTimeoutMs,

@@ -81,13 +81,15 @@ export class KafkajsClient implements KafkaClientPort {
 
   async createTopics(topics: readonly TopicSpec[]): Promise<void> {
     if (topics.length === 0) return;
-    const created = await this.#admin.createTopics({
-      waitForLeaders: true,
+    // kafkajs' own leader wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a fresh KRaft
+    // broker answers for a moment after creation, and skips waiting when some topics already
+    // existed; so wait here, tolerating both.
+    await this.#admin.createTopics({
+      waitForLeaders: false,
       timeout: LEADER_WAIT_MS,
       topics: topics.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: t.replicationFactor })),
     });
-    // `false` means some already existed, and then kafkajs skips waiting for the new ones' leaders.
-    if (!created) await this.#waitForLeaders(topics.map((t) => t.name));
+    await this.#waitForLeaders(topics.map((t) => t.name));
   }
 
   async describeTopics(names: readonly string[]): Promise<TopicInfo[]> {
@@ -227,11 +229,13 @@ class KafkajsConsumer implements ConsumerPort {
   }
 
   async fetchCommitted(partitions: readonly TopicPartitions[]): Promise<CommitOffset[]> {
+    if (partitions.length === 0) return [];
+    const wanted = new Map(partitions.map((p) => [p.topic, new Set(p.partitions)]));
+    const results = await this.#admin.fetchOffsets({ groupId: this.#config.groupId, topics: [...wanted.keys()] });
     const out: CommitOffset[] = [];
-    for (const { topic, partitions: wanted } of partitions) {
-      const [result] = await this.#admin.fetchOffsets({ groupId: this.#config.groupId, topics: [topic] });
-      for (const p of result?.partitions ?? []) {
-        if (!wanted.includes(p.partition)) continue;
+    for (const { topic, partitions: list } of results) {
+      for (const p of list) {
+        if (wanted.get(topic)?.has(p.partition) !== true) continue;
         const entry = { topic, partition: p.partition, offset: p.offset };
         out.push(p.metadata === null ? entry : { ...entry, metadata: p.metadata });
       }

@@ -1,5 +1,5 @@
-/** Most in-place retry attempt counts carried in one commit's metadata. */
-const MAX_METADATA_ENTRIES = 64;
+/** Largest commit metadata written, in bytes (the broker default limit is 4096). */
+const MAX_METADATA_BYTES = 3500;
 
 /**
  * Settlement bookkeeping of one assigned topic-partition, the heart of at-least-once on Kafka:
@@ -9,8 +9,10 @@ const MAX_METADATA_ENTRIES = 64;
  *
  * It also remembers the highest offset taken into custody, so records fetched again after a
  * re-join (kafkajs rewinds to the committed offset) are recognised and not handled twice, and the
- * attempt counts of records being retried in place, which are committed as metadata so they
- * survive a restart.
+ * attempt number each unsettled record was last started with. Those are committed as offset
+ * metadata, so the next owner of the partition (after a close, crash or rebalance) continues
+ * with the next attempt number: `deliveryAttempt` survives restarts although Kafka keeps no
+ * delivery count.
  *
  * Single-threaded (one event loop); not shared between consumers. A watermark is discarded when
  * its partition is revoked: late settlements on it are then ignored by the committer.
@@ -91,29 +93,37 @@ export class PartitionWatermark {
     return this.#position === undefined ? undefined : this.#position.toString();
   }
 
-  /** Remember that the record at `offset` will be re-run in place as `attempt` (ordered retries). */
-  noteAttempt(offset: string, attempt: number): void {
+  /** Remember that the record at `offset` is being handled as attempt `attempt`. */
+  noteStarted(offset: string, attempt: number): void {
     this.#attempts.set(BigInt(offset), attempt);
   }
 
-  /** The attempt to resume the record at `offset` with, from committed metadata (1 if unknown). */
-  seededAttempt(offset: string): number {
-    return this.#seededAttempts.get(BigInt(offset)) ?? 1;
+  /**
+   * The attempt a record must at least be delivered with, from the committed metadata of a
+   * previous owner: one more than the attempt it last started there (1 if unknown).
+   */
+  seededNextAttempt(offset: string): number {
+    return (this.#seededAttempts.get(BigInt(offset)) ?? 0) + 1;
   }
 
-  /**
-   * Seed from the group's committed position and metadata (when the partition is assigned):
-   * attempt counts of records that were being retried in place by the previous owner.
-   */
+  /** Seed from the group's committed metadata, when the partition is (re)assigned. */
   seed(metadata: string | undefined): void {
     this.#seededAttempts = parseMetadata(metadata);
   }
 
-  /** Metadata to commit: in-place attempt counts of unsettled records (bounded). */
+  /**
+   * Metadata to commit: the started attempt of every unsettled record (lowest offsets first,
+   * bounded in size; records beyond the bound restart their count after a crash).
+   */
   metadata(): string {
     if (this.#attempts.size === 0) return '';
-    const entries = [...this.#attempts].slice(0, MAX_METADATA_ENTRIES).map(([o, a]) => [o.toString(), a]);
-    return JSON.stringify({ a: Object.fromEntries(entries) });
+    const entries = [...this.#attempts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    let json = '';
+    for (let n = entries.length; n > 0; n -= 1) {
+      json = JSON.stringify({ a: Object.fromEntries(entries.slice(0, n).map(([o, a]) => [o.toString(), a])) });
+      if (json.length <= MAX_METADATA_BYTES) return json;
+    }
+    return '';
   }
 
   /**

@@ -1,4 +1,4 @@
-import { chooseDelayTier } from '@omnibus/core';
+import { ErrorCodes, OmnibusError, chooseDelayTier } from '@omnibus/core';
 import type { DeadLetterReason } from '@omnibus/core';
 import type { OutgoingRecord } from './kafka-client-port.js';
 import type { CustodyItem, DeliveryOutcome, RecordSettler } from './kafka-delivery.js';
@@ -22,9 +22,12 @@ export interface KafkaRecordSettlerDeps {
 /**
  * Settlement on Kafka for one subscription:
  * - ack: mark the offset settled; once it is inside the partition's settled prefix, commit
- *   and resolve when the commit was accepted.
+ *   and resolve when the commit was accepted. (An ack behind a still unsettled earlier offset
+ *   resolves at once; it is committed with that earlier one.) When the partition was revoked
+ *   or the subscription left the group, nothing can be committed any more: the call rejects
+ *   with `SETTLEMENT_FAILED` and the partition's new owner redelivers the record.
  * - retry, ordered: nothing is committed; the record is re-run in place after the delay with the
- *   next attempt (its attempt count is committed as offset metadata to survive a restart).
+ *   next attempt.
  * - retry, unordered: produce a copy to the group's retry topic of the smallest tier ≥ delay
  *   (exact due time and attempt + 1 in headers), then settle the original: non-blocking.
  * - dead-letter: produce the original record plus reason headers to the group's dead-letter
@@ -44,12 +47,8 @@ export class KafkaRecordSettler implements RecordSettler {
   }
 
   async retry(item: CustodyItem, attempt: number, delayMs: number): Promise<DeliveryOutcome> {
-    const { record, watermark } = item;
-    if (this.#deps.ordered) {
-      watermark.noteAttempt(record.offset, attempt + 1);
-      this.#deps.committer.flush().catch(() => undefined);
-      return { kind: 'retry-in-place', delayMs };
-    }
+    const { record } = item;
+    if (this.#deps.ordered) return { kind: 'retry-in-place', delayMs };
     const tiers = this.#deps.retryTiersMs;
     const tier = chooseDelayTier(delayMs, tiers) ?? (tiers[tiers.length - 1] as number);
     const topic = this.#deps.naming.retryTopic(this.#deps.destination, this.#deps.group, tier);
@@ -83,8 +82,15 @@ export class KafkaRecordSettler implements RecordSettler {
 
   async #settle(item: CustodyItem): Promise<void> {
     const { watermark, record } = item;
+    if (watermark.revoked) {
+      throw new OmnibusError(
+        ErrorCodes.SETTLEMENT_FAILED,
+        `Kafka partition ${record.topic}/${String(record.partition)} is no longer owned by this consumer (rebalance or close): offset ${record.offset} not committed, the new owner redelivers it`,
+        { retriable: true },
+      );
+    }
     watermark.settle(record.offset);
-    if (watermark.revoked || !watermark.covers(record.offset)) return;
+    if (!watermark.covers(record.offset)) return;
     try {
       await this.#deps.committer.flush();
     } catch (error) {

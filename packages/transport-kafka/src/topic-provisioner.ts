@@ -1,4 +1,5 @@
 import { ErrorCodes, OmnibusError } from '@omnibus/core';
+import type { ErrorCode } from '@omnibus/core';
 import type { KafkaClientPort } from './kafka-client-port.js';
 import { mapKafkaError } from './kafka-error-mapper.js';
 
@@ -42,6 +43,26 @@ export class TopicProvisioner {
       );
     }
     await Promise.all(waiting);
+  }
+
+  /**
+   * Check that every topic in `names` exists, never creating any (publishing to or consuming
+   * from an unprovisioned destination is an error). Rejects with `code`, naming what is missing.
+   */
+  async require(names: readonly string[], code: ErrorCode, what: string): Promise<void> {
+    const unknown = [...new Set(names)].filter((n) => !this.#known.has(n));
+    if (unknown.length === 0) return;
+    let existing;
+    try {
+      existing = await this.#client.describeTopics(unknown);
+    } catch (error) {
+      throw mapKafkaError(error, 'provision', unknown.join(', '));
+    }
+    for (const t of existing) this.#known.add(t.name);
+    const missing = unknown.filter((n) => !this.#known.has(n));
+    if (missing.length > 0) {
+      throw new OmnibusError(code, `${what}: Kafka topic(s) not provisioned: ${missing.join(', ')} (call provision first)`);
+    }
   }
 
   async #provision(names: readonly string[]): Promise<void> {

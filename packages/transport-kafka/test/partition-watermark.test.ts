@@ -66,27 +66,41 @@ describe('PartitionWatermark', () => {
     expect(w.pendingCommit()).to.equal(undefined);
   });
 
-  it('carries in-place attempt counts as commit metadata and reads them back', () => {
+  it('carries started attempts as commit metadata; the next owner continues the count', () => {
     const w = new PartitionWatermark('t', 0);
     w.track('7');
-    w.noteAttempt('7', 3);
+    w.track('8');
+    w.noteStarted('7', 3);
     const pending = w.pendingCommit();
     expect(pending?.offset).to.equal('7');
     const next = new PartitionWatermark('t', 0);
     next.seed(pending?.metadata);
-    expect(next.seededAttempt('7')).to.equal(3);
-    expect(next.seededAttempt('8')).to.equal(1);
+    expect(next.seededNextAttempt('7')).to.equal(4);
+    expect(next.seededNextAttempt('8')).to.equal(1);
     w.settle('7');
     expect(w.pendingCommit()).to.deep.equal({ offset: '8', metadata: '' });
+  });
+
+  it('bounds the metadata size, keeping the lowest offsets', () => {
+    const w = new PartitionWatermark('t', 0);
+    for (let i = 0; i < 1000; i += 1) {
+      w.track(String(1_000_000_000 + i));
+      w.noteStarted(String(1_000_000_000 + i), 1);
+    }
+    const metadata = w.metadata();
+    expect(metadata.length).to.be.at.most(3500);
+    const next = new PartitionWatermark('t', 0);
+    next.seed(metadata);
+    expect(next.seededNextAttempt('1000000000')).to.equal(2);
   });
 
   it('ignores foreign commit metadata', () => {
     const w = new PartitionWatermark('t', 0);
     w.seed('not json');
-    expect(w.seededAttempt('1')).to.equal(1);
+    expect(w.seededNextAttempt('1')).to.equal(1);
     w.seed('{"a":{"x":2,"3":"y","4":0}}');
-    expect(w.seededAttempt('3')).to.equal(1);
-    expect(w.seededAttempt('4')).to.equal(1);
+    expect(w.seededNextAttempt('3')).to.equal(1);
+    expect(w.seededNextAttempt('4')).to.equal(1);
   });
 
   it('commits nothing once revoked', () => {
