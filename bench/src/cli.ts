@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { REPO_ROOT } from './brokers.js';
+import { parseOptions } from './options.js';
+import { Progress, formatDuration } from './progress.js';
+import { writeReport } from './report/write-report.js';
+import type { BenchResults } from './results.js';
+import { runBench } from './run-bench.js';
+
+// Memory runs need --expose-gc: re-run this script with it when it is missing.
+if ((globalThis as { gc?: unknown }).gc === undefined && process.env['OMNIBUS_BENCH_CHILD'] === undefined) {
+  const child = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, OMNIBUS_BENCH_CHILD: '1' },
+  });
+  process.exit(child.status ?? 1);
+}
+
+async function main(): Promise<void> {
+  let opts;
+  try {
+    opts = parseOptions(process.argv.slice(2), REPO_ROOT);
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (opts.reportFrom !== undefined) {
+    const results = JSON.parse(readFileSync(opts.reportFrom, 'utf8')) as BenchResults;
+    const written = writeReport(results, REPO_ROOT);
+    process.stderr.write(`report: ${written.join(', ')}\n`);
+    return;
+  }
+  const progress = new Progress();
+  const started = Date.now();
+  progress.note(`Omnibus benchmarks${opts.quick ? ' (--quick smoke run: numbers are not meaningful)' : ''}: ${opts.transports.join(', ')}; ${opts.reps} repetition(s)`);
+  const results = await runBench(opts, progress);
+  mkdirSync(opts.outDir, { recursive: true });
+  const stamp = results.meta.startedAt.replace(/[:.]/g, '-');
+  const file = `${opts.outDir}/${opts.quick ? 'quick' : 'full'}-${stamp}.json`;
+  writeFileSync(file, `${JSON.stringify(results, null, 1)}\n`);
+  writeFileSync(`${opts.outDir}/latest${opts.quick ? '-quick' : ''}.json`, `${JSON.stringify(results, null, 1)}\n`);
+  progress.note(`results: ${file}`);
+  if (opts.report) {
+    // A quick run renders into the results folder, so CI never overwrites docs/benchmarks.md.
+    const written = opts.quick
+      ? writeReport(results, REPO_ROOT, { markdown: `${opts.outDir}/quick-report.md`, chartsDir: `${opts.outDir}/quick-charts`, chartsLink: 'quick-charts' })
+      : writeReport(results, REPO_ROOT);
+    progress.note(`report: ${written.join(', ')}`);
+  }
+  const failed = results.measurements.filter((m) => m.error !== undefined);
+  progress.note(`done in ${formatDuration(Date.now() - started)}; ${String(results.measurements.length)} cells, ${String(failed.length)} failed`);
+  for (const f of failed) progress.note(`  ✖ ${f.transport} ${f.workload} ${f.variant} ${f.subject} rep ${String(f.rep + 1)}: ${f.error ?? ''}`);
+  // CI smoke: a failed cell fails the run (nothing about timing is asserted).
+  if (failed.length > 0) process.exitCode = 1;
+  // Client libraries may keep sockets or timers alive; the results are written.
+  setTimeout(() => process.exit(), 500).unref();
+}
+
+await main();

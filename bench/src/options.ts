@@ -1,0 +1,122 @@
+import { TRANSPORT_NAMES, type TransportName } from './subjects/transports.js';
+
+/** Workloads the harness can run. */
+export const WORKLOADS = ['ceiling', 'throughput', 'sweep', 'latency', 'memory'] as const;
+export type Workload = (typeof WORKLOADS)[number];
+
+/** Parsed command line. */
+export interface BenchOptions {
+  readonly quick: boolean;
+  readonly transports: readonly TransportName[];
+  readonly workloads: ReadonlySet<Workload>;
+  readonly reps: number;
+  /** Overrides each transport's message count for throughput runs. */
+  readonly messages: number | undefined;
+  readonly sizeBytes: number;
+  readonly concurrency: number;
+  readonly publishBatch: number;
+  readonly publishWindow: number;
+  readonly warmupSeconds: number;
+  readonly latencySeconds: number;
+  /** Fractions of the measured maximum the latency runs use. */
+  readonly loadLevels: readonly number[];
+  /** Handler costs of the sweep, in µs (0 = none, < 1000 = busy spin, ≥ 1000 = awaited sleep). */
+  readonly handlerCostsUs: readonly number[];
+  readonly memoryPoints: readonly number[] | undefined;
+  readonly nest: boolean;
+  readonly nestModules: string | undefined;
+  readonly manageBrokers: boolean;
+  readonly exclusive: boolean;
+  readonly rabbitQueueType: 'quorum' | 'classic';
+  readonly outDir: string;
+  readonly report: boolean;
+  readonly reportFrom: string | undefined;
+  readonly subjects: ReadonlySet<string> | undefined;
+}
+
+const USAGE = `usage: node bench/dist/src/cli.js [options]
+  --quick                 smoke run: 1 repetition, tiny message counts, short latency runs (< 60 s)
+  --transports a,b        ${TRANSPORT_NAMES.join(', ')} (default: all; --quick: in-memory)
+  --workloads a,b         ceiling, throughput, sweep, latency, memory (default: all)
+  --reps N                repetitions per subject and cell (default 5; --quick 1)
+  --messages N            messages per throughput run (default per transport)
+  --size BYTES            encoded payload size (default 1024)
+  --concurrency N         handler concurrency (default 16)
+  --publish-batch N       messages per publish call in throughput runs (default 100; SQS ≤ 10)
+  --publish-window N      publish calls in flight (default 4)
+  --warmup S / --latency-seconds S   latency-run warm-up and measured seconds (default 2 / 6)
+  --load 0.5,0.8          latency-run rates as fractions of the measured maximum
+  --costs 0,100,1000      handler-cost sweep in µs (< 1000 busy-spins, ≥ 1000 awaits a timer)
+  --memory-points a,b     in-flight counts of the memory runs
+  --subjects omnibus,raw,nestjs   restrict the subjects
+  --no-nest               skip the NestJS peer comparison
+  --nest-modules DIR      node_modules folder holding @nestjs/* and rxjs (default: normal resolution)
+  --no-brokers            do not start brokers (use what is running)
+  --exclusive             stop the other brokers while one is measured (restarts none afterwards)
+  --rabbitmq-queue-type quorum|classic (default quorum, the transport's default)
+  --out DIR               results folder (default bench/results)
+  --no-report             only write the JSON results
+  --report-from FILE      render docs/benchmarks.md and charts from an earlier results file, run nothing`;
+
+/** Parse `argv` (without node and script). Throws with the usage text on bad input. */
+export function parseOptions(argv: readonly string[], repoRoot: string): BenchOptions {
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}\n${USAGE}`);
+    const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
+    if (name === 'help') throw new Error(USAGE);
+    const boolean = ['quick', 'no-nest', 'no-brokers', 'exclusive', 'no-report'].includes(name);
+    if (boolean) flags.set(name, true);
+    else {
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw new Error(`--${name} needs a value\n${USAGE}`);
+      flags.set(name, value);
+    }
+  }
+  const str = (name: string): string | undefined => {
+    const v = flags.get(name);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const num = (name: string, fallback: number): number => {
+    const v = str(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number ≥ 0, got ${v}`);
+    return n;
+  };
+  const list = (name: string): string[] | undefined => str(name)?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const quick = flags.has('quick');
+  const transports = (list('transports') ?? (quick ? ['in-memory'] : [...TRANSPORT_NAMES])) as TransportName[];
+  for (const t of transports) if (!TRANSPORT_NAMES.includes(t)) throw new Error(`unknown transport ${t}\n${USAGE}`);
+  const workloads = (list('workloads') ?? [...WORKLOADS]) as Workload[];
+  for (const w of workloads) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}\n${USAGE}`);
+  const queueType = str('rabbitmq-queue-type') ?? 'quorum';
+  if (queueType !== 'quorum' && queueType !== 'classic') throw new Error('--rabbitmq-queue-type must be quorum or classic');
+  const subjects = list('subjects');
+  return {
+    quick,
+    transports,
+    workloads: new Set(workloads),
+    reps: Math.max(1, Math.floor(num('reps', quick ? 1 : 5))),
+    messages: str('messages') === undefined ? undefined : Math.max(10, Math.floor(num('messages', 0))),
+    sizeBytes: Math.max(48, Math.floor(num('size', quick ? 256 : 1024))),
+    concurrency: Math.max(1, Math.floor(num('concurrency', 16))),
+    publishBatch: Math.max(1, Math.floor(num('publish-batch', 100))),
+    publishWindow: Math.max(1, Math.floor(num('publish-window', 4))),
+    warmupSeconds: num('warmup', quick ? 0.3 : 2),
+    latencySeconds: num('latency-seconds', quick ? 0.7 : 6),
+    loadLevels: (list('load') ?? ['0.5', '0.8']).map(Number),
+    handlerCostsUs: (list('costs') ?? ['0', '100', '1000']).map(Number),
+    memoryPoints: list('memory-points')?.map(Number),
+    nest: !flags.has('no-nest'),
+    nestModules: str('nest-modules'),
+    manageBrokers: !flags.has('no-brokers'),
+    exclusive: flags.has('exclusive'),
+    rabbitQueueType: queueType,
+    outDir: str('out') ?? `${repoRoot}bench/results`,
+    report: !flags.has('no-report'),
+    reportFrom: str('report-from'),
+    subjects: subjects === undefined ? undefined : new Set(subjects),
+  };
+}

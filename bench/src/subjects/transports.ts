@@ -1,0 +1,142 @@
+import { InMemoryBroker, InMemoryTransport } from '@omnibus/core';
+import { KafkaTransport } from '@omnibus/transport-kafka';
+import { RabbitMqNames, RabbitMqTransport } from '@omnibus/transport-rabbitmq';
+import { SqsTransport } from '@omnibus/transport-sqs';
+import { omnibusFactory, BENCH_GROUP } from './omnibus-subject.js';
+import { rawMemoryFactory } from './raw-memory-subject.js';
+import { deleteKafkaTopics, rawKafkaFactory } from './raw-kafka-subject.js';
+import { deleteRabbitEntities, rawRabbitFactory } from './raw-rabbitmq-subject.js';
+import { deleteSqsQueues, rawSqsFactory } from './raw-sqs-subject.js';
+import { nestKafkaFactory, nestRabbitFactory, type NestModules } from './nest-subjects.js';
+import type { SubjectFactory } from './subject.js';
+
+/** Transports the harness knows. */
+export const TRANSPORT_NAMES = ['in-memory', 'rabbitmq', 'kafka', 'sqs'] as const;
+export type TransportName = (typeof TRANSPORT_NAMES)[number];
+
+/** Everything the harness needs to benchmark one transport. */
+export interface TransportBench {
+  readonly name: TransportName;
+  /** Broker name for `scripts/brokers/cli.mjs` (none for in-memory). */
+  readonly broker?: string;
+  /** Messages per throughput run (full mode). */
+  readonly messages: number;
+  readonly subjects: readonly SubjectFactory[];
+  /** Settings common to every subject on this transport. */
+  readonly settings: Readonly<Record<string, unknown>>;
+}
+
+/** Inputs to build the transport table. */
+export interface TransportContext {
+  readonly versions: Readonly<Record<string, string>>;
+  readonly nest: NestModules | undefined;
+  readonly rabbitQueueType: 'quorum' | 'classic';
+}
+
+const RABBIT_URL = 'amqp://guest:guest@127.0.0.1:5672';
+const KAFKA_BROKERS = ['127.0.0.1:9092'];
+const SQS_ENDPOINT = 'http://127.0.0.1:9324';
+const RABBIT_PREFIX = 'omnibus-bench';
+
+/** Build the benchmark definition of `name`. */
+export function transportBench(name: TransportName, context: TransportContext): TransportBench {
+  const v = (pkg: string): string => context.versions[pkg] ?? '?';
+  switch (name) {
+    case 'in-memory': {
+      const brokers = new Map<string, InMemoryBroker>();
+      const brokerFor = (runId: string): InMemoryBroker => {
+        let broker = brokers.get(runId);
+        if (broker === undefined) {
+          broker = new InMemoryBroker();
+          brokers.set(runId, broker);
+        }
+        return broker;
+      };
+      return {
+        name,
+        messages: 200_000,
+        settings: { transport: 'InMemoryTransport (shared InMemoryBroker per run), default options' },
+        subjects: [
+          omnibusFactory(
+            {
+              createTransport: (runId) => new InMemoryTransport({ broker: brokerFor(runId) }),
+              cleanup: (runId) => {
+                brokers.delete(runId);
+                return Promise.resolve();
+              },
+            },
+            `@omnibus/core ${v('@omnibus/core')} in-memory`,
+            { prefetch: '2 × concurrency (default)', codec: 'JSON (default)' },
+          ),
+          rawMemoryFactory(),
+        ],
+      };
+    }
+    case 'rabbitmq': {
+      const names = new RabbitMqNames(RABBIT_PREFIX);
+      const subjects: SubjectFactory[] = [
+        omnibusFactory(
+          {
+            createTransport: () => new RabbitMqTransport({ urls: [RABBIT_URL], prefix: RABBIT_PREFIX, queueType: context.rabbitQueueType }),
+            cleanup: (_runId, destination, group) =>
+              deleteRabbitEntities(
+                RABBIT_URL,
+                [names.groupQueue(destination, group), names.deadLetterQueue(destination, group)],
+                [names.destinationExchange(destination)],
+              ),
+          },
+          `@omnibus/transport-rabbitmq ${v('@omnibus/transport-rabbitmq')} (amqplib ${v('amqplib')})`,
+          { queueType: context.rabbitQueueType, prefetch: 'concurrency (default 0 → derived)', publishWindow: '1000 (default)', confirms: 'on, persistent + mandatory' },
+        ),
+        rawRabbitFactory({ url: RABBIT_URL, queueType: context.rabbitQueueType }, v('amqplib')),
+      ];
+      if (context.nest !== undefined) subjects.push(nestRabbitFactory(context.nest, { url: RABBIT_URL, queueType: context.rabbitQueueType }));
+      return { name, broker: 'rabbitmq', messages: 20_000, settings: { url: RABBIT_URL, queueType: context.rabbitQueueType }, subjects };
+    }
+    case 'kafka': {
+      const subjects: SubjectFactory[] = [
+        omnibusFactory(
+          {
+            createTransport: () => new KafkaTransport({ brokers: KAFKA_BROKERS, partitions: 3, clientId: 'omnibus-bench' }),
+            cleanup: (runId) => deleteKafkaTopics(KAFKA_BROKERS, runId),
+          },
+          `@omnibus/transport-kafka ${v('@omnibus/transport-kafka')} (kafkajs ${v('kafkajs')})`,
+          { partitions: 3, retryTiersMs: 'default (4 retry topics)', delayTiersMs: 'default (4 delay topics)', fetchMaxWaitMs: 1000 },
+        ),
+        rawKafkaFactory({ brokers: KAFKA_BROKERS, partitions: 3, fetchMaxWaitMs: 1000 }, v('kafkajs')),
+      ];
+      if (context.nest !== undefined) subjects.push(nestKafkaFactory(context.nest, { brokers: KAFKA_BROKERS, partitions: 3 }));
+      return { name, broker: 'kafka', messages: 50_000, settings: { brokers: KAFKA_BROKERS.join(','), partitions: 3 }, subjects };
+    }
+    case 'sqs': {
+      const settings = { endpoint: SQS_ENDPOINT, maxPollers: 4, waitTimeSeconds: 20, visibilityTimeoutSeconds: 30 };
+      return {
+        name,
+        broker: 'sqs',
+        messages: 10_000,
+        settings: { endpoint: `${SQS_ENDPOINT} (ElasticMQ)`, fanOut: 'none' },
+        subjects: [
+          omnibusFactory(
+            {
+              createTransport: () =>
+                new SqsTransport({
+                  endpoint: SQS_ENDPOINT,
+                  accessKeyId: 'x',
+                  secretAccessKey: 'x',
+                  fanOut: 'none',
+                  queuePrefix: 'bench-',
+                }),
+              cleanup: (runId) => deleteSqsQueues(SQS_ENDPOINT, runId),
+            },
+            `@omnibus/transport-sqs ${v('@omnibus/transport-sqs')} (@aws-sdk/client-sqs ${v('@aws-sdk/client-sqs')})`,
+            { fanOut: 'none', maxPollers: 4, receiveBatchSize: 10, waitTimeSeconds: 20, deletes: 'DeleteMessageBatch, coalesced (≤ 10, 5 ms linger)' },
+            10,
+          ),
+          rawSqsFactory(settings, v('@aws-sdk/client-sqs')),
+        ],
+      };
+    }
+  }
+}
+
+export { BENCH_GROUP };

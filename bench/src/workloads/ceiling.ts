@@ -1,0 +1,72 @@
+import { EventEmitter } from 'node:events';
+import { windowed } from '../async-utils.js';
+import { makePayload, type BenchPayload } from '../payload.js';
+import type { SubjectFactory } from '../subjects/subject.js';
+import { ArrivalLog, collectGarbage, errorText, fmt, newRunId, type CellEnv } from './cell-env.js';
+
+/**
+ * In-process dispatch ceiling (W0): the same no-op handler called N times by
+ * (a) `EventEmitter.emit` (synchronous), (b) a plain `for … await handler(msg)` loop,
+ * (c) a subject end to end — publish and consume overlapping — either with batch publishes
+ * (`publishBatch` of `publishBatch` messages, `publishWindow` in flight) or with single
+ * `publish` calls (256 in flight). Rate = N ÷ (last arrival − first publish).
+ */
+export async function baselineCeilingCell(env: CellEnv, kind: 'emitter' | 'async-loop', rep: number, n: number): Promise<void> {
+  const { progress, transport } = env;
+  const payloads = Array.from({ length: n }, (_, i) => makePayload(i, 0, 16));
+  let count = 0;
+  const handler = (payload: BenchPayload): void => {
+    count += payload.seq >= 0 ? 1 : 0;
+  };
+  progress.begin(`${transport.name} ceiling ${kind} rep ${String(rep + 1)}`, () => `${fmt(count)}/${fmt(n)}`);
+  collectGarbage();
+  const t0 = performance.now();
+  if (kind === 'emitter') {
+    const emitter = new EventEmitter();
+    emitter.on('message', handler);
+    for (const p of payloads) emitter.emit('message', p);
+  } else {
+    const asyncHandler = async (payload: BenchPayload): Promise<void> => handler(payload);
+    for (const p of payloads) await asyncHandler(p);
+  }
+  const ms = performance.now() - t0;
+  env.record({ transport: transport.name, workload: 'ceiling', variant: kind, subject: kind, rep, metrics: { messages: n, rate: (count / ms) * 1000 } });
+  progress.end(`${fmt((count / ms) * 1000)} msg/s`);
+}
+
+/** End-to-end in-process rate of `factory` (see {@link baselineCeilingCell}). */
+export async function subjectCeilingCell(env: CellEnv, factory: SubjectFactory, rep: number, n: number, mode: 'batch' | 'single'): Promise<void> {
+  const { progress, transport, opts } = env;
+  const variant = `e2e-${mode}`;
+  const log = new ArrivalLog(n);
+  const subject = factory.create({ runId: newRunId(), concurrency: opts.concurrency, onMessage: (p) => log.arrive(p) });
+  progress.begin(`${transport.name} ceiling ${variant} ${factory.kind} rep ${String(rep + 1)}`, () => `${fmt(log.unique)}/${fmt(n)}`);
+  collectGarbage();
+  try {
+    await subject.open();
+    await subject.startConsumer();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    if (mode === 'batch') {
+      const batch = opts.publishBatch;
+      await windowed(Math.ceil(n / batch), opts.publishWindow, async (i) => {
+        const payloads: BenchPayload[] = [];
+        for (let seq = i * batch; seq < Math.min(n, (i + 1) * batch); seq++) payloads.push(makePayload(seq, 0, 16));
+        await subject.publishBatch(payloads);
+      });
+    } else {
+      await windowed(n, 256, (seq) => subject.publish(makePayload(seq, 0, 16)));
+    }
+    await log.reach(n, 30_000);
+    const ms = log.lastAt - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const metrics = { messages: n, rate: (n / ms) * 1000, cpuUsPerMsg: (cpu.user + cpu.system) / n, duplicates: log.duplicates };
+    env.record({ transport: transport.name, workload: 'ceiling', variant, subject: factory.kind, rep, metrics });
+    progress.end(`${fmt(metrics.rate)} msg/s, ${fmt(metrics.cpuUsPerMsg, 2)} µs CPU/msg`);
+  } catch (error) {
+    env.record({ transport: transport.name, workload: 'ceiling', variant, subject: factory.kind, rep, metrics: {}, error: errorText(error) });
+    progress.end(`FAILED: ${errorText(error)}`);
+  } finally {
+    await subject.close().catch(() => undefined);
+  }
+}
