@@ -82,15 +82,22 @@ export class RabbitMqTransport implements Transport {
     return this.#topology.names;
   }
 
+  /** Current lifecycle state (`reconnecting` while the connection is being re-opened). */
   get status(): TransportStatus {
     return this.#status;
   }
 
+  /** Subscribe to status changes; a listener that throws is ignored. Returns a disposer. */
   onStatusChange(listener: TransportStatusListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
 
+  /**
+   * Open the connection (and, in `create` mode, declare the delay tiers). Idempotent; concurrent
+   * calls share one attempt. Rejects with `CONNECTION_FAILED` after `connectTimeoutMs`, or
+   * `BUS_CLOSED` after {@link close}.
+   */
   connect(): Promise<void> {
     if (this.#closing !== undefined) return Promise.reject(closedError('connect'));
     this.#connecting ??= this.#connection.connect().catch((error: unknown) => {
@@ -101,11 +108,23 @@ export class RabbitMqTransport implements Transport {
     return this.#connecting;
   }
 
+  /**
+   * Declare (`create`) or check (`verify`) every destination, group queue and dead-letter queue
+   * of `topology`, plus the delay tiers. Connects first if needed. Idempotent; remembered and
+   * re-declared after reconnects. Rejects with `PROVISIONING_FAILED` naming the failing object.
+   */
   async provision(topology: TopologySpec): Promise<void> {
     await this.connect();
     await this.#topology.provision(() => this.#openChannel(), topology);
   }
 
+  /**
+   * Publish persistent, mandatory messages and resolve once the broker confirmed all of them.
+   * Rejects with `PAYLOAD_TOO_LARGE` / `DELAY_OUT_OF_RANGE` before sending anything, with
+   * `PUBLISH_FAILED` for an unprovisioned destination, an unroutable (returned) or nacked
+   * message, or no confirm within `publishTimeoutMs` (messages may then be stored or not; a
+   * re-send after a connection loss may store one twice). Not atomic across the batch.
+   */
   async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
     if (this.#closing !== undefined) throw closedError('publish');
     const requests = messages.map((message) => this.#request(destination, message));
@@ -115,6 +134,11 @@ export class RabbitMqTransport implements Transport {
     await this.#publisher.publish(requests, this.options.publishTimeoutMs);
   }
 
+  /**
+   * Start consuming one group of a provisioned destination (its queues are declared in
+   * `create` mode). Rejects with `SUBSCRIBE_FAILED` when the destination does not exist or the
+   * queue conflicts (e.g. ordered vs unordered). The subscription survives reconnects.
+   */
   async subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {
     if (this.#closing !== undefined) throw closedError('subscribe');
     await this.connect();
@@ -140,6 +164,10 @@ export class RabbitMqTransport implements Transport {
     return subscription;
   }
 
+  /**
+   * Close every subscription (draining up to `drainTimeoutMs`, default 10 s), then the publisher
+   * channel and the connection. Idempotent; never rejects. Later calls reject with `BUS_CLOSED`.
+   */
   close(drainTimeoutMs: number = DEFAULT_DRAIN_MS): Promise<void> {
     this.#closing ??= this.#close(drainTimeoutMs);
     return this.#closing;
