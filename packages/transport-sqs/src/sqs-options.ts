@@ -90,6 +90,13 @@ export const sqsOptionSchema = {
     max: 20,
     description: 'Attempts the AWS SDK makes for one request before the operation fails.',
   },
+  settlementRetryMs: {
+    type: 'integer',
+    default: 30000,
+    min: 0,
+    max: 600000,
+    description: 'How long an ack, retry or dead-letter that fails with a transient error (network, throttling, 5xx) is retried before it rejects.',
+  },
   requestTimeoutMs: {
     type: 'integer',
     default: 10000,

@@ -12,6 +12,7 @@ import { batchEntryError, toOmnibusError } from './sqs-error-mapper.js';
 import { packAttributes } from './sqs-message-codec.js';
 import { toFifoId } from './sqs-naming.js';
 import { RequestBatcher } from './request-batcher.js';
+import { withTransientRetry } from './transient-retry.js';
 
 /** SQS caps a message's visibility at 12 hours from its first receive in this attempt. */
 const MAX_VISIBILITY_SECONDS = 43200;
@@ -23,6 +24,8 @@ export interface SettlerTarget {
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
   readonly fifo: boolean;
+  /** How long a settlement call failing with a transient error is retried before it rejects. */
+  readonly settlementRetryMs: number;
 }
 
 /**
@@ -33,8 +36,9 @@ export interface SettlerTarget {
  * - deadLetter(reason) → SendMessage of the original body and headers plus the reason headers
  *   to the dead-letter queue, and only after SQS accepted it, delete the original;
  * - release/extend → ChangeMessageVisibilityBatch.
- * Failures reject with `SETTLEMENT_FAILED`; the message is never deleted unless its
- * replacement (dead-letter copy) is durable.
+ * Transient failures (network, throttling, 5xx: a restarting server) are retried for
+ * `settlementRetryMs`; then, like any other failure, they reject with `SETTLEMENT_FAILED`. The
+ * message is never deleted unless its replacement (dead-letter copy) is durable.
  */
 export class SqsSettler implements DeliverySettler {
   readonly #sqs: SQSClient;
@@ -81,8 +85,10 @@ export class SqsSettler implements DeliverySettler {
   async retry(delivery: SqsDelivery, delayMs: number): Promise<void> {
     const seconds = retrySeconds(delayMs);
     try {
-      await this.#sqs.send(
-        new ChangeMessageVisibilityCommand({ QueueUrl: this.#target.queueUrl, ReceiptHandle: delivery.receiptHandle, VisibilityTimeout: seconds }),
+      await this.#retrying(() =>
+        this.#sqs.send(
+          new ChangeMessageVisibilityCommand({ QueueUrl: this.#target.queueUrl, ReceiptHandle: delivery.receiptHandle, VisibilityTimeout: seconds }),
+        ),
       );
     } catch (error) {
       throw toOmnibusError(error, ErrorCodes.SETTLEMENT_FAILED, `Retrying message ${delivery.envelope.id} (ChangeMessageVisibility)`);
@@ -97,7 +103,7 @@ export class SqsSettler implements DeliverySettler {
     const original = delivery.raw;
     const messageId = original.MessageId ?? delivery.envelope.id;
     try {
-      await this.#sqs.send(
+      await this.#retrying(() => this.#sqs.send(
         new SendMessageCommand({
           QueueUrl: this.#target.deadLetterQueueUrl,
           MessageBody: original.Body ?? '',
@@ -106,7 +112,7 @@ export class SqsSettler implements DeliverySettler {
             ? { MessageGroupId: original.Attributes?.MessageGroupId ?? toFifoId(delivery.envelope.id), MessageDeduplicationId: toFifoId(messageId) }
             : {}),
         }),
-      );
+      ));
     } catch (error) {
       throw toOmnibusError(error, ErrorCodes.SETTLEMENT_FAILED, `Dead-lettering message ${delivery.envelope.id} (SendMessage to the dead-letter queue)`);
     }
@@ -141,13 +147,19 @@ export class SqsSettler implements DeliverySettler {
     return done;
   }
 
+  #retrying<T>(operation: () => Promise<T>): Promise<T> {
+    return withTransientRetry(operation, this.#target.settlementRetryMs);
+  }
+
   async #deleteBatch(batch: readonly SqsDelivery[]): Promise<(Error | undefined)[]> {
     try {
-      const out = await this.#sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: this.#target.queueUrl,
-          Entries: batch.map((d, i) => ({ Id: `d${String(i)}`, ReceiptHandle: d.receiptHandle })),
-        }),
+      const out = await this.#retrying(() =>
+        this.#sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: this.#target.queueUrl,
+            Entries: batch.map((d, i) => ({ Id: `d${String(i)}`, ReceiptHandle: d.receiptHandle })),
+          }),
+        ),
       );
       const failed = new Map((out.Failed ?? []).map((f) => [f.Id, f]));
       return batch.map((d, i) => {

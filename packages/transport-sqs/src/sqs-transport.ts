@@ -155,7 +155,7 @@ export class SqsTransport implements Transport {
       sqs: this.#clients.sqs,
       spec,
       options: this.#options,
-      target: { queueUrl, deadLetterQueueUrl, fifo: this.#options.fifo },
+      target: { queueUrl, deadLetterQueueUrl, fifo: this.#options.fifo, settlementRetryMs: this.#options.settlementRetryMs },
       onDelivery,
       ledger: this.#ledger,
       health: {

@@ -98,3 +98,35 @@ describe('ReleaseLedger', () => {
     expect(ledger.attempt('q#d', 2)).to.equal(1);
   });
 });
+
+describe('withTransientRetry', () => {
+  it('retries transient failures until success, and gives up at once on others', async () => {
+    const { withTransientRetry } = await import('../src/transient-retry.js');
+    let calls = 0;
+    const value = await withTransientRetry(async () => {
+      calls += 1;
+      if (calls < 3) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      return 'ok';
+    }, 5_000);
+    expect(value).to.equal('ok');
+    expect(calls).to.equal(3);
+    let permanent = 0;
+    const failure = await withTransientRetry(async () => {
+      permanent += 1;
+      throw Object.assign(new Error('bad'), { name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } });
+    }, 5_000).then(() => undefined, (e: unknown) => e);
+    expect(permanent).to.equal(1);
+    expect((failure as Error).message).to.equal('bad');
+  });
+
+  it('stops retrying when the window has passed', async () => {
+    const { withTransientRetry } = await import('../src/transient-retry.js');
+    let calls = 0;
+    const failure = await withTransientRetry(async () => {
+      calls += 1;
+      throw Object.assign(new Error('down'), { code: 'ECONNRESET' });
+    }, 0).then(() => undefined, (e: unknown) => e);
+    expect(calls).to.equal(1);
+    expect((failure as Error).message).to.equal('down');
+  });
+});

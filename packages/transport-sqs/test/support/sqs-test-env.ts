@@ -20,7 +20,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 export type SqsTestConfig = 'standard' | 'fifo' | 'sns';
 
 const ELASTICMQ = 'http://127.0.0.1:9324';
-const FAUXQS = 'http://127.0.0.1:4566';
+const FAUXQS = process.env.OMNIBUS_TEST_FAUXQS_ENDPOINT ?? 'http://127.0.0.1:4566';
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
 
 /**
@@ -165,6 +165,8 @@ export async function cleanUp(config: SqsTestConfig): Promise<void> {
       const mine = (await listTopics(sns)).filter((arn) => arn.split(':').pop()?.startsWith(prefix) === true);
       await Promise.all(mine.map((arn) => sns.send(new DeleteTopicCommand({ TopicArn: arn })).catch(() => undefined)));
     }
+  } catch (error) {
+    console.warn(`cleaning up ${config} test queues failed (left in place): ${String(error)}`);
   } finally {
     sqs.destroy();
     sns.destroy();
