@@ -1,4 +1,4 @@
-import { deadLetterWireHeaders } from '@omnibus/core';
+import { ErrorCodes, OmnibusError, deadLetterWireHeaders } from '@omnibus/core';
 import type { DeadLetterReason, Delivery } from '@omnibus/core';
 import type { ServiceBusMessage, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import { mapAzureError } from './azure-error-mapper.js';
@@ -25,12 +25,19 @@ export interface AzureDeliveryContext {
   readonly sendCopy: (copy: ServiceBusMessage) => Promise<void>;
   /** Resolves after `ms`, or earlier when the subscription is closing past its drain time. */
   readonly wait: (ms: number) => Promise<void>;
+  /** Longest retry delay accepted (`capabilities.maxRetryDelayMs`). */
+  readonly maxRetryDelayMs: number;
 }
 
 /** A {@link Delivery} plus whether the router settled it. */
 export interface AzureDelivery extends Delivery {
-  /** True once ack, retry or dead-letter was called. */
+  /** True once ack, retry or dead-letter was called (or the delivery was released). */
   readonly settled: boolean;
+  /**
+   * Give the message back to the broker (abandon) unless it was settled, and ignore any later
+   * settlement: used when a subscription closes while the handler is still running. Never rejects.
+   */
+  release(): Promise<void>;
 }
 
 /**
@@ -68,9 +75,18 @@ export function createAzureDelivery(
       return settled;
     },
     ack: () => once(() => receiver.completeMessage(message)),
-    retry: (delayMs: number) =>
-      once(async () => {
-        const delay = Math.max(0, delayMs);
+    retry: (delayMs: number) => {
+      if (!settled && !(Number.isFinite(delayMs) && delayMs >= 0 && delayMs <= context.maxRetryDelayMs)) {
+        // Rejected before anything happens: the delivery stays unsettled and settleable.
+        return Promise.reject(
+          new OmnibusError(
+            ErrorCodes.DELAY_OUT_OF_RANGE,
+            `Retry delay ${String(delayMs)} ms for message ${decoded.envelope.id} is outside 0…${String(context.maxRetryDelayMs)} ms (Azure Service Bus transport)`,
+          ),
+        );
+      }
+      return once(async () => {
+        const delay = Math.round(delayMs);
         if (context.retryMode === 'in-place') {
           if (delay > 0) await context.wait(delay);
           await receiver.abandonMessage(message);
@@ -78,7 +94,8 @@ export function createAzureDelivery(
         }
         await context.sendCopy(toRetryCopy(message, decoded.deliveryAttempt + 1, context.subscription, delay));
         await receiver.completeMessage(message);
-      }),
+      });
+    },
     deadLetter: (reason: DeadLetterReason) =>
       once(() =>
         receiver.deadLetterMessage(message, {
@@ -87,6 +104,11 @@ export function createAzureDelivery(
           deadLetterErrorDescription: truncate(reason.message),
         }),
       ),
+    release: async () => {
+      if (settled) return;
+      settled = true;
+      await receiver.abandonMessage(message).catch(() => undefined);
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ServiceBusClient } from '@azure/service-bus';
 import type { ServiceBusMessage, ServiceBusMessageBatch, ServiceBusSender } from '@azure/service-bus';
 import { ErrorCodes, OmnibusError } from '@omnibus/core';
@@ -123,14 +124,14 @@ export class AzureServiceBusTransport implements Transport {
    * Send to the destination's topic in size-limited batches; resolves when Service Bus accepted
    * every message. Payloads over `capabilities.maxPayloadBytes` (or messages the link refuses as
    * too large) reject with `PAYLOAD_TOO_LARGE` before anything of the call is sent; delays beyond
-   * 7 days with `DELAY_OUT_OF_RANGE`. Not atomic across batches.
+   * 7 days with `DELAY_OUT_OF_RANGE`; a topic that was never provisioned with `PUBLISH_FAILED`
+   * (publish never creates entities). Not atomic across batches.
    */
   async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
     const client = this.#requireClient();
     this.#validate(destination, messages);
     if (messages.length === 0) return;
     const topic = this.#topic(destination);
-    await this.#ensureTopic(topic);
     const sender = this.#sender(client, topic);
     const now = Date.now();
     const outgoing = messages.map((message) => toServiceBusMessage(message, now));
@@ -144,7 +145,8 @@ export class AzureServiceBusTransport implements Transport {
   }
 
   /**
-   * Start consuming one group (ensuring its subscription first). Ordered specs use session
+   * Start consuming one group. The subscription must exist (see {@link provision}); it is checked
+   * over AMQP first, so a missing one rejects with `SUBSCRIBE_FAILED`. Ordered specs use session
    * receivers, others a peek-lock pull loop; see {@link SessionConsumer} and {@link PullConsumer}.
    */
   async subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {
@@ -154,21 +156,22 @@ export class AzureServiceBusTransport implements Transport {
     }
     const topic = this.#topic(spec.destination);
     const subscription = subscriptionName(spec.group);
-    await this.#ensureTopic(topic);
-    await this.#ensureSubscription(topic, subscription, spec.ordered);
+    const sessionClient = spec.ordered ? this.#sessionClientFor() : undefined;
+    await verifySubscription(sessionClient ?? client, topic, subscription, spec.ordered);
     const context: ConsumerContext = {
-      client,
+      client: sessionClient ?? client,
       topic,
       subscription,
       spec,
       onDelivery,
       receiveWaitMs: this.#options.receiveWaitMs,
+      maxRetryDelayMs: this.capabilities.maxRetryDelayMs,
       sendCopy: (copy) => this.#sendCopy(client, topic, copy),
       onError: (error) => this.#setStatus('reconnecting', error),
       onHealthy: () => this.#setStatus('ready'),
     };
     const consumer = spec.ordered
-      ? new SessionConsumer({ ...context, client: this.#sessionClientFor() }, this.#options.lockDurationMs, this.#options.sessionAcceptTimeoutMs)
+      ? new SessionConsumer(context, this.#options.lockDurationMs, this.#options.sessionAcceptTimeoutMs)
       : new PullConsumer(context);
     this.#consumers.add(consumer);
     consumer.start();
@@ -335,6 +338,30 @@ async function buildBatches(sender: ServiceBusSender, messages: readonly Service
   }
   if (batch.count > 0) batches.push(batch);
   return batches;
+}
+
+/**
+ * Check over AMQP that a subscription exists (and, for ordered groups, accepts session
+ * receivers), whatever the provisioning mode: a peek for plain subscriptions, accepting (and
+ * at once releasing) a fresh, empty session for session-enabled ones.
+ */
+async function verifySubscription(client: ServiceBusClient, topic: string, subscription: string, ordered: boolean): Promise<void> {
+  const subject = `subscription "${topic}/${subscription}"`;
+  try {
+    if (ordered) {
+      const probeSession = await client.acceptSession(topic, subscription, `omnibus-probe-${randomUUID()}`, { maxAutoLockRenewalDurationInMs: 0 });
+      await probeSession.close();
+      return;
+    }
+    const receiver = client.createReceiver(topic, subscription);
+    try {
+      await receiver.peekMessages(1);
+    } finally {
+      await receiver.close().catch(() => undefined);
+    }
+  } catch (error) {
+    throw mapAzureError(error, 'subscribe', subject);
+  }
 }
 
 /** Open a sender link on a name that normally does not exist: any answer from the service proves the namespace is reachable. */

@@ -14,6 +14,12 @@ export const RETRY_TARGET_PROPERTY = 'omnibus-retry-subscription';
 /** Application property carrying the native message id of the message a retry copy was made from. */
 export const SOURCE_MESSAGE_ID_PROPERTY = 'omnibus-source-message-id';
 
+/**
+ * Application properties Service Bus itself sets on dead-lettered messages; never user headers
+ * (a message replayed from a dead-letter queue with its properties copied must not carry them).
+ */
+export const BROKER_DEAD_LETTER_PROPERTIES = ['DeadLetterReason', 'DeadLetterErrorDescription'] as const;
+
 /** Property values Service Bus can carry in application properties. */
 type PropertyValue = string | number | boolean | Date | null;
 
@@ -57,6 +63,7 @@ export function toServiceBusMessage(message: OutgoingMessage, now: number = Date
  */
 export function fromReceivedMessage(message: ServiceBusReceivedMessage): DecodedMessage {
   const headers = stringProperties(message.applicationProperties);
+  for (const name of BROKER_DEAD_LETTER_PROPERTIES) delete headers[name];
   if (headers[WireHeaders.contentType] === undefined && typeof message.contentType === 'string') {
     headers[WireHeaders.contentType] = message.contentType;
   }

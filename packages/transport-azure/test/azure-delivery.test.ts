@@ -50,6 +50,7 @@ function setup(retryMode: AzureDeliveryContext['retryMode'], fail?: Error) {
       calls.push({ op: 'wait', args: [ms] });
       return Promise.resolve();
     },
+    maxRetryDelayMs: 10_000,
   };
   const delivery = createAzureDelivery(message, fromReceivedMessage(message), context);
   return { calls, waits, delivery };
@@ -88,6 +89,7 @@ describe('azure delivery settlement', () => {
       retryMode: 'scheduled-copy',
       sendCopy: () => Promise.reject(new ServiceBusError('down', 'ServiceCommunicationProblem')),
       wait: () => Promise.resolve(),
+      maxRetryDelayMs: 10_000,
     });
     const error = await delivery.retry(0).then(
       () => undefined,
@@ -118,6 +120,28 @@ describe('azure delivery settlement', () => {
       'omnibus-dead-letter-destination': 'orders',
       'omnibus-dead-letter-group': 'billing',
     });
+  });
+
+  it('rejects a retry delay outside 0…maxRetryDelayMs with DELAY_OUT_OF_RANGE and stays settleable', async () => {
+    const { calls, delivery } = setup('scheduled-copy');
+    for (const bad of [10_001, -1, Number.NaN]) {
+      const error = await delivery.retry(bad).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((error as { code: string }).code).to.equal('DELAY_OUT_OF_RANGE');
+    }
+    expect(delivery.settled).to.equal(false);
+    await delivery.ack();
+    expect(calls.map((c) => c.op)).to.deep.equal(['complete']);
+  });
+
+  it('release abandons an unsettled delivery once and makes later settlements no-ops', async () => {
+    const { calls, delivery } = setup('scheduled-copy');
+    await delivery.release();
+    await delivery.release();
+    await delivery.ack();
+    expect(calls.map((c) => c.op)).to.deep.equal(['abandon']);
   });
 
   it('maps settlement failures to SETTLEMENT_FAILED', async () => {

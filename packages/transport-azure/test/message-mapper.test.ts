@@ -81,6 +81,13 @@ describe('azure message mapper', () => {
     expect(decoded.envelope.occurredAt.toISOString()).to.equal('2024-05-01T10:00:01.000Z');
   });
 
+  it('drops the broker-set dead-letter properties from the headers', () => {
+    const decoded = fromReceivedMessage(
+      received({ applicationProperties: { 'x-kept': '1', DeadLetterReason: 'HANDLER_FAILED', DeadLetterErrorDescription: 'boom' } }),
+    );
+    expect(decoded.envelope.headers).to.deep.equal({ 'x-kept': '1' });
+  });
+
   it('turns any body into bytes', () => {
     expect(Array.from(bodyBytes(Buffer.from([1, 2])))).to.deep.equal([1, 2]);
     expect(bodyBytes(undefined).byteLength).to.equal(0);

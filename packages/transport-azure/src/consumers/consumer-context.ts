@@ -1,7 +1,7 @@
 import type { ServiceBusClient, ServiceBusMessage, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import type { DeliveryHandler, OmnibusError, SubscriptionSpec } from '@omnibus/core';
 import { createAzureDelivery } from '../azure-delivery.js';
-import type { AzureDeliveryContext } from '../azure-delivery.js';
+import type { AzureDelivery, AzureDeliveryContext } from '../azure-delivery.js';
 import { fromReceivedMessage } from '../message-mapper.js';
 
 /** What a consumer needs from its transport. */
@@ -13,6 +13,8 @@ export interface ConsumerContext {
   readonly onDelivery: DeliveryHandler;
   /** Longest one receive call waits; also the idle time after which a session is released. */
   readonly receiveWaitMs: number;
+  /** Longest retry delay accepted. */
+  readonly maxRetryDelayMs: number;
   /** Sends a retry copy to the topic, durably. */
   readonly sendCopy: (copy: ServiceBusMessage) => Promise<void>;
   /** A receive loop hit an error (it backs off and keeps going). */
@@ -32,7 +34,8 @@ export interface Consumer {
 /**
  * Hand one received message to the router and make sure it ends up settled: a retry copy meant
  * for another group is completed without running the handler, and a message the router left
- * unsettled (it should not happen) is abandoned so the broker redelivers it.
+ * unsettled (it should not happen) is abandoned so the broker redelivers it. The delivery is in
+ * `inFlight` while the handler runs, so a closing consumer can release it.
  */
 export async function handleMessage(
   message: ServiceBusReceivedMessage,
@@ -40,6 +43,7 @@ export async function handleMessage(
   context: ConsumerContext,
   retryMode: AzureDeliveryContext['retryMode'],
   wait: (ms: number) => Promise<void>,
+  inFlight: Set<AzureDelivery>,
 ): Promise<void> {
   const decoded = fromReceivedMessage(message);
   const delivery = createAzureDelivery(message, decoded, {
@@ -50,11 +54,14 @@ export async function handleMessage(
     retryMode,
     sendCopy: context.sendCopy,
     wait,
+    maxRetryDelayMs: context.maxRetryDelayMs,
   });
+  inFlight.add(delivery);
   try {
     await context.onDelivery(delivery);
   } finally {
-    if (!delivery.settled) await releaseQuietly(receiver, message);
+    inFlight.delete(delivery);
+    await delivery.release();
   }
 }
 

@@ -3,6 +3,7 @@ import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/servi
 import { mapAzureError } from '../azure-error-mapper.js';
 import { backoffMs, completeQuietly, handleMessage, isOtherGroupsRetry, releaseQuietly, sleep } from './consumer-context.js';
 import type { Consumer, ConsumerContext } from './consumer-context.js';
+import type { AzureDelivery } from '../azure-delivery.js';
 
 /** Lock renewal never stops before this (the SDK default), however short the handler timeout. */
 const MIN_LOCK_RENEWAL_MS = 5 * 60_000;
@@ -17,14 +18,15 @@ const LOCK_RENEWAL_MARGIN_MS = 60_000;
  *
  * Close: stop asking for messages, abandon any received but not started (they are redelivered,
  * with the broker's delivery count one higher), wait up to the drain time for running handlers,
- * then close the receiver; a handler still running after that loses its lock and its message is
- * redelivered once the lock expires.
+ * abandon the messages of handlers still running after that (their later settlement is
+ * ignored), then close the receiver.
  */
 export class PullConsumer implements Consumer {
   readonly #context: ConsumerContext;
   readonly #receiver: ServiceBusReceiver;
   readonly #dispatcher: KeyedDispatcher<ServiceBusReceivedMessage>;
   readonly #stop = new AbortController();
+  readonly #inFlight = new Set<AzureDelivery>();
   #loop: Promise<void> = Promise.resolve();
   #closing: Promise<void> | undefined;
 
@@ -38,7 +40,8 @@ export class PullConsumer implements Consumer {
     this.#dispatcher = new KeyedDispatcher<ServiceBusReceivedMessage>({
       concurrency: context.spec.concurrency,
       ordered: false,
-      run: (message) => handleMessage(message, this.#receiver, context, 'scheduled-copy', (ms) => sleep(ms, this.#stop.signal)),
+      run: (message) =>
+        handleMessage(message, this.#receiver, context, 'scheduled-copy', (ms) => sleep(ms, this.#stop.signal), this.#inFlight),
       onError: (error) => context.onError(mapAzureError(error, 'receive', this.#describe())),
     });
   }
@@ -58,7 +61,10 @@ export class PullConsumer implements Consumer {
     this.#stop.abort();
     const unstarted = this.#dispatcher.stop();
     await Promise.all(unstarted.map((message) => releaseQuietly(this.#receiver, message)));
-    await Promise.all([this.#loop, this.#dispatcher.drain(drainTimeoutMs)]);
+    const [, drained] = await Promise.all([this.#loop, this.#dispatcher.drain(drainTimeoutMs)]);
+    // Handlers still running past the drain time: give their messages back now (their late
+    // settlements are ignored) instead of leaving them locked until the lock expires.
+    if (!drained) await Promise.all([...this.#inFlight].map((delivery) => delivery.release()));
     await this.#receiver.close().catch(() => undefined);
   }
 

@@ -3,6 +3,7 @@ import { isAbortError, isNoSessionAvailable, mapAzureError } from '../azure-erro
 import { backoffMs, completeQuietly, handleMessage, isOtherGroupsRetry, releaseQuietly, sleep } from './consumer-context.js';
 import type { Consumer, ConsumerContext } from './consumer-context.js';
 import { keepSessionLocked } from './session-lock-keeper.js';
+import type { AzureDelivery } from '../azure-delivery.js';
 
 /** Pause after a refused accept before asking again. */
 const IDLE_RETRY_MS = 100;
@@ -19,8 +20,9 @@ const IDLE_RETRY_MS = 100;
  * behind it with its delivery count one higher.
  *
  * Close: stop accepting sessions and messages (a message received after that is abandoned),
- * wait up to the drain time for the running handlers (and in-place retry waits), then close the
- * session receivers; their unsettled messages are redelivered by the broker.
+ * wait up to the drain time for the running handlers (and in-place retry waits), abandon the
+ * messages of handlers still running (their later settlement is ignored), then close the
+ * session receivers.
  */
 export class SessionConsumer implements Consumer {
   readonly #context: ConsumerContext;
@@ -28,6 +30,7 @@ export class SessionConsumer implements Consumer {
   readonly #stop = new AbortController();
   readonly #force = new AbortController();
   readonly #open = new Set<ServiceBusSessionReceiver>();
+  readonly #inFlight = new Set<AzureDelivery>();
   readonly #serving = new Set<Promise<void>>();
   readonly #accepting = new Set<Promise<void>>();
   readonly #acceptTimeoutMs: number;
@@ -64,6 +67,7 @@ export class SessionConsumer implements Consumer {
     ]);
     if (!drained) {
       this.#force.abort();
+      await Promise.all([...this.#inFlight].map((delivery) => delivery.release()));
       await Promise.all([...this.#open].map((session) => session.close().catch(() => undefined)));
     }
     // The SDK ignores the abort signal in acceptNextSession, and a pending accept still open when
@@ -143,7 +147,7 @@ export class SessionConsumer implements Consumer {
           await completeQuietly(session, message);
           continue;
         }
-        await handleMessage(message, session, this.#context, 'in-place', (ms) => sleep(ms, this.#force.signal)).catch(
+        await handleMessage(message, session, this.#context, 'in-place', (ms) => sleep(ms, this.#force.signal), this.#inFlight).catch(
           (error: unknown) => this.#context.onError(mapAzureError(error, 'receive', this.#describe())),
         );
       }

@@ -82,7 +82,8 @@ export class NativeServiceBus {
 function toDeadLettered(message: ServiceBusReceivedMessage, topic: string, subscription: string): DeadLetteredMessage {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(message.applicationProperties ?? {})) {
-    if (value === null || value === undefined) continue;
+    // Service Bus stores the native reason fields as application properties: not user headers.
+    if (value === null || value === undefined || name === 'DeadLetterReason' || name === 'DeadLetterErrorDescription') continue;
     headers[name] = value instanceof Date ? value.toISOString() : String(value);
   }
   const payload = message.body instanceof Uint8Array ? message.body : Buffer.from(String(message.body ?? ''));
