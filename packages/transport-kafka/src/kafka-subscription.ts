@@ -58,6 +58,10 @@ const MAX_HELD_PER_PARTITION = 1000;
  * it leaves the group so other members take over its unstarted records (it keeps draining).
  */
 const LEAVE_GRACE_MS = 1000;
+/** Longest an ack waits for its commit (through a broker restart or re-join) before resolving. */
+const ACK_COMMIT_TIMEOUT_MS = 30_000;
+/** Pause between commit attempts while the consumer is down or re-joining. */
+const COMMIT_RETRY_MS = 250;
 /** Longest a closing subscription waits for its final commit. */
 const FINAL_COMMIT_TIMEOUT_MS = 5000;
 /** Longest a closing subscription waits for its consumer to leave the group and disconnect. */
@@ -93,6 +97,7 @@ export class KafkaSubscription implements Subscription {
   readonly #committer: OffsetCommitter;
   readonly #settler: KafkaRecordSettler;
   readonly #wakers = new Set<() => void>();
+  readonly #joinWaiters = new Set<() => void>();
   #consumer: ConsumerPort | undefined;
   #started = false;
   #restarting = false;
@@ -124,7 +129,7 @@ export class KafkaSubscription implements Subscription {
       ordered: deps.spec.ordered,
       retryTiersMs: deps.retryTiersMs,
       naming: deps.naming,
-      committer: this.#committer,
+      commit: (watermark) => this.#commitSettled(watermark),
       publish: (topic, records) => deps.publish(topic, records),
     });
   }
@@ -224,7 +229,39 @@ export class KafkaSubscription implements Subscription {
     if (this.#deps.trackAttempts && fresh.length > 0) this.#seed(fresh);
     if (this.#closing) this.#setPaused([...current], true);
     this.#committer.flush().catch(noop);
+    for (const wake of this.#joinWaiters) wake();
     this.#deps.onHealth(true);
+  }
+
+  /**
+   * Commit `watermark`'s settled prefix for an ack: retried through consumer restarts and
+   * re-joins until accepted, the partition is revoked, or {@link ACK_COMMIT_TIMEOUT_MS} passed
+   * (the position then stays pending and goes with the next successful commit).
+   */
+  async #commitSettled(watermark: PartitionWatermark): Promise<void> {
+    const deadline = Date.now() + ACK_COMMIT_TIMEOUT_MS;
+    for (;;) {
+      try {
+        await this.#committer.flush();
+        return;
+      } catch {
+        if (watermark.revoked || Date.now() >= deadline) return;
+        await this.#nextJoinOr(Math.min(COMMIT_RETRY_MS, deadline - Date.now()));
+      }
+    }
+  }
+
+  /** Resolves at the next group join or after `ms`, whichever comes first. */
+  #nextJoinOr(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#joinWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#joinWaiters.add(done);
+    });
   }
 
   /** Load the attempt numbers a previous owner committed as metadata (before fetching). */

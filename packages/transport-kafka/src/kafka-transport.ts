@@ -41,7 +41,9 @@ export function kafkaCapabilities(options: KafkaTransportOptions): TransportCapa
     competingConsumers: true,
     fanOut: true,
     survivesBrokerRestart: true,
-    noDuplicatesWithoutFaults: true,
+    // A member joining or leaving while handlers run hands their partitions, in-flight records
+    // included, to another member: those records can be handled twice without any fault.
+    noDuplicatesWithoutFaults: false,
     publishDeduplication: false,
     atomicBatchPublish: false,
   };

@@ -48,6 +48,8 @@ const LOG_LEVELS: Readonly<Record<string, KafkaLogLevel>> = {
   debug: KafkaLogLevel.DEBUG,
 };
 
+/** Least time a new consumer gets to join its group before `start` gives up. */
+const JOIN_TIMEOUT_MS = 30_000;
 /** How long topic creation waits for partition leaders. */
 const LEADER_WAIT_MS = 30_000;
 
@@ -170,11 +172,16 @@ class KafkajsConsumer implements ConsumerPort {
     const c = this.#consumer;
     let joined!: () => void;
     let failed!: (error: Error) => void;
+    let lastError: Error | undefined;
     const firstJoin = new Promise<void>((resolve, reject) => {
       joined = resolve;
       failed = reject;
     });
     firstJoin.catch(() => undefined); // observed below; a crash after the first join is not an error here
+    // Transient crashes (coordinator loading, broker restarting) are restarted by kafkajs: keep
+    // waiting for the first join, bounded.
+    const joinTimeoutMs = Math.max(JOIN_TIMEOUT_MS, this.#config.sessionTimeoutMs + this.#config.rebalanceTimeoutMs);
+    const timer = setTimeout(() => failed(lastError ?? new Error(`no group join within ${String(joinTimeoutMs)} ms`)), joinTimeoutMs);
     this.#disposers.push(
       c.on(c.events.GROUP_JOIN, (event) => {
         this.#applyPauses();
@@ -189,18 +196,23 @@ class KafkajsConsumer implements ConsumerPort {
       c.on(c.events.CRASH, (event) => {
         const error = event.payload.error;
         listeners.onCrash(error, event.payload.restart);
-        failed(error);
+        lastError = error;
+        if (!event.payload.restart) failed(error);
       }),
     );
-    await c.connect();
-    await c.subscribe({ topics: [...this.#config.topics], fromBeginning: this.#config.fromBeginning });
-    await c.run({
-      autoCommit: false,
-      eachBatchAutoResolve: true,
-      partitionsConsumedConcurrently: this.#config.partitionsConsumedConcurrently,
-      eachBatch: (payload) => onBatch(toReceivedBatch(payload)),
-    });
-    await firstJoin;
+    try {
+      await c.connect();
+      await c.subscribe({ topics: [...this.#config.topics], fromBeginning: this.#config.fromBeginning });
+      await c.run({
+        autoCommit: false,
+        eachBatchAutoResolve: true,
+        partitionsConsumedConcurrently: this.#config.partitionsConsumedConcurrently,
+        eachBatch: (payload) => onBatch(toReceivedBatch(payload)),
+      });
+      await firstJoin;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   pause(partitions: readonly TopicPartitions[]): void {

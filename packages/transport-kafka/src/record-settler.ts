@@ -1,11 +1,11 @@
-import { ErrorCodes, OmnibusError, chooseDelayTier } from '@omnibus/core';
+import { chooseDelayTier } from '@omnibus/core';
 import type { DeadLetterReason } from '@omnibus/core';
 import type { OutgoingRecord } from './kafka-client-port.js';
 import type { CustodyItem, DeliveryOutcome, RecordSettler } from './kafka-delivery.js';
 import { mapKafkaError } from './kafka-error-mapper.js';
 import { deadLetterHeaders, retryHeaders } from './kafka-headers.js';
 import type { KafkaNaming } from './kafka-naming.js';
-import type { OffsetCommitter } from './offset-committer.js';
+import type { PartitionWatermark } from './partition-watermark.js';
 
 /** What {@link KafkaRecordSettler} needs. */
 export interface KafkaRecordSettlerDeps {
@@ -14,7 +14,11 @@ export interface KafkaRecordSettlerDeps {
   readonly ordered: boolean;
   readonly retryTiersMs: readonly number[];
   readonly naming: KafkaNaming;
-  readonly committer: OffsetCommitter;
+  /**
+   * Commit the watermark's settled prefix; resolves once accepted, or after a bounded wait
+   * (the position then stays pending for the next commit). Never rejects.
+   */
+  commit(watermark: PartitionWatermark): Promise<void>;
   /** Produce records (acks = all); resolves once the broker acknowledged them. */
   publish(topic: string, records: readonly OutgoingRecord[]): Promise<void>;
 }
@@ -22,10 +26,12 @@ export interface KafkaRecordSettlerDeps {
 /**
  * Settlement on Kafka for one subscription:
  * - ack: mark the offset settled; once it is inside the partition's settled prefix, commit
- *   and resolve when the commit was accepted. (An ack behind a still unsettled earlier offset
- *   resolves at once; it is committed with that earlier one.) When the partition was revoked
- *   or the subscription left the group, nothing can be committed any more: the call rejects
- *   with `SETTLEMENT_FAILED` and the partition's new owner redelivers the record.
+ *   and resolve when the commit was accepted (waiting, bounded, through a broker restart or
+ *   re-join). An ack behind a still unsettled earlier offset resolves at once and is committed
+ *   with that earlier one. When the partition was revoked (rebalance, or the subscription left
+ *   the group while draining) nothing can be committed any more: the ack still resolves, and
+ *   the partition's new owner may deliver the record again (the adapter declares
+ *   `noDuplicatesWithoutFaults: false`).
  * - retry, ordered: nothing is committed; the record is re-run in place after the delay with the
  *   next attempt.
  * - retry, unordered: produce a copy to the group's retry topic of the smallest tier ≥ delay
@@ -82,19 +88,8 @@ export class KafkaRecordSettler implements RecordSettler {
 
   async #settle(item: CustodyItem): Promise<void> {
     const { watermark, record } = item;
-    if (watermark.revoked) {
-      throw new OmnibusError(
-        ErrorCodes.SETTLEMENT_FAILED,
-        `Kafka partition ${record.topic}/${String(record.partition)} is no longer owned by this consumer (rebalance or close): offset ${record.offset} not committed, the new owner redelivers it`,
-        { retriable: true },
-      );
-    }
     watermark.settle(record.offset);
-    if (!watermark.covers(record.offset)) return;
-    try {
-      await this.#deps.committer.flush();
-    } catch (error) {
-      throw mapKafkaError(error, 'settle', `${record.topic}/${String(record.partition)}`);
-    }
+    if (watermark.revoked || !watermark.covers(record.offset)) return;
+    await this.#deps.commit(watermark);
   }
 }

@@ -106,3 +106,6 @@ export async function nativeProducer(kafka: Kafka): Promise<Producer> {
   await producer.connect();
   return producer;
 }
+
+/** Environment variable carrying the contract run's topic prefix to the SIGKILL child process. */
+export const CONTRACT_PREFIX_ENV = 'OMNIBUS_KAFKA_CONTRACT_PREFIX';

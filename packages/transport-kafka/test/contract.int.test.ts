@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describeTransportContract } from '@omnibus/contract-tests';
+import type { Producer } from 'kafkajs';
+import { KafkaNaming } from '../src/kafka-naming.js';
+import { KafkaDeadLetterReader } from './kafka-dead-letter-reader.js';
+import { CONTRACT_PREFIX_ENV, nativeKafka, nativeProducer, testTransport } from './kafka-test-support.js';
+
+// One topic/group prefix for the whole run (the contract suite names destinations uniquely
+// per case); the SIGKILL child inherits it through the environment.
+const prefix = `ct${Date.now().toString(36)}.`;
+process.env[CONTRACT_PREFIX_ENV] = prefix;
+
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const kafka = nativeKafka('omnibus-contract-oob');
+const naming = new KafkaNaming({ topicPrefix: prefix, groupIdPrefix: prefix });
+const deadLetters = new KafkaDeadLetterReader(kafka, prefix);
+let producer: Promise<Producer> | undefined;
+
+/** `node scripts/brokers/cli.mjs restart kafka`: resolves once the broker accepts clients again. */
+function restartBroker(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['scripts/brokers/cli.mjs', 'restart', 'kafka'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`restart kafka exited with ${String(code)}: ${stderr.slice(-2000)}`))));
+  });
+}
+
+describeTransportContract({
+  name: 'kafka',
+  version: pkg.version,
+  capabilities: testTransport(prefix).capabilities,
+  createTransport: () => testTransport(prefix),
+  readDeadLetters: (destination, group, count, timeoutMs) => deadLetters.read(destination, group, count, timeoutMs),
+  publishForeign: async (destination, body, headers) => {
+    producer ??= nativeProducer(kafka);
+    await (await producer).send({
+      topic: naming.mainTopic(destination),
+      acks: -1,
+      messages: [{ value: Buffer.from(body), ...(headers === undefined ? {} : { headers: { ...headers } }) }],
+    });
+  },
+  faults: {
+    restartBroker,
+    childTransportModule: fileURLToPath(new URL('./kafka-child-transport.js', import.meta.url)),
+  },
+});
+
+after(async () => {
+  await deadLetters.closeAll();
+  if (producer !== undefined) await (await producer).disconnect();
+});
