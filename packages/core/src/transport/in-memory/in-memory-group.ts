@@ -22,8 +22,8 @@ interface DeadLetterRecord {
  *
  * Timers: one wake-up timer for the earliest delayed message, armed only while a consumer has
  * intake; {@link detach} of the last consumer clears it, so an idle broker holds no handles.
- * Single event loop; the pump runs in a microtask and hands leases out after its loop, so
- * settlement from inside a handler never re-enters it.
+ * Single event loop; the pump runs in a `setImmediate` callback and hands leases out after its
+ * loop, so settlement from inside a handler never re-enters it.
  */
 export class InMemoryGroup {
   readonly destination: string;
@@ -36,7 +36,7 @@ export class InMemoryGroup {
   readonly #deadLetterWaiters = new Set<() => void>();
   readonly #consumers: GroupConsumer[] = [];
   #next = 0;
-  #pumpScheduled = false;
+  #pumpScheduled: NodeJS.Immediate | undefined;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
 
@@ -180,11 +180,15 @@ export class InMemoryGroup {
     this.#ready.splice(index, 0, message);
   }
 
+  /**
+   * Pump on the next turn of the event loop (a macrotask, not a microtask): a handler that
+   * retries with no delay forever must not starve timers and I/O. Only scheduled while a
+   * consumer has intake, so a group without consumers holds no handle.
+   */
   #schedulePump(): void {
-    if (this.#pumpScheduled) return;
-    this.#pumpScheduled = true;
-    queueMicrotask(() => {
-      this.#pumpScheduled = false;
+    if (this.#pumpScheduled !== undefined || !this.#consumers.some((c) => c.intake)) return;
+    this.#pumpScheduled = setImmediate(() => {
+      this.#pumpScheduled = undefined;
       this.#pump();
     });
   }
@@ -260,6 +264,10 @@ export class InMemoryGroup {
   }
 
   #clearTimer(): void {
+    if (this.#pumpScheduled !== undefined && !this.#consumers.some((c) => c.intake)) {
+      clearImmediate(this.#pumpScheduled);
+      this.#pumpScheduled = undefined;
+    }
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;

@@ -1,0 +1,26 @@
+// Spec file the self-test runs in a child mocha process, once per mutant
+// (OMNIBUS_MUTANT=<name>, --grep selecting the mutant's cases). Not matched by *.test.js.
+import { InMemoryBroker, InMemoryTransport } from '@omnibus/core';
+import { describeTransportContract } from '../../src/index.js';
+import { findMutant } from './mutants.js';
+
+const mutant = findMutant(process.env['OMNIBUS_MUTANT'] ?? 'none');
+const broker = new InMemoryBroker();
+
+describeTransportContract({
+  name: `mutant ${mutant.name}`,
+  version: '0.0.0-mutant',
+  capabilities: new InMemoryTransport({ broker }).capabilities,
+  createTransport: () => mutant.wrap(new InMemoryTransport({ broker })),
+  readDeadLetters: (destination, group, count, timeoutMs) => broker.waitForDeadLetters(destination, group, count, timeoutMs),
+  publishForeign: (destination, body, headers) => broker.publishForeign(destination, body, headers),
+  faults: {
+    restartBroker: () => broker.simulateRestart(50),
+    dropConnections: () => {
+      broker.dropConnections();
+      return Promise.resolve();
+    },
+  },
+  // Keep failing cases short: mutants time out instead of passing.
+  timeScale: 0.5,
+});
