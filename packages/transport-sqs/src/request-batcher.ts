@@ -14,7 +14,11 @@ export class RequestBatcher<E> {
    * @param send sends one batch; returns, per entry and in order, `undefined` for success or the
    *   entry's error. A rejection fails every entry of the batch.
    */
-  constructor(send: (entries: readonly E[]) => Promise<readonly (Error | undefined)[]>, maxSize = 10, lingerMs = 5) {
+  constructor(
+    send: (entries: readonly E[]) => Promise<readonly (Error | undefined)[]>,
+    maxSize = 10,
+    lingerMs = 5,
+  ) {
     this.#send = send;
     this.#maxSize = maxSize;
     this.#lingerMs = lingerMs;

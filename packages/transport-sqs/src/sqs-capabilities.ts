@@ -29,7 +29,9 @@ export function maxPayloadBytes(maxMessageBytes: number): number {
  * - noDuplicatesWithoutFaults / publishDeduplication: FIFO only (standard SQS is at-least-once
  *   and may deliver a copy twice; FIFO de-duplicates by MessageDeduplicationId for 5 minutes).
  */
-export function sqsCapabilities(options: Pick<SqsTransportOptions, 'fifo' | 'fanOut' | 'maxMessageBytes'>): TransportCapabilities {
+export function sqsCapabilities(
+  options: Pick<SqsTransportOptions, 'fifo' | 'fanOut' | 'maxMessageBytes'>,
+): TransportCapabilities {
   const sns = options.fanOut === 'sns';
   return {
     ordering: options.fifo ? 'per-key' : 'none',

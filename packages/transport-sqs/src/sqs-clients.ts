@@ -42,6 +42,9 @@ export function createSqsClients(options: SqsTransportOptions): SqsClients {
     useQueueUrlAsEndpoint: options.useQueueUrlAsEndpoint ?? !local,
   });
   const snsEndpoint = options.snsEndpoint ?? options.endpoint;
-  const sns = options.fanOut === 'sns' ? new SNSClient({ ...common, ...(snsEndpoint === undefined ? {} : { endpoint: snsEndpoint }) }) : undefined;
+  const sns =
+    options.fanOut === 'sns'
+      ? new SNSClient({ ...common, ...(snsEndpoint === undefined ? {} : { endpoint: snsEndpoint }) })
+      : undefined;
   return { sqs, sns };
 }

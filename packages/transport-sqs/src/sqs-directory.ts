@@ -39,7 +39,11 @@ export class SqsDirectory {
         return out.QueueUrl;
       } catch (error) {
         if (isQueueMissing(error)) {
-          throw new OmnibusError(notFoundCode, `SQS queue "${name}" does not exist (provision the topology first)`, { cause: error });
+          throw new OmnibusError(
+            notFoundCode,
+            `SQS queue "${name}" does not exist (provision the topology first)`,
+            { cause: error },
+          );
         }
         throw toOmnibusError(error, notFoundCode, `Looking up SQS queue "${name}"`);
       }
@@ -49,9 +53,12 @@ export class SqsDirectory {
   /** ARN of a queue, by URL. */
   queueArn(url: string): Promise<string> {
     return this.#cached(this.#queueArns, url, async () => {
-      const out = await this.#sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+      const out = await this.#sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+      );
       const arn = out.Attributes?.QueueArn;
-      if (arn === undefined) throw new OmnibusError(ErrorCodes.PROVISIONING_FAILED, `SQS returned no QueueArn for ${url}`);
+      if (arn === undefined)
+        throw new OmnibusError(ErrorCodes.PROVISIONING_FAILED, `SQS returned no QueueArn for ${url}`);
       return arn;
     });
   }
@@ -61,7 +68,11 @@ export class SqsDirectory {
    * ListTopics scan (publishing never creates a topic: a topic nobody subscribed to would drop
    * the message). Rejects with `notFoundCode` when it does not exist.
    */
-  topicArn(name: string, notFoundCode: OmnibusError['code'], create?: Record<string, string>): Promise<string> {
+  topicArn(
+    name: string,
+    notFoundCode: OmnibusError['code'],
+    create?: Record<string, string>,
+  ): Promise<string> {
     const sns = this.#sns;
     if (sns === undefined) return Promise.reject(new Error('SNS client not configured'));
     return this.#cached(this.#topicArns, name, async () => {
@@ -80,7 +91,10 @@ export class SqsDirectory {
       } catch (error) {
         throw toOmnibusError(error, notFoundCode, `Looking up SNS topic "${name}"`);
       }
-      throw new OmnibusError(notFoundCode, `SNS topic "${name}" does not exist (provision the topology first)`);
+      throw new OmnibusError(
+        notFoundCode,
+        `SNS topic "${name}" does not exist (provision the topology first)`,
+      );
     });
   }
 

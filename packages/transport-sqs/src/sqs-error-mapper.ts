@@ -4,7 +4,18 @@ import { OmnibusError, isOmnibusError, type ErrorCode } from '@omnibus/core';
  * The one place where AWS SDK (SQS and SNS) errors become {@link OmnibusError}s. Pure.
  */
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+]);
 const TRANSIENT_NAMES = new Set([
   'TimeoutError',
   'RequestTimeout',
@@ -21,10 +32,18 @@ const TRANSIENT_NAMES = new Set([
   'InternalErrorException',
   'QueueDeletedRecently',
 ]);
-const QUEUE_MISSING_NAMES = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue', 'NonExistentQueue']);
+const QUEUE_MISSING_NAMES = new Set([
+  'QueueDoesNotExist',
+  'AWS.SimpleQueueService.NonExistentQueue',
+  'NonExistentQueue',
+]);
 const TOPIC_MISSING_NAMES = new Set(['NotFound', 'NotFoundException']);
 const RECEIPT_GONE_NAMES = new Set(['ReceiptHandleIsInvalid', 'MessageNotInflight', 'InvalidReceiptHandle']);
-const QUEUE_EXISTS_NAMES = new Set(['QueueNameExists', 'QueueAlreadyExists', 'AWS.SimpleQueueService.QueueNameExists']);
+const QUEUE_EXISTS_NAMES = new Set([
+  'QueueNameExists',
+  'QueueAlreadyExists',
+  'AWS.SimpleQueueService.QueueNameExists',
+]);
 
 interface SdkErrorLike {
   readonly name?: unknown;
@@ -36,7 +55,7 @@ interface SdkErrorLike {
 }
 
 function fields(error: unknown): SdkErrorLike {
-  return typeof error === 'object' && error !== null ? (error as SdkErrorLike) : {};
+  return typeof error === 'object' && error !== null ? error : {};
 }
 
 function nameOf(error: unknown): string {
@@ -54,7 +73,11 @@ export function isTransientSqsError(error: unknown): boolean {
   const status = e.$metadata?.httpStatusCode;
   if (typeof status === 'number' && (status >= 500 || status === 429)) return true;
   if (e.cause !== undefined && e.cause !== error) return isTransientSqsError(e.cause);
-  return status === undefined && /socket hang up|ECONNRESET|ECONNREFUSED|EPIPE|network/i.test(String(e.message ?? ''));
+  return (
+    status === undefined &&
+    typeof e.message === 'string' &&
+    /socket hang up|ECONNRESET|ECONNREFUSED|EPIPE|network/i.test(e.message)
+  );
 }
 
 /** The queue does not exist (never created, or deleted). */
@@ -91,14 +114,31 @@ export function toOmnibusError(error: unknown, code: ErrorCode, context: string)
   const e = fields(error);
   const name = nameOf(error) || 'Error';
   const detail = typeof e.message === 'string' && e.message !== '' ? e.message : String(error);
-  const hint = name === 'CredentialsProviderError' ? ' (no AWS credentials found: set accessKeyId/secretAccessKey or configure the SDK default chain)' : '';
-  return new OmnibusError(code, `${context}: ${name}: ${detail}${hint}`, { retriable: isTransientSqsError(error), cause: error });
-}
-
-/** Shorthand for mapping a failed batch entry (SenderFault / Code / Message) to an error. */
-export function batchEntryError(entry: { readonly Code?: string | undefined; readonly Message?: string | undefined; readonly SenderFault?: boolean | undefined }, code: ErrorCode, context: string): OmnibusError {
-  return new OmnibusError(code, `${context}: ${entry.Code ?? 'Error'}: ${entry.Message ?? 'batch entry failed'}`, {
-    retriable: entry.SenderFault !== true,
+  const hint =
+    name === 'CredentialsProviderError'
+      ? ' (no AWS credentials found: set accessKeyId/secretAccessKey or configure the SDK default chain)'
+      : '';
+  return new OmnibusError(code, `${context}: ${name}: ${detail}${hint}`, {
+    retriable: isTransientSqsError(error),
+    cause: error,
   });
 }
 
+/** Shorthand for mapping a failed batch entry (SenderFault / Code / Message) to an error. */
+export function batchEntryError(
+  entry: {
+    readonly Code?: string | undefined;
+    readonly Message?: string | undefined;
+    readonly SenderFault?: boolean | undefined;
+  },
+  code: ErrorCode,
+  context: string,
+): OmnibusError {
+  return new OmnibusError(
+    code,
+    `${context}: ${entry.Code ?? 'Error'}: ${entry.Message ?? 'batch entry failed'}`,
+    {
+      retriable: entry.SenderFault !== true,
+    },
+  );
+}

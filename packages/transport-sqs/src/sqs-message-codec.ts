@@ -33,7 +33,10 @@ const UTF8 = new TextEncoder();
  * into ONE JSON attribute ({@link PACKED_HEADERS_ATTRIBUTE}); `ce-id`, `ce-type` and
  * `content-type` are also copied into native attributes. Pure; never throws for any input.
  */
-export function encodeWireMessage(headers: Readonly<Record<string, string>>, payload: Uint8Array): SqsWireMessage {
+export function encodeWireMessage(
+  headers: Readonly<Record<string, string>>,
+  payload: Uint8Array,
+): SqsWireMessage {
   const { body, encoding } = encodeBody(payload);
   const all: Record<string, string> = { ...headers };
   delete all[BODY_ENCODING_HEADER];
@@ -73,7 +76,10 @@ export interface DecodedWireMessage {
  * String/Number attributes as headers and its body as UTF-8 bytes; a corrupt packed attribute
  * is ignored the same way, so the router can dead-letter the message instead of crashing.
  */
-export function decodeWireMessage(body: string | undefined, attributes: Readonly<Record<string, ReceivedAttribute>> | undefined): DecodedWireMessage {
+export function decodeWireMessage(
+  body: string | undefined,
+  attributes: Readonly<Record<string, ReceivedAttribute>> | undefined,
+): DecodedWireMessage {
   const headers: Record<string, string> = {};
   let packed: Record<string, string> | undefined;
   for (const [name, attribute] of Object.entries(attributes ?? {})) {
@@ -110,7 +116,10 @@ export function wireMessageBytes(message: SqsWireMessage): number {
 export function assertWithinLimits(message: SqsWireMessage, maxMessageBytes: number, id: string): void {
   const count = Object.keys(message.attributes).length;
   if (count > MAX_MESSAGE_ATTRIBUTES) {
-    throw new OmnibusError(ErrorCodes.PAYLOAD_TOO_LARGE, `Message ${id} has ${String(count)} attributes; SQS/SNS allow at most ${String(MAX_MESSAGE_ATTRIBUTES)}`);
+    throw new OmnibusError(
+      ErrorCodes.PAYLOAD_TOO_LARGE,
+      `Message ${id} has ${String(count)} attributes; SQS/SNS allow at most ${String(MAX_MESSAGE_ATTRIBUTES)}`,
+    );
   }
   const bytes = wireMessageBytes(message);
   if (bytes > maxMessageBytes) {
@@ -129,7 +138,10 @@ function encodeBody(payload: Uint8Array): { body: string; encoding?: 'base64' | 
   } catch {
     // not UTF-8: fall through to base64
   }
-  return { body: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('base64'), encoding: 'base64' };
+  return {
+    body: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('base64'),
+    encoding: 'base64',
+  };
 }
 
 function decodeBody(body: string, encoding: string | undefined): Uint8Array {

@@ -5,7 +5,12 @@ import {
   SubscribeCommand,
   type SNSClient,
 } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { ErrorCodes, OmnibusError, type DestinationSpec, type TopologySpec } from '@omnibus/core';
 import type { SqsDirectory } from './sqs-directory.js';
 import { isQueueNameTaken, isTopicMissing, toOmnibusError } from './sqs-error-mapper.js';
@@ -14,7 +19,12 @@ import type { SqsTransportOptions } from './sqs-options.js';
 
 type ProvisionOptions = Pick<
   SqsTransportOptions,
-  'fifo' | 'fanOut' | 'provisioning' | 'visibilityTimeoutSeconds' | 'maxReceiveCount' | 'deadLetterRetentionSeconds'
+  | 'fifo'
+  | 'fanOut'
+  | 'provisioning'
+  | 'visibilityTimeoutSeconds'
+  | 'maxReceiveCount'
+  | 'deadLetterRetentionSeconds'
 >;
 
 /**
@@ -30,7 +40,13 @@ export class SqsProvisioner {
   readonly #directory: SqsDirectory;
   readonly #options: ProvisionOptions;
 
-  constructor(deps: { sqs: SQSClient; sns: SNSClient | undefined; naming: SqsNaming; directory: SqsDirectory; options: ProvisionOptions }) {
+  constructor(deps: {
+    sqs: SQSClient;
+    sns: SNSClient | undefined;
+    naming: SqsNaming;
+    directory: SqsDirectory;
+    options: ProvisionOptions;
+  }) {
     this.#sqs = deps.sqs;
     this.#sns = deps.sns;
     this.#naming = deps.naming;
@@ -49,15 +65,22 @@ export class SqsProvisioner {
           await this.#destination(destination, problems);
         } catch (error) {
           firstCause ??= error;
-          problems.push(toOmnibusError(error, ErrorCodes.PROVISIONING_FAILED, `destination "${destination.name}"`).message);
+          problems.push(
+            toOmnibusError(error, ErrorCodes.PROVISIONING_FAILED, `destination "${destination.name}"`)
+              .message,
+          );
         }
       }),
     );
     if (problems.length > 0) {
-      throw new OmnibusError(ErrorCodes.PROVISIONING_FAILED, `SQS provisioning (${this.#options.provisioning}) failed:\n- ${problems.join('\n- ')}`, {
-        retriable: false,
-        cause: firstCause,
-      });
+      throw new OmnibusError(
+        ErrorCodes.PROVISIONING_FAILED,
+        `SQS provisioning (${this.#options.provisioning}) failed:\n- ${problems.join('\n- ')}`,
+        {
+          retriable: false,
+          cause: firstCause,
+        },
+      );
     }
   }
 
@@ -65,7 +88,9 @@ export class SqsProvisioner {
     if (this.#options.fanOut !== 'none') return;
     const shared = topology.destinations.filter((d) => new Set(d.groups.map((g) => g.name)).size > 1);
     if (shared.length === 0) return;
-    const list = shared.map((d) => `"${d.name}" (groups ${d.groups.map((g) => g.name).join(', ')})`).join('; ');
+    const list = shared
+      .map((d) => `"${d.name}" (groups ${d.groups.map((g) => g.name).join(', ')})`)
+      .join('; ');
     throw new OmnibusError(
       ErrorCodes.CAPABILITY_MISSING,
       `SQS with fanOut "none" gives each destination one queue consumed by one group, but ${list} need fan-out: set fanOut "sns"`,
@@ -87,9 +112,15 @@ export class SqsProvisioner {
 
   async #topic(destination: string, problems: string[]): Promise<string | undefined> {
     const name = this.#naming.topic(destination);
-    const attributes: Record<string, string> = this.#options.fifo ? { FifoTopic: 'true', ContentBasedDeduplication: 'false' } : {};
+    const attributes: Record<string, string> = this.#options.fifo
+      ? { FifoTopic: 'true', ContentBasedDeduplication: 'false' }
+      : {};
     try {
-      const arn = await this.#directory.topicArn(name, ErrorCodes.PROVISIONING_FAILED, this.#options.provisioning === 'create' ? attributes : undefined);
+      const arn = await this.#directory.topicArn(
+        name,
+        ErrorCodes.PROVISIONING_FAILED,
+        this.#options.provisioning === 'create' ? attributes : undefined,
+      );
       this.#directory.rememberTopic(name, arn);
       return arn;
     } catch (error) {
@@ -98,18 +129,36 @@ export class SqsProvisioner {
     }
   }
 
-  async #groupQueues(destination: string, group: string, topicArn: string | undefined, problems: string[]): Promise<void> {
+  async #groupQueues(
+    destination: string,
+    group: string,
+    topicArn: string | undefined,
+    problems: string[],
+  ): Promise<void> {
     const names = this.#naming.queues(destination, group, topicArn !== undefined);
     const create = this.#options.provisioning === 'create';
     const dlqUrl = create
-      ? await this.#createQueue(names.deadLetterQueue, { MessageRetentionPeriod: String(this.#options.deadLetterRetentionSeconds) })
+      ? await this.#createQueue(names.deadLetterQueue, {
+          MessageRetentionPeriod: String(this.#options.deadLetterRetentionSeconds),
+        })
       : await this.#existingQueue(names.deadLetterQueue, problems);
-    const queueUrl = create ? await this.#createQueue(names.queue, {}) : await this.#existingQueue(names.queue, problems);
+    const queueUrl = create
+      ? await this.#createQueue(names.queue, {})
+      : await this.#existingQueue(names.queue, problems);
     if (dlqUrl === undefined || queueUrl === undefined) return;
-    const [dlqArn, queueArn] = await Promise.all([this.#directory.queueArn(dlqUrl), this.#directory.queueArn(queueUrl)]);
-    const redrive = JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: String(this.#options.maxReceiveCount) });
+    const [dlqArn, queueArn] = await Promise.all([
+      this.#directory.queueArn(dlqUrl),
+      this.#directory.queueArn(queueUrl),
+    ]);
+    const redrive = JSON.stringify({
+      deadLetterTargetArn: dlqArn,
+      maxReceiveCount: String(this.#options.maxReceiveCount),
+    });
     if (create) {
-      const attributes: Record<string, string> = { RedrivePolicy: redrive, VisibilityTimeout: String(this.#options.visibilityTimeoutSeconds) };
+      const attributes: Record<string, string> = {
+        RedrivePolicy: redrive,
+        VisibilityTimeout: String(this.#options.visibilityTimeoutSeconds),
+      };
       if (topicArn !== undefined) attributes.Policy = snsDeliveryPolicy(queueArn, topicArn);
       await this.#sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: attributes }));
       if (topicArn !== undefined) await this.#subscribe(topicArn, queueArn);
@@ -123,12 +172,14 @@ export class SqsProvisioner {
     const attributes: Record<string, string> = this.#options.fifo ? { FifoQueue: 'true' } : {};
     let url: string | undefined;
     try {
-      url = (await this.#sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl;
+      url = (await this.#sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes })))
+        .QueueUrl;
     } catch (error) {
       if (!isQueueNameTaken(error)) throw error;
     }
     url ??= await this.#directory.queueUrl(name, ErrorCodes.PROVISIONING_FAILED);
-    if (Object.keys(extra).length > 0) await this.#sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: extra }));
+    if (Object.keys(extra).length > 0)
+      await this.#sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: extra }));
     this.#directory.rememberQueue(name, url);
     return url;
   }
@@ -143,10 +194,16 @@ export class SqsProvisioner {
   }
 
   async #verifyRedrive(name: string, queueUrl: string, dlqArn: string, problems: string[]): Promise<void> {
-    const out = await this.#sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }));
+    const out = await this.#sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }),
+    );
     const raw = out.Attributes?.RedrivePolicy;
-    const target = raw === undefined ? undefined : (JSON.parse(raw) as { deadLetterTargetArn?: string }).deadLetterTargetArn;
-    if (target !== dlqArn) problems.push(`SQS queue "${name}" has no redrive policy to ${dlqArn} (found ${raw ?? 'none'})`);
+    const target =
+      raw === undefined
+        ? undefined
+        : (JSON.parse(raw) as { deadLetterTargetArn?: string }).deadLetterTargetArn;
+    if (target !== dlqArn)
+      problems.push(`SQS queue "${name}" has no redrive policy to ${dlqArn} (found ${raw ?? 'none'})`);
   }
 
   async #subscribe(topicArn: string, queueArn: string): Promise<void> {
@@ -162,7 +219,12 @@ export class SqsProvisioner {
     );
   }
 
-  async #verifySubscription(topicArn: string, queueArn: string, queueName: string, problems: string[]): Promise<void> {
+  async #verifySubscription(
+    topicArn: string,
+    queueArn: string,
+    queueName: string,
+    problems: string[],
+  ): Promise<void> {
     const sns = this.#requireSns();
     try {
       await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
@@ -173,11 +235,19 @@ export class SqsProvisioner {
     }
     let next: string | undefined;
     do {
-      const page = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, ...(next === undefined ? {} : { NextToken: next }) }));
+      const page = await sns.send(
+        new ListSubscriptionsByTopicCommand({
+          TopicArn: topicArn,
+          ...(next === undefined ? {} : { NextToken: next }),
+        }),
+      );
       const found = page.Subscriptions?.find((s) => s.Endpoint === queueArn && s.Protocol === 'sqs');
       if (found?.SubscriptionArn !== undefined) {
-        const attrs = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: found.SubscriptionArn }));
-        if (attrs.Attributes?.RawMessageDelivery !== 'true') problems.push(`SNS subscription of "${queueName}" lacks RawMessageDelivery=true`);
+        const attrs = await sns.send(
+          new GetSubscriptionAttributesCommand({ SubscriptionArn: found.SubscriptionArn }),
+        );
+        if (attrs.Attributes?.RawMessageDelivery !== 'true')
+          problems.push(`SNS subscription of "${queueName}" lacks RawMessageDelivery=true`);
         return;
       }
       next = page.NextToken;

@@ -1,9 +1,20 @@
 import { PublishBatchCommand, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { envelopeToWireHeaders, ErrorCodes, OmnibusError, type OutgoingMessage, type TransportCapabilities } from '@omnibus/core';
+import {
+  envelopeToWireHeaders,
+  ErrorCodes,
+  OmnibusError,
+  type OutgoingMessage,
+  type TransportCapabilities,
+} from '@omnibus/core';
 import type { SqsDirectory } from './sqs-directory.js';
 import { batchEntryError, toOmnibusError } from './sqs-error-mapper.js';
-import { assertWithinLimits, encodeWireMessage, wireMessageBytes, type SqsWireMessage } from './sqs-message-codec.js';
+import {
+  assertWithinLimits,
+  encodeWireMessage,
+  wireMessageBytes,
+  type SqsWireMessage,
+} from './sqs-message-codec.js';
 import { toFifoId, type SqsNaming } from './sqs-naming.js';
 import type { SqsTransportOptions } from './sqs-options.js';
 
@@ -55,7 +66,10 @@ export class SqsPublisher {
   async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const prepared = messages.map((m) => this.#prepare(m));
-    const send = this.#options.fanOut === 'sns' ? await this.#snsSender(destination) : await this.#sqsSender(destination);
+    const send =
+      this.#options.fanOut === 'sns'
+        ? await this.#snsSender(destination)
+        : await this.#sqsSender(destination);
     for (const chunk of chunks(prepared, this.#options.maxMessageBytes)) {
       await send(chunk);
     }
@@ -72,8 +86,14 @@ export class SqsPublisher {
     const delayMs = message.delayMs ?? 0;
     const delay = this.#capabilities.delayedDelivery;
     if (delayMs > 0 && (delay === false || delayMs > delay.maxDelayMs)) {
-      const why = delay === false ? `this SQS configuration (fifo: ${String(this.#options.fifo)}, fanOut: ${this.#options.fanOut}) has no per-message delay` : `the SQS maximum is ${String(delay.maxDelayMs)} ms (15 minutes)`;
-      throw new OmnibusError(ErrorCodes.DELAY_OUT_OF_RANGE, `Message ${envelope.id} asks for a ${String(delayMs)} ms delay, but ${why}`);
+      const why =
+        delay === false
+          ? `this SQS configuration (fifo: ${String(this.#options.fifo)}, fanOut: ${this.#options.fanOut}) has no per-message delay`
+          : `the SQS maximum is ${String(delay.maxDelayMs)} ms (15 minutes)`;
+      throw new OmnibusError(
+        ErrorCodes.DELAY_OUT_OF_RANGE,
+        `Message ${envelope.id} asks for a ${String(delayMs)} ms delay, but ${why}`,
+      );
     }
     const wire = encodeWireMessage(envelopeToWireHeaders(envelope), envelope.payload);
     assertWithinLimits(wire, this.#options.maxMessageBytes, envelope.id);
@@ -94,11 +114,15 @@ export class SqsPublisher {
       const context = `Publishing to SQS queue "${name}"`;
       if (batch.length === 1) {
         const m = batch[0] as PreparedMessage;
-        await this.#call(context, () => this.#sqs.send(new SendMessageCommand({ QueueUrl: url, ...sqsEntry(m) })));
+        await this.#call(context, () =>
+          this.#sqs.send(new SendMessageCommand({ QueueUrl: url, ...sqsEntry(m) })),
+        );
         return;
       }
       const entries = batch.map((m, i) => ({ Id: `m${String(i)}`, ...sqsEntry(m) }));
-      const out = await this.#call(context, () => this.#sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries })));
+      const out = await this.#call(context, () =>
+        this.#sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries })),
+      );
       throwOnFailed(out.Failed, batch, context);
     };
   }
@@ -116,7 +140,9 @@ export class SqsPublisher {
         return;
       }
       const entries = batch.map((m, i) => ({ Id: `m${String(i)}`, ...snsEntry(m) }));
-      const out = await this.#call(context, () => sns.send(new PublishBatchCommand({ TopicArn: arn, PublishBatchRequestEntries: entries })));
+      const out = await this.#call(context, () =>
+        sns.send(new PublishBatchCommand({ TopicArn: arn, PublishBatchRequestEntries: entries })),
+      );
       throwOnFailed(out.Failed, batch, context);
     };
   }
@@ -149,18 +175,31 @@ function snsEntry(m: PreparedMessage) {
   };
 }
 
-type FailedEntry = { readonly Id?: string | undefined; readonly Code?: string | undefined; readonly Message?: string | undefined; readonly SenderFault?: boolean | undefined };
+type FailedEntry = {
+  readonly Id?: string | undefined;
+  readonly Code?: string | undefined;
+  readonly Message?: string | undefined;
+  readonly SenderFault?: boolean | undefined;
+};
 
-function throwOnFailed(failed: readonly FailedEntry[] | undefined, batch: readonly PreparedMessage[], context: string): void {
+function throwOnFailed(
+  failed: readonly FailedEntry[] | undefined,
+  batch: readonly PreparedMessage[],
+  context: string,
+): void {
   if (failed === undefined || failed.length === 0) return;
   const errors = failed.map((f) => {
     const index = Number((f.Id ?? 'm-1').slice(1));
     return batchEntryError(f, ErrorCodes.PUBLISH_FAILED, `${context}: message ${batch[index]?.id ?? '?'}`);
   });
-  throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, `${String(failed.length)} of ${String(batch.length)} messages were not accepted:\n- ${errors.map((e) => e.message).join('\n- ')}`, {
-    retriable: errors.every((e) => e.retriable),
-    cause: errors[0],
-  });
+  throw new OmnibusError(
+    ErrorCodes.PUBLISH_FAILED,
+    `${String(failed.length)} of ${String(batch.length)} messages were not accepted:\n- ${errors.map((e) => e.message).join('\n- ')}`,
+    {
+      retriable: errors.every((e) => e.retriable),
+      cause: errors[0],
+    },
+  );
 }
 
 /** Split into SQS/SNS batches: ≤ 10 entries and ≤ `maxBytes` in total, order kept. */

@@ -87,34 +87,58 @@ export class SqsSettler implements DeliverySettler {
     try {
       await this.#retrying(() =>
         this.#sqs.send(
-          new ChangeMessageVisibilityCommand({ QueueUrl: this.#target.queueUrl, ReceiptHandle: delivery.receiptHandle, VisibilityTimeout: seconds }),
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: this.#target.queueUrl,
+            ReceiptHandle: delivery.receiptHandle,
+            VisibilityTimeout: seconds,
+          }),
         ),
       );
     } catch (error) {
-      throw toOmnibusError(error, ErrorCodes.SETTLEMENT_FAILED, `Retrying message ${delivery.envelope.id} (ChangeMessageVisibility)`);
+      throw toOmnibusError(
+        error,
+        ErrorCodes.SETTLEMENT_FAILED,
+        `Retrying message ${delivery.envelope.id} (ChangeMessageVisibility)`,
+      );
     }
     this.#onRetried(delivery);
   }
 
   /** See {@link SqsSettler}. */
   async deadLetter(delivery: SqsDelivery, reason: DeadLetterReason): Promise<void> {
-    const message = reason.message.length > MAX_REASON_CHARS ? `${reason.message.slice(0, MAX_REASON_CHARS)}…` : reason.message;
-    const headers = deadLetterWireHeaders(delivery.wireHeaders, { ...reason, message }, { destination: delivery.destination, group: delivery.group });
+    const message =
+      reason.message.length > MAX_REASON_CHARS
+        ? `${reason.message.slice(0, MAX_REASON_CHARS)}…`
+        : reason.message;
+    const headers = deadLetterWireHeaders(
+      delivery.wireHeaders,
+      { ...reason, message },
+      { destination: delivery.destination, group: delivery.group },
+    );
     const original = delivery.raw;
     const messageId = original.MessageId ?? delivery.envelope.id;
     try {
-      await this.#retrying(() => this.#sqs.send(
-        new SendMessageCommand({
-          QueueUrl: this.#target.deadLetterQueueUrl,
-          MessageBody: original.Body ?? '',
-          MessageAttributes: packAttributes(headers),
-          ...(this.#target.fifo
-            ? { MessageGroupId: original.Attributes?.MessageGroupId ?? toFifoId(delivery.envelope.id), MessageDeduplicationId: toFifoId(messageId) }
-            : {}),
-        }),
-      ));
+      await this.#retrying(() =>
+        this.#sqs.send(
+          new SendMessageCommand({
+            QueueUrl: this.#target.deadLetterQueueUrl,
+            MessageBody: original.Body ?? '',
+            MessageAttributes: packAttributes(headers),
+            ...(this.#target.fifo
+              ? {
+                  MessageGroupId: original.Attributes?.MessageGroupId ?? toFifoId(delivery.envelope.id),
+                  MessageDeduplicationId: toFifoId(messageId),
+                }
+              : {}),
+          }),
+        ),
+      );
     } catch (error) {
-      throw toOmnibusError(error, ErrorCodes.SETTLEMENT_FAILED, `Dead-lettering message ${delivery.envelope.id} (SendMessage to the dead-letter queue)`);
+      throw toOmnibusError(
+        error,
+        ErrorCodes.SETTLEMENT_FAILED,
+        `Dead-lettering message ${delivery.envelope.id} (SendMessage to the dead-letter queue)`,
+      );
     }
     await this.#deletes.add(delivery);
     this.#onRemoved(delivery);
@@ -133,7 +157,11 @@ export class SqsSettler implements DeliverySettler {
         const out = await this.#sqs.send(
           new ChangeMessageVisibilityBatchCommand({
             QueueUrl: this.#target.queueUrl,
-            Entries: batch.map((d, j) => ({ Id: `v${String(j)}`, ReceiptHandle: d.receiptHandle, VisibilityTimeout: seconds })),
+            Entries: batch.map((d, j) => ({
+              Id: `v${String(j)}`,
+              ReceiptHandle: d.receiptHandle,
+              VisibilityTimeout: seconds,
+            })),
           }),
         );
         const failed = new Set((out.Failed ?? []).map((f) => f.Id));
@@ -164,7 +192,9 @@ export class SqsSettler implements DeliverySettler {
       const failed = new Map((out.Failed ?? []).map((f) => [f.Id, f]));
       return batch.map((d, i) => {
         const entry = failed.get(`d${String(i)}`);
-        return entry === undefined ? undefined : batchEntryError(entry, ErrorCodes.SETTLEMENT_FAILED, `Deleting message ${d.envelope.id}`);
+        return entry === undefined
+          ? undefined
+          : batchEntryError(entry, ErrorCodes.SETTLEMENT_FAILED, `Deleting message ${d.envelope.id}`);
       });
     } catch (error) {
       throw toOmnibusError(error, ErrorCodes.SETTLEMENT_FAILED, 'Deleting messages (DeleteMessageBatch)');

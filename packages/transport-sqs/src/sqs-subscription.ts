@@ -1,5 +1,11 @@
 import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
-import { envelopeFromWire, KeyedDispatcher, type DeliveryHandler, type Subscription, type SubscriptionSpec } from '@omnibus/core';
+import {
+  envelopeFromWire,
+  KeyedDispatcher,
+  type DeliveryHandler,
+  type Subscription,
+  type SubscriptionSpec,
+} from '@omnibus/core';
 import { FifoFence } from './fifo-fence.js';
 import type { ReleaseLedger } from './release-ledger.js';
 import { SqsDelivery } from './sqs-delivery.js';
@@ -10,7 +16,10 @@ import { SqsSettler, type SettlerTarget } from './sqs-settler.js';
 import { VisibilityHeartbeat } from './visibility-heartbeat.js';
 
 /** Options a subscription reads. */
-export type SubscriptionOptions = Pick<SqsTransportOptions, 'visibilityTimeoutSeconds' | 'waitTimeSeconds' | 'maxPollers' | 'receiveBatchSize'>;
+export type SubscriptionOptions = Pick<
+  SqsTransportOptions,
+  'visibilityTimeoutSeconds' | 'waitTimeSeconds' | 'maxPollers' | 'receiveBatchSize'
+>;
 
 /** Health callbacks, so the transport can report `reconnecting`/`ready`. */
 export interface SubscriptionHealth {
@@ -21,7 +30,12 @@ export interface SubscriptionHealth {
 /** How long past its wait time a long poll may take before close aborts it. */
 const POLL_GRACE_MS = 3000;
 
-const SYSTEM_ATTRIBUTES = ['ApproximateReceiveCount', 'SentTimestamp', 'MessageGroupId', 'MessageDeduplicationId'] as const;
+const SYSTEM_ATTRIBUTES = [
+  'ApproximateReceiveCount',
+  'SentTimestamp',
+  'MessageGroupId',
+  'MessageDeduplicationId',
+] as const;
 
 /**
  * One subscription on one SQS queue: `min(concurrency, maxPollers)` long-poll loops, each
@@ -114,7 +128,10 @@ export class SqsSubscription implements Subscription {
     await pollersDone;
     this.#heartbeat.stop();
     await releasing;
-    await this.#release([...this.#held].filter((d) => d.state === 'held'), false);
+    await this.#release(
+      [...this.#held].filter((d) => d.state === 'held'),
+      false,
+    );
   }
 
   async #poll(): Promise<void> {
@@ -163,7 +180,9 @@ export class SqsSubscription implements Subscription {
   }
 
   #accept(messages: readonly Message[]): void {
-    const deliveries = messages.flatMap((m) => (m.ReceiptHandle === undefined ? [] : [this.#toDelivery(m, m.ReceiptHandle)]));
+    const deliveries = messages.flatMap((m) =>
+      m.ReceiptHandle === undefined ? [] : [this.#toDelivery(m, m.ReceiptHandle)],
+    );
     if (this.#stopping) {
       void this.#release(deliveries, true);
       return;
@@ -232,7 +251,7 @@ export class SqsSubscription implements Subscription {
       if (unstarted) this.#ledger.released(d.ledgerKey);
     }
     if (owned.length === 0) return;
-    await Promise.all(owned.map((d) => d.extending?.catch(() => undefined)));
+    await Promise.all(owned.map((d) => d.extending?.catch(() => undefined) ?? Promise.resolve()));
     await this.#settler.changeVisibility(owned, 0);
     for (const d of owned) this.#held.delete(d);
   }

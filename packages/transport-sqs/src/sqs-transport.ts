@@ -61,7 +61,12 @@ export class SqsTransport implements Transport {
     this.#clients = createSqsClients(this.#options);
     this.#naming = new SqsNaming(this.#options);
     this.#directory = new SqsDirectory(this.#clients.sqs, this.#clients.sns);
-    this.#provisioner = new SqsProvisioner({ ...this.#clients, naming: this.#naming, directory: this.#directory, options: this.#options });
+    this.#provisioner = new SqsProvisioner({
+      ...this.#clients,
+      naming: this.#naming,
+      directory: this.#directory,
+      options: this.#options,
+    });
     this.#publisher = new SqsPublisher({
       ...this.#clients,
       naming: this.#naming,
@@ -101,8 +106,16 @@ export class SqsTransport implements Transport {
     this.#setStatus('connecting');
     const prefix = this.#options.queuePrefix;
     await Promise.all([
-      this.#probe('SQS', () => this.#clients.sqs.send(new ListQueuesCommand({ MaxResults: 1, ...(prefix === '' ? {} : { QueueNamePrefix: prefix }) }))),
-      this.#clients.sns === undefined ? undefined : this.#probe('SNS', () => (this.#clients.sns as NonNullable<SqsClients['sns']>).send(new ListTopicsCommand({}))),
+      this.#probe('SQS', () =>
+        this.#clients.sqs.send(
+          new ListQueuesCommand({ MaxResults: 1, ...(prefix === '' ? {} : { QueueNamePrefix: prefix }) }),
+        ),
+      ),
+      this.#clients.sns === undefined
+        ? undefined
+        : this.#probe('SNS', () =>
+            (this.#clients.sns as NonNullable<SqsClients['sns']>).send(new ListTopicsCommand({})),
+          ),
     ]);
     this.#setStatus('ready');
   }
@@ -113,7 +126,11 @@ export class SqsTransport implements Transport {
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (typeof status === 'number' && status < 500) return; // the service answered
-      throw toOmnibusError(error, ErrorCodes.CONNECTION_FAILED, `Cannot reach ${service} at ${this.#endpointFor(service)}`);
+      throw toOmnibusError(
+        error,
+        ErrorCodes.CONNECTION_FAILED,
+        `Cannot reach ${service} at ${this.#endpointFor(service)}`,
+      );
     }
   }
 
@@ -155,7 +172,12 @@ export class SqsTransport implements Transport {
       sqs: this.#clients.sqs,
       spec,
       options: this.#options,
-      target: { queueUrl, deadLetterQueueUrl, fifo: this.#options.fifo, settlementRetryMs: this.#options.settlementRetryMs },
+      target: {
+        queueUrl,
+        deadLetterQueueUrl,
+        fifo: this.#options.fifo,
+        settlementRetryMs: this.#options.settlementRetryMs,
+      },
       onDelivery,
       ledger: this.#ledger,
       health: {
@@ -207,7 +229,8 @@ export class SqsTransport implements Transport {
   }
 
   #reconnecting(error: unknown): void {
-    if (this.#status === 'ready') this.#setStatus('reconnecting', error instanceof Error ? error : new Error(String(error)));
+    if (this.#status === 'ready')
+      this.#setStatus('reconnecting', error instanceof Error ? error : new Error(String(error)));
   }
 
   #assertOpen(): void {
@@ -219,7 +242,8 @@ export class SqsTransport implements Transport {
   }
 
   #endpointFor(service: string): string {
-    const endpoint = service === 'SNS' ? (this.#options.snsEndpoint ?? this.#options.endpoint) : this.#options.endpoint;
+    const endpoint =
+      service === 'SNS' ? (this.#options.snsEndpoint ?? this.#options.endpoint) : this.#options.endpoint;
     return endpoint ?? `the AWS default endpoint (region ${this.#options.region ?? 'from the SDK chain'})`;
   }
 

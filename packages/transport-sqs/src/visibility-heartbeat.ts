@@ -42,7 +42,12 @@ export class VisibilityHeartbeat {
     const now = Date.now();
     const due: SqsDelivery[] = [];
     for (const d of this.#held()) {
-      if (d.state === 'held' && d.extending === undefined && d.visibleUntil - now <= 2 * this.#intervalMs + 50) due.push(d);
+      if (
+        d.state === 'held' &&
+        d.extending === undefined &&
+        d.visibleUntil - now <= 2 * this.#intervalMs + 50
+      )
+        due.push(d);
     }
     if (due.length === 0) return;
     const sentAt = Date.now();

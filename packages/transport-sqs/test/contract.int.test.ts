@@ -4,16 +4,27 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describeTransportContract } from '@omnibus/contract-tests';
 import { parseSqsOptions, sqsCapabilities, SqsTransport } from '../src/index.js';
-import { cleanUp, deadLetterReader, foreignPublisher, testOptions, type SqsTestConfig } from './support/sqs-test-env.js';
+import {
+  cleanUp,
+  deadLetterReader,
+  foreignPublisher,
+  testOptions,
+  type SqsTestConfig,
+} from './support/sqs-test-env.js';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 const childTransportModule = fileURLToPath(new URL('./support/child-transport.js', import.meta.url));
 
 /** Stop and start ElasticMQ keeping its data (queue metadata and messages are persisted). */
 async function restartElasticMq(): Promise<void> {
-  await run(process.execPath, ['scripts/brokers/cli.mjs', 'restart', 'sqs'], { cwd: repoRoot, timeout: 120_000 });
+  await run(process.execPath, ['scripts/brokers/cli.mjs', 'restart', 'sqs'], {
+    cwd: repoRoot,
+    timeout: 120_000,
+  });
 }
 
 function contract(config: SqsTestConfig, name: string, runFaultCases: boolean): void {

@@ -2,7 +2,13 @@ import { expect } from 'chai';
 import { FifoFence } from '../src/fifo-fence.js';
 import { RequestBatcher } from '../src/request-batcher.js';
 import { chunks } from '../src/sqs-publisher.js';
-import { isAbort, isQueueMissing, isReceiptGone, isTransientSqsError, toOmnibusError } from '../src/sqs-error-mapper.js';
+import {
+  isAbort,
+  isQueueMissing,
+  isReceiptGone,
+  isTransientSqsError,
+  toOmnibusError,
+} from '../src/sqs-error-mapper.js';
 
 describe('FifoFence', () => {
   it('releases later messages of a group received before its retry, not those received after', () => {
@@ -34,14 +40,24 @@ describe('FifoFence', () => {
 describe('RequestBatcher', () => {
   it('coalesces entries into batches of at most maxSize and settles each entry on its own', async () => {
     const calls: number[][] = [];
-    const batcher = new RequestBatcher<number>(async (entries) => {
-      calls.push([...entries]);
-      return entries.map((n) => (n === 3 ? new Error('three') : undefined));
-    }, 2, 1);
+    const batcher = new RequestBatcher<number>(
+      async (entries) => {
+        calls.push([...entries]);
+        return entries.map((n) => (n === 3 ? new Error('three') : undefined));
+      },
+      2,
+      1,
+    );
     const results = await Promise.allSettled([1, 2, 3, 4, 5].map((n) => batcher.add(n)));
     expect(calls.flat()).to.deep.equal([1, 2, 3, 4, 5]);
     expect(calls.every((c) => c.length <= 2)).to.equal(true);
-    expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(results.map((r) => r.status)).to.deep.equal([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ]);
   });
 
   it('rejects every entry of a batch whose call failed', async () => {
@@ -67,7 +83,9 @@ describe('sqs error mapper', () => {
     expect(isAbort({ name: 'AbortError' })).to.equal(true);
     expect(isTransientSqsError({ name: 'Error', code: 'ECONNREFUSED' })).to.equal(true);
     expect(isTransientSqsError({ name: 'X', $metadata: { httpStatusCode: 503 } })).to.equal(true);
-    expect(isTransientSqsError({ name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } })).to.equal(false);
+    expect(
+      isTransientSqsError({ name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } }),
+    ).to.equal(false);
   });
 
   it('wraps with a code, the context and the cause', () => {
@@ -113,8 +131,14 @@ describe('withTransientRetry', () => {
     let permanent = 0;
     const failure = await withTransientRetry(async () => {
       permanent += 1;
-      throw Object.assign(new Error('bad'), { name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } });
-    }, 5_000).then(() => undefined, (e: unknown) => e);
+      throw Object.assign(new Error('bad'), {
+        name: 'InvalidParameterValue',
+        $metadata: { httpStatusCode: 400 },
+      });
+    }, 5_000).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(permanent).to.equal(1);
     expect((failure as Error).message).to.equal('bad');
   });
@@ -125,7 +149,10 @@ describe('withTransientRetry', () => {
     const failure = await withTransientRetry(async () => {
       calls += 1;
       throw Object.assign(new Error('down'), { code: 'ECONNRESET' });
-    }, 0).then(() => undefined, (e: unknown) => e);
+    }, 0).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(calls).to.equal(1);
     expect((failure as Error).message).to.equal('down');
   });

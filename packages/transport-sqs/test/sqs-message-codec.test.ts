@@ -35,18 +35,27 @@ describe('sqs message codec', () => {
     const e = envelope(new TextEncoder().encode('{"total":12.5,"name":"Zoë 🚀"}'));
     const wire = encodeWireMessage(envelopeToWireHeaders(e), e.payload);
     expect(wire.body).to.equal('{"total":12.5,"name":"Zoë 🚀"}');
-    expect(JSON.parse(wire.attributes[PACKED_HEADERS_ATTRIBUTE]?.StringValue ?? '{}')).to.not.have.property(BODY_ENCODING_HEADER);
+    expect(JSON.parse(wire.attributes[PACKED_HEADERS_ATTRIBUTE]?.StringValue ?? '{}')).to.not.have.property(
+      BODY_ENCODING_HEADER,
+    );
     expect(roundTrip(e)).to.deep.equal(e);
   });
 
   it('base64-encodes binary, invalid UTF-8 and control characters SQS rejects, byte-exact', () => {
-    for (const bytes of [[0, 1, 2, 255], [0xc3, 0x28], [0x41, 0x00, 0x42], [0xef, 0xbb, 0xbf, 0x41]]) {
+    for (const bytes of [
+      [0, 1, 2, 255],
+      [0xc3, 0x28],
+      [0x41, 0x00, 0x42],
+      [0xef, 0xbb, 0xbf, 0x41],
+    ]) {
       const e = envelope(new Uint8Array(bytes));
       const back = roundTrip(e);
       expect([...back.payload]).to.deep.equal(bytes);
     }
     const wire = encodeWireMessage({}, new Uint8Array([0, 1]));
-    expect(JSON.parse(wire.attributes[PACKED_HEADERS_ATTRIBUTE]?.StringValue ?? '{}')).to.include({ [BODY_ENCODING_HEADER]: 'base64' });
+    expect(JSON.parse(wire.attributes[PACKED_HEADERS_ATTRIBUTE]?.StringValue ?? '{}')).to.include({
+      [BODY_ENCODING_HEADER]: 'base64',
+    });
   });
 
   it('keeps a UTF-8 byte-order mark as text without losing it', () => {
@@ -76,7 +85,10 @@ describe('sqs message codec', () => {
   it('copies ce-id, ce-type and content-type into native attributes', () => {
     const e = envelope(new Uint8Array([1]));
     const wire = encodeWireMessage(envelopeToWireHeaders(e), e.payload);
-    expect(wire.attributes['ce-type']).to.deep.equal({ DataType: 'String', StringValue: 'orders.order-placed.v1' });
+    expect(wire.attributes['ce-type']).to.deep.equal({
+      DataType: 'String',
+      StringValue: 'orders.order-placed.v1',
+    });
     expect(wire.attributes['ce-id']?.StringValue).to.equal('id-1');
     expect(wire.attributes['content-type']?.StringValue).to.equal('application/json');
   });
@@ -95,12 +107,17 @@ describe('sqs message codec', () => {
   });
 
   it('ignores a corrupt packed attribute instead of throwing', () => {
-    const decoded = decodeWireMessage('x', { [PACKED_HEADERS_ATTRIBUTE]: { DataType: 'String', StringValue: '{not json' } });
+    const decoded = decodeWireMessage('x', {
+      [PACKED_HEADERS_ATTRIBUTE]: { DataType: 'String', StringValue: '{not json' },
+    });
     expect(decoded.headers).to.deep.equal({});
   });
 
   it('counts body and attribute name, type and value bytes', () => {
-    const bytes = wireMessageBytes({ body: 'ü', attributes: { ab: { DataType: 'String', StringValue: 'xyz' } } });
+    const bytes = wireMessageBytes({
+      body: 'ü',
+      attributes: { ab: { DataType: 'String', StringValue: 'xyz' } },
+    });
     expect(bytes).to.equal(2 + 2 + 6 + 3);
   });
 

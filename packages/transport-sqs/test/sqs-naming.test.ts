@@ -15,14 +15,19 @@ describe('sqs naming', () => {
 
   it('names the queue after the destination alone when queues are not per group', () => {
     const naming = new SqsNaming({ queuePrefix: '', fifo: false });
-    expect(naming.queues('orders', 'billing', false)).to.deep.equal(naming.queues('orders', 'shipping', false));
+    expect(naming.queues('orders', 'billing', false)).to.deep.equal(
+      naming.queues('orders', 'shipping', false),
+    );
     expect(naming.queues('orders', 'billing', false).queue).to.equal('orders');
   });
 
   it('adds .fifo to FIFO queues and topics (dead-letter queues included)', () => {
     const naming = new SqsNaming({ queuePrefix: '', fifo: true });
     expect(naming.topic('orders')).to.equal('orders.fifo');
-    expect(naming.queues('orders', 'g', true)).to.deep.equal({ queue: 'orders--g.fifo', deadLetterQueue: 'orders--g-dlq.fifo' });
+    expect(naming.queues('orders', 'g', true)).to.deep.equal({
+      queue: 'orders--g.fifo',
+      deadLetterQueue: 'orders--g-dlq.fifo',
+    });
   });
 
   it('replaces other characters and hashes so distinct names stay distinct', () => {

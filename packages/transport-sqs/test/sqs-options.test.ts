@@ -17,7 +17,14 @@ function problems(raw: Record<string, unknown>): string {
 describe('sqs options', () => {
   it('has production defaults: SNS fan-out, create, 30 s visibility, 20 s long polls', () => {
     const o = parseSqsOptions({});
-    expect(o).to.include({ fanOut: 'sns', fifo: false, provisioning: 'create', visibilityTimeoutSeconds: 30, waitTimeSeconds: 20, maxReceiveCount: 50 });
+    expect(o).to.include({
+      fanOut: 'sns',
+      fifo: false,
+      provisioning: 'create',
+      visibilityTimeoutSeconds: 30,
+      waitTimeSeconds: 20,
+      maxReceiveCount: 50,
+    });
     expect(o.endpoint).to.equal(undefined);
     expect(o.accessKeyId).to.equal(undefined);
   });
@@ -28,7 +35,14 @@ describe('sqs options', () => {
   });
 
   it('lists every problem at once', () => {
-    const message = problems({ fanOut: 'kafka', waitTimeSeconds: 25, receiveBatchSize: 11, accessKeyId: 'AKIA', queuePrefix: 'bad.prefix', typo: 1 });
+    const message = problems({
+      fanOut: 'kafka',
+      waitTimeSeconds: 25,
+      receiveBatchSize: 11,
+      accessKeyId: 'AKIA',
+      queuePrefix: 'bad.prefix',
+      typo: 1,
+    });
     expect(message).to.include('fanOut');
     expect(message).to.include('waitTimeSeconds');
     expect(message).to.include('receiveBatchSize');
@@ -42,7 +56,11 @@ describe('sqs options', () => {
   });
 
   it('redacts the secret key and session token', () => {
-    const redacted = redactOptions(sqsOptionSchema, { accessKeyId: 'AKIA', secretAccessKey: 's3cr3t', sessionToken: 'tok' });
+    const redacted = redactOptions(sqsOptionSchema, {
+      accessKeyId: 'AKIA',
+      secretAccessKey: 's3cr3t',
+      sessionToken: 'tok',
+    });
     expect(redacted).to.deep.equal({ accessKeyId: 'AKIA', secretAccessKey: '***', sessionToken: '***' });
   });
 
@@ -58,13 +76,25 @@ describe('sqs capabilities', () => {
 
   it('standard queues without SNS: delays up to 15 min, no ordering, no fan-out', () => {
     const c = sqsCapabilities({ ...base, fifo: false, fanOut: 'none' });
-    expect(c).to.include({ ordering: 'none', fanOut: false, competingConsumers: true, publishDeduplication: false, noDuplicatesWithoutFaults: false, atomicBatchPublish: false });
+    expect(c).to.include({
+      ordering: 'none',
+      fanOut: false,
+      competingConsumers: true,
+      publishDeduplication: false,
+      noDuplicatesWithoutFaults: false,
+      atomicBatchPublish: false,
+    });
     expect(c.delayedDelivery).to.deep.equal({ maxDelayMs: MAX_DELAY_MS, emulated: false });
   });
 
   it('FIFO: per-key ordering and de-duplication, no per-message delay', () => {
     const c = sqsCapabilities({ ...base, fifo: true, fanOut: 'none' });
-    expect(c).to.include({ ordering: 'per-key', publishDeduplication: true, noDuplicatesWithoutFaults: true, delayedDelivery: false });
+    expect(c).to.include({
+      ordering: 'per-key',
+      publishDeduplication: true,
+      noDuplicatesWithoutFaults: true,
+      delayedDelivery: false,
+    });
   });
 
   it('SNS: fan-out, no delay (SNS Publish has none)', () => {

@@ -1,9 +1,29 @@
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { isOmnibusError, readDeadLetterInfo, type Delivery, type MessageEnvelope, type Subscription } from '@omnibus/core';
+import {
+  isOmnibusError,
+  readDeadLetterInfo,
+  type Delivery,
+  type MessageEnvelope,
+  type Subscription,
+} from '@omnibus/core';
 import { SqsTransport } from '../src/index.js';
-import { cleanUp, decodeIndependently, drainQueue, nativeClients, queueNames, queueUrl, testOptions, type SqsTestConfig } from './support/sqs-test-env.js';
+import {
+  cleanUp,
+  decodeIndependently,
+  drainQueue,
+  nativeClients,
+  queueNames,
+  queueUrl,
+  testOptions,
+  type SqsTestConfig,
+} from './support/sqs-test-env.js';
 
 function envelope(overrides: Partial<MessageEnvelope> = {}): MessageEnvelope {
   return {
@@ -36,7 +56,10 @@ describe('SQS transport specifics (ElasticMQ / fauxqs)', function () {
   const subscriptions: Subscription[] = [];
   const natives: SQSClient[] = [];
 
-  async function transport(config: SqsTestConfig, overrides: Record<string, unknown> = {}): Promise<SqsTransport> {
+  async function transport(
+    config: SqsTestConfig,
+    overrides: Record<string, unknown> = {},
+  ): Promise<SqsTransport> {
     const t = new SqsTransport(testOptions(config, overrides));
     open.push(t);
     await t.connect();
@@ -65,32 +88,50 @@ describe('SQS transport specifics (ElasticMQ / fauxqs)', function () {
     const destination = unique('visibility');
     const t = await transport('standard', { visibilityTimeoutSeconds: 1 });
     await t.provision({ destinations: [{ name: destination, groups: [{ name: 'g', ordered: false }] }] });
-    const url = await queueUrl(native('standard'), queueNames('standard', testOptions('standard'), destination, 'g').queue);
+    const url = await queueUrl(
+      native('standard'),
+      queueNames('standard', testOptions('standard'), destination, 'g').queue,
+    );
     const sqs = native('standard');
     let release!: () => void;
     const handlerMayFinish = new Promise<void>((r) => (release = r));
     const seen: Delivery[] = [];
     subscriptions.push(
-      await t.subscribe({ destination, group: 'g', concurrency: 2, ordered: false, handlerTimeoutMs: 10_000 }, async (d) => {
-        seen.push(d);
-        await handlerMayFinish;
-        await d.ack();
-      }),
+      await t.subscribe(
+        { destination, group: 'g', concurrency: 2, ordered: false, handlerTimeoutMs: 10_000 },
+        async (d) => {
+          seen.push(d);
+          await handlerMayFinish;
+          await d.ack();
+        },
+      ),
     );
     await t.publish(destination, [{ envelope: envelope() }]);
     await until(() => seen.length === 1, 10_000, 'the delivery');
     const started = Date.now();
     // Three visibility timeouts pass while the handler runs; nobody else may see the message.
     while (Date.now() - started < 3_500) {
-      const page = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 1, MaxNumberOfMessages: 1 }));
+      const page = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 1, MaxNumberOfMessages: 1 }),
+      );
       expect(page.Messages ?? [], 'message became visible while its handler ran').to.have.length(0);
     }
     release();
-    await until(() => seen[0]?.deliveryAttempt === 1 && (seen[0] as { state?: string }).state === 'settled', 5_000, 'the ack');
-    const attrs = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    await until(
+      () => seen[0]?.deliveryAttempt === 1 && (seen[0] as { state?: string }).state === 'settled',
+      5_000,
+      'the ack',
     );
-    expect(attrs.Attributes).to.include({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
+    const attrs = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    expect(attrs.Attributes).to.include({
+      ApproximateNumberOfMessages: '0',
+      ApproximateNumberOfMessagesNotVisible: '0',
+    });
     expect(seen).to.have.length(1);
   });
 
@@ -101,13 +142,20 @@ describe('SQS transport specifics (ElasticMQ / fauxqs)', function () {
     await t.provision({ destinations: [{ name: destination, groups: [{ name: 'g', ordered: false }] }] });
     const sqs = native('standard');
     const names = queueNames('standard', testOptions('standard', options), destination, 'g');
-    const [url, dlqUrl] = await Promise.all([queueUrl(sqs, names.queue), queueUrl(sqs, names.deadLetterQueue)]);
-    const policy = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['RedrivePolicy'] }));
+    const [url, dlqUrl] = await Promise.all([
+      queueUrl(sqs, names.queue),
+      queueUrl(sqs, names.deadLetterQueue),
+    ]);
+    const policy = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['RedrivePolicy'] }),
+    );
     expect(JSON.parse(policy.Attributes?.RedrivePolicy ?? '{}')).to.include({ maxReceiveCount: 2 });
     await t.publish(destination, [{ envelope: envelope() }]);
     // A consumer that never settles: receive twice with a 1 s visibility timeout.
     for (let i = 0; i < 2; i += 1) {
-      const page = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 5, VisibilityTimeout: 1 }));
+      const page = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 5, VisibilityTimeout: 1 }),
+      );
       expect(page.Messages ?? []).to.have.length(1);
     }
     // SQS moves it when the next receive would exceed maxReceiveCount.
@@ -126,13 +174,21 @@ describe('SQS transport specifics (ElasticMQ / fauxqs)', function () {
     const sqs = native('standard');
     const names = queueNames('standard', testOptions('standard'), destination, 'g');
     const payload = new Uint8Array([0, 1, 2, 254, 255]);
-    const original = envelope({ payload, contentType: 'application/octet-stream', headers: { 'x-tenant': 'acme' }, correlationId: 'c-1' });
+    const original = envelope({
+      payload,
+      contentType: 'application/octet-stream',
+      headers: { 'x-tenant': 'acme' },
+      correlationId: 'c-1',
+    });
     let done = false;
     subscriptions.push(
-      await t.subscribe({ destination, group: 'g', concurrency: 1, ordered: false, handlerTimeoutMs: 5_000 }, async (d) => {
-        await d.deadLetter({ code: 'HANDLER_FAILED', message: 'boom', attempts: d.deliveryAttempt });
-        done = true;
-      }),
+      await t.subscribe(
+        { destination, group: 'g', concurrency: 1, ordered: false, handlerTimeoutMs: 5_000 },
+        async (d) => {
+          await d.deadLetter({ code: 'HANDLER_FAILED', message: 'boom', attempts: d.deliveryAttempt });
+          done = true;
+        },
+      ),
     );
     await t.publish(destination, [{ envelope: original }]);
     await until(() => done, 10_000, 'the dead-letter');
@@ -140,12 +196,24 @@ describe('SQS transport specifics (ElasticMQ / fauxqs)', function () {
     const { headers, payload: body } = decodeIndependently(copy as never);
     expect([...body]).to.deep.equal([...payload]);
     expect(headers).to.include({ 'x-tenant': 'acme', 'ce-id': original.id, 'omnibus-correlation-id': 'c-1' });
-    expect(readDeadLetterInfo(headers)).to.include({ code: 'HANDLER_FAILED', message: 'boom', attempts: 1, destination, group: 'g' });
+    expect(readDeadLetterInfo(headers)).to.include({
+      code: 'HANDLER_FAILED',
+      message: 'boom',
+      attempts: 1,
+      destination,
+      group: 'g',
+    });
     expect(Object.keys(copy?.MessageAttributes ?? {}).length).to.be.at.most(10);
     const left = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: await queueUrl(sqs, names.queue), AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: await queueUrl(sqs, names.queue),
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
     );
-    expect(left.Attributes).to.include({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
+    expect(left.Attributes).to.include({
+      ApproximateNumberOfMessages: '0',
+      ApproximateNumberOfMessagesNotVisible: '0',
+    });
   });
 
   it('carries 40 custom headers through SQS in at most 10 attributes, and rejects oversize messages at publish', async () => {
@@ -156,14 +224,25 @@ describe('SQS transport specifics (ElasticMQ / fauxqs)', function () {
     for (let i = 0; i < 40; i += 1) headers[`x-h-${String(i)}`] = `v${String(i)} ü`;
     await t.publish(destination, [{ envelope: envelope({ headers }) }]);
     const sqs = native('standard');
-    const [m] = await drainQueue(sqs, await queueUrl(sqs, queueNames('standard', testOptions('standard'), destination, 'g').queue), 1, 5_000);
+    const [m] = await drainQueue(
+      sqs,
+      await queueUrl(sqs, queueNames('standard', testOptions('standard'), destination, 'g').queue),
+      1,
+      5_000,
+    );
     expect(Object.keys(m?.MessageAttributes ?? {}).length).to.be.at.most(10);
     expect(decodeIndependently(m as never).headers).to.include(headers);
     const big = envelope({ payload: new Uint8Array(t.capabilities.maxPayloadBytes + 1) });
-    const error: unknown = await t.publish(destination, [{ envelope: big }]).then(() => undefined, (e: unknown) => e);
+    const error: unknown = await t.publish(destination, [{ envelope: big }]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isOmnibusError(error) && error.code).to.equal('PAYLOAD_TOO_LARGE');
     const hugeHeaders = envelope({ headers: { 'x-big': 'y'.repeat(300_000) } });
-    const error2: unknown = await t.publish(destination, [{ envelope: hugeHeaders }]).then(() => undefined, (e: unknown) => e);
+    const error2: unknown = await t.publish(destination, [{ envelope: hugeHeaders }]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isOmnibusError(error2) && error2.code).to.equal('PAYLOAD_TOO_LARGE');
   });
 
@@ -171,18 +250,31 @@ describe('SQS transport specifics (ElasticMQ / fauxqs)', function () {
     const destination = unique('release');
     const t = await transport('fifo', { visibilityTimeoutSeconds: 60 });
     await t.provision({ destinations: [{ name: destination, groups: [{ name: 'g', ordered: true }] }] });
-    await t.publish(destination, [1, 2, 3, 4].map((n) => ({ envelope: envelope({ id: `r-${String(n)}-${randomUUID()}`, partitionKey: 'one-key' }) })));
+    await t.publish(
+      destination,
+      [1, 2, 3, 4].map((n) => ({
+        envelope: envelope({ id: `r-${String(n)}-${randomUUID()}`, partitionKey: 'one-key' }),
+      })),
+    );
     let started = 0;
-    const subscription = await t.subscribe({ destination, group: 'g', concurrency: 4, ordered: true, handlerTimeoutMs: 5_000 }, async () => {
-      started += 1;
-      await new Promise(() => undefined); // never settles: the first message blocks its key
-    });
+    const subscription = await t.subscribe(
+      { destination, group: 'g', concurrency: 4, ordered: true, handlerTimeoutMs: 5_000 },
+      async () => {
+        started += 1;
+        await new Promise(() => undefined); // never settles: the first message blocks its key
+      },
+    );
     await until(() => started === 1, 10_000, 'the first delivery');
     await subscription.close(100);
     const sqs = native('fifo');
     const url = await queueUrl(sqs, queueNames('fifo', testOptions('fifo'), destination, 'g').queue);
     const back = await drainQueue(sqs, url, 4, 10_000);
-    expect(back.map((m) => decodeIndependently(m).headers['ce-id']?.split('-')[1])).to.deep.equal(['1', '2', '3', '4']);
+    expect(back.map((m) => decodeIndependently(m).headers['ce-id']?.split('-')[1])).to.deep.equal([
+      '1',
+      '2',
+      '3',
+      '4',
+    ]);
     expect(started).to.equal(1);
   });
 
@@ -195,7 +287,12 @@ describe('SQS transport specifics (ElasticMQ / fauxqs)', function () {
     await t.publish(destination, [{ envelope: e }]);
     await t.publish(destination, [{ envelope: envelope({ id: 'marker', partitionKey: 'k' }) }]);
     const sqs = native('fifo');
-    const got = await drainQueue(sqs, await queueUrl(sqs, queueNames('fifo', testOptions('fifo'), destination, 'g').queue), 3, 2_000);
+    const got = await drainQueue(
+      sqs,
+      await queueUrl(sqs, queueNames('fifo', testOptions('fifo'), destination, 'g').queue),
+      3,
+      2_000,
+    );
     expect(got.map((m) => decodeIndependently(m).headers['ce-id'])).to.deep.equal([e.id, 'marker']);
   });
 
@@ -204,16 +301,26 @@ describe('SQS transport specifics (ElasticMQ / fauxqs)', function () {
     const t = await transport('fifo');
     await t.provision({ destinations: [{ name: destination, groups: [{ name: 'g', ordered: true }] }] });
     const ids = ['a1', 'a2', 'a3', 'b1', 'b2'].map((id) => ({ id, key: id[0] as string }));
-    await t.publish(destination, ids.map(({ id, key }) => ({ envelope: envelope({ id, partitionKey: key }) })));
+    await t.publish(
+      destination,
+      ids.map(({ id, key }) => ({ envelope: envelope({ id, partitionKey: key }) })),
+    );
     const order: string[] = [];
     subscriptions.push(
-      await t.subscribe({ destination, group: 'g', concurrency: 4, ordered: true, handlerTimeoutMs: 5_000 }, async (d) => {
-        order.push(`${d.envelope.id}#${String(d.deliveryAttempt)}`);
-        if (d.envelope.id === 'a1' && d.deliveryAttempt === 1) await d.retry(1000);
-        else await d.ack();
-      }),
+      await t.subscribe(
+        { destination, group: 'g', concurrency: 4, ordered: true, handlerTimeoutMs: 5_000 },
+        async (d) => {
+          order.push(`${d.envelope.id}#${String(d.deliveryAttempt)}`);
+          if (d.envelope.id === 'a1' && d.deliveryAttempt === 1) await d.retry(1000);
+          else await d.ack();
+        },
+      ),
     );
-    await until(() => order.filter((o) => o.startsWith('a')).length >= 4 && order.some((o) => o.startsWith('b2')), 20_000, 'all deliveries');
+    await until(
+      () => order.filter((o) => o.startsWith('a')).length >= 4 && order.some((o) => o.startsWith('b2')),
+      20_000,
+      'all deliveries',
+    );
     const forKey = (k: string) => order.filter((o) => o.startsWith(k));
     // a2 and a3 were released unstarted behind the retried a1: their attempts stay 1.
     expect(forKey('a')).to.deep.equal(['a1#1', 'a1#2', 'a2#1', 'a3#1']);
@@ -223,34 +330,78 @@ describe('SQS transport specifics (ElasticMQ / fauxqs)', function () {
   it('fanOut "none" refuses a second group on one destination; verify mode reports what is missing', async () => {
     const t = await transport('standard');
     const error: unknown = await t
-      .provision({ destinations: [{ name: unique('two-groups'), groups: [{ name: 'a', ordered: false }, { name: 'b', ordered: false }] }] })
-      .then(() => undefined, (e: unknown) => e);
+      .provision({
+        destinations: [
+          {
+            name: unique('two-groups'),
+            groups: [
+              { name: 'a', ordered: false },
+              { name: 'b', ordered: false },
+            ],
+          },
+        ],
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(isOmnibusError(error) && error.code).to.equal('CAPABILITY_MISSING');
     const v = await transport('standard', { provisioning: 'verify' });
     const missing = unique('missing');
-    const error2: unknown = await v.provision({ destinations: [{ name: missing, groups: [{ name: 'g', ordered: false }] }] }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const error2: unknown = await v
+      .provision({ destinations: [{ name: missing, groups: [{ name: 'g', ordered: false }] }] })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(isOmnibusError(error2) && error2.code).to.equal('PROVISIONING_FAILED');
-    expect(String((error2 as Error).message)).to.include(queueNames('standard', testOptions('standard'), missing, 'g').deadLetterQueue);
+    expect(String((error2 as Error).message)).to.include(
+      queueNames('standard', testOptions('standard'), missing, 'g').deadLetterQueue,
+    );
   });
 
   it('SNS: subscribes each group queue with raw delivery (the body is the payload, headers are attributes)', async () => {
     const destination = unique('sns-raw');
     const t = await transport('sns');
-    await t.provision({ destinations: [{ name: destination, groups: [{ name: 'a', ordered: false }, { name: 'b', ordered: false }] }] });
+    await t.provision({
+      destinations: [
+        {
+          name: destination,
+          groups: [
+            { name: 'a', ordered: false },
+            { name: 'b', ordered: false },
+          ],
+        },
+      ],
+    });
     const e = envelope({ headers: { 'x-k': 'v' } });
     await t.publish(destination, [{ envelope: e }]);
     const sqs = native('sns');
     for (const group of ['a', 'b']) {
-      const [m] = await drainQueue(sqs, await queueUrl(sqs, queueNames('sns', testOptions('sns'), destination, group).queue), 1, 5_000);
+      const [m] = await drainQueue(
+        sqs,
+        await queueUrl(sqs, queueNames('sns', testOptions('sns'), destination, group).queue),
+        1,
+        5_000,
+      );
       expect(m?.Body).to.equal('{"n":1}');
       expect(decodeIndependently(m as never).headers).to.include({ 'x-k': 'v', 'ce-id': e.id });
     }
-    await t.provision({ destinations: [{ name: destination, groups: [{ name: 'a', ordered: false }, { name: 'b', ordered: false }] }] });
+    await t.provision({
+      destinations: [
+        {
+          name: destination,
+          groups: [
+            { name: 'a', ordered: false },
+            { name: 'b', ordered: false },
+          ],
+        },
+      ],
+    });
     const verify = await transport('sns', { provisioning: 'verify' });
-    await verify.provision({ destinations: [{ name: destination, groups: [{ name: 'a', ordered: false }] }] });
+    await verify.provision({
+      destinations: [{ name: destination, groups: [{ name: 'a', ordered: false }] }],
+    });
   });
 
   it('reads foreign messages sent with the native client without crashing', async () => {
@@ -259,13 +410,22 @@ describe('SQS transport specifics (ElasticMQ / fauxqs)', function () {
     await t.provision({ destinations: [{ name: destination, groups: [{ name: 'g', ordered: false }] }] });
     const sqs = native('standard');
     const url = await queueUrl(sqs, queueNames('standard', testOptions('standard'), destination, 'g').queue);
-    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'not json', MessageAttributes: { source: { DataType: 'String', StringValue: 'legacy' } } }));
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: url,
+        MessageBody: 'not json',
+        MessageAttributes: { source: { DataType: 'String', StringValue: 'legacy' } },
+      }),
+    );
     const seen: Delivery[] = [];
     subscriptions.push(
-      await t.subscribe({ destination, group: 'g', concurrency: 1, ordered: false, handlerTimeoutMs: 5_000 }, async (d) => {
-        seen.push(d);
-        await d.ack();
-      }),
+      await t.subscribe(
+        { destination, group: 'g', concurrency: 1, ordered: false, handlerTimeoutMs: 5_000 },
+        async (d) => {
+          seen.push(d);
+          await d.ack();
+        },
+      ),
     );
     await until(() => seen.length === 1, 10_000, 'the foreign delivery');
     expect(seen[0]?.envelope.type).to.equal('');

@@ -33,7 +33,10 @@ export function testPrefix(): string {
 }
 
 /** Adapter options for a configuration; short visibility and long-poll waits keep tests fast. */
-export function testOptions(config: SqsTestConfig, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function testOptions(
+  config: SqsTestConfig,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     endpoint: config === 'sns' ? FAUXQS : ELASTICMQ,
     region: 'us-east-1',
@@ -69,12 +72,22 @@ export async function queueUrl(sqs: SQSClient, name: string): Promise<string> {
 }
 
 /** Names the adapter uses for a (destination, group) in a configuration. */
-export function queueNames(config: SqsTestConfig, options: Record<string, unknown>, destination: string, group: string) {
+export function queueNames(
+  config: SqsTestConfig,
+  options: Record<string, unknown>,
+  destination: string,
+  group: string,
+) {
   return naming(config, options).queues(destination, group, config === 'sns');
 }
 
 /** Receive (and delete) up to `count` messages from a queue, waiting up to `timeoutMs`. */
-export async function drainQueue(sqs: SQSClient, url: string, count: number, timeoutMs: number): Promise<Message[]> {
+export async function drainQueue(
+  sqs: SQSClient,
+  url: string,
+  count: number,
+  timeoutMs: number,
+): Promise<Message[]> {
   const out: Message[] = [];
   const deadline = Date.now() + timeoutMs;
   while (out.length < count && Date.now() < deadline) {
@@ -90,7 +103,12 @@ export async function drainQueue(sqs: SQSClient, url: string, count: number, tim
     );
     const messages = page.Messages ?? [];
     if (messages.length > 0) {
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: url,
+          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
       out.push(...messages);
     }
   }
@@ -102,7 +120,10 @@ export async function drainQueue(sqs: SQSClient, url: string, count: number, tim
  * UTF-8 text, or base64 when the packed headers say so; headers = the JSON in `omnibus-headers`
  * on top of plain String attributes).
  */
-export function decodeIndependently(message: Message): { headers: Record<string, string>; payload: Uint8Array } {
+export function decodeIndependently(message: Message): {
+  headers: Record<string, string>;
+  payload: Uint8Array;
+} {
   const headers: Record<string, string> = {};
   for (const [name, a] of Object.entries(message.MessageAttributes ?? {})) {
     if (name !== 'omnibus-headers' && a.StringValue !== undefined) headers[name] = a.StringValue;
@@ -111,7 +132,12 @@ export function decodeIndependently(message: Message): { headers: Record<string,
   if (packed !== undefined) Object.assign(headers, JSON.parse(packed) as Record<string, string>);
   const body = message.Body ?? '';
   const encoding = headers['omnibus-body-encoding'];
-  const payload = encoding === 'empty' ? new Uint8Array(0) : encoding === 'base64' ? new Uint8Array(Buffer.from(body, 'base64')) : new TextEncoder().encode(body);
+  const payload =
+    encoding === 'empty'
+      ? new Uint8Array(0)
+      : encoding === 'base64'
+        ? new Uint8Array(Buffer.from(body, 'base64'))
+        : new TextEncoder().encode(body);
   return { headers, payload };
 }
 
@@ -124,8 +150,16 @@ export function deadLetterReader(config: SqsTestConfig, options: Record<string, 
     return messages.map((m) => {
       const { headers, payload } = decodeIndependently(m);
       const info = readDeadLetterInfo(headers);
-      if (info === undefined) throw new Error(`dead-lettered message ${m.MessageId ?? '?'} carries no reason headers`);
-      return { envelope: envelopeFromWire({ headers, payload, ...(m.MessageId === undefined ? {} : { fallbackId: m.MessageId }) }), info };
+      if (info === undefined)
+        throw new Error(`dead-lettered message ${m.MessageId ?? '?'} carries no reason headers`);
+      return {
+        envelope: envelopeFromWire({
+          headers,
+          payload,
+          ...(m.MessageId === undefined ? {} : { fallbackId: m.MessageId }),
+        }),
+        info,
+      };
     });
   };
 }
@@ -139,10 +173,15 @@ export function foreignPublisher(config: SqsTestConfig, options: Record<string, 
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(body);
     } catch {
-      throw new Error('SQS message bodies are text; a foreign message body must be valid UTF-8 (run the suite with foreignBodies: "text")');
+      throw new Error(
+        'SQS message bodies are text; a foreign message body must be valid UTF-8 (run the suite with foreignBodies: "text")',
+      );
     }
-    const attributes = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]));
-    const fifo = config === 'fifo' ? { MessageGroupId: randomUUID(), MessageDeduplicationId: randomUUID() } : {};
+    const attributes = Object.fromEntries(
+      Object.entries(headers).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
+    );
+    const fifo =
+      config === 'fifo' ? { MessageGroupId: randomUUID(), MessageDeduplicationId: randomUUID() } : {};
     if (config === 'sns') {
       const name = naming(config, options).topic(destination);
       const arn = await findTopic(sns, name);
@@ -150,7 +189,9 @@ export function foreignPublisher(config: SqsTestConfig, options: Record<string, 
       return;
     }
     const url = await queueUrl(sqs, queueNames(config, options, destination, '').queue);
-    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: text, MessageAttributes: attributes, ...fifo }));
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: url, MessageBody: text, MessageAttributes: attributes, ...fifo }),
+    );
   };
 }
 
@@ -160,10 +201,16 @@ export async function cleanUp(config: SqsTestConfig): Promise<void> {
   const prefix = testPrefix();
   try {
     const queues = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix, MaxResults: 1000 }));
-    await Promise.all((queues.QueueUrls ?? []).map((url) => sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => undefined)));
+    await Promise.all(
+      (queues.QueueUrls ?? []).map((url) =>
+        sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => undefined),
+      ),
+    );
     if (config === 'sns') {
       const mine = (await listTopics(sns)).filter((arn) => arn.split(':').pop()?.startsWith(prefix) === true);
-      await Promise.all(mine.map((arn) => sns.send(new DeleteTopicCommand({ TopicArn: arn })).catch(() => undefined)));
+      await Promise.all(
+        mine.map((arn) => sns.send(new DeleteTopicCommand({ TopicArn: arn })).catch(() => undefined)),
+      );
     }
   } catch (error) {
     console.warn(`cleaning up ${config} test queues failed (left in place): ${String(error)}`);
