@@ -1,9 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { InMemoryBroker, InMemoryTransport } from '@omnibus/core';
 import { describeTransportContract } from '../src/index.js';
+import { BRIDGE_PORT_ENV, InMemoryBridge } from './support/in-memory-bridge.js';
 
 // The reference run: the in-memory transport must pass every applicable case.
 const broker = new InMemoryBroker();
 const capabilities = new InMemoryTransport({ broker }).capabilities;
+
+// The SIGKILL case runs its consumer in a child process; the bridge lets that child consume
+// from this process's broker over loopback TCP (the child inherits the port via the environment).
+const bridge = new InMemoryBridge(broker);
+process.env[BRIDGE_PORT_ENV] = String(await bridge.listen());
+after(() => bridge.close());
 
 describeTransportContract({
   name: 'in-memory',
@@ -18,10 +26,12 @@ describeTransportContract({
       broker.dropConnections();
       return Promise.resolve();
     },
+    childTransportModule: fileURLToPath(new URL('./support/in-memory-child-transport.js', import.meta.url)),
   },
 });
 
-// A second configuration: publish de-duplication on, small payload limit, bounded delays.
+// A second configuration: publish de-duplication on, small payload limit, bounded delays,
+// prefetch 1. Fault cases run once per transport, so they are off here.
 const dedupBroker = new InMemoryBroker();
 const dedupOptions = { broker: dedupBroker, deduplicationWindowMs: 60_000, maxPayloadBytes: 4096, maxDelayMs: 3_600_000, prefetch: 1 };
 
