@@ -1,0 +1,26 @@
+// Where everything lives. All state is under <repo>/.brokers (git-ignored):
+//   .brokers/logs/<broker>.log   one log per broker (server output + install/download output)
+//   .brokers/data/<broker>/      data, pid file, generated config
+//   .brokers/cache/              downloaded jars and the fauxqs/node runtime
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const brokersDir = join(repoRoot, '.brokers');
+export const logsDir = join(brokersDir, 'logs');
+export const dataRoot = join(brokersDir, 'data');
+export const cacheDir = join(brokersDir, 'cache');
+export const ciDir = join(repoRoot, '.ci', 'brokers');
+
+export const logFile = (broker) => join(logsDir, `${broker}.log`);
+export const dataDir = (broker) => join(dataRoot, broker);
+export const pidFile = (broker) => join(dataDir(broker), 'pid');
+
+export function ensureDir(dir) {
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** The loopback address every broker binds to and every client uses. */
+export const HOST = '127.0.0.1';

@@ -1,0 +1,139 @@
+// RabbitMQ from Debian's apt package, run without systemd as the `rabbitmq` user, with its
+// mnesia (data), plugins file and pid file under .brokers/data/rabbitmq and its log on stdout
+// (appended to .brokers/logs/rabbitmq.log). Port 5672 on 127.0.0.1, guest/guest.
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ciDir, dataDir, ensureDir, HOST, logFile } from './paths.mjs';
+import { isAlive, logLine, readPid, run, spawnDetached, stopProcess } from './process-utils.mjs';
+import { step } from './errors.mjs';
+
+const NAME = 'rabbitmq';
+const PORT = 5672;
+const NODENAME = 'rabbit@localhost';
+const LIB = '/usr/lib/rabbitmq';
+const SERVER = `${LIB}/bin/rabbitmq-server`;
+const CTL = `${LIB}/bin/rabbitmqctl`;
+const ENV_CONF = '/etc/rabbitmq/rabbitmq-env.conf';
+/**
+ * Plugins to enable (offline: by writing the enabled_plugins file). None by default: the RabbitMQ
+ * adapter is documented to need a stock broker without plugins (docs/transports/rabbitmq.md), so
+ * tests must not pass only because a plugin happens to be on. Comma-separated override, e.g.
+ * OMNIBUS_RABBITMQ_PLUGINS=rabbitmq_management,rabbitmq_consistent_hash_exchange (then `restart`).
+ */
+const PLUGINS = (process.env.OMNIBUS_RABBITMQ_PLUGINS ?? '')
+  .split(',')
+  .map((p) => p.trim())
+  .filter(Boolean);
+
+const dir = dataDir(NAME);
+const beamPidFile = join(dir, 'beam.pid');
+const isRoot = process.getuid?.() === 0;
+
+function env() {
+  return {
+    ...process.env,
+    RABBITMQ_NODENAME: NODENAME,
+    RABBITMQ_CONFIG_FILE: join(ciDir, 'rabbitmq', 'rabbitmq.conf'),
+    RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
+    RABBITMQ_LOG_BASE: join(dir, 'log'),
+    RABBITMQ_PID_FILE: beamPidFile,
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
+    ERL_EPMD_ADDRESS: HOST,
+    LANG: 'C.UTF-8',
+    LC_ALL: 'C.UTF-8',
+    ...(isRoot ? { HOME: '/var/lib/rabbitmq' } : {}),
+  };
+}
+
+/** Command prefix: as root, run as the `rabbitmq` user (shares its Erlang cookie with rabbitmqctl). */
+const asRabbit = (bin, args) => (isRoot ? ['runuser', ['-u', 'rabbitmq', '--', bin, ...args]] : [bin, args]);
+
+async function install(log) {
+  if (existsSync(SERVER)) return;
+  if (!isRoot) {
+    throw new Error(
+      'rabbitmq-server is not installed; run as root (or: sudo apt-get install -y rabbitmq-server)',
+    );
+  }
+  logLine(log, 'installing rabbitmq-server with apt-get');
+  const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  await run('apt-get', ['update', '-qq'], { env: aptEnv, log, timeoutMs: 10 * 60_000 });
+  await run('apt-get', ['install', '-y', '-qq', 'rabbitmq-server'], {
+    env: aptEnv,
+    log,
+    timeoutMs: 15 * 60_000,
+  });
+  // Fresh install only: pin the node name so a hostname that does not resolve cannot break
+  // startup, and so a bare `rabbitmqctl` (no -n) finds our node.
+  const conf = existsSync(ENV_CONF) ? readFileSync(ENV_CONF, 'utf8') : '';
+  if (!/^\s*NODENAME=/m.test(conf)) writeFileSync(ENV_CONF, `${conf.trimEnd()}\nNODENAME=${NODENAME}\n`);
+  // On machines with systemd the package starts a system node on 5672 (all interfaces); stop it.
+  await run('sh', ['-c', 'command -v systemctl >/dev/null && systemctl stop rabbitmq-server || true'], {
+    log,
+    allowFail: true,
+  });
+}
+
+export default {
+  name: NAME,
+  ports: [PORT],
+  marker: 'rabbit',
+  readyTimeoutMs: 120_000,
+  stopTimeoutMs: 60_000,
+  url: `amqp://guest:guest@${HOST}:${PORT}`,
+
+  version() {
+    try {
+      const d = readdirSync(`${LIB}/lib`).find((f) => f.startsWith('rabbitmq_server-'));
+      return d ? d.slice('rabbitmq_server-'.length) : null;
+    } catch {
+      return null;
+    }
+  },
+
+  async prepare() {
+    const log = logFile(NAME);
+    await step(NAME, 'install rabbitmq-server (apt-get)', () => install(log));
+    ensureDir(join(dir, 'mnesia'));
+    ensureDir(join(dir, 'log'));
+    writeFileSync(join(dir, 'enabled_plugins'), `[${PLUGINS.join(',')}].\n`);
+    if (isRoot) {
+      await step(NAME, 'chown data dir', () => run('chown', ['-R', 'rabbitmq:rabbitmq', dir], { log }));
+      const probe = await run('runuser', ['-u', 'rabbitmq', '--', 'test', '-w', dir], { allowFail: true });
+      if (probe.code !== 0) {
+        throw new Error(
+          `user rabbitmq cannot write ${dir}; make the checkout's parent directories world-traversable (chmod o+x)`,
+        );
+      }
+    }
+  },
+
+  async start() {
+    const [cmd, args] = asRabbit(SERVER, []);
+    return spawnDetached(cmd, args, { env: env(), cwd: dir, log: logFile(NAME) });
+  },
+
+  async ready() {
+    const { default: amqp } = await import('amqplib');
+    const conn = await amqp.connect(this.url, { timeout: 2000 });
+    await conn.close();
+    return true;
+  },
+
+  /** The Erlang VM's pid (written by the node itself once booted). */
+  pid() {
+    const pid = readPid(beamPidFile);
+    return pid && isAlive(pid) ? pid : null;
+  },
+
+  /** SIGTERM to the VM is RabbitMQ's graceful shutdown (same as `rabbitmqctl stop`). */
+  async stop(pid) {
+    return stopProcess(pid, { timeoutMs: this.stopTimeoutMs });
+  },
+
+  /** rabbitmqctl with our node name and environment, e.g. ctl(['list_queues']). */
+  async ctl(args) {
+    const [cmd, full] = asRabbit(CTL, ['-n', NODENAME, ...args]);
+    return run(cmd, full, { env: env() });
+  },
+};
