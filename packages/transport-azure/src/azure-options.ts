@@ -84,10 +84,11 @@ export const azureOptionSchema = {
   },
   operationTimeoutMs: {
     type: 'integer',
-    default: 30_000,
+    default: 15_000,
     min: 1_000,
     max: 300_000,
-    description: 'Timeout of each SDK operation attempt (send, settle, link attach).',
+    description:
+      'Timeout of each SDK operation attempt (send, settle, link attach). A send in flight when the connection drops waits this long before the SDK retries it on a new connection.',
   },
   maxRetries: {
     type: 'integer',

@@ -14,8 +14,11 @@ export const EMULATOR_ADMIN_URL = process.env['OMNIBUS_AZURE_EMULATOR_ADMIN_URL'
 export const LIVE_CONNECTION_STRING = process.env['AZURE_SERVICEBUS_CONNECTION_STRING'];
 
 /**
- * Options of the emulator run. A 10 s lock (instead of 30 s) only shortens how long the SIGKILL
- * case waits for the killed consumer's lock to expire; locks are renewed while handlers run.
+ * Options of the emulator run, tuned only to keep the run short: a 10 s lock (instead of 30 s)
+ * shortens how long the SIGKILL case waits for the killed consumer's lock to expire (locks are
+ * renewed while handlers run); a 5 s operation timeout shortens how long a send in flight when
+ * the emulator restarts waits before the SDK retries it; a 2 s session accept timeout shortens
+ * closing idle ordered subscriptions.
  */
 export function emulatorOptions(): AzureServiceBusOptionsInput {
   return {
@@ -24,6 +27,7 @@ export function emulatorOptions(): AzureServiceBusOptionsInput {
     emulatorAdminUrl: EMULATOR_ADMIN_URL,
     lockDurationMs: 10_000,
     sessionAcceptTimeoutMs: 2_000,
+    operationTimeoutMs: 5_000,
   };
 }
 
