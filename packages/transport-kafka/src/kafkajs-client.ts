@@ -1,6 +1,7 @@
 import { Kafka, Partitioners, logLevel as KafkaLogLevel } from 'kafkajs';
 import type {
   Admin,
+  ICustomPartitioner,
   Consumer,
   EachBatchPayload,
   IHeaders,
@@ -71,7 +72,7 @@ export class KafkajsClient implements KafkaClientPort {
       idempotent: true,
       maxInFlightRequests: 5,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: stablePartitioner,
       retry: { retries: options.publishRetries, maxRetryTime: 5000 },
     });
   }
@@ -278,6 +279,40 @@ class KafkajsConsumer implements ConsumerPort {
       // Not running right now (between a crash and its restart): re-applied on the next join.
     }
   }
+}
+
+/** Header whose value spreads key-less records over partitions (the CloudEvents id). */
+const SPREAD_HEADER = 'ce-id';
+
+/**
+ * kafkajs' default partitioner (murmur2, Java-compatible) for keyed records; key-less records go
+ * to a partition derived from their message id instead of a round-robin counter. kafkajs
+ * re-partitions a whole request when it retries one (e.g. NOT_LEADER right after topic creation);
+ * with round-robin, records already written would then be resent to other partitions with reused
+ * sequence numbers, which the broker rejects as OUT_OF_ORDER_SEQUENCE_NUMBER. A stable choice
+ * keeps retries identical.
+ */
+const stablePartitioner: ICustomPartitioner = () => {
+  const keyed = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const { message, partitionMetadata } = args;
+    if (message.key !== null && message.key !== undefined) return keyed(args);
+    const raw = message.headers?.[SPREAD_HEADER];
+    const id = Array.isArray(raw) ? raw[0] : raw;
+    if (id === undefined || partitionMetadata.length === 0) return keyed(args);
+    const ids = partitionMetadata.map((p) => p.partitionId).sort((a, b) => a - b);
+    return ids[fnv1a(id.toString()) % ids.length] as number;
+  };
+};
+
+/** 32-bit FNV-1a hash of a string's UTF-16 code units (spreading only, not security). */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
 }
 
 function toReceivedBatch(payload: EachBatchPayload): ReceivedBatch {
