@@ -4,6 +4,7 @@ import { closeCases } from './close.js';
 import { concurrencyCases } from './concurrency.js';
 import { sigkillCase } from './crash.js';
 import { deadLetterCases } from './dead-letter.js';
+import { endToEndCases } from './end-to-end.js';
 import { batchCases, declarationCases, duplicateCases } from './duplicates-and-batches.js';
 import { groupCases } from './groups.js';
 import { headerCases } from './headers.js';
@@ -34,4 +35,5 @@ export const allCaseGroups: readonly ContractCaseGroup[] = [
   delayCases,
   duplicateCases,
   batchCases,
+  endToEndCases,
 ];

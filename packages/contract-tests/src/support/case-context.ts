@@ -119,6 +119,11 @@ export class CaseContext {
     return transport;
   }
 
+  /** Track a transport created elsewhere (e.g. handed to an EventBus) so {@link dispose} closes it too. */
+  adopt(transport: Transport): void {
+    this.#transports.push(transport);
+  }
+
   /**
    * Provision one destination with `groups` consumer groups (names generated) and register
    * them with the ledger as expected to settle every confirmed message.
