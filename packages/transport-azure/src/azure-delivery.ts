@@ -60,7 +60,11 @@ export function createAzureDelivery(
     if (settled) return Promise.resolve();
     settled = true;
     return action().catch((error: unknown) => {
-      throw mapAzureError(error, 'settle', `message ${decoded.envelope.id} on ${context.destination}/${context.group}`);
+      throw mapAzureError(
+        error,
+        'settle',
+        `message ${decoded.envelope.id} on ${context.destination}/${context.group}`,
+      );
     });
   };
   const { receiver } = context;
@@ -92,7 +96,9 @@ export function createAzureDelivery(
           await receiver.abandonMessage(message);
           return;
         }
-        await context.sendCopy(toRetryCopy(message, decoded.deliveryAttempt + 1, context.subscription, delay));
+        await context.sendCopy(
+          toRetryCopy(message, decoded.deliveryAttempt + 1, context.subscription, delay),
+        );
         await receiver.completeMessage(message);
       });
     },

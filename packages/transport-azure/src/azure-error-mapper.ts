@@ -23,7 +23,15 @@ const RETRIABLE_SERVICE_BUS_CODES = new Set([
 ]);
 
 /** Node/network error codes meaning "could not reach the namespace". */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'EHOSTUNREACH',
+]);
 
 /** Lock-related codes: the message will be redelivered by the broker, nothing is lost. */
 const LOCK_LOST_CODES = new Set(['MessageLockLost', 'SessionLockLost']);
@@ -60,7 +68,10 @@ export function mapAzureError(error: unknown, operation: AzureOperation, subject
   if (sdkCode === 'MessageSizeExceeded' || status === 413) {
     return new OmnibusError(ErrorCodes.PAYLOAD_TOO_LARGE, message, { retriable: false, cause: error });
   }
-  return new OmnibusError(CODE_BY_OPERATION[operation], message, { retriable: isRetriable(e, sdkCode, status), cause: error });
+  return new OmnibusError(CODE_BY_OPERATION[operation], message, {
+    retriable: isRetriable(e, sdkCode, status),
+    cause: error,
+  });
 }
 
 /** True when the error says the broker will redeliver the message (its lock is gone). */

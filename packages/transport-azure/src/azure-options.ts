@@ -33,7 +33,8 @@ export const azureOptionSchema = {
     type: 'string',
     default: 'create',
     oneOf: ['create', 'verify'],
-    description: 'With provisioning=admin-client: create missing entities, or only verify that they exist with the expected settings.',
+    description:
+      'With provisioning=admin-client: create missing entities, or only verify that they exist with the expected settings.',
   },
   emulatorAdminUrl: {
     type: 'string',
@@ -43,14 +44,16 @@ export const azureOptionSchema = {
   prefix: {
     type: 'string',
     default: '',
-    description: 'Prepended to every topic name (e.g. "staging."), to share one namespace between environments.',
+    description:
+      'Prepended to every topic name (e.g. "staging."), to share one namespace between environments.',
   },
   lockDurationMs: {
     type: 'integer',
     default: 30_000,
     min: 5_000,
     max: 300_000,
-    description: 'Peek-lock (or session-lock) duration of subscriptions this transport creates, in ms. Locks are renewed automatically.',
+    description:
+      'Peek-lock (or session-lock) duration of subscriptions this transport creates, in ms. Locks are renewed automatically.',
   },
   maxDeliveryCount: {
     type: 'integer',
@@ -65,14 +68,16 @@ export const azureOptionSchema = {
     default: STANDARD_TIER_MAX_MESSAGE_BYTES,
     min: 16 * 1024,
     max: 100 * 1024 * 1024,
-    description: 'Largest message the namespace accepts: 262144 on the standard tier, up to 100 MiB on premium.',
+    description:
+      'Largest message the namespace accepts: 262144 on the standard tier, up to 100 MiB on premium.',
   },
   receiveWaitMs: {
     type: 'integer',
     default: 1_000,
     min: 100,
     max: 60_000,
-    description: 'Longest a receive call waits for messages (bounds how quickly a subscription notices close) and how long an ordered worker keeps an idle session.',
+    description:
+      'Longest a receive call waits for messages (bounds how quickly a subscription notices close) and how long an ordered worker keeps an idle session.',
   },
   sessionAcceptTimeoutMs: {
     type: 'integer',
@@ -95,7 +100,8 @@ export const azureOptionSchema = {
     default: 3,
     min: 0,
     max: 20,
-    description: 'SDK retries of a failed operation before it rejects (publish while the namespace is unreachable waits this long, then rejects).',
+    description:
+      'SDK retries of a failed operation before it rejects (publish while the namespace is unreachable waits this long, then rejects).',
   },
 } as const satisfies OptionSchema;
 
@@ -103,7 +109,9 @@ export const azureOptionSchema = {
 export type AzureServiceBusOptions = ParsedOptions<typeof azureOptionSchema>;
 
 /** What callers may pass: `connectionString` plus any subset of the other options. */
-export type AzureServiceBusOptionsInput = Partial<AzureServiceBusOptions> & { readonly connectionString: string };
+export type AzureServiceBusOptionsInput = Partial<AzureServiceBusOptions> & {
+  readonly connectionString: string;
+};
 
 /**
  * Validate raw options (object, env or JSON values) and fill defaults. Throws one
@@ -112,11 +120,17 @@ export type AzureServiceBusOptionsInput = Partial<AzureServiceBusOptions> & { re
 export function resolveAzureOptions(raw: Readonly<Record<string, unknown>>): AzureServiceBusOptions {
   const result = parseOptions(azureOptionSchema, raw, 'azure');
   if (!result.ok) {
-    throw new OmnibusError(ErrorCodes.CONFIGURATION_INVALID, `Invalid Azure Service Bus options:\n- ${result.issues.join('\n- ')}`);
+    throw new OmnibusError(
+      ErrorCodes.CONFIGURATION_INVALID,
+      `Invalid Azure Service Bus options:\n- ${result.issues.join('\n- ')}`,
+    );
   }
   const issues = connectionStringIssues(result.options.connectionString);
   if (issues.length > 0) {
-    throw new OmnibusError(ErrorCodes.CONFIGURATION_INVALID, `Invalid Azure Service Bus options:\n- ${issues.join('\n- ')}`);
+    throw new OmnibusError(
+      ErrorCodes.CONFIGURATION_INVALID,
+      `Invalid Azure Service Bus options:\n- ${issues.join('\n- ')}`,
+    );
   }
   return result.options;
 }
@@ -131,7 +145,9 @@ function connectionStringIssues(connectionString: string): string[] {
   }
   const hasKey = parts.has('sharedaccesskeyname') && parts.has('sharedaccesskey');
   if (!hasKey && !parts.has('sharedaccesssignature')) {
-    issues.push('azure.connectionString needs SharedAccessKeyName and SharedAccessKey (or SharedAccessSignature)');
+    issues.push(
+      'azure.connectionString needs SharedAccessKeyName and SharedAccessKey (or SharedAccessSignature)',
+    );
   }
   return issues;
 }

@@ -152,7 +152,10 @@ export class AzureServiceBusTransport implements Transport {
   async subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {
     const client = this.#requireClient();
     if (!Number.isInteger(spec.concurrency) || spec.concurrency < 1) {
-      throw new OmnibusError(ErrorCodes.SUBSCRIBE_FAILED, `concurrency must be an integer ≥ 1, got ${String(spec.concurrency)}`);
+      throw new OmnibusError(
+        ErrorCodes.SUBSCRIBE_FAILED,
+        `concurrency must be an integer ≥ 1, got ${String(spec.concurrency)}`,
+      );
     }
     const topic = this.#topic(spec.destination);
     const subscription = subscriptionName(spec.group);
@@ -196,7 +199,12 @@ export class AzureServiceBusTransport implements Transport {
 
   #newClient(timeoutInMs: number): ServiceBusClient {
     return new ServiceBusClient(this.#options.connectionString, {
-      retryOptions: { maxRetries: this.#options.maxRetries, timeoutInMs, retryDelayInMs: 300, maxRetryDelayInMs: 5_000 },
+      retryOptions: {
+        maxRetries: this.#options.maxRetries,
+        timeoutInMs,
+        retryDelayInMs: 300,
+        maxRetryDelayInMs: 5_000,
+      },
     });
   }
 
@@ -225,7 +233,8 @@ export class AzureServiceBusTransport implements Transport {
     this.#consumers.clear();
     await Promise.all([...this.#senders.values()].map((sender) => sender.close().catch(() => undefined)));
     this.#senders.clear();
-    await Promise.all([this.#client?.close(), this.#sessionClient?.close()].map((closing) => closing?.catch(() => undefined)));
+    const clients = [this.#client, this.#sessionClient].filter((c): c is ServiceBusClient => c !== undefined);
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
     await this.#provisioner.close();
     this.#setStatus('closed');
   }
@@ -238,7 +247,10 @@ export class AzureServiceBusTransport implements Transport {
           `Message ${envelope.id} to "${destination}" has a ${String(envelope.payload.byteLength)}-byte payload; Azure Service Bus accepts at most ${String(this.capabilities.maxPayloadBytes)} bytes here (maxMessageSizeBytes ${String(this.#options.maxMessageSizeBytes)} minus ${String(HEADER_ALLOWANCE_BYTES)} for properties)`,
         );
       }
-      if (delayMs !== undefined && (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > AZURE_MAX_DELAY_MS)) {
+      if (
+        delayMs !== undefined &&
+        (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > AZURE_MAX_DELAY_MS)
+      ) {
         throw new OmnibusError(
           ErrorCodes.DELAY_OUT_OF_RANGE,
           `Message ${envelope.id} to "${destination}" has delay ${String(delayMs)} ms; Azure Service Bus transport accepts 0…${String(AZURE_MAX_DELAY_MS)} ms`,
@@ -250,7 +262,10 @@ export class AzureServiceBusTransport implements Transport {
   #requireClient(): ServiceBusClient {
     if (this.#closing !== undefined) throw closedError();
     if (this.#client === undefined) {
-      throw new OmnibusError(ErrorCodes.BUS_NOT_STARTED, 'Azure Service Bus transport is not connected: call connect() first');
+      throw new OmnibusError(
+        ErrorCodes.BUS_NOT_STARTED,
+        'Azure Service Bus transport is not connected: call connect() first',
+      );
     }
     return this.#client;
   }
@@ -287,7 +302,9 @@ export class AzureServiceBusTransport implements Transport {
       maxDeliveryCount: this.#options.maxDeliveryCount,
       sqlFilter: retryFilter(subscription),
     };
-    return this.#once(`subscription:${topic}/${subscription}`, () => this.#provisioner.ensureSubscription(topic, subscription, settings));
+    return this.#once(`subscription:${topic}/${subscription}`, () =>
+      this.#provisioner.ensureSubscription(topic, subscription, settings),
+    );
   }
 
   /** Run `work` once per key; a failure is forgotten so the next call tries again. */
@@ -321,7 +338,11 @@ export function retryFilter(subscription: string): string {
 }
 
 /** Split messages into batches the sender's link accepts; one that fits in no batch is too large. */
-async function buildBatches(sender: ServiceBusSender, messages: readonly ServiceBusMessage[], destination: string): Promise<ServiceBusMessageBatch[]> {
+async function buildBatches(
+  sender: ServiceBusSender,
+  messages: readonly ServiceBusMessage[],
+  destination: string,
+): Promise<ServiceBusMessageBatch[]> {
   const batches: ServiceBusMessageBatch[] = [];
   let batch = await sender.createMessageBatch();
   for (const message of messages) {
@@ -345,11 +366,18 @@ async function buildBatches(sender: ServiceBusSender, messages: readonly Service
  * receivers), whatever the provisioning mode: a peek for plain subscriptions, accepting (and
  * at once releasing) a fresh, empty session for session-enabled ones.
  */
-async function verifySubscription(client: ServiceBusClient, topic: string, subscription: string, ordered: boolean): Promise<void> {
+async function verifySubscription(
+  client: ServiceBusClient,
+  topic: string,
+  subscription: string,
+  ordered: boolean,
+): Promise<void> {
   const subject = `subscription "${topic}/${subscription}"`;
   try {
     if (ordered) {
-      const probeSession = await client.acceptSession(topic, subscription, `omnibus-probe-${randomUUID()}`, { maxAutoLockRenewalDurationInMs: 0 });
+      const probeSession = await client.acceptSession(topic, subscription, `omnibus-probe-${randomUUID()}`, {
+        maxAutoLockRenewalDurationInMs: 0,
+      });
       await probeSession.close();
       return;
     }

@@ -11,7 +11,12 @@ export type { AzureServiceBusOptions, AzureServiceBusOptionsInput } from './azur
 export { mapAzureError } from './azure-error-mapper.js';
 export type { AzureOperation } from './azure-error-mapper.js';
 export { topicName, subscriptionName, sessionIdFor } from './entity-names.js';
-export { fromReceivedMessage, toServiceBusMessage, RETRY_TARGET_PROPERTY, SOURCE_MESSAGE_ID_PROPERTY } from './message-mapper.js';
+export {
+  fromReceivedMessage,
+  toServiceBusMessage,
+  RETRY_TARGET_PROPERTY,
+  SOURCE_MESSAGE_ID_PROPERTY,
+} from './message-mapper.js';
 export type { DecodedMessage } from './message-mapper.js';
 export { AdminClientProvisioner } from './provisioning/admin-client-provisioner.js';
 export { EmulatorProvisioner } from './provisioning/emulator-provisioner.js';

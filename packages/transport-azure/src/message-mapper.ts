@@ -70,7 +70,9 @@ export function fromReceivedMessage(message: ServiceBusReceivedMessage): Decoded
   if (headers[WireHeaders.correlationId] === undefined && message.correlationId !== undefined) {
     headers[WireHeaders.correlationId] = String(message.correlationId);
   }
-  const fallbackId = headers[SOURCE_MESSAGE_ID_PROPERTY] ?? (message.messageId === undefined ? undefined : String(message.messageId));
+  const fallbackId =
+    headers[SOURCE_MESSAGE_ID_PROPERTY] ??
+    (message.messageId === undefined ? undefined : String(message.messageId));
   const envelope = envelopeFromWire({
     headers,
     payload: bodyBytes(message.body),
@@ -97,9 +99,8 @@ export function toRetryCopy(
   now: number = Date.now(),
 ): ServiceBusMessage {
   const properties: Record<string, PropertyValue> = { ...(message.applicationProperties ?? {}) };
-  const sourceId = typeof properties[SOURCE_MESSAGE_ID_PROPERTY] === 'string'
-    ? (properties[SOURCE_MESSAGE_ID_PROPERTY] as string)
-    : String(message.messageId ?? '');
+  const carried = properties[SOURCE_MESSAGE_ID_PROPERTY];
+  const sourceId = typeof carried === 'string' ? carried : String(message.messageId ?? '');
   properties[SOURCE_MESSAGE_ID_PROPERTY] = sourceId;
   properties[WireHeaders.deliveryAttempt] = String(nextAttempt);
   properties[RETRY_TARGET_PROPERTY] = subscription;
@@ -125,16 +126,28 @@ export function bodyBytes(body: unknown): Uint8Array {
   return Buffer.from(JSON.stringify(body) ?? '', 'utf8');
 }
 
+/** One application property value as text: strings as is, dates as ISO-8601, bytes as base64, other values as JSON. */
+function propertyText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  return JSON.stringify(value) ?? '';
+}
+
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Application properties as strings (dates as ISO-8601, nulls dropped). */
-export function stringProperties(properties: Readonly<Record<string, unknown>> | undefined): Record<string, string> {
+export function stringProperties(
+  properties: Readonly<Record<string, unknown>> | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(properties ?? {})) {
     if (value === null || value === undefined) continue;
-    out[name] = value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : String(value as number | boolean);
+    out[name] = propertyText(value);
   }
   return out;
 }

@@ -1,7 +1,13 @@
 import { expect } from 'chai';
 import { ServiceBusError } from '@azure/service-bus';
 import { OmnibusError } from '@omnibus/core';
-import { isAbortError, isEntityNotFound, isLockLost, isNoSessionAvailable, mapAzureError } from '../src/azure-error-mapper.js';
+import {
+  isAbortError,
+  isEntityNotFound,
+  isLockLost,
+  isNoSessionAvailable,
+  mapAzureError,
+} from '../src/azure-error-mapper.js';
 
 describe('azure error mapper', () => {
   it('maps the operation to the Omnibus code and keeps the cause', () => {
@@ -18,23 +24,40 @@ describe('azure error mapper', () => {
   });
 
   it('maps message size errors to PAYLOAD_TOO_LARGE', () => {
-    expect(mapAzureError(new ServiceBusError('too big', 'MessageSizeExceeded'), 'publish').code).to.equal('PAYLOAD_TOO_LARGE');
-    expect(mapAzureError({ statusCode: 413, message: 'too big' }, 'publish').code).to.equal('PAYLOAD_TOO_LARGE');
+    expect(mapAzureError(new ServiceBusError('too big', 'MessageSizeExceeded'), 'publish').code).to.equal(
+      'PAYLOAD_TOO_LARGE',
+    );
+    expect(mapAzureError({ statusCode: 413, message: 'too big' }, 'publish').code).to.equal(
+      'PAYLOAD_TOO_LARGE',
+    );
   });
 
   it('flags transient failures as retriable', () => {
-    for (const code of ['ServiceBusy', 'ServiceTimeout', 'ServiceCommunicationProblem', 'SessionCannotBeLocked', 'QuotaExceeded'] as const) {
+    for (const code of [
+      'ServiceBusy',
+      'ServiceTimeout',
+      'ServiceCommunicationProblem',
+      'SessionCannotBeLocked',
+      'QuotaExceeded',
+    ] as const) {
       expect(mapAzureError(new ServiceBusError('x', code), 'publish').retriable, code).to.equal(true);
     }
     for (const code of ['UnauthorizedAccess', 'MessagingEntityDisabled', 'MessageLockLost'] as const) {
       expect(mapAzureError(new ServiceBusError('x', code), 'publish').retriable, code).to.equal(false);
     }
-    expect(mapAzureError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), 'connect').retriable).to.equal(true);
-    const wrapped = Object.assign(new Error('ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9'), { code: 'GeneralError', retryable: false });
+    expect(
+      mapAzureError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), 'connect').retriable,
+    ).to.equal(true);
+    const wrapped = Object.assign(new Error('ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9'), {
+      code: 'GeneralError',
+      retryable: false,
+    });
     expect(mapAzureError(wrapped, 'connect').retriable).to.equal(true);
     expect(mapAzureError({ statusCode: 503, message: 'busy' }, 'provision').retriable).to.equal(true);
     expect(mapAzureError({ statusCode: 401, message: 'no' }, 'provision').retriable).to.equal(false);
-    expect(mapAzureError(Object.assign(new Error('x'), { retryable: true }), 'publish').retriable).to.equal(true);
+    expect(mapAzureError(Object.assign(new Error('x'), { retryable: true }), 'publish').retriable).to.equal(
+      true,
+    );
   });
 
   it('passes Omnibus errors through', () => {

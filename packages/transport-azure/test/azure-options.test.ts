@@ -4,7 +4,8 @@ import { azureOptionSchema, describeEndpoint, resolveAzureOptions } from '../src
 import { azureTransport } from '../src/azure-transport-provider.js';
 import { AzureServiceBusTransport } from '../src/azure-service-bus-transport.js';
 
-const CONNECTION = 'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=c2VjcmV0';
+const CONNECTION =
+  'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=c2VjcmV0';
 
 function captured(fn: () => unknown): unknown {
   try {
@@ -27,14 +28,23 @@ describe('azure options', () => {
   });
 
   it('coerces environment-style strings', () => {
-    const options = resolveAzureOptions({ connectionString: CONNECTION, lockDurationMs: '60000', provisioning: 'emulator' });
+    const options = resolveAzureOptions({
+      connectionString: CONNECTION,
+      lockDurationMs: '60000',
+      provisioning: 'emulator',
+    });
     expect(options.lockDurationMs).to.equal(60000);
     expect(options.provisioning).to.equal('emulator');
   });
 
   it('reports every problem at once, without echoing the key', () => {
     const error = captured(() =>
-      resolveAzureOptions({ connectionString: 'Endpoint=http://x;SharedAccessKey=topsecret', provisioning: 'magic', lockDurationMs: 1, typo: 1 }),
+      resolveAzureOptions({
+        connectionString: 'Endpoint=http://x;SharedAccessKey=topsecret',
+        provisioning: 'magic',
+        lockDurationMs: 1,
+        typo: 1,
+      }),
     );
     expect(isOmnibusError(error)).to.equal(true);
     const message = (error as Error).message;
@@ -46,7 +56,9 @@ describe('azure options', () => {
   });
 
   it('checks the connection string shape once the schema passes', () => {
-    const error = captured(() => resolveAzureOptions({ connectionString: 'Endpoint=http://x;SharedAccessKey=topsecret' }));
+    const error = captured(() =>
+      resolveAzureOptions({ connectionString: 'Endpoint=http://x;SharedAccessKey=topsecret' }),
+    );
     const message = (error as Error).message;
     expect(message).to.contain('Endpoint=sb://');
     expect(message).to.contain('SharedAccessKeyName');
@@ -54,19 +66,26 @@ describe('azure options', () => {
   });
 
   it('accepts the development emulator connection string', () => {
-    const emulator = 'Endpoint=sb://127.0.0.1:5673;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;';
+    const emulator =
+      'Endpoint=sb://127.0.0.1:5673;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;';
     expect(resolveAzureOptions({ connectionString: emulator }).connectionString).to.equal(emulator);
     expect(describeEndpoint(emulator)).to.equal('127.0.0.1:5673');
   });
 
   it('marks the connection string secret for redaction', () => {
-    expect(redactOptions(azureOptionSchema, { connectionString: CONNECTION, prefix: 'p.' })).to.deep.equal({ connectionString: '***', prefix: 'p.' });
+    expect(redactOptions(azureOptionSchema, { connectionString: CONNECTION, prefix: 'p.' })).to.deep.equal({
+      connectionString: '***',
+      prefix: 'p.',
+    });
   });
 
   it('provider creates an unconnected transport named azure with capabilities from its options', () => {
     expect(azureTransport.name).to.equal('azure');
     expect(azureTransport.packageName).to.equal('@omnibus/transport-azure');
-    const transport = azureTransport.create({ connectionString: CONNECTION, maxMessageSizeBytes: 1024 * 1024 });
+    const transport = azureTransport.create({
+      connectionString: CONNECTION,
+      maxMessageSizeBytes: 1024 * 1024,
+    });
     expect(transport).to.be.instanceOf(AzureServiceBusTransport);
     expect(transport.status).to.equal('idle');
     expect(transport.capabilities.maxPayloadBytes).to.equal(1024 * 1024 - 8192);

@@ -35,7 +35,9 @@ describe('azure service bus transport (emulator, adapter specifics)', function (
     await emulator.stop();
   });
 
-  async function transport(options: Partial<AzureServiceBusOptionsInput> = {}): Promise<AzureServiceBusTransport> {
+  async function transport(
+    options: Partial<AzureServiceBusOptionsInput> = {},
+  ): Promise<AzureServiceBusTransport> {
     const t = new AzureServiceBusTransport({
       connectionString: emulator.connectionString,
       provisioning: 'emulator',
@@ -70,7 +72,12 @@ describe('azure service bus transport (emulator, adapter specifics)', function (
     const t = await transport();
     const destination = unique('native');
     await t.provision({ destinations: [{ name: destination, groups: [{ name: 'probe', ordered: false }] }] });
-    const sent = envelope('hello', { correlationId: 'corr-1', causationId: 'cause-1', partitionKey: 'key-1', headers: { traceparent: '00-1-2-01' } });
+    const sent = envelope('hello', {
+      correlationId: 'corr-1',
+      causationId: 'cause-1',
+      partitionKey: 'key-1',
+      headers: { traceparent: '00-1-2-01' },
+    });
     await t.publish(destination, [{ envelope: sent }]);
     const [message] = await waitFor(async () => {
       const got = await native.drain(topicName('', destination), 'probe');
@@ -93,7 +100,9 @@ describe('azure service bus transport (emulator, adapter specifics)', function (
   it('keeps per-key order through sessions, including in-place retries, within the concurrency limit', async () => {
     const t = await transport();
     const destination = unique('order');
-    await t.provision({ destinations: [{ name: destination, groups: [{ name: 'ordered', ordered: true }] }] });
+    await t.provision({
+      destinations: [{ name: destination, groups: [{ name: 'ordered', ordered: true }] }],
+    });
     const keys = ['a', 'b', 'c'];
     const perKey = 6;
     const handled = new Map<string, string[]>();
@@ -127,7 +136,8 @@ describe('azure service bus transport (emulator, adapter specifics)', function (
     );
     const messages: OutgoingMessage[] = [];
     for (let i = 0; i < perKey; i += 1) {
-      for (const key of keys) messages.push({ envelope: envelope(`${key}-${String(i)}`, { partitionKey: key }) });
+      for (const key of keys)
+        messages.push({ envelope: envelope(`${key}-${String(i)}`, { partitionKey: key }) });
     }
     await t.publish(destination, messages);
     await waitFor(() => keys.every((k) => (handled.get(k)?.length ?? 0) === perKey), { timeoutMs: 30_000 });
@@ -145,7 +155,17 @@ describe('azure service bus transport (emulator, adapter specifics)', function (
     const t = await transport({ lockDurationMs: 5_000 });
     const destination = unique('renew');
     const groups = ['slow', 'slow-ordered'];
-    await t.provision({ destinations: [{ name: destination, groups: [{ name: 'slow', ordered: false }, { name: 'slow-ordered', ordered: true }] }] });
+    await t.provision({
+      destinations: [
+        {
+          name: destination,
+          groups: [
+            { name: 'slow', ordered: false },
+            { name: 'slow-ordered', ordered: true },
+          ],
+        },
+      ],
+    });
     const attempts: string[] = [];
     const acked: string[] = [];
     const slow = async (d: Delivery): Promise<void> => {
@@ -155,7 +175,18 @@ describe('azure service bus transport (emulator, adapter specifics)', function (
       acked.push(d.group);
     };
     const subs = await Promise.all(
-      groups.map((group) => t.subscribe({ destination, group, concurrency: 1, ordered: group.endsWith('ordered'), handlerTimeoutMs: 10_000 }, slow)),
+      groups.map((group) =>
+        t.subscribe(
+          {
+            destination,
+            group,
+            concurrency: 1,
+            ordered: group.endsWith('ordered'),
+            handlerTimeoutMs: 10_000,
+          },
+          slow,
+        ),
+      ),
     );
     await t.publish(destination, [{ envelope: envelope('long', { partitionKey: 'k' }) }]);
     // ack() rejects with SETTLEMENT_FAILED if the lock was lost, so both acks succeeding is the proof.
@@ -163,7 +194,9 @@ describe('azure service bus transport (emulator, adapter specifics)', function (
     await Promise.all(subs.map((s) => s.close(2_000)));
     expect(attempts.sort()).to.deep.equal(['slow-ordered@1', 'slow@1']);
     for (const group of groups) {
-      const response = await fetch(`${emulator.adminUrl}/topics/${topicName('', destination)}/subscriptions/${subscriptionName(group)}`);
+      const response = await fetch(
+        `${emulator.adminUrl}/topics/${topicName('', destination)}/subscriptions/${subscriptionName(group)}`,
+      );
       const { counts } = (await response.json()) as { counts: Record<string, number> };
       expect(counts, group).to.include({ active: 0, locked: 0, deadLetter: 0 });
     }
@@ -173,20 +206,34 @@ describe('azure service bus transport (emulator, adapter specifics)', function (
     const t = await transport();
     const destination = unique('retry');
     await t.provision({
-      destinations: [{ name: destination, groups: [{ name: 'flaky', ordered: false }, { name: 'steady', ordered: false }] }],
+      destinations: [
+        {
+          name: destination,
+          groups: [
+            { name: 'flaky', ordered: false },
+            { name: 'steady', ordered: false },
+          ],
+        },
+      ],
     });
     const flaky: Array<{ attempt: number; at: number }> = [];
     const steady: number[] = [];
     const subs = await Promise.all([
-      t.subscribe({ destination, group: 'flaky', concurrency: 1, ordered: false, handlerTimeoutMs: 10_000 }, async (d) => {
-        flaky.push({ attempt: d.deliveryAttempt, at: Date.now() });
-        if (d.deliveryAttempt < 3) await d.retry(700);
-        else await d.ack();
-      }),
-      t.subscribe({ destination, group: 'steady', concurrency: 1, ordered: false, handlerTimeoutMs: 10_000 }, async (d) => {
-        steady.push(d.deliveryAttempt);
-        await d.ack();
-      }),
+      t.subscribe(
+        { destination, group: 'flaky', concurrency: 1, ordered: false, handlerTimeoutMs: 10_000 },
+        async (d) => {
+          flaky.push({ attempt: d.deliveryAttempt, at: Date.now() });
+          if (d.deliveryAttempt < 3) await d.retry(700);
+          else await d.ack();
+        },
+      ),
+      t.subscribe(
+        { destination, group: 'steady', concurrency: 1, ordered: false, handlerTimeoutMs: 10_000 },
+        async (d) => {
+          steady.push(d.deliveryAttempt);
+          await d.ack();
+        },
+      ),
     ]);
     await t.publish(destination, [{ envelope: envelope('flaky') }]);
     await waitFor(() => flaky.length === 3, { timeoutMs: 15_000 });
@@ -203,20 +250,26 @@ describe('azure service bus transport (emulator, adapter specifics)', function (
     const first = await transport();
     await first.provision({ destinations: [{ name: destination, groups: [{ name: 'g', ordered: false }] }] });
     let retried = false;
-    const sub = await first.subscribe({ destination, group: 'g', concurrency: 1, ordered: false, handlerTimeoutMs: 10_000 }, async (d) => {
-      await d.retry(1_500);
-      retried = true;
-    });
+    const sub = await first.subscribe(
+      { destination, group: 'g', concurrency: 1, ordered: false, handlerTimeoutMs: 10_000 },
+      async (d) => {
+        await d.retry(1_500);
+        retried = true;
+      },
+    );
     await first.publish(destination, [{ envelope: envelope('x') }]);
     await waitFor(() => retried);
     await sub.close(1_000);
     await first.close(1_000);
     const second = await transport();
     const attempts: number[] = [];
-    await second.subscribe({ destination, group: 'g', concurrency: 1, ordered: false, handlerTimeoutMs: 10_000 }, async (d) => {
-      attempts.push(d.deliveryAttempt);
-      await d.ack();
-    });
+    await second.subscribe(
+      { destination, group: 'g', concurrency: 1, ordered: false, handlerTimeoutMs: 10_000 },
+      async (d) => {
+        attempts.push(d.deliveryAttempt);
+        await d.ack();
+      },
+    );
     await waitFor(() => attempts.length === 1, { timeoutMs: 10_000 });
     expect(attempts).to.deep.equal([2]);
   });
@@ -226,10 +279,13 @@ describe('azure service bus transport (emulator, adapter specifics)', function (
     const destination = unique('dlq');
     await t.provision({ destinations: [{ name: destination, groups: [{ name: 'g', ordered: false }] }] });
     let settled = false;
-    await t.subscribe({ destination, group: 'g', concurrency: 1, ordered: false, handlerTimeoutMs: 10_000 }, async (d) => {
-      await d.deadLetter({ code: 'HANDLER_FAILED', message: 'it broke', attempts: d.deliveryAttempt });
-      settled = true;
-    });
+    await t.subscribe(
+      { destination, group: 'g', concurrency: 1, ordered: false, handlerTimeoutMs: 10_000 },
+      async (d) => {
+        await d.deadLetter({ code: 'HANDLER_FAILED', message: 'it broke', attempts: d.deliveryAttempt });
+        settled = true;
+      },
+    );
     const sent = envelope('poison', { headers: { 'x-custom': '1' } });
     await t.publish(destination, [{ envelope: sent }]);
     await waitFor(() => settled);
@@ -255,10 +311,13 @@ describe('azure service bus transport (emulator, adapter specifics)', function (
     const destination = unique('delay');
     await t.provision({ destinations: [{ name: destination, groups: [{ name: 'g', ordered: false }] }] });
     let receivedAt = 0;
-    await t.subscribe({ destination, group: 'g', concurrency: 1, ordered: false, handlerTimeoutMs: 10_000 }, async (d) => {
-      receivedAt = Date.now();
-      await d.ack();
-    });
+    await t.subscribe(
+      { destination, group: 'g', concurrency: 1, ordered: false, handlerTimeoutMs: 10_000 },
+      async (d) => {
+        receivedAt = Date.now();
+        await d.ack();
+      },
+    );
     const publishedAt = Date.now();
     await t.publish(destination, [{ envelope: envelope('later'), delayMs: 1_500 }]);
     await waitFor(() => receivedAt > 0, { timeoutMs: 10_000 });
@@ -270,9 +329,14 @@ describe('azure service bus transport (emulator, adapter specifics)', function (
     const destination = unique('size');
     await t.provision({ destinations: [{ name: destination, groups: [{ name: 'g', ordered: false }] }] });
     const limit = t.capabilities.maxPayloadBytes;
-    const tooBig = t.publish(destination, [{ envelope: envelope('ok') }, { envelope: { ...envelope(''), payload: new Uint8Array(limit + 1) } }]);
+    const tooBig = t.publish(destination, [
+      { envelope: envelope('ok') },
+      { envelope: { ...envelope(''), payload: new Uint8Array(limit + 1) } },
+    ]);
     await expectCode(tooBig, 'PAYLOAD_TOO_LARGE');
-    const hugeHeaders = t.publish(destination, [{ envelope: envelope('x', { headers: { big: 'h'.repeat(260_000) } }) }]);
+    const hugeHeaders = t.publish(destination, [
+      { envelope: envelope('x', { headers: { big: 'h'.repeat(260_000) } }) },
+    ]);
     await expectCode(hugeHeaders, 'PAYLOAD_TOO_LARGE');
     await t.publish(destination, [{ envelope: { ...envelope(''), payload: new Uint8Array(limit) } }]);
     const got = await waitFor(async () => {
@@ -297,7 +361,10 @@ describe('azure service bus transport (emulator, adapter specifics)', function (
         await d.ack();
       },
     );
-    await t.publish(destination, ['m1', 'm2', 'm3', 'm4'].map((m) => ({ envelope: envelope(m) })));
+    await t.publish(
+      destination,
+      ['m1', 'm2', 'm3', 'm4'].map((m) => ({ envelope: envelope(m) })),
+    );
     await waitFor(() => started.length === 2);
     const closing = sub.close(5_000);
     setTimeout(release, 300);
@@ -310,7 +377,8 @@ describe('azure service bus transport (emulator, adapter specifics)', function (
 
   it('fails connect with a typed, retriable CONNECTION_FAILED when nothing listens', async () => {
     const t = new AzureServiceBusTransport({
-      connectionString: 'Endpoint=sb://127.0.0.1:9;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;',
+      connectionString:
+        'Endpoint=sb://127.0.0.1:9;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;',
       provisioning: 'none',
       maxRetries: 0,
       operationTimeoutMs: 3_000,

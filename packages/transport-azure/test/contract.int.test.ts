@@ -8,12 +8,20 @@ import type { TransportContractOptions } from '@omnibus/contract-tests';
 import { AzureServiceBusTransport } from '../src/azure-service-bus-transport.js';
 import type { AzureServiceBusOptionsInput } from '../src/azure-options.js';
 import { subscriptionName, topicName } from '../src/entity-names.js';
-import { EMULATOR_CONNECTION_STRING, LIVE_CONNECTION_STRING, emulatorOptions, liveOptions, livePrefix } from './support/contract-config.js';
+import {
+  EMULATOR_CONNECTION_STRING,
+  LIVE_CONNECTION_STRING,
+  emulatorOptions,
+  liveOptions,
+  livePrefix,
+} from './support/contract-config.js';
 import { NativeServiceBus } from './support/native-client.js';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 const child = (name: string): string => fileURLToPath(new URL(`./support/${name}.js`, import.meta.url));
 
 /** The contract options for one configuration; the native client does the out-of-band work. */
@@ -32,7 +40,8 @@ function contractOptions(
     createTransport: () => new AzureServiceBusTransport(options),
     readDeadLetters: (destination, group, count, timeoutMs) =>
       native.readDeadLetters(topicName(prefix, destination), subscriptionName(group), count, timeoutMs),
-    publishForeign: (destination, body, headers) => native.publishForeign(topicName(prefix, destination), body, headers),
+    publishForeign: (destination, body, headers) =>
+      native.publishForeign(topicName(prefix, destination), body, headers),
     ...(faults === undefined ? {} : { faults }),
     ...extra,
   };
@@ -47,7 +56,10 @@ after(() => emulatorNative.close());
 describeTransportContract(
   contractOptions('azure (servicebus emulator)', emulatorOptions(), emulatorNative, {
     restartBroker: async () => {
-      await run(process.execPath, ['scripts/brokers/cli.mjs', 'restart', 'azure'], { cwd: repoRoot, timeout: 60_000 });
+      await run(process.execPath, ['scripts/brokers/cli.mjs', 'restart', 'azure'], {
+        cwd: repoRoot,
+        timeout: 60_000,
+      });
     },
     childTransportModule: child('child-transport-emulator'),
   }),
@@ -55,7 +67,8 @@ describeTransportContract(
 
 if (LIVE_CONNECTION_STRING === undefined) {
   describe('Omnibus transport contract: azure (live namespace)', () => {
-    it.skip('live Service Bus namespace (skipped: AZURE_SERVICEBUS_CONNECTION_STRING not set)', () => undefined);
+    it.skip('live Service Bus namespace (skipped: AZURE_SERVICEBUS_CONNECTION_STRING not set)', () =>
+      undefined);
   });
 } else {
   const connectionString = LIVE_CONNECTION_STRING;

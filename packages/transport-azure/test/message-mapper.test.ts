@@ -17,7 +17,12 @@ const envelope: MessageEnvelope = {
 
 /** A received message as the SDK would hand it over after `sent` went through the broker. */
 function received(fields: Partial<ServiceBusReceivedMessage>): ServiceBusReceivedMessage {
-  return { body: undefined, deliveryCount: 0, enqueuedTimeUtc: new Date('2024-05-01T10:00:01Z'), ...fields } as ServiceBusReceivedMessage;
+  return {
+    body: undefined,
+    deliveryCount: 0,
+    enqueuedTimeUtc: new Date('2024-05-01T10:00:01Z'),
+    ...fields,
+  } as ServiceBusReceivedMessage;
 }
 
 describe('azure message mapper', () => {
@@ -56,21 +61,38 @@ describe('azure message mapper', () => {
         deliveryCount: 0,
       }),
     );
-    expect(decoded.envelope).to.deep.equal({ ...envelope, payload: sent.body });
+    expect(decoded.envelope).to.deep.equal({ ...envelope, payload: sent.body as Buffer });
     expect(decoded.deliveryAttempt).to.equal(1);
     expect(decoded.retryTarget).to.equal(undefined);
   });
 
   it('counts attempts from the broker delivery count plus the carried attempt', () => {
     expect(fromReceivedMessage(received({ deliveryCount: 2 })).deliveryAttempt).to.equal(3);
-    expect(fromReceivedMessage(received({ deliveryCount: 0, applicationProperties: { 'omnibus-delivery-attempt': '4' } })).deliveryAttempt).to.equal(4);
-    expect(fromReceivedMessage(received({ deliveryCount: 1, applicationProperties: { 'omnibus-delivery-attempt': '4' } })).deliveryAttempt).to.equal(5);
-    expect(fromReceivedMessage(received({ applicationProperties: { 'omnibus-delivery-attempt': 'junk' } })).deliveryAttempt).to.equal(1);
+    expect(
+      fromReceivedMessage(
+        received({ deliveryCount: 0, applicationProperties: { 'omnibus-delivery-attempt': '4' } }),
+      ).deliveryAttempt,
+    ).to.equal(4);
+    expect(
+      fromReceivedMessage(
+        received({ deliveryCount: 1, applicationProperties: { 'omnibus-delivery-attempt': '4' } }),
+      ).deliveryAttempt,
+    ).to.equal(5);
+    expect(
+      fromReceivedMessage(received({ applicationProperties: { 'omnibus-delivery-attempt': 'junk' } }))
+        .deliveryAttempt,
+    ).to.equal(1);
   });
 
   it('decodes foreign messages leniently', () => {
     const decoded = fromReceivedMessage(
-      received({ body: 'plain text', messageId: 'native-9', contentType: 'text/plain', correlationId: 'c9', applicationProperties: { n: 5, flag: true } }),
+      received({
+        body: 'plain text',
+        messageId: 'native-9',
+        contentType: 'text/plain',
+        correlationId: 'c9',
+        applicationProperties: { n: 5, flag: true },
+      }),
     );
     expect(decoded.envelope.type).to.equal('');
     expect(decoded.envelope.id).to.equal('native-9');
@@ -83,7 +105,13 @@ describe('azure message mapper', () => {
 
   it('drops the broker-set dead-letter properties from the headers', () => {
     const decoded = fromReceivedMessage(
-      received({ applicationProperties: { 'x-kept': '1', DeadLetterReason: 'HANDLER_FAILED', DeadLetterErrorDescription: 'boom' } }),
+      received({
+        applicationProperties: {
+          'x-kept': '1',
+          DeadLetterReason: 'HANDLER_FAILED',
+          DeadLetterErrorDescription: 'boom',
+        },
+      }),
     );
     expect(decoded.envelope.headers).to.deep.equal({ 'x-kept': '1' });
   });
@@ -116,13 +144,26 @@ describe('azure message mapper', () => {
       'omnibus-source-message-id': 'msg-1',
     });
     const redelivered = fromReceivedMessage(
-      received({ body: copy.body as Buffer, messageId: copy.messageId as string, applicationProperties: copy.applicationProperties as Record<string, string> }),
+      received({
+        body: copy.body as Buffer,
+        messageId: copy.messageId as string,
+        applicationProperties: copy.applicationProperties as Record<string, string>,
+      }),
     );
     expect(redelivered.deliveryAttempt).to.equal(2);
     expect(redelivered.retryTarget).to.equal('billing');
     expect(redelivered.envelope.id).to.equal('msg-1');
     expect(redelivered.envelope.headers).to.deep.equal(envelope.headers);
-    const again = toRetryCopy(received({ ...original, applicationProperties: copy.applicationProperties as Record<string, string>, messageId: 'msg-1#2' }), 3, 'billing', 0);
+    const again = toRetryCopy(
+      received({
+        ...original,
+        applicationProperties: copy.applicationProperties as Record<string, string>,
+        messageId: 'msg-1#2',
+      }),
+      3,
+      'billing',
+      0,
+    );
     expect(again.messageId).to.equal('msg-1#3');
     expect(again.scheduledEnqueueTimeUtc).to.equal(undefined);
   });

@@ -9,10 +9,16 @@ import { AdminClientProvisioner } from '../src/provisioning/admin-client-provisi
 import { resolveAzureOptions } from '../src/azure-options.js';
 import { retryFilter } from '../src/azure-service-bus-transport.js';
 
-const CONNECTION = 'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=c2VjcmV0';
+const CONNECTION =
+  'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=c2VjcmV0';
 
 /** A stand-in for the emulator admin API: an in-memory map of PUT bodies. */
-async function fakeAdmin(): Promise<{ server: Server; url: string; entities: Map<string, unknown>; requests: string[] }> {
+async function fakeAdmin(): Promise<{
+  server: Server;
+  url: string;
+  entities: Map<string, unknown>;
+  requests: string[];
+}> {
   const entities = new Map<string, unknown>();
   const requests: string[] = [];
   const server = createServer((req, res) => {
@@ -32,7 +38,12 @@ async function fakeAdmin(): Promise<{ server: Server; url: string; entities: Map
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}/`, entities, requests };
+  return {
+    server,
+    url: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}/`,
+    entities,
+    requests,
+  };
 }
 
 describe('azure provisioners', () => {
@@ -49,7 +60,10 @@ describe('azure provisioners', () => {
         lockDurationMs: 30000,
         maxDeliveryCount: 10,
       });
-      expect(admin.requests.filter((r) => r.startsWith('PUT'))).to.deep.equal(['PUT /topics/orders', 'PUT /topics/orders/subscriptions/billing']);
+      expect(admin.requests.filter((r) => r.startsWith('PUT'))).to.deep.equal([
+        'PUT /topics/orders',
+        'PUT /topics/orders/subscriptions/billing',
+      ]);
     } finally {
       admin.server.close();
     }
@@ -59,9 +73,17 @@ describe('azure provisioners', () => {
     const admin = await fakeAdmin();
     try {
       const provisioner = new EmulatorProvisioner(admin.url);
-      await provisioner.ensureSubscription('orders', 'audit', { requiresSession: false, lockDurationMs: 30000, maxDeliveryCount: 10 });
+      await provisioner.ensureSubscription('orders', 'audit', {
+        requiresSession: false,
+        lockDurationMs: 30000,
+        maxDeliveryCount: 10,
+      });
       const error = await provisioner
-        .ensureSubscription('orders', 'audit', { requiresSession: true, lockDurationMs: 30000, maxDeliveryCount: 10 })
+        .ensureSubscription('orders', 'audit', {
+          requiresSession: true,
+          lockDurationMs: 30000,
+          maxDeliveryCount: 10,
+        })
         .then(
           () => undefined,
           (e: unknown) => e,
@@ -84,8 +106,12 @@ describe('azure provisioners', () => {
   });
 
   it('selects the provisioner from options', () => {
-    expect(createProvisioner(resolveAzureOptions({ connectionString: CONNECTION }))).to.be.instanceOf(AdminClientProvisioner);
-    expect(createProvisioner(resolveAzureOptions({ connectionString: CONNECTION, provisioning: 'emulator' }))).to.be.instanceOf(EmulatorProvisioner);
+    expect(createProvisioner(resolveAzureOptions({ connectionString: CONNECTION }))).to.be.instanceOf(
+      AdminClientProvisioner,
+    );
+    expect(
+      createProvisioner(resolveAzureOptions({ connectionString: CONNECTION, provisioning: 'emulator' })),
+    ).to.be.instanceOf(EmulatorProvisioner);
   });
 
   it('converts lock durations to and from ISO-8601', () => {
@@ -98,6 +124,8 @@ describe('azure provisioners', () => {
   });
 
   it('filters other subscriptions’ retry copies with a SQL rule that escapes quotes', () => {
-    expect(retryFilter("o'brien")).to.equal("[omnibus-retry-subscription] IS NULL OR [omnibus-retry-subscription] = 'o''brien'");
+    expect(retryFilter("o'brien")).to.equal(
+      "[omnibus-retry-subscription] IS NULL OR [omnibus-retry-subscription] = 'o''brien'",
+    );
   });
 });

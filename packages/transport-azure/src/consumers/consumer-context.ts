@@ -1,4 +1,9 @@
-import type { ServiceBusClient, ServiceBusMessage, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+import type {
+  ServiceBusClient,
+  ServiceBusMessage,
+  ServiceBusReceivedMessage,
+  ServiceBusReceiver,
+} from '@azure/service-bus';
 import type { DeliveryHandler, OmnibusError, SubscriptionSpec } from '@omnibus/core';
 import { createAzureDelivery } from '../azure-delivery.js';
 import type { AzureDelivery, AzureDeliveryContext } from '../azure-delivery.js';
@@ -72,7 +77,10 @@ export function isOtherGroupsRetry(message: ServiceBusReceivedMessage, subscript
 }
 
 /** Abandon, ignoring failures: a message whose lock is gone is redelivered by the broker anyway. */
-export async function releaseQuietly(receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage): Promise<void> {
+export async function releaseQuietly(
+  receiver: ServiceBusReceiver,
+  message: ServiceBusReceivedMessage,
+): Promise<void> {
   try {
     await receiver.abandonMessage(message);
   } catch {
@@ -81,7 +89,10 @@ export async function releaseQuietly(receiver: ServiceBusReceiver, message: Serv
 }
 
 /** Complete, ignoring failures (used to drop another group's retry copy; a failure only means it is seen again). */
-export async function completeQuietly(receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage): Promise<void> {
+export async function completeQuietly(
+  receiver: ServiceBusReceiver,
+  message: ServiceBusReceivedMessage,
+): Promise<void> {
   try {
     await receiver.completeMessage(message);
   } catch {

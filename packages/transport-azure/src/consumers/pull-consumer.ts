@@ -1,7 +1,14 @@
 import { KeyedDispatcher } from '@omnibus/core';
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import { mapAzureError } from '../azure-error-mapper.js';
-import { backoffMs, completeQuietly, handleMessage, isOtherGroupsRetry, releaseQuietly, sleep } from './consumer-context.js';
+import {
+  backoffMs,
+  completeQuietly,
+  handleMessage,
+  isOtherGroupsRetry,
+  releaseQuietly,
+  sleep,
+} from './consumer-context.js';
 import type { Consumer, ConsumerContext } from './consumer-context.js';
 import type { AzureDelivery } from '../azure-delivery.js';
 
@@ -34,14 +41,24 @@ export class PullConsumer implements Consumer {
     this.#context = context;
     this.#receiver = context.client.createReceiver(context.topic, context.subscription, {
       receiveMode: 'peekLock',
-      maxAutoLockRenewalDurationInMs: Math.max(MIN_LOCK_RENEWAL_MS, context.spec.handlerTimeoutMs + LOCK_RENEWAL_MARGIN_MS),
+      maxAutoLockRenewalDurationInMs: Math.max(
+        MIN_LOCK_RENEWAL_MS,
+        context.spec.handlerTimeoutMs + LOCK_RENEWAL_MARGIN_MS,
+      ),
       skipParsingBodyAsJson: true,
     });
     this.#dispatcher = new KeyedDispatcher<ServiceBusReceivedMessage>({
       concurrency: context.spec.concurrency,
       ordered: false,
       run: (message) =>
-        handleMessage(message, this.#receiver, context, 'scheduled-copy', (ms) => sleep(ms, this.#stop.signal), this.#inFlight),
+        handleMessage(
+          message,
+          this.#receiver,
+          context,
+          'scheduled-copy',
+          (ms) => sleep(ms, this.#stop.signal),
+          this.#inFlight,
+        ),
       onError: (error) => context.onError(mapAzureError(error, 'receive', this.#describe())),
     });
   }
@@ -90,7 +107,8 @@ export class PullConsumer implements Consumer {
       }
       for (const message of messages) {
         if (signal.aborted) await releaseQuietly(this.#receiver, message);
-        else if (isOtherGroupsRetry(message, this.#context.subscription)) await completeQuietly(this.#receiver, message);
+        else if (isOtherGroupsRetry(message, this.#context.subscription))
+          await completeQuietly(this.#receiver, message);
         else this.#dispatcher.push(message);
       }
     }

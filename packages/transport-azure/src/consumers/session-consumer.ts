@@ -1,6 +1,13 @@
 import type { ServiceBusSessionReceiver } from '@azure/service-bus';
 import { isAbortError, isNoSessionAvailable, mapAzureError } from '../azure-error-mapper.js';
-import { backoffMs, completeQuietly, handleMessage, isOtherGroupsRetry, releaseQuietly, sleep } from './consumer-context.js';
+import {
+  backoffMs,
+  completeQuietly,
+  handleMessage,
+  isOtherGroupsRetry,
+  releaseQuietly,
+  sleep,
+} from './consumer-context.js';
 import type { Consumer, ConsumerContext } from './consumer-context.js';
 import { keepSessionLocked } from './session-lock-keeper.js';
 import type { AzureDelivery } from '../azure-delivery.js';
@@ -49,7 +56,9 @@ export class SessionConsumer implements Consumer {
   /** Start the workers. */
   start(): void {
     for (let i = 0; i < this.#context.spec.concurrency; i += 1) {
-      this.#work().catch((error: unknown) => this.#context.onError(mapAzureError(error, 'receive', this.#describe())));
+      this.#work().catch((error: unknown) =>
+        this.#context.onError(mapAzureError(error, 'receive', this.#describe())),
+      );
     }
   }
 
@@ -81,11 +90,15 @@ export class SessionConsumer implements Consumer {
     let errors = 0;
     while (!stop.aborted) {
       let session: ServiceBusSessionReceiver;
-      const accepting = this.#context.client.acceptNextSession(this.#context.topic, this.#context.subscription, {
-        receiveMode: 'peekLock',
-        maxAutoLockRenewalDurationInMs: 0,
-        skipParsingBodyAsJson: true,
-      });
+      const accepting = this.#context.client.acceptNextSession(
+        this.#context.topic,
+        this.#context.subscription,
+        {
+          receiveMode: 'peekLock',
+          maxAutoLockRenewalDurationInMs: 0,
+          skipParsingBodyAsJson: true,
+        },
+      );
       const settled = accepting.then(
         () => undefined,
         () => undefined,
@@ -125,7 +138,8 @@ export class SessionConsumer implements Consumer {
     try {
       await this.#serve(session);
     } catch (error) {
-      if (!this.#stop.signal.aborted) this.#context.onError(mapAzureError(error, 'receive', this.#describe()));
+      if (!this.#stop.signal.aborted)
+        this.#context.onError(mapAzureError(error, 'receive', this.#describe()));
     } finally {
       this.#open.delete(session);
       await session.close().catch(() => undefined);
@@ -147,9 +161,14 @@ export class SessionConsumer implements Consumer {
           await completeQuietly(session, message);
           continue;
         }
-        await handleMessage(message, session, this.#context, 'in-place', (ms) => sleep(ms, this.#force.signal), this.#inFlight).catch(
-          (error: unknown) => this.#context.onError(mapAzureError(error, 'receive', this.#describe())),
-        );
+        await handleMessage(
+          message,
+          session,
+          this.#context,
+          'in-place',
+          (ms) => sleep(ms, this.#force.signal),
+          this.#inFlight,
+        ).catch((error: unknown) => this.#context.onError(mapAzureError(error, 'receive', this.#describe())));
       }
     } finally {
       lock.stop();

@@ -17,7 +17,10 @@ export interface SessionLockKeeper {
  * fixed at accept time. A failed renewal marks the lock lost: the worker stops taking messages
  * from that session; the broker redelivers whatever was not settled.
  */
-export function keepSessionLocked(session: ServiceBusSessionReceiver, fallbackLockMs: number): SessionLockKeeper {
+export function keepSessionLocked(
+  session: ServiceBusSessionReceiver,
+  fallbackLockMs: number,
+): SessionLockKeeper {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let lost = false;

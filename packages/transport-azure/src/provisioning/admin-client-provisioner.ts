@@ -37,7 +37,11 @@ export class AdminClientProvisioner implements EntityProvisioner {
   }
 
   /** Create (or verify) a subscription; a different session mode on an existing one fails. */
-  async ensureSubscription(topic: string, subscription: string, settings: SubscriptionSettings): Promise<void> {
+  async ensureSubscription(
+    topic: string,
+    subscription: string,
+    settings: SubscriptionSettings,
+  ): Promise<void> {
     const subject = `subscription "${topic}/${subscription}"`;
     try {
       const existing = await this.#admin.getSubscription(topic, subscription).catch((error: unknown) => {
@@ -54,7 +58,9 @@ export class AdminClientProvisioner implements EntityProvisioner {
             deadLetteringOnMessageExpiration: true,
             ...(settings.sqlFilter === undefined
               ? {}
-              : { defaultRuleOptions: { name: DEFAULT_RULE, filter: { sqlExpression: settings.sqlFilter } } }),
+              : {
+                  defaultRuleOptions: { name: DEFAULT_RULE, filter: { sqlExpression: settings.sqlFilter } },
+                }),
           })
           .catch(ignoreAlreadyExists);
         return;

@@ -12,6 +12,9 @@ export function createProvisioner(options: AzureServiceBusOptions): EntityProvis
     case 'none':
       return new NoopProvisioner();
     default:
-      return new AdminClientProvisioner(options.connectionString, options.provisionMode === 'verify' ? 'verify' : 'create');
+      return new AdminClientProvisioner(
+        options.connectionString,
+        options.provisionMode === 'verify' ? 'verify' : 'create',
+      );
   }
 }

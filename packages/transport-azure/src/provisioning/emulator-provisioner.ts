@@ -30,12 +30,17 @@ export class EmulatorProvisioner implements EntityProvisioner {
   }
 
   /** Create the subscription when missing; an existing one must have the same session mode. */
-  async ensureSubscription(topic: string, subscription: string, settings: SubscriptionSettings): Promise<void> {
+  async ensureSubscription(
+    topic: string,
+    subscription: string,
+    settings: SubscriptionSettings,
+  ): Promise<void> {
     const path = `/topics/${encodeURIComponent(topic)}/subscriptions/${encodeURIComponent(subscription)}`;
     const subject = `subscription "${topic}/${subscription}"`;
     const existing = await this.#request('GET', path);
     if (existing.status === 200) {
-      const body = existing.body as { requiresSession?: unknown; options?: { requiresSession?: unknown } } | undefined;
+      const body = existing.body as
+        { requiresSession?: unknown; options?: { requiresSession?: unknown } } | undefined;
       const requiresSession = body?.options?.requiresSession ?? body?.requiresSession;
       if (typeof requiresSession === 'boolean' && requiresSession !== settings.requiresSession) {
         throw new OmnibusError(
@@ -73,7 +78,11 @@ export class EmulatorProvisioner implements EntityProvisioner {
     );
   }
 
-  async #request(method: 'GET' | 'PUT', path: string, body?: object): Promise<{ status: number; body: unknown }> {
+  async #request(
+    method: 'GET' | 'PUT',
+    path: string,
+    body?: object,
+  ): Promise<{ status: number; body: unknown }> {
     let response: Response;
     try {
       response = await fetch(`${this.#baseUrl}${path}`, {

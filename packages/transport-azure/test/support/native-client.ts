@@ -12,14 +12,21 @@ export class NativeServiceBus {
   readonly client: ServiceBusClient;
 
   constructor(connectionString: string) {
-    this.client = new ServiceBusClient(connectionString, { retryOptions: { maxRetries: 2, timeoutInMs: 20_000 } });
+    this.client = new ServiceBusClient(connectionString, {
+      retryOptions: { maxRetries: 2, timeoutInMs: 20_000 },
+    });
   }
 
   /**
    * Receive-and-delete up to `count` messages from `<topic>/Subscriptions/<sub>/$DeadLetterQueue`,
    * waiting up to `timeoutMs` in total.
    */
-  async readDeadLetters(topic: string, subscription: string, count: number, timeoutMs: number): Promise<DeadLetteredMessage[]> {
+  async readDeadLetters(
+    topic: string,
+    subscription: string,
+    count: number,
+    timeoutMs: number,
+  ): Promise<DeadLetteredMessage[]> {
     const receiver = this.client.createReceiver(topic, subscription, {
       subQueueType: 'deadLetter',
       receiveMode: 'receiveAndDelete',
@@ -41,7 +48,12 @@ export class NativeServiceBus {
   }
 
   /** Receive-and-delete everything currently in a subscription (or its dead-letter queue), for assertions. */
-  async drain(topic: string, subscription: string, deadLetter = false, waitMs = 500): Promise<ServiceBusReceivedMessage[]> {
+  async drain(
+    topic: string,
+    subscription: string,
+    deadLetter = false,
+    waitMs = 500,
+  ): Promise<ServiceBusReceivedMessage[]> {
     const receiver = this.client.createReceiver(topic, subscription, {
       receiveMode: 'receiveAndDelete',
       skipParsingBodyAsJson: true,
@@ -60,7 +72,12 @@ export class NativeServiceBus {
   }
 
   /** Send raw bytes (a data section) with raw application properties and no Omnibus envelope. */
-  async publishForeign(topic: string, body: Uint8Array, headers: Readonly<Record<string, string>> = {}, sessionId?: string): Promise<void> {
+  async publishForeign(
+    topic: string,
+    body: Uint8Array,
+    headers: Readonly<Record<string, string>> = {},
+    sessionId?: string,
+  ): Promise<void> {
     const sender = this.client.createSender(topic);
     try {
       await sender.sendMessages({
@@ -79,11 +96,21 @@ export class NativeServiceBus {
   }
 }
 
-function toDeadLettered(message: ServiceBusReceivedMessage, topic: string, subscription: string): DeadLetteredMessage {
+function toDeadLettered(
+  message: ServiceBusReceivedMessage,
+  topic: string,
+  subscription: string,
+): DeadLetteredMessage {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(message.applicationProperties ?? {})) {
     // Service Bus stores the native reason fields as application properties: not user headers.
-    if (value === null || value === undefined || name === 'DeadLetterReason' || name === 'DeadLetterErrorDescription') continue;
+    if (
+      value === null ||
+      value === undefined ||
+      name === 'DeadLetterReason' ||
+      name === 'DeadLetterErrorDescription'
+    )
+      continue;
     headers[name] = value instanceof Date ? value.toISOString() : String(value);
   }
   const payload = message.body instanceof Uint8Array ? message.body : Buffer.from(String(message.body ?? ''));
