@@ -29,7 +29,9 @@ export class InMemoryGroup {
   readonly destination: string;
   readonly name: string;
   ordered: boolean;
-  readonly #ready: StoredMessage[] = [];
+  /** Messages waiting for delivery, by seq; entries before `#head` were handed out (cleared, compacted lazily). */
+  #ready: (StoredMessage | undefined)[] = [];
+  #head = 0;
   readonly #inFlight = new Set<Lease>();
   readonly #lockedKeys = new Set<string>();
   readonly #deadLetters: DeadLetterRecord[] = [];
@@ -49,7 +51,7 @@ export class InMemoryGroup {
   /** Counts for diagnostics and tests. */
   stats(): { readonly ready: number; readonly inFlight: number; readonly deadLettered: number; readonly consumers: number } {
     return {
-      ready: this.#ready.length,
+      ready: this.#ready.length - this.#head,
       inFlight: this.#inFlight.size,
       deadLettered: this.#deadLetters.length,
       consumers: this.#consumers.length,
@@ -176,7 +178,7 @@ export class InMemoryGroup {
 
   #insert(message: StoredMessage): void {
     let index = this.#ready.length;
-    while (index > 0 && (this.#ready[index - 1] as StoredMessage).seq > message.seq) index -= 1;
+    while (index > this.#head && (this.#ready[index - 1] as StoredMessage).seq > message.seq) index -= 1;
     this.#ready.splice(index, 0, message);
   }
 
@@ -202,7 +204,7 @@ export class InMemoryGroup {
     const handOut: Lease[] = [];
     const seenKeys = new Set<string>();
     let earliest = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < this.#ready.length; ) {
+    for (let i = this.#head; i < this.#ready.length; ) {
       const message = this.#ready[i] as StoredMessage;
       const key = this.ordered ? message.partitionKey : undefined;
       if (key !== undefined) {
@@ -220,7 +222,12 @@ export class InMemoryGroup {
       }
       const consumer = this.#pickConsumer();
       if (consumer === undefined) break;
-      this.#ready.splice(i, 1);
+      // Taking the head is O(1) (a drained backlog used to cost one O(n) splice per message).
+      if (i === this.#head) {
+        this.#ready[i] = undefined;
+        this.#head += 1;
+        i += 1;
+      } else this.#ready.splice(i, 1);
       const lease: Lease = {
         message,
         group: this,
@@ -234,8 +241,20 @@ export class InMemoryGroup {
       if (key !== undefined) this.#lockedKeys.add(key);
       handOut.push(lease);
     }
+    this.#compact();
     this.#armTimer(earliest, now);
     for (const lease of handOut) lease.consumer.deliver(lease);
+  }
+
+  /** Drop handed-out head slots once they are the larger part of the array (amortised O(1)). */
+  #compact(): void {
+    if (this.#head === this.#ready.length) {
+      this.#ready = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#ready.length) {
+      this.#ready = this.#ready.slice(this.#head);
+      this.#head = 0;
+    }
   }
 
   #pickConsumer(): GroupConsumer | undefined {
