@@ -18,6 +18,8 @@ if ((globalThis as { gc?: unknown }).gc === undefined && process.env['OMNIBUS_BE
 }
 
 async function main(): Promise<void> {
+  // The AWS SDK warns once about Node < 22 support ending; it would break the progress display.
+  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   let opts;
   try {
     opts = parseOptions(process.argv.slice(2), REPO_ROOT);

@@ -170,7 +170,15 @@ async function runTransport(env: CellEnv, subjects: readonly SubjectFactory[], r
   if (w.has('memory')) {
     for (let rep = 0; rep < memoryReps; rep++) {
       for (const k of n.memory) {
-        for (const s of subjects) await memoryCell(env, s, rep, k);
+        for (const s of subjects) {
+          if (s.maxInFlight !== undefined && k > s.maxInFlight) {
+            if (rep === 0 && k === n.memory[0]) {
+              results.meta.notes.push(`${tb.name}: no memory runs for ${s.kind}: it runs at most ${String(s.maxInFlight)} handlers at once (one per partition), so K messages cannot be held in flight.`);
+            }
+            continue;
+          }
+          await memoryCell(env, s, rep, k);
+        }
       }
     }
   }

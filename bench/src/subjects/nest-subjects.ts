@@ -49,6 +49,8 @@ export function loadNest(dir: string | undefined): NestModules | string {
   const req = createRequire(base);
   try {
     req('reflect-metadata');
+    // Nest's own logs (connection notices) would interleave with the progress display.
+    (req('@nestjs/common') as { Logger: { overrideLogger(levels: false): void } }).Logger.overrideLogger(false);
     const core = req('@nestjs/core') as Record<string, unknown>;
     const common = req('@nestjs/common') as Record<string, unknown>;
     const micro = req('@nestjs/microservices') as Record<string, unknown>;
@@ -143,11 +145,17 @@ class NestRabbitSubject implements Subject {
     const onMessage = this.#spec.onMessage;
     const module = nestModule(this.#nest, 'bench', async (data, ctx) => {
       const context = ctx as RmqContextLike;
+      let ok = true;
       try {
         await onMessage(data);
-        context.getChannelRef().ack(context.getMessage());
       } catch {
-        context.getChannelRef().nack(context.getMessage(), false, true);
+        ok = false;
+      }
+      try {
+        if (ok) context.getChannelRef().ack(context.getMessage());
+        else context.getChannelRef().nack(context.getMessage(), false, true);
+      } catch {
+        // channel closed while the handler ran (end of a run): the broker redelivers
       }
     });
     this.#app = await this.#nest.NestFactory.createMicroservice(module, {
@@ -293,6 +301,7 @@ export function nestKafkaFactory(nest: NestModules, settings: NestKafkaSettings)
   return {
     kind: 'nestjs',
     label: `@nestjs/microservices ${nest.versions['@nestjs/microservices'] ?? '?'} Kafka (kafkajs)`,
+    maxInFlight: settings.partitions,
     settings: {
       partitions: settings.partitions,
       publish: 'ClientKafka.emit → one producer.send per message (idempotent, acks -1); batch = concurrent emits',

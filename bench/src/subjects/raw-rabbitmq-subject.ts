@@ -70,11 +70,17 @@ class RawRabbitSubject implements Subject {
       (message: ConsumeMessage | null) => {
         if (message === null) return;
         void (async () => {
+          let ok = true;
           try {
             await handle(decodePayload(message.content));
-            channel.ack(message);
           } catch {
-            channel.nack(message, false, true);
+            ok = false;
+          }
+          try {
+            if (ok) channel.ack(message);
+            else channel.nack(message, false, true);
+          } catch {
+            // channel closed while the handler ran (end of a run): the broker redelivers
           }
         })();
       },

@@ -37,5 +37,7 @@ export interface SubjectFactory {
   readonly settings: Readonly<Record<string, unknown>>;
   /** Largest batch `publishBatch` should be given (SQS: 10). */
   readonly maxBatch?: number;
+  /** Most handlers this subject can have running at once whatever the concurrency (Nest on Kafka: one per partition). */
+  readonly maxInFlight?: number;
   create(spec: SubjectSpec): Subject;
 }

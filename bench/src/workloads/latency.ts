@@ -75,7 +75,7 @@ export async function latencyCell(env: CellEnv, factory: SubjectFactory, rep: nu
       if (wait > 2) await sleep(wait - 1);
       else await nextTurn();
     }
-    await log.reach(total - failures, 30_000);
+    await log.reach(total - failures, opts.quick ? 15_000 : 30_000);
     const cpu = cpuMeasureStart === undefined ? undefined : process.cpuUsage(cpuMeasureStart);
     const measured = total - warmupCount;
     const latency = latencyPercentiles(samples);

@@ -31,7 +31,7 @@ export async function memoryCell(env: CellEnv, factory: SubjectFactory, rep: num
       await subject.publishBatch(payloads);
     });
     await withTimeout(subject.startConsumer(), 120_000, 'consumer start timed out');
-    await log.reach(inFlight, 60_000);
+    await log.reach(inFlight, opts.quick ? 15_000 : 60_000);
     await sleep(200);
     collectGarbage();
     const usage = process.memoryUsage();
