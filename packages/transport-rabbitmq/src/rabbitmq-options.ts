@@ -1,6 +1,9 @@
 import { ErrorCodes, OmnibusError, parseOptions, redactOptions } from '@omnibus/core';
 import type { OptionSchema, ParsedOptions } from '@omnibus/core';
 
+/** Broker used when neither `url` nor `urls` is set: the local development broker. */
+export const DEFAULT_URL = 'amqp://guest:guest@127.0.0.1:5672';
+
 /** Default delay tiers (ms): fine steps for retries, coarse ones for delayed delivery, up to 24 h. */
 export const DEFAULT_DELAY_TIERS_MS: readonly number[] = [
   100, 250, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000,
@@ -13,10 +16,14 @@ export const DEFAULT_DELAY_TIERS_MS: readonly number[] = [
  * `tlsKeyPassphrase`, and passwords inside `urls`) are redacted wherever options are logged.
  */
 export const rabbitmqOptionSchema = {
+  url: {
+    type: 'string',
+    description:
+      'One broker URL (amqp:// or amqps://); shorthand for urls: [url]. Use url or urls, not both.',
+  },
   urls: {
     type: 'string[]',
-    default: ['amqp://guest:guest@127.0.0.1:5672'],
-    description: 'Broker URLs (amqp:// or amqps://), tried in order on connect and reconnect.',
+    description: `Broker URLs (amqp:// or amqps://), tried in order on connect and reconnect. Default (when url is not set either): ${DEFAULT_URL}.`,
   },
   username: { type: 'string', description: 'User name; overrides the one in the URLs.' },
   password: { type: 'string', secret: true, description: 'Password; overrides the one in the URLs.' },
@@ -111,12 +118,16 @@ export const rabbitmqOptionSchema = {
   },
 } as const satisfies OptionSchema;
 
-/** Parsed RabbitMQ transport options (every defaulted option present). */
-export type RabbitMqTransportOptions = ParsedOptions<typeof rabbitmqOptionSchema>;
+/** Resolved RabbitMQ transport options: every defaulted option present, `url` folded into `urls`. */
+export type RabbitMqTransportOptions = Omit<ParsedOptions<typeof rabbitmqOptionSchema>, 'url' | 'urls'> & {
+  readonly urls: readonly string[];
+};
 
 /** The raw input accepted by {@link resolveRabbitMqOptions} and `new RabbitMqTransport(...)`. */
 export type RabbitMqTransportInput = Partial<{
-  -readonly [K in keyof RabbitMqTransportOptions]: RabbitMqTransportOptions[K];
+  -readonly [K in keyof ParsedOptions<typeof rabbitmqOptionSchema>]: ParsedOptions<
+    typeof rabbitmqOptionSchema
+  >[K];
 }>;
 
 const PREFIX_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
@@ -129,17 +140,23 @@ const PREFIX_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 export function resolveRabbitMqOptions(raw: Readonly<Record<string, unknown>>): RabbitMqTransportOptions {
   const parsed = parseOptions(rabbitmqOptionSchema, raw, 'rabbitmq');
   const issues = parsed.ok ? [] : [...parsed.issues];
-  if (parsed.ok) issues.push(...crossFieldIssues(parsed.options));
-  if (!parsed.ok || issues.length > 0) {
+  let options: RabbitMqTransportOptions | undefined;
+  if (parsed.ok) {
+    const { url, urls, ...rest } = parsed.options;
+    if (url !== undefined && urls !== undefined)
+      issues.push('rabbitmq.url and rabbitmq.urls are both set: use one of them');
+    const tiers = [...new Set(rest.delayTiersMs)].sort((a, b) => a - b);
+    options = { ...rest, urls: url !== undefined ? [url] : (urls ?? [DEFAULT_URL]), delayTiersMs: tiers };
+    issues.push(...crossFieldIssues(options));
+  }
+  if (options === undefined || issues.length > 0) {
     const shown = JSON.stringify(redactOptions(rabbitmqOptionSchema, raw));
     throw new OmnibusError(
       ErrorCodes.CONFIGURATION_INVALID,
       `Invalid RabbitMQ transport options ${shown}:\n- ${issues.join('\n- ')}`,
     );
   }
-  const options = parsed.options;
-  const tiers = [...new Set(options.delayTiersMs)].sort((a, b) => a - b);
-  return { ...options, delayTiersMs: tiers };
+  return options;
 }
 
 function crossFieldIssues(options: RabbitMqTransportOptions): string[] {

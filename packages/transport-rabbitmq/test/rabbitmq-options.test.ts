@@ -59,6 +59,14 @@ describe('RabbitMQ options', () => {
     expect(second.message).to.include('amqp:// or amqps://');
   });
 
+  it('accepts a single url as shorthand for urls, but not both', () => {
+    expect(resolveRabbitMqOptions({ url: 'amqps://broker:5671/vh' }).urls).to.deep.equal([
+      'amqps://broker:5671/vh',
+    ]);
+    expect(failure({ url: 'amqp://a', urls: ['amqp://b'] }).message).to.include('use one of them');
+    expect(failure({ url: 'http://a' }).message).to.include('amqp:// or amqps://');
+  });
+
   it('never shows secrets in errors', () => {
     const error = failure({ urls: ['amqp://user:s3cret@host:5672'], password: 'hunter2', queueType: 'nope' });
     expect(error.message).not.to.include('s3cret');
