@@ -50,4 +50,7 @@ describe('SQS transport contract', function () {
   contract('standard', 'sqs (standard queues, ElasticMQ)', true);
   contract('fifo', 'sqs (FIFO queues, ElasticMQ)', false);
   contract('sns', 'sqs (SNS fan-out, fauxqs)', false);
+  // Opt-in (keeps the default run lean): FIFO topics fanning out to FIFO queues.
+  if (process.env.OMNIBUS_SQS_CONTRACT_FIFO_SNS === '1')
+    contract('sns-fifo', 'sqs (FIFO SNS fan-out, fauxqs)', false);
 });

@@ -17,7 +17,10 @@ import { SqsNaming } from '../../src/sqs-naming.js';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** Test configurations: which server and which adapter options. */
-export type SqsTestConfig = 'standard' | 'fifo' | 'sns';
+export type SqsTestConfig = 'standard' | 'fifo' | 'sns' | 'sns-fifo';
+
+const usesSns = (config: SqsTestConfig): boolean => config === 'sns' || config === 'sns-fifo';
+const usesFifo = (config: SqsTestConfig): boolean => config === 'fifo' || config === 'sns-fifo';
 
 const ELASTICMQ = 'http://127.0.0.1:9324';
 const FAUXQS = process.env.OMNIBUS_TEST_FAUXQS_ENDPOINT ?? 'http://127.0.0.1:4566';
@@ -38,13 +41,13 @@ export function testOptions(
   overrides: Record<string, unknown> = {},
 ): Record<string, unknown> {
   return {
-    endpoint: config === 'sns' ? FAUXQS : ELASTICMQ,
+    endpoint: usesSns(config) ? FAUXQS : ELASTICMQ,
     region: 'us-east-1',
     accessKeyId: CREDENTIALS.accessKeyId,
     secretAccessKey: CREDENTIALS.secretAccessKey,
-    fanOut: config === 'sns' ? 'sns' : 'none',
-    fifo: config === 'fifo',
-    queuePrefix: `${testPrefix()}${config.slice(0, 2)}-`,
+    fanOut: usesSns(config) ? 'sns' : 'none',
+    fifo: usesFifo(config),
+    queuePrefix: `${testPrefix()}${{ standard: 'st', fifo: 'fi', sns: 'sn', 'sns-fifo': 'sf' }[config]}-`,
     waitTimeSeconds: 1,
     visibilityTimeoutSeconds: 5,
     requestTimeoutMs: 5000,
@@ -54,14 +57,14 @@ export function testOptions(
 
 /** Native clients for out-of-band reads and writes (never the adapter under test). */
 export function nativeClients(config: SqsTestConfig): { sqs: SQSClient; sns: SNSClient } {
-  const endpoint = config === 'sns' ? FAUXQS : ELASTICMQ;
+  const endpoint = usesSns(config) ? FAUXQS : ELASTICMQ;
   // A fresh credentials object per client: the SDK tags the object it is given (`$source`).
   const common = { endpoint, region: 'us-east-1', credentials: { ...CREDENTIALS } };
   return { sqs: new SQSClient({ ...common, useQueueUrlAsEndpoint: false }), sns: new SNSClient(common) };
 }
 
 function naming(config: SqsTestConfig, options: Record<string, unknown>): SqsNaming {
-  return new SqsNaming({ queuePrefix: String(options.queuePrefix), fifo: config === 'fifo' });
+  return new SqsNaming({ queuePrefix: String(options.queuePrefix), fifo: usesFifo(config) });
 }
 
 /** Queue URL by name through the native client. */
@@ -78,7 +81,7 @@ export function queueNames(
   destination: string,
   group: string,
 ) {
-  return naming(config, options).queues(destination, group, config === 'sns');
+  return naming(config, options).queues(destination, group, usesSns(config));
 }
 
 /** Receive (and delete) up to `count` messages from a queue, waiting up to `timeoutMs`. */
@@ -180,12 +183,15 @@ export function foreignPublisher(config: SqsTestConfig, options: Record<string, 
     const attributes = Object.fromEntries(
       Object.entries(headers).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
     );
-    const fifo =
-      config === 'fifo' ? { MessageGroupId: randomUUID(), MessageDeduplicationId: randomUUID() } : {};
-    if (config === 'sns') {
+    const fifo = usesFifo(config)
+      ? { MessageGroupId: randomUUID(), MessageDeduplicationId: randomUUID() }
+      : {};
+    if (usesSns(config)) {
       const name = naming(config, options).topic(destination);
       const arn = await findTopic(sns, name);
-      await sns.send(new PublishCommand({ TopicArn: arn, Message: text, MessageAttributes: attributes }));
+      await sns.send(
+        new PublishCommand({ TopicArn: arn, Message: text, MessageAttributes: attributes, ...fifo }),
+      );
       return;
     }
     const url = await queueUrl(sqs, queueNames(config, options, destination, '').queue);
@@ -206,7 +212,7 @@ export async function cleanUp(config: SqsTestConfig): Promise<void> {
         sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => undefined),
       ),
     );
-    if (config === 'sns') {
+    if (usesSns(config)) {
       const mine = (await listTopics(sns)).filter((arn) => arn.split(':').pop()?.startsWith(prefix) === true);
       await Promise.all(
         mine.map((arn) => sns.send(new DeleteTopicCommand({ TopicArn: arn })).catch(() => undefined)),
