@@ -76,13 +76,6 @@ export function mapKafkaError(error: unknown, operation: KafkaOperation, subject
   return new OmnibusError(code, `Kafka ${operation} failed${where}: ${detail}`, { retriable, cause: error });
 }
 
-/** True when the error (or one of its causes) says the consumer group is rebalancing. */
-export function isRebalanceError(error: unknown): boolean {
-  return causeChain(error).some(
-    (e) => e.type === 'REBALANCE_IN_PROGRESS' || e.type === 'ILLEGAL_GENERATION' || e.type === 'UNKNOWN_MEMBER_ID',
-  );
-}
-
 function causeChain(error: unknown): ErrorShape[] {
   const chain: ErrorShape[] = [];
   let current: unknown = error;

@@ -1,6 +1,6 @@
 import { ErrorCodes, OmnibusError } from '@omnibus/core';
 import { expect } from 'chai';
-import { isRebalanceError, mapKafkaError } from '../src/kafka-error-mapper.js';
+import { mapKafkaError } from '../src/kafka-error-mapper.js';
 
 function kafkaError(name: string, props: Record<string, unknown> = {}): Error {
   const error = new Error(String(props['message'] ?? name));
@@ -51,11 +51,5 @@ describe('mapKafkaError', () => {
     expect(mapKafkaError(new Error('boom'), 'subscribe').code).to.equal(ErrorCodes.SUBSCRIBE_FAILED);
     expect(mapKafkaError('weird', 'settle').code).to.equal(ErrorCodes.SETTLEMENT_FAILED);
     expect(mapKafkaError('weird', 'settle').message).to.contain('weird');
-  });
-
-  it('recognises rebalance errors anywhere in the cause chain', () => {
-    expect(isRebalanceError(kafkaError('KafkaJSProtocolError', { type: 'REBALANCE_IN_PROGRESS' }))).to.equal(true);
-    expect(isRebalanceError(kafkaError('X', { cause: kafkaError('Y', { type: 'ILLEGAL_GENERATION' }) }))).to.equal(true);
-    expect(isRebalanceError(new Error('no'))).to.equal(false);
   });
 });
