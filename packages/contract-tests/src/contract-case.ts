@@ -18,7 +18,10 @@ export interface ContractCase {
    * Capability gate: a reason such as `capability delayedDelivery=false` when the transport's
    * capabilities exclude the case (reported as skipped, never passed); `undefined` to run it.
    */
-  readonly requires?: (capabilities: TransportCapabilities, options: TransportContractOptions) => string | undefined;
+  readonly requires?: (
+    capabilities: TransportCapabilities,
+    options: TransportContractOptions,
+  ) => string | undefined;
   /** Fault hooks the case needs; it is a fault case (skipped when `runFaultCases` is false). */
   readonly faults?: readonly FaultHook[];
   /** Base timeout (ms, multiplied by `timeScale`); default 15 s. */

@@ -30,12 +30,21 @@ export interface TransportContractOptions {
    * Read (and remove) dead-lettered messages of one (destination, group), waiting up to
    * `timeoutMs` for at least `count` of them.
    */
-  readDeadLetters(destination: string, group: string, count: number, timeoutMs: number): Promise<DeadLetteredMessage[]>;
+  readDeadLetters(
+    destination: string,
+    group: string,
+    count: number,
+    timeoutMs: number,
+  ): Promise<DeadLetteredMessage[]>;
   /**
    * Publish a foreign message (raw bytes, optional raw headers, no Omnibus envelope) to a
    * provisioned destination with the native client.
    */
-  publishForeign(destination: string, body: Uint8Array, headers?: Readonly<Record<string, string>>): Promise<void>;
+  publishForeign(
+    destination: string,
+    body: Uint8Array,
+    headers?: Readonly<Record<string, string>>,
+  ): Promise<void>;
   /**
    * What a message body can hold on this broker: arbitrary `bytes` (default), or `text` only
    * (SQS and SNS bodies are strings of XML characters: no client can send NUL or invalid

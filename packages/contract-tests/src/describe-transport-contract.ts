@@ -13,7 +13,10 @@ function faultGate(contractCase: ContractCase, options: TransportContractOptions
   if (options.runFaultCases === false) return 'runFaultCases=false';
   const faults = options.faults;
   for (const hook of needed) {
-    const present = hook === 'childTransportModule' ? faults?.childTransportModule !== undefined : typeof faults?.[hook] === 'function';
+    const present =
+      hook === 'childTransportModule'
+        ? faults?.childTransportModule !== undefined
+        : typeof faults?.[hook] === 'function';
     if (!present) return `fault hook ${hook} not provided`;
   }
   return undefined;
@@ -92,7 +95,9 @@ export function describeTransportContract(options: TransportContractOptions): vo
   function register(contractCase: ContractCase): void {
     const title = caseTitle(contractCase);
     recorder.register(contractCase.id, contractCase.rules, title);
-    const staticReason = faultGate(contractCase, options) ?? (declared === undefined ? undefined : contractCase.requires?.(declared, options));
+    const staticReason =
+      faultGate(contractCase, options) ??
+      (declared === undefined ? undefined : contractCase.requires?.(declared, options));
     if (staticReason !== undefined) {
       it.skip(`${title} (skipped: ${staticReason})`, () => undefined);
       recorder.record(contractCase.id, { state: 'skipped', skipReason: staticReason });
@@ -101,7 +106,8 @@ export function describeTransportContract(options: TransportContractOptions): vo
     const test = it(title, async function () {
       this.timeout(Math.round((contractCase.timeoutMs ?? 15_000) * timeScale) + 12_000);
       const capabilities = declared ?? observed;
-      if (capabilities === undefined) throw new Error('transport capabilities unknown (the probe in before() failed)');
+      if (capabilities === undefined)
+        throw new Error('transport capabilities unknown (the probe in before() failed)');
       const runtimeReason = contractCase.requires?.(capabilities, options);
       if (runtimeReason !== undefined) {
         if (this.test !== undefined) this.test.title = `${title} (skipped: ${runtimeReason})`;
@@ -114,14 +120,21 @@ export function describeTransportContract(options: TransportContractOptions): vo
   }
 }
 
-async function runCase(contractCase: ContractCase, ctx: CaseContext, recorder: ConformanceRecorder): Promise<void> {
+async function runCase(
+  contractCase: ContractCase,
+  ctx: CaseContext,
+  recorder: ConformanceRecorder,
+): Promise<void> {
   const started = performance.now();
   let failure: unknown;
   try {
     await contractCase.run(ctx);
     if (ctx.handlerErrors.length > 0) {
       const [first] = ctx.handlerErrors;
-      throw new Error(`${String(ctx.handlerErrors.length)} error(s) thrown inside a handler; first: ${firstLines(first)}`, { cause: first });
+      throw new Error(
+        `${String(ctx.handlerErrors.length)} error(s) thrown inside a handler; first: ${firstLines(first)}`,
+        { cause: first },
+      );
     }
     if (!ctx.ledger.isSettled()) {
       await ctx.waitForLedger('the ledger to settle after the case', 2_000).catch(() => undefined);
@@ -136,13 +149,18 @@ async function runCase(contractCase: ContractCase, ctx: CaseContext, recorder: C
   }
   const closeProblems = await ctx.dispose();
   const summary = ctx.ledger.summary();
-  if (summary.duplicateCount > 0) ctx.notes.push(`${String(summary.duplicateCount)} duplicate(s): ${summary.duplicates.slice(0, 5).join(', ')}`);
+  if (summary.duplicateCount > 0)
+    ctx.notes.push(
+      `${String(summary.duplicateCount)} duplicate(s): ${summary.duplicates.slice(0, 5).join(', ')}`,
+    );
   recorder.record(contractCase.id, {
     state: 'not-run',
     durationMs: Math.round(performance.now() - started),
     ledger: summary,
     ...(ctx.notes.length > 0 ? { notes: [...ctx.notes] } : {}),
   });
-  if (failure !== undefined) throw failure;
-  if (closeProblems.length > 0) throw new Error(`[rule 10] closing the case's transports failed: ${closeProblems.join('; ')}`);
+  if (failure !== undefined)
+    throw failure instanceof Error ? failure : new Error('non-Error thrown by the case', { cause: failure });
+  if (closeProblems.length > 0)
+    throw new Error(`[rule 10] closing the case's transports failed: ${closeProblems.join('; ')}`);
 }

@@ -5,9 +5,20 @@ export { allCaseGroups } from './cases/all-cases.js';
 export { caseTitle } from './contract-case.js';
 export type { ContractCase, ContractCaseGroup, FaultHook } from './contract-case.js';
 export { Ledger } from './support/ledger.js';
-export type { DeliveryOutcome, LedgerDelivery, LedgerSummary, LedgerVerdictOptions } from './support/ledger.js';
+export type {
+  DeliveryOutcome,
+  LedgerDelivery,
+  LedgerSummary,
+  LedgerVerdictOptions,
+} from './support/ledger.js';
 export { CaseContext } from './support/case-context.js';
-export type { CaseHandler, CaseTopology, ConsumeOptions, Consumer, Received } from './support/case-context.js';
+export type {
+  CaseHandler,
+  CaseTopology,
+  ConsumeOptions,
+  Consumer,
+  Received,
+} from './support/case-context.js';
 export { ConformanceRecorder, conformanceDir, reportFileName } from './support/conformance-report.js';
 export type { ConformanceCaseResult, ConformanceReport } from './support/conformance-report.js';
 export { waitFor, WaitTimeoutError } from './support/wait-for.js';

@@ -18,7 +18,8 @@ describeTransportContract({
   version: '0.1.0',
   capabilities,
   createTransport: () => new InMemoryTransport({ broker }),
-  readDeadLetters: (destination, group, count, timeoutMs) => broker.waitForDeadLetters(destination, group, count, timeoutMs),
+  readDeadLetters: (destination, group, count, timeoutMs) =>
+    broker.waitForDeadLetters(destination, group, count, timeoutMs),
   publishForeign: (destination, body, headers) => broker.publishForeign(destination, body, headers),
   faults: {
     restartBroker: () => broker.simulateRestart(50),
@@ -33,14 +34,21 @@ describeTransportContract({
 // A second configuration: publish de-duplication on, small payload limit, bounded delays,
 // prefetch 1. Fault cases run once per transport, so they are off here.
 const dedupBroker = new InMemoryBroker();
-const dedupOptions = { broker: dedupBroker, deduplicationWindowMs: 60_000, maxPayloadBytes: 4096, maxDelayMs: 3_600_000, prefetch: 1 };
+const dedupOptions = {
+  broker: dedupBroker,
+  deduplicationWindowMs: 60_000,
+  maxPayloadBytes: 4096,
+  maxDelayMs: 3_600_000,
+  prefetch: 1,
+};
 
 describeTransportContract({
   name: 'in-memory (dedup window, 4 KiB limit, prefetch 1)',
   version: '0.1.0',
   capabilities: new InMemoryTransport(dedupOptions).capabilities,
   createTransport: () => new InMemoryTransport(dedupOptions),
-  readDeadLetters: (destination, group, count, timeoutMs) => dedupBroker.waitForDeadLetters(destination, group, count, timeoutMs),
+  readDeadLetters: (destination, group, count, timeoutMs) =>
+    dedupBroker.waitForDeadLetters(destination, group, count, timeoutMs),
   publishForeign: (destination, body, headers) => dedupBroker.publishForeign(destination, body, headers),
   runFaultCases: false,
 });

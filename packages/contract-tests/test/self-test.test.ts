@@ -28,10 +28,14 @@ function runMutant(mutant: Mutant, dir: string): Promise<MutantOutcome> {
   const grep = `\\] (${mutant.cases.join('|')}) `;
   const reportDir = join(dir, mutant.name);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MOCHA, '--no-config', '--exit', '--reporter', 'dot', '--timeout', '60000', '--grep', grep, RUNNER], {
-      env: { ...process.env, OMNIBUS_MUTANT: mutant.name, OMNIBUS_CONFORMANCE_DIR: reportDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [MOCHA, '--no-config', '--exit', '--reporter', 'dot', '--timeout', '60000', '--grep', grep, RUNNER],
+      {
+        env: { ...process.env, OMNIBUS_MUTANT: mutant.name, OMNIBUS_CONFORMANCE_DIR: reportDir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     // A mutant may hang the suite (e.g. starve the event loop): that is a failure of the
     // mutant's run too, never a pass. Kill it after a hard limit.
@@ -45,13 +49,24 @@ function runMutant(mutant: Mutant, dir: string): Promise<MutantOutcome> {
       clearTimeout(killer);
       let report: ConformanceReport | undefined;
       try {
-        report = JSON.parse(readFileSync(join(reportDir, reportFileName(`mutant ${mutant.name}`)), 'utf8')) as ConformanceReport;
+        report = JSON.parse(
+          readFileSync(join(reportDir, reportFileName(`mutant ${mutant.name}`)), 'utf8'),
+        ) as ConformanceReport;
       } catch {
         report = undefined;
       }
-      const ids = (state: string): string[] => report?.cases.filter((c) => c.state === state).map((c) => c.id) ?? [];
+      const ids = (state: string): string[] =>
+        report?.cases.filter((c) => c.state === state).map((c) => c.id) ?? [];
       const failed = report === undefined ? ['(run hung or crashed: no report)'] : ids('failed');
-      resolve({ mutant: mutant.name, defect: mutant.defect, exitCode, report, failed, passed: ids('passed'), output });
+      resolve({
+        mutant: mutant.name,
+        defect: mutant.defect,
+        exitCode,
+        report,
+        failed,
+        passed: ids('passed'),
+        output,
+      });
     });
   });
 }
@@ -60,7 +75,8 @@ async function runAll(list: readonly Mutant[], dir: string): Promise<Map<string,
   const results = new Map<string, MutantOutcome>();
   const queue = [...list];
   const worker = async (): Promise<void> => {
-    for (let next = queue.shift(); next !== undefined; next = queue.shift()) results.set(next.name, await runMutant(next, dir));
+    for (let next = queue.shift(); next !== undefined; next = queue.shift())
+      results.set(next.name, await runMutant(next, dir));
   };
   await Promise.all(Array.from({ length: PARALLEL }, worker));
   return results;
@@ -77,10 +93,18 @@ describe('contract suite self-test: the suite fails against broken transports', 
   });
 
   after(function () {
-    const summary = [...results.values()].map((r) => ({ mutant: r.mutant, defect: r.defect, caughtBy: r.failed, passedCases: r.passed }));
+    const summary = [...results.values()].map((r) => ({
+      mutant: r.mutant,
+      defect: r.defect,
+      caughtBy: r.failed,
+      passedCases: r.passed,
+    }));
     try {
       mkdirSync(conformanceDir(), { recursive: true });
-      writeFileSync(join(conformanceDir(), 'self-test-mutants.json'), `${JSON.stringify({ kind: 'omnibus-contract-self-test', generatedAt: new Date().toISOString(), mutants: summary }, null, 2)}\n`);
+      writeFileSync(
+        join(conformanceDir(), 'self-test-mutants.json'),
+        `${JSON.stringify({ kind: 'omnibus-contract-self-test', generatedAt: new Date().toISOString(), mutants: summary }, null, 2)}\n`,
+      );
     } catch {
       // The summary is informative only.
     }
@@ -89,7 +113,9 @@ describe('contract suite self-test: the suite fails against broken transports', 
 
   it(`control: the unmutated wrapper passes every case the mutants are judged by (${control.cases.join(', ')})`, function () {
     const outcome = results.get(control.name);
-    expect(outcome?.report, `control run produced no report:\n${outcome?.output ?? ''}`).to.not.equal(undefined);
+    expect(outcome?.report, `control run produced no report:\n${outcome?.output ?? ''}`).to.not.equal(
+      undefined,
+    );
     expect(outcome?.failed, `control failures:\n${outcome?.output ?? ''}`).to.deep.equal([]);
     expect(outcome?.passed.length).to.equal(control.cases.length);
   });
@@ -97,7 +123,10 @@ describe('contract suite self-test: the suite fails against broken transports', 
   for (const mutant of mutants) {
     it(`catches mutant "${mutant.name}" (${mutant.defect})`, function () {
       const outcome = results.get(mutant.name);
-      expect(outcome?.failed.length ?? 0, `the suite passed against mutant ${mutant.name} (cases ${mutant.cases.join(', ')}):\n${outcome?.output ?? ''}`).to.be.greaterThan(0);
+      expect(
+        outcome?.failed.length ?? 0,
+        `the suite passed against mutant ${mutant.name} (cases ${mutant.cases.join(', ')}):\n${outcome?.output ?? ''}`,
+      ).to.be.greaterThan(0);
       if (this.test !== undefined) this.test.title += ` — caught by ${(outcome?.failed ?? []).join(', ')}`;
     });
   }

@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { ErrorCodes, InMemoryBroker, InMemoryTransport, inMemoryTransport, isOmnibusError, parseOptions } from '../src/index.js';
+import {
+  ErrorCodes,
+  InMemoryBroker,
+  InMemoryTransport,
+  inMemoryTransport,
+  isOmnibusError,
+  parseOptions,
+} from '../src/index.js';
 import type { Delivery, MessageEnvelope, Subscription, SubscriptionSpec } from '../src/index.js';
 
 let counter = 0;
@@ -16,7 +23,11 @@ function envelope(overrides: Partial<MessageEnvelope> = {}): MessageEnvelope {
   };
 }
 
-function spec(destination: string, group: string, overrides: Partial<SubscriptionSpec> = {}): SubscriptionSpec {
+function spec(
+  destination: string,
+  group: string,
+  overrides: Partial<SubscriptionSpec> = {},
+): SubscriptionSpec {
   return { destination, group, concurrency: 1, ordered: false, handlerTimeoutMs: 1000, ...overrides };
 }
 
@@ -42,7 +53,9 @@ describe('InMemoryTransport', () => {
   let broker: InMemoryBroker;
   const open: InMemoryTransport[] = [];
 
-  async function transport(options: ConstructorParameters<typeof InMemoryTransport>[0] = {}): Promise<InMemoryTransport> {
+  async function transport(
+    options: ConstructorParameters<typeof InMemoryTransport>[0] = {},
+  ): Promise<InMemoryTransport> {
     const created = new InMemoryTransport({ broker, ...options });
     open.push(created);
     await created.connect();
@@ -60,7 +73,10 @@ describe('InMemoryTransport', () => {
   it('provider validates options and creates a transport with declared capabilities', () => {
     expect(inMemoryTransport.name).to.equal('in-memory');
     expect(inMemoryTransport.packageName).to.equal('@omnibus/core');
-    const parsed = parseOptions(inMemoryTransport.optionSchema, { maxPayloadBytes: '2048', deduplicationWindowMs: 100 });
+    const parsed = parseOptions(inMemoryTransport.optionSchema, {
+      maxPayloadBytes: '2048',
+      deduplicationWindowMs: 100,
+    });
     expect(parsed.ok).to.equal(true);
     if (!parsed.ok) return;
     const created = inMemoryTransport.create(parsed.options);
@@ -79,7 +95,12 @@ describe('InMemoryTransport', () => {
       received.push(delivery);
       await delivery.ack();
     });
-    const sent = envelope({ headers: { 'x-a': 'é😀', 'x-empty': '' }, correlationId: 'c', causationId: 'k', partitionKey: 'p' });
+    const sent = envelope({
+      headers: { 'x-a': 'é😀', 'x-empty': '' },
+      correlationId: 'c',
+      causationId: 'k',
+      partitionKey: 'p',
+    });
     await t.publish('d', [{ envelope: sent }]);
     await until(() => received.length === 1 && broker.stats('d', 'g').inFlight === 0, 'ack');
     const got = received[0] as Delivery;
@@ -114,19 +135,37 @@ describe('InMemoryTransport', () => {
   it('dead-letters with reason, attempts and origin, readable out of band', async () => {
     const t = await transport();
     await t.provision({ destinations: [{ name: 'd', groups: [{ name: 'g', ordered: false }] }] });
-    await t.subscribe(spec('d', 'g'), (delivery) => delivery.deadLetter({ code: 'HANDLER_FAILED', message: 'boom', attempts: 1 }));
+    await t.subscribe(spec('d', 'g'), (delivery) =>
+      delivery.deadLetter({ code: 'HANDLER_FAILED', message: 'boom', attempts: 1 }),
+    );
     const sent = envelope({ headers: { 'x-h': 'v' } });
     await t.publish('d', [{ envelope: sent }]);
     const [dead] = await broker.waitForDeadLetters('d', 'g', 1, 2000);
     expect(dead?.envelope.id).to.equal(sent.id);
     expect(dead?.envelope.headers).to.deep.equal({ 'x-h': 'v' });
-    expect(dead?.info).to.include({ code: 'HANDLER_FAILED', message: 'boom', attempts: 1, destination: 'd', group: 'g' });
+    expect(dead?.info).to.include({
+      code: 'HANDLER_FAILED',
+      message: 'boom',
+      attempts: 1,
+      destination: 'd',
+      group: 'g',
+    });
   });
 
   it('competing consumers share a group; groups fan out', async () => {
     const a = await transport();
     const b = await transport();
-    await a.provision({ destinations: [{ name: 'd', groups: [{ name: 'g1', ordered: false }, { name: 'g2', ordered: false }] }] });
+    await a.provision({
+      destinations: [
+        {
+          name: 'd',
+          groups: [
+            { name: 'g1', ordered: false },
+            { name: 'g2', ordered: false },
+          ],
+        },
+      ],
+    });
     const seen = { a: [] as string[], b: [] as string[], g2: [] as string[] };
     await a.subscribe(spec('d', 'g1'), async (d) => {
       seen.a.push(d.envelope.id);
@@ -141,7 +180,10 @@ describe('InMemoryTransport', () => {
       await d.ack();
     });
     const sent = Array.from({ length: 10 }, () => envelope());
-    await a.publish('d', sent.map((e) => ({ envelope: e })));
+    await a.publish(
+      'd',
+      sent.map((e) => ({ envelope: e })),
+    );
     await until(() => seen.a.length + seen.b.length === 10 && seen.g2.length === 10, 'all deliveries');
     expect([...seen.a, ...seen.b].sort()).to.deep.equal(sent.map((e) => e.id).sort());
     expect(seen.a.length).to.be.greaterThan(0);
@@ -158,7 +200,10 @@ describe('InMemoryTransport', () => {
       else await d.ack();
     });
     const sent = ['k-0', 'k-1', 'k-2', 'k-3'].map((id) => envelope({ id, partitionKey: 'k' }));
-    await t.publish('d', sent.map((e) => ({ envelope: e })));
+    await t.publish(
+      'd',
+      sent.map((e) => ({ envelope: e })),
+    );
     await until(() => order.length === 6, 'six deliveries');
     expect(order).to.deep.equal(['k-0#1', 'k-1#1', 'k-1#2', 'k-1#3', 'k-2#1', 'k-3#1']);
   });
@@ -191,9 +236,13 @@ describe('InMemoryTransport', () => {
     const big = await rejection(t.publish('d', [{ envelope: envelope({ payload: new Uint8Array(5) }) }]));
     expect(isOmnibusError(big) && big.code).to.equal(ErrorCodes.PAYLOAD_TOO_LARGE);
     await t.publish('d', [{ envelope: envelope({ payload: new Uint8Array(4) }) }]);
-    const late = await rejection(t.publish('d', [{ envelope: envelope({ payload: new Uint8Array(1) }), delayMs: 1001 }]));
+    const late = await rejection(
+      t.publish('d', [{ envelope: envelope({ payload: new Uint8Array(1) }), delayMs: 1001 }]),
+    );
     expect(isOmnibusError(late) && late.code).to.equal(ErrorCodes.DELAY_OUT_OF_RANGE);
-    const unknown = await rejection(t.publish('nope', [{ envelope: envelope({ payload: new Uint8Array(1) }) }]));
+    const unknown = await rejection(
+      t.publish('nope', [{ envelope: envelope({ payload: new Uint8Array(1) }) }]),
+    );
     expect(isOmnibusError(unknown) && unknown.code).to.equal(ErrorCodes.PUBLISH_FAILED);
     await t.close();
     const closed = await rejection(t.publish('d', [{ envelope: envelope({ payload: new Uint8Array(1) }) }]));
@@ -220,13 +269,22 @@ describe('InMemoryTransport', () => {
       acked.add(d.envelope.id);
     });
     const before = Array.from({ length: 5 }, () => envelope());
-    await t.publish('d', before.map((e) => ({ envelope: e })));
+    await t.publish(
+      'd',
+      before.map((e) => ({ envelope: e })),
+    );
     broker.dropConnections();
     const during = Array.from({ length: 5 }, () => envelope());
-    await t.publish('d', during.map((e) => ({ envelope: e })));
+    await t.publish(
+      'd',
+      during.map((e) => ({ envelope: e })),
+    );
     await broker.simulateRestart(5);
     const after = Array.from({ length: 5 }, () => envelope());
-    await t.publish('d', after.map((e) => ({ envelope: e })));
+    await t.publish(
+      'd',
+      after.map((e) => ({ envelope: e })),
+    );
     await until(() => acked.size === 15, 'all acked');
     expect(statuses).to.include('reconnecting');
     expect(t.status).to.equal('ready');

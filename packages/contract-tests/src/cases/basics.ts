@@ -25,7 +25,10 @@ export const basicsCases: ContractCaseGroup = {
         const got = consumer.received[0]?.delivery;
         expect(got, 'delivery').to.not.equal(undefined);
         if (got === undefined) return;
-        expect(sameBytes(got.envelope.payload, sent.payload), `payload: ${describeBytesDiff(sent.payload, got.envelope.payload)}`).to.equal(true);
+        expect(
+          sameBytes(got.envelope.payload, sent.payload),
+          `payload: ${describeBytesDiff(sent.payload, got.envelope.payload)}`,
+        ).to.equal(true);
         expect(got.envelope.type).to.equal(sent.type);
         expect(got.envelope.contentType).to.equal(sent.contentType);
         expect(got.deliveryAttempt, 'deliveryAttempt of a first delivery').to.equal(1);
@@ -47,9 +50,18 @@ export const basicsCases: ContractCaseGroup = {
           await Promise.all(sent.slice(i, i + 10).map((e) => ctx.publish(t, destination, [e])));
         }
         const consumer = await ctx.consume(t, { destination, group: groups[0] as string, concurrency: 5 });
-        await ctx.waitForIds(consumer, sent.map((e) => e.id), 'all 50 messages', 10_000);
+        await ctx.waitForIds(
+          consumer,
+          sent.map((e) => e.id),
+          'all 50 messages',
+          10_000,
+        );
         await ctx.waitForLedger();
-        expectSameIds(receivedIds(consumer), sent.map((e) => e.id), 'received set');
+        expectSameIds(
+          receivedIds(consumer),
+          sent.map((e) => e.id),
+          'received set',
+        );
       },
     },
     {
@@ -59,27 +71,52 @@ export const basicsCases: ContractCaseGroup = {
       async run(ctx) {
         const t = await ctx.transport();
         const topologies = await Promise.all([1, 2, 3].map(() => ctx.topology(t)));
-        const consumers = await Promise.all(topologies.map((tp) => ctx.consume(t, { destination: tp.destination, group: tp.groups[0] as string, concurrency: 2 })));
+        const consumers = await Promise.all(
+          topologies.map((tp) =>
+            ctx.consume(t, { destination: tp.destination, group: tp.groups[0] as string, concurrency: 2 }),
+          ),
+        );
         const sent = topologies.map(() => ctx.envelopes(5));
         await Promise.all(topologies.map((tp, i) => ctx.publish(t, tp.destination, sent[i] ?? [])));
         await ctx.waitForLedger('every destination’s messages to be settled', 10_000);
-        consumers.forEach((c, i) => expectSameIds(receivedIds(c), (sent[i] ?? []).map((e) => e.id), `destination #${String(i)}`));
+        consumers.forEach((c, i) =>
+          expectSameIds(
+            receivedIds(c),
+            (sent[i] ?? []).map((e) => e.id),
+            `destination #${String(i)}`,
+          ),
+        );
       },
     },
     {
       id: 'A4',
       rules: [2, 12],
-      title: 'publishing to or subscribing to an unprovisioned destination rejects with an OmnibusError; provision is idempotent',
+      title:
+        'publishing to or subscribing to an unprovisioned destination rejects with an OmnibusError; provision is idempotent',
       async run(ctx) {
         const t = await ctx.transport();
         const missing = ctx.name('missing');
-        await expectOmnibusRejection(t.publish(missing, [{ envelope: ctx.envelope() }]), 'publish to an unprovisioned destination');
         await expectOmnibusRejection(
-          t.subscribe({ destination: missing, group: ctx.name('g'), concurrency: 1, ordered: false, handlerTimeoutMs: 1000 }, (d) => d.ack()),
+          t.publish(missing, [{ envelope: ctx.envelope() }]),
+          'publish to an unprovisioned destination',
+        );
+        await expectOmnibusRejection(
+          t.subscribe(
+            {
+              destination: missing,
+              group: ctx.name('g'),
+              concurrency: 1,
+              ordered: false,
+              handlerTimeoutMs: 1000,
+            },
+            (d) => d.ack(),
+          ),
           'subscribe to an unprovisioned destination',
         );
         const { destination, groups } = await ctx.topology(t);
-        const spec = { destinations: [{ name: destination, groups: groups.map((name) => ({ name, ordered: false })) }] };
+        const spec = {
+          destinations: [{ name: destination, groups: groups.map((name) => ({ name, ordered: false })) }],
+        };
         await t.provision(spec);
         await t.provision(spec);
         const consumer = await ctx.consume(t, { destination, group: groups[0] as string });
@@ -91,7 +128,8 @@ export const basicsCases: ContractCaseGroup = {
     {
       id: 'A5',
       rules: [2],
-      title: 'a publish-only transport connects, publishes and closes; an idle subscription receives only what is published',
+      title:
+        'a publish-only transport connects, publishes and closes; an idle subscription receives only what is published',
       async run(ctx) {
         const consumerTransport = await ctx.transport();
         const { destination, groups } = await ctx.topology(consumerTransport);
@@ -100,7 +138,11 @@ export const basicsCases: ContractCaseGroup = {
         const sent = ctx.envelopes(3);
         await ctx.publish(publisher, destination, sent);
         await publisher.close(1000);
-        await ctx.waitForIds(consumer, sent.map((e) => e.id), 'messages from the publish-only transport');
+        await ctx.waitForIds(
+          consumer,
+          sent.map((e) => e.id),
+          'messages from the publish-only transport',
+        );
         await ctx.waitForLedger();
         expect(consumer.received.length).to.equal(3);
       },
@@ -112,18 +154,31 @@ export const basicsCases: ContractCaseGroup = {
       async run(ctx) {
         const consumerTransport = await ctx.transport();
         const { destination, groups } = await ctx.topology(consumerTransport);
-        const consumer = await ctx.consume(consumerTransport, { destination, group: groups[0] as string, concurrency: 4 });
+        const consumer = await ctx.consume(consumerTransport, {
+          destination,
+          group: groups[0] as string,
+          concurrency: 4,
+        });
         const publishers = await Promise.all([1, 2, 3].map(() => ctx.transport()));
         const batches = publishers.map(() => ctx.envelopes(20));
-        await Promise.all(publishers.map((p, i) => Promise.all((batches[i] ?? []).map((e) => ctx.publish(p, destination, [e])))));
+        await Promise.all(
+          publishers.map((p, i) =>
+            Promise.all((batches[i] ?? []).map((e) => ctx.publish(p, destination, [e]))),
+          ),
+        );
         await ctx.waitForLedger('all 60 messages to be settled', 10_000);
-        expectSameIds(receivedIds(consumer), batches.flat().map((e) => e.id), 'received set');
+        expectSameIds(
+          receivedIds(consumer),
+          batches.flat().map((e) => e.id),
+          'received set',
+        );
       },
     },
     {
       id: 'A7',
       rules: [2],
-      title: 'a resolved publish is durable: a transport created afterwards consumes it even though the publisher closed at once',
+      title:
+        'a resolved publish is durable: a transport created afterwards consumes it even though the publisher closed at once',
       async run(ctx) {
         const publisher = await ctx.transport();
         const { destination, groups } = await ctx.topology(publisher);
@@ -132,8 +187,16 @@ export const basicsCases: ContractCaseGroup = {
         await Promise.all(sent.slice(5).map((e) => ctx.publish(publisher, destination, [e])));
         await publisher.close(0);
         const consumerTransport = await ctx.transport();
-        const consumer = await ctx.consume(consumerTransport, { destination, group: groups[0] as string, concurrency: 2 });
-        await ctx.waitForIds(consumer, sent.map((e) => e.id), 'every confirmed message');
+        const consumer = await ctx.consume(consumerTransport, {
+          destination,
+          group: groups[0] as string,
+          concurrency: 2,
+        });
+        await ctx.waitForIds(
+          consumer,
+          sent.map((e) => e.id),
+          'every confirmed message',
+        );
       },
     },
     {
@@ -152,7 +215,10 @@ export const basicsCases: ContractCaseGroup = {
           expect(t.status).to.equal('closed');
           expect(seen, 'status listener calls').to.include('closed');
           expect(seen[seen.length - 1]).to.equal('closed');
-          await expectOmnibusRejection(t.publish(ctx.name('d'), [{ envelope: ctx.envelope() }]), 'publish after close');
+          await expectOmnibusRejection(
+            t.publish(ctx.name('d'), [{ envelope: ctx.envelope() }]),
+            'publish after close',
+          );
         } finally {
           dispose();
           await t.close(0);

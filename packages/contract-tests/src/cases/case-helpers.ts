@@ -4,17 +4,26 @@ import type { Consumer } from '../support/case-context.js';
 
 /** Capability gates: each returns the skip reason when the capability is absent. */
 export const needs = {
-  competingConsumers: (c: TransportCapabilities): string | undefined => (c.competingConsumers ? undefined : 'capability competingConsumers=false'),
-  fanOut: (c: TransportCapabilities): string | undefined => (c.fanOut ? undefined : 'capability fanOut=false'),
-  perKeyOrdering: (c: TransportCapabilities): string | undefined => (c.ordering === 'per-key' ? undefined : `capability ordering=${c.ordering}`),
-  delayedDelivery: (c: TransportCapabilities): string | undefined => (c.delayedDelivery === false ? 'capability delayedDelivery=false' : undefined),
-  publishDeduplication: (c: TransportCapabilities): string | undefined => (c.publishDeduplication ? undefined : 'capability publishDeduplication=false'),
-  atomicBatchPublish: (c: TransportCapabilities): string | undefined => (c.atomicBatchPublish ? undefined : 'capability atomicBatchPublish=false'),
-  survivesBrokerRestart: (c: TransportCapabilities): string | undefined => (c.survivesBrokerRestart ? undefined : 'capability survivesBrokerRestart=false'),
+  competingConsumers: (c: TransportCapabilities): string | undefined =>
+    c.competingConsumers ? undefined : 'capability competingConsumers=false',
+  fanOut: (c: TransportCapabilities): string | undefined =>
+    c.fanOut ? undefined : 'capability fanOut=false',
+  perKeyOrdering: (c: TransportCapabilities): string | undefined =>
+    c.ordering === 'per-key' ? undefined : `capability ordering=${c.ordering}`,
+  delayedDelivery: (c: TransportCapabilities): string | undefined =>
+    c.delayedDelivery === false ? 'capability delayedDelivery=false' : undefined,
+  publishDeduplication: (c: TransportCapabilities): string | undefined =>
+    c.publishDeduplication ? undefined : 'capability publishDeduplication=false',
+  atomicBatchPublish: (c: TransportCapabilities): string | undefined =>
+    c.atomicBatchPublish ? undefined : 'capability atomicBatchPublish=false',
+  survivesBrokerRestart: (c: TransportCapabilities): string | undefined =>
+    c.survivesBrokerRestart ? undefined : 'capability survivesBrokerRestart=false',
 } as const;
 
 /** Combine gates: the first reason wins. */
-export function all(...gates: ((c: TransportCapabilities) => string | undefined)[]): (c: TransportCapabilities) => string | undefined {
+export function all(
+  ...gates: ((c: TransportCapabilities) => string | undefined)[]
+): (c: TransportCapabilities) => string | undefined {
   return (c) => {
     for (const g of gates) {
       const reason = g(c);
@@ -28,7 +37,11 @@ export function all(...gates: ((c: TransportCapabilities) => string | undefined)
  * Await `promise` and assert it rejects with an OmnibusError (checked with `isOmnibusError`,
  * so duplicate package copies work), optionally with `code`. Returns the error.
  */
-export async function expectOmnibusRejection(promise: Promise<unknown>, what: string, code?: ErrorCode): Promise<{ code: string; message: string; retriable: boolean }> {
+export async function expectOmnibusRejection(
+  promise: Promise<unknown>,
+  what: string,
+  code?: ErrorCode,
+): Promise<{ code: string; message: string; retriable: boolean }> {
   let resolved = false;
   let caught: unknown;
   try {
@@ -38,9 +51,12 @@ export async function expectOmnibusRejection(promise: Promise<unknown>, what: st
     caught = error;
   }
   expect(resolved, `${what} must reject (never succeed silently)`).to.equal(false);
-  expect(isOmnibusError(caught), `${what} must reject with an OmnibusError, got ${String(caught)}`).to.equal(true);
+  expect(isOmnibusError(caught), `${what} must reject with an OmnibusError, got ${String(caught)}`).to.equal(
+    true,
+  );
   const error = caught as { code: string; message: string; retriable: boolean };
-  if (code !== undefined) expect(error.code, `${what}: error code (message: ${error.message})`).to.equal(code);
+  if (code !== undefined)
+    expect(error.code, `${what}: error code (message: ${error.message})`).to.equal(code);
   return error;
 }
 
@@ -55,7 +71,10 @@ export function expectSameIds(actual: Iterable<string>, expected: Iterable<strin
   const e = new Set(expected);
   const missing = [...e].filter((id) => !a.has(id));
   const extra = [...a].filter((id) => !e.has(id));
-  expect({ missing, extra }, `${what}: missing ${String(missing.length)}, extra ${String(extra.length)}`).to.deep.equal({ missing: [], extra: [] });
+  expect(
+    { missing, extra },
+    `${what}: missing ${String(missing.length)}, extra ${String(extra.length)}`,
+  ).to.deep.equal({ missing: [], extra: [] });
 }
 
 /** Bytes 0..255 followed by an invalid UTF-8 sequence: a payload no text codec may touch. */

@@ -21,7 +21,12 @@ function excess(now: Map<string, number>, baseline: Map<string, number>): string
 }
 
 /** After the case's work, check a fresh subscription of the group receives only a sentinel. */
-async function expectOnlySentinel(ctx: CaseContext, destination: string, group: string, what: string): Promise<Consumer> {
+async function expectOnlySentinel(
+  ctx: CaseContext,
+  destination: string,
+  group: string,
+  what: string,
+): Promise<Consumer> {
   const t = await ctx.transport();
   const consumer = await ctx.consume(t, { destination, group });
   const sentinel = ctx.envelope();
@@ -39,7 +44,8 @@ export const closeCases: ContractCaseGroup = {
     {
       id: 'K1',
       rules: [10],
-      title: 'subscription.close waits for the in-flight handler, which can still settle; the acked message is not redelivered',
+      title:
+        'subscription.close waits for the in-flight handler, which can still settle; the acked message is not redelivered',
       async run(ctx) {
         const t = await ctx.transport();
         const { destination, groups } = await ctx.topology(t);
@@ -84,7 +90,10 @@ export const closeCases: ContractCaseGroup = {
         const sent = ctx.envelope();
         await ctx.publish(t, destination, [sent]);
         await ctx.waitForIds(consumers, [sent.id], 'the deliveries');
-        await ctx.waitFor(() => consumers.every((c) => c.received.length === 1), 'every group to be handling the message');
+        await ctx.waitFor(
+          () => consumers.every((c) => c.received.length === 1),
+          'every group to be handling the message',
+        );
         let closed = false;
         const closing = t.close(ctx.ms(10_000)).then(() => {
           closed = true;
@@ -114,11 +123,17 @@ export const closeCases: ContractCaseGroup = {
         const drainMs = 300;
         const started = Date.now();
         const done = await within(t.close(drainMs), drainMs + ctx.ms(5_000));
-        expect(done.settled, `close(${String(drainMs)}) with a hung handler must return within ${String(drainMs + ctx.ms(5_000))} ms`).to.equal(true);
+        expect(
+          done.settled,
+          `close(${String(drainMs)}) with a hung handler must return within ${String(drainMs + ctx.ms(5_000))} ms`,
+        ).to.equal(true);
         ctx.notes.push(`close(${String(drainMs)}) returned after ${String(Date.now() - started)} ms`);
         const next = await ctx.consume(await ctx.transport(), { destination, group });
         await ctx.waitForIds(next, [sent.id], 'the redelivery after the bounded close', 10_000);
-        expect(next.received[0]?.delivery.deliveryAttempt ?? 0, 'deliveryAttempt of the redelivery').to.be.at.least(2);
+        expect(
+          next.received[0]?.delivery.deliveryAttempt ?? 0,
+          'deliveryAttempt of the redelivery',
+        ).to.be.at.least(2);
         never.open();
       },
     },
@@ -135,9 +150,21 @@ export const closeCases: ContractCaseGroup = {
         await Promise.all([t.close(100), t.close(100)]);
         await t.close(100);
         expect(t.status).to.equal('closed');
-        await expectOmnibusRejection(t.publish(destination, [{ envelope: ctx.envelope() }]), 'publish after close');
         await expectOmnibusRejection(
-          t.subscribe({ destination, group: groups[0] as string, concurrency: 1, ordered: false, handlerTimeoutMs: 1000 }, (d) => d.ack()),
+          t.publish(destination, [{ envelope: ctx.envelope() }]),
+          'publish after close',
+        );
+        await expectOmnibusRejection(
+          t.subscribe(
+            {
+              destination,
+              group: groups[0] as string,
+              concurrency: 1,
+              ordered: false,
+              handlerTimeoutMs: 1000,
+            },
+            (d) => d.ack(),
+          ),
           'subscribe after close',
         );
       },
@@ -145,7 +172,8 @@ export const closeCases: ContractCaseGroup = {
     {
       id: 'K5',
       rules: [10],
-      title: 'closing releases prefetched, unstarted messages at once: another member gets them while the closing one still drains',
+      title:
+        'closing releases prefetched, unstarted messages at once: another member gets them while the closing one still drains',
       requires: needs.competingConsumers,
       async run(ctx) {
         const a = await ctx.transport();
@@ -197,13 +225,18 @@ export const closeCases: ContractCaseGroup = {
         await closed;
         expect(closing.ids(), 'deliveries to the closed subscription').to.deep.equal([first.id]);
         const next = await ctx.consume(t, { destination, group, concurrency: 2 });
-        await ctx.waitForIds(next, later.map((e) => e.id), 'the later messages on a new subscription');
+        await ctx.waitForIds(
+          next,
+          later.map((e) => e.id),
+          'the later messages on a new subscription',
+        );
       },
     },
     {
       id: 'K7',
       rules: [10],
-      title: 'after close no handles remain: active sockets, timers and other resources return to the baseline',
+      title:
+        'after close no handles remain: active sockets, timers and other resources return to the baseline',
       async run(ctx) {
         await new Promise((resolve) => setImmediate(resolve));
         const baseline = activeResources();
@@ -212,12 +245,22 @@ export const closeCases: ContractCaseGroup = {
         const { destination, groups } = await ctx.topology(a);
         const longDelay = Math.min(60_000, ctx.capabilities.maxRetryDelayMs);
         const sent = ctx.envelopes(5);
-        const consumer = await ctx.consume(b, { destination, group: groups[0] as string, concurrency: 2 }, (d) =>
-          d.envelope.id === sent[0]?.id && d.deliveryAttempt === 1 && longDelay > 0 ? d.retry(longDelay) : d.ack(),
+        const consumer = await ctx.consume(
+          b,
+          { destination, group: groups[0] as string, concurrency: 2 },
+          (d) =>
+            d.envelope.id === sent[0]?.id && d.deliveryAttempt === 1 && longDelay > 0
+              ? d.retry(longDelay)
+              : d.ack(),
         );
         await ctx.publish(a, destination, sent);
         if (ctx.capabilities.delayedDelivery !== false) {
-          await ctx.publish(a, destination, [{ envelope: ctx.envelope(), delayMs: Math.min(60_000, ctx.capabilities.delayedDelivery.maxDelayMs) }]);
+          await ctx.publish(a, destination, [
+            {
+              envelope: ctx.envelope(),
+              delayMs: Math.min(60_000, ctx.capabilities.delayedDelivery.maxDelayMs),
+            },
+          ]);
         }
         await ctx.waitFor(() => consumer.received.length >= 5, 'the messages to be handled');
         ctx.ledger.unexpectGroup(destination, groups[0] as string);
@@ -235,7 +278,10 @@ export const closeCases: ContractCaseGroup = {
             () => extra.join(', '),
           )
           .catch(() => undefined);
-        expect(extra, `resources still active after close (baseline ${JSON.stringify([...baseline])})`).to.deep.equal([]);
+        expect(
+          extra,
+          `resources still active after close (baseline ${JSON.stringify([...baseline])})`,
+        ).to.deep.equal([]);
       },
     },
   ],

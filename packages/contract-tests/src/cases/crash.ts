@@ -6,14 +6,22 @@ import type { ChildConsumerReport, ChildConsumerRequest } from '../child/sigkill
 
 const CHILD_ENTRY = fileURLToPath(new URL('../child/sigkill-consumer.js', import.meta.url));
 
-function waitForReport(child: ChildProcess, type: 'delivered' | 'subscribed', timeoutMs: number): Promise<ChildConsumerReport> {
+function waitForReport(
+  child: ChildProcess,
+  type: 'delivered' | 'subscribed',
+  timeoutMs: number,
+): Promise<ChildConsumerReport> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`the child consumer sent no "${type}" within ${String(timeoutMs)} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`the child consumer sent no "${type}" within ${String(timeoutMs)} ms`)),
+      timeoutMs,
+    );
     const onMessage = (message: ChildConsumerReport): void => {
       if (message.type === 'error') finish(new Error(`child consumer failed: ${message.message}`));
       else if (message.type === type) finish(undefined, message);
     };
-    const onExit = (code: number | null, signal: string | null): void => finish(new Error(`the child consumer exited early (code ${String(code)}, signal ${String(signal)})`));
+    const onExit = (code: number | null, signal: string | null): void =>
+      finish(new Error(`the child consumer exited early (code ${String(code)}, signal ${String(signal)})`));
     function finish(error?: Error, message?: ChildConsumerReport): void {
       clearTimeout(timer);
       child.off('message', onMessage);
@@ -38,7 +46,8 @@ function killHard(child: ChildProcess): Promise<void> {
 export const sigkillCase: ContractCase = {
   id: 'C8',
   rules: [1, 4],
-  title: 'a consumer process killed with SIGKILL mid-handler loses nothing: the message is redelivered with attempt ≥ 2',
+  title:
+    'a consumer process killed with SIGKILL mid-handler loses nothing: the message is redelivered with attempt ≥ 2',
   faults: ['childTransportModule'],
   timeoutMs: 90_000,
   async run(ctx) {

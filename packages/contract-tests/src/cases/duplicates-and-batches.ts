@@ -12,7 +12,8 @@ export const duplicateCases: ContractCaseGroup = {
     {
       id: 'O1',
       rules: [1, 3, 6],
-      title: '100 messages to two groups of two competing members: each group settles each message exactly once when fault-free (noDuplicatesWithoutFaults)',
+      title:
+        '100 messages to two groups of two competing members: each group settles each message exactly once when fault-free (noDuplicatesWithoutFaults)',
       timeoutMs: 30_000,
       async run(ctx) {
         const caps = ctx.capabilities;
@@ -29,8 +30,11 @@ export const duplicateCases: ContractCaseGroup = {
         for (let i = 0; i < sent.length; i += 20) await ctx.publish(t1, destination, sent.slice(i, i + 20));
         await ctx.waitForLedger('all 100 messages in every group', 20_000);
         const summary = ctx.ledger.summary();
-        ctx.notes.push(`delivered ${String(summary.delivered)} for ${String(100 * groupCount)} expected settlements`);
-        if (caps.noDuplicatesWithoutFaults) expect(summary.duplicateCount, `duplicates: ${summary.duplicates.join(', ')}`).to.equal(0);
+        ctx.notes.push(
+          `delivered ${String(summary.delivered)} for ${String(100 * groupCount)} expected settlements`,
+        );
+        if (caps.noDuplicatesWithoutFaults)
+          expect(summary.duplicateCount, `duplicates: ${summary.duplicates.join(', ')}`).to.equal(0);
         expect(summary.delivered, 'deliveries').to.be.at.least(100 * groupCount);
       },
     },
@@ -51,7 +55,10 @@ export const duplicateCases: ContractCaseGroup = {
         await ctx.publish(t, destination, [sentinel]);
         await ctx.waitForIds(consumer, [sent.id, sentinel.id], 'the message and the sentinel');
         if (!ordered) await sleep(ctx.ms(500));
-        expect(consumer.ids().filter((id) => id === sent.id).length, 'deliveries of the twice-published id').to.equal(1);
+        expect(
+          consumer.ids().filter((id) => id === sent.id).length,
+          'deliveries of the twice-published id',
+        ).to.equal(1);
       },
     },
   ],
@@ -73,27 +80,46 @@ export const batchCases: ContractCaseGroup = {
         const sent = ctx.envelopes(25);
         await ctx.publish(t, destination, sent);
         await ctx.waitForLedger('all 25 messages');
-        expectSameIds(receivedIds(consumer), sent.map((e) => e.id), 'received set');
+        expectSameIds(
+          receivedIds(consumer),
+          sent.map((e) => e.id),
+          'received set',
+        );
       },
     },
     {
       id: 'P2',
       rules: [2, 12],
-      title: 'a batch containing an oversize message rejects with an OmnibusError (never a silent partial success)',
-      requires: (c) => (c.maxPayloadBytes > 64 * 1024 * 1024 ? 'capability maxPayloadBytes above the tested 64 MiB' : undefined),
+      title:
+        'a batch containing an oversize message rejects with an OmnibusError (never a silent partial success)',
+      requires: (c) =>
+        c.maxPayloadBytes > 64 * 1024 * 1024
+          ? 'capability maxPayloadBytes above the tested 64 MiB'
+          : undefined,
       async run(ctx) {
         const t = await ctx.transport();
         const { destination, groups } = await ctx.topology(t);
         const consumer = await ctx.consume(t, { destination, group: groups[0] as string });
-        const batch = [ctx.envelope(), ctx.envelope(), ctx.envelope({ payload: new Uint8Array(ctx.capabilities.maxPayloadBytes + 1) }), ctx.envelope()];
-        await expectOmnibusRejection(ctx.publish(t, destination, batch), 'a batch with an oversize message', ErrorCodes.PAYLOAD_TOO_LARGE);
+        const batch = [
+          ctx.envelope(),
+          ctx.envelope(),
+          ctx.envelope({ payload: new Uint8Array(ctx.capabilities.maxPayloadBytes + 1) }),
+          ctx.envelope(),
+        ];
+        await expectOmnibusRejection(
+          ctx.publish(t, destination, batch),
+          'a batch with an oversize message',
+          ErrorCodes.PAYLOAD_TOO_LARGE,
+        );
         const sentinel = ctx.envelope();
         await ctx.publish(t, destination, [sentinel]);
         await ctx.waitForIds(consumer, [sentinel.id], 'the sentinel');
         if (ctx.capabilities.atomicBatchPublish) {
           expect(consumer.ids(), 'deliveries after a rejected atomic batch').to.deep.equal([sentinel.id]);
         } else {
-          ctx.notes.push(`non-atomic batch: ${String(consumer.ids().length - 1)} of the 3 valid messages were delivered`);
+          ctx.notes.push(
+            `non-atomic batch: ${String(consumer.ids().length - 1)} of the 3 valid messages were delivered`,
+          );
         }
       },
     },
@@ -109,7 +135,8 @@ export const declarationCases: ContractCaseGroup = {
       id: 'X1',
       rules: [6, 7, 13],
       title: 'the capabilities declared to the suite are exactly what each transport instance reports',
-      requires: (_c, options) => (options.capabilities === undefined ? 'capabilities not declared in the suite options' : undefined),
+      requires: (_c, options) =>
+        options.capabilities === undefined ? 'capabilities not declared in the suite options' : undefined,
       async run(ctx) {
         const t = await ctx.transport();
         expect(t.capabilities).to.deep.equal(ctx.options.capabilities);

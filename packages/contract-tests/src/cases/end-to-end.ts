@@ -38,7 +38,8 @@ export const endToEndCases: ContractCaseGroup = {
     {
       id: 'Z1',
       rules: [1, 4, 5],
-      title: 'through the EventBus, a handler failing twice is retried with backoff and acked, an always-failing one is dead-lettered; settled events match the handler calls',
+      title:
+        'through the EventBus, a handler failing twice is retried with backoff and acked, an always-failing one is dead-lettered; settled events match the handler calls',
       timeoutMs: 30_000,
       async run(ctx) {
         const destination = ctx.name('d');
@@ -46,7 +47,11 @@ export const endToEndCases: ContractCaseGroup = {
         const event = defineEvent<E2ePayload>(`${ctx.name('e')}.v1`, { destination });
         const calls: { n: number; attempt: number; at: number }[] = [];
         class ContractHandler {
-          @EventHandler(event, { group, concurrency: 2, retry: { maxAttempts: 3, initialDelayMs: 50, multiplier: 2, maxDelayMs: 1_000, jitter: 0 } })
+          @EventHandler(event, {
+            group,
+            concurrency: 2,
+            retry: { maxAttempts: 3, initialDelayMs: 50, multiplier: 2, maxDelayMs: 1_000, jitter: 0 },
+          })
           handle(payload: E2ePayload, context: HandlerContext): Promise<void> {
             calls.push({ n: payload.n, attempt: context.deliveryAttempt, at: performance.now() });
             if (payload.fail === 'always' || (payload.fail === 'twice' && context.deliveryAttempt < 3)) {
@@ -55,7 +60,11 @@ export const endToEndCases: ContractCaseGroup = {
             return Promise.resolve();
           }
         }
-        const bus = createEventBus({ transport: await busTransport(ctx), handlers: [ContractHandler], events: [event] });
+        const bus = createEventBus({
+          transport: await busTransport(ctx),
+          handlers: [ContractHandler],
+          events: [event],
+        });
         const settled: MessageSettledEvent[] = [];
         let received = 0;
         bus.on('message.settled', (e) => {
@@ -69,12 +78,22 @@ export const endToEndCases: ContractCaseGroup = {
           await bus.publish(event, { n: 1, fail: 'twice' });
           const poison = await bus.publish(event, { n: 2, fail: 'always' });
           await bus.publish(event, { n: 3, fail: 'never' });
-          await ctx.waitFor(() => settled.filter((s) => s.outcome === 'acked' || s.outcome === 'dead-lettered').length >= 3, 'all three messages to reach a final outcome', 15_000);
+          await ctx.waitFor(
+            () => settled.filter((s) => s.outcome === 'acked' || s.outcome === 'dead-lettered').length >= 3,
+            'all three messages to reach a final outcome',
+            15_000,
+          );
           const dead = await ctx.readDeadLetters(destination, group, 1);
-          expect(dead.map((d) => d.envelope.id), 'dead letters').to.deep.equal([poison.id]);
+          expect(
+            dead.map((d) => d.envelope.id),
+            'dead letters',
+          ).to.deep.equal([poison.id]);
           expect(dead[0]?.info.attempts, 'dead-letter attempts').to.equal(3);
           expect(dead[0]?.info.message, 'dead-letter reason').to.include('contract failure of #2');
-          const outcomes = (n: number): string[] => settled.filter((s) => JSON.parse(new TextDecoder().decode(s.envelope.payload)).n === n).map((s) => `${s.outcome}#${String(s.attempt)}`);
+          const outcomes = (n: number): string[] =>
+            settled
+              .filter((s) => (JSON.parse(new TextDecoder().decode(s.envelope.payload)) as E2ePayload).n === n)
+              .map((s) => `${s.outcome}#${String(s.attempt)}`);
           expect(outcomes(1)).to.deep.equal(['retried#1', 'retried#2', 'acked#3']);
           expect(outcomes(2)).to.deep.equal(['retried#1', 'retried#2', 'dead-lettered#3']);
           expect(outcomes(3)).to.deep.equal(['acked#1']);
@@ -82,8 +101,14 @@ export const endToEndCases: ContractCaseGroup = {
           expect(received, 'received events = handler calls').to.equal(calls.length);
           for (const n of [1, 2]) {
             const times = calls.filter((c) => c.n === n).map((c) => c.at);
-            expect((times[1] ?? 0) - (times[0] ?? 0), `backoff before attempt 2 of #${String(n)}`).to.be.at.least(50 - CLOCK_TOLERANCE_MS);
-            expect((times[2] ?? 0) - (times[1] ?? 0), `backoff before attempt 3 of #${String(n)}`).to.be.at.least(100 - CLOCK_TOLERANCE_MS);
+            expect(
+              (times[1] ?? 0) - (times[0] ?? 0),
+              `backoff before attempt 2 of #${String(n)}`,
+            ).to.be.at.least(50 - CLOCK_TOLERANCE_MS);
+            expect(
+              (times[2] ?? 0) - (times[1] ?? 0),
+              `backoff before attempt 3 of #${String(n)}`,
+            ).to.be.at.least(100 - CLOCK_TOLERANCE_MS);
           }
         } finally {
           await stopBus(bus, ctx);
@@ -93,7 +118,8 @@ export const endToEndCases: ContractCaseGroup = {
     {
       id: 'Z2',
       rules: [9, 12],
-      title: 'through the EventBus, payload, headers and correlation reach the handler, and a foreign message is dead-lettered by the router without stopping the consumer',
+      title:
+        'through the EventBus, payload, headers and correlation reach the handler, and a foreign message is dead-lettered by the router without stopping the consumer',
       timeoutMs: 30_000,
       async run(ctx) {
         const destination = ctx.name('d');
@@ -107,10 +133,22 @@ export const endToEndCases: ContractCaseGroup = {
             return Promise.resolve();
           }
         }
-        const bus = createEventBus({ transport: await busTransport(ctx), handlers: [ContractHandler], events: [event] });
+        const bus = createEventBus({
+          transport: await busTransport(ctx),
+          handlers: [ContractHandler],
+          events: [event],
+        });
         try {
           await bus.start();
-          const first = await bus.publish(event, { text: 'héllo 😀', list: [1, 2, 3] }, { correlationId: 'corr-z2', headers: { 'x-e2e': 'ünïcode', 'x-empty': '' }, partitionKey: 'pk-z2' });
+          const first = await bus.publish(
+            event,
+            { text: 'héllo 😀', list: [1, 2, 3] },
+            {
+              correlationId: 'corr-z2',
+              headers: { 'x-e2e': 'ünïcode', 'x-empty': '' },
+              partitionKey: 'pk-z2',
+            },
+          );
           await ctx.waitFor(() => seen.length >= 1, 'the first event');
           const got = seen[0];
           expect(got?.payload).to.deep.equal({ text: 'héllo 😀', list: [1, 2, 3] });
@@ -118,7 +156,10 @@ export const endToEndCases: ContractCaseGroup = {
           expect(got?.context.envelope.correlationId).to.equal('corr-z2');
           expect(got?.context.envelope.partitionKey).to.equal('pk-z2');
           expect(got?.context.envelope.headers).to.include({ 'x-e2e': 'ünïcode', 'x-empty': '' });
-          const body = ctx.options.foreignBodies === 'text' ? new TextEncoder().encode('plain text, not an envelope') : new Uint8Array([0xff, 0x00, 0x01]);
+          const body =
+            ctx.options.foreignBodies === 'text'
+              ? new TextEncoder().encode('plain text, not an envelope')
+              : new Uint8Array([0xff, 0x00, 0x01]);
           await ctx.options.publishForeign(destination, body, { 'x-foreign': 'yes' });
           const dead = await ctx.readDeadLetters(destination, group, 1, 10_000);
           expect(dead.length, 'dead-lettered foreign messages').to.equal(1);

@@ -21,14 +21,23 @@ export const groupCases: ContractCaseGroup = {
         const sent = ctx.envelopes(15);
         await ctx.publish(t, destination, sent);
         await ctx.waitForLedger('both groups to settle all 15', 10_000);
-        expectSameIds(receivedIds(c1), sent.map((e) => e.id), 'group 1');
-        expectSameIds(receivedIds(c2), sent.map((e) => e.id), 'group 2');
+        expectSameIds(
+          receivedIds(c1),
+          sent.map((e) => e.id),
+          'group 1',
+        );
+        expectSameIds(
+          receivedIds(c2),
+          sent.map((e) => e.id),
+          'group 2',
+        );
       },
     },
     {
       id: 'G2',
       rules: [6],
-      title: 'members of one group compete: each message goes to exactly one of them and together they get all',
+      title:
+        'members of one group compete: each message goes to exactly one of them and together they get all',
       requires: needs.competingConsumers,
       async run(ctx) {
         const a = await ctx.transport();
@@ -40,7 +49,11 @@ export const groupCases: ContractCaseGroup = {
         const sent = ctx.envelopes(30);
         await Promise.all(sent.map((e) => ctx.publish(a, destination, [e])));
         await ctx.waitForLedger('all 30 messages', 10_000);
-        expectSameIds(receivedIds(c1, c2), sent.map((e) => e.id), 'union of both members');
+        expectSameIds(
+          receivedIds(c1, c2),
+          sent.map((e) => e.id),
+          'union of both members',
+        );
         const both = c1.ids().filter((id) => c2.ids().includes(id));
         expect(both, 'messages delivered to both members').to.deep.equal([]);
         ctx.notes.push(`split between members: ${String(c1.received.length)}/${String(c2.received.length)}`);
@@ -59,7 +72,11 @@ export const groupCases: ContractCaseGroup = {
         const sent = ctx.envelopes(10);
         await ctx.publish(t, destination, sent);
         const late = await ctx.consume(await ctx.transport(), { destination, group, concurrency: 3 });
-        await ctx.waitForIds(late, sent.map((e) => e.id), 'messages published while nobody consumed');
+        await ctx.waitForIds(
+          late,
+          sent.map((e) => e.id),
+          'messages published while nobody consumed',
+        );
       },
     },
     {
@@ -86,7 +103,11 @@ export const groupCases: ContractCaseGroup = {
         await ctx.waitFor(() => c1.received.length >= 3, 'the leaving member to handle a few');
         await c1.close(ctx.ms(2_000));
         await ctx.waitForLedger('the rest to reach the remaining member', 10_000);
-        expectSameIds(receivedIds(c1, c2), sent.map((e) => e.id), 'union of both members');
+        expectSameIds(
+          receivedIds(c1, c2),
+          sent.map((e) => e.id),
+          'union of both members',
+        );
       },
     },
   ],

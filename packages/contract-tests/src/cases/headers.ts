@@ -15,7 +15,10 @@ function expectSameEnvelope(got: MessageEnvelope, sent: MessageEnvelope, what: s
   expect(got.correlationId, `${what}: correlationId`).to.equal(sent.correlationId);
   expect(got.causationId, `${what}: causationId`).to.equal(sent.causationId);
   expect(got.partitionKey, `${what}: partitionKey`).to.equal(sent.partitionKey);
-  expect(sameBytes(got.payload, sent.payload), `${what}: payload ${describeBytesDiff(sent.payload, got.payload)}`).to.equal(true);
+  expect(
+    sameBytes(got.payload, sent.payload),
+    `${what}: payload ${describeBytesDiff(sent.payload, got.payload)}`,
+  ).to.equal(true);
 }
 
 /** Publish `sent` to a fresh destination and return what one consumer received for each. */
@@ -24,7 +27,11 @@ async function roundTrip(ctx: CaseContext, sent: readonly MessageEnvelope[]): Pr
   const { destination, groups } = await ctx.topology(t);
   const consumer = await ctx.consume(t, { destination, group: groups[0] as string, concurrency: 4 });
   await ctx.publishInOrder(t, destination, sent);
-  await ctx.waitForIds(consumer, sent.map((e) => e.id), 'every message');
+  await ctx.waitForIds(
+    consumer,
+    sent.map((e) => e.id),
+    'every message',
+  );
   return new Map(consumer.received.map((r) => [r.delivery.envelope.id, r.delivery]));
 }
 
@@ -36,7 +43,8 @@ export const headerCases: ContractCaseGroup = {
     {
       id: 'B1',
       rules: [9],
-      title: 'custom headers, id, type, content type, time, correlation, causation, partition key and W3C trace context arrive unchanged',
+      title:
+        'custom headers, id, type, content type, time, correlation, causation, partition key and W3C trace context arrive unchanged',
       async run(ctx) {
         const sent = ctx.envelope({
           contentType: 'application/vnd.omnibus.test+json; charset=utf-8',
@@ -63,7 +71,8 @@ export const headerCases: ContractCaseGroup = {
     {
       id: 'B2',
       rules: [9],
-      title: 'unicode (emoji, CJK, accents), quotes, separators, empty-string and long header values round-trip byte-exact',
+      title:
+        'unicode (emoji, CJK, accents), quotes, separators, empty-string and long header values round-trip byte-exact',
       async run(ctx) {
         const sent = ctx.envelope({
           correlationId: 'corrélation-😀',
@@ -90,11 +99,21 @@ export const headerCases: ContractCaseGroup = {
         const sent = [
           ctx.envelope({ payload: binaryPayload(), contentType: 'application/octet-stream' }),
           ctx.envelope({ payload: new Uint8Array(0), contentType: 'application/octet-stream' }),
-          ctx.envelope({ payload: new Uint8Array([0xed, 0xa0, 0x80, 0xc0, 0xaf, 0x00]), contentType: 'application/octet-stream' }),
-          ctx.envelope({ payload: new TextEncoder().encode('{"emoji":"😀","n":1.5e-7,"nested":{"a":[true,null]}}') }),
+          ctx.envelope({
+            payload: new Uint8Array([0xed, 0xa0, 0x80, 0xc0, 0xaf, 0x00]),
+            contentType: 'application/octet-stream',
+          }),
+          ctx.envelope({
+            payload: new TextEncoder().encode('{"emoji":"😀","n":1.5e-7,"nested":{"a":[true,null]}}'),
+          }),
         ];
         const got = await roundTrip(ctx, sent);
-        for (const envelope of sent) expectSameEnvelope((got.get(envelope.id) as Delivery).envelope, envelope, `payload of ${envelope.id}`);
+        for (const envelope of sent)
+          expectSameEnvelope(
+            (got.get(envelope.id) as Delivery).envelope,
+            envelope,
+            `payload of ${envelope.id}`,
+          );
       },
     },
     {
@@ -104,14 +123,20 @@ export const headerCases: ContractCaseGroup = {
       async run(ctx) {
         const t = await ctx.transport();
         const { destination, groups } = await ctx.topology(t);
-        const sent = ctx.envelope({ correlationId: 'c-b4', causationId: 'k-b4', headers: { 'x-keep': 'me', 'x-empty': '' } });
+        const sent = ctx.envelope({
+          correlationId: 'c-b4',
+          causationId: 'k-b4',
+          headers: { 'x-keep': 'me', 'x-empty': '' },
+        });
         const consumer = await ctx.consume(t, { destination, group: groups[0] as string }, async (d) => {
           if (d.deliveryAttempt < 3) await d.retry(0);
           else await d.ack();
         });
         await ctx.publish(t, destination, [sent]);
         await ctx.waitFor(() => consumer.received.length >= 3, 'three attempts');
-        consumer.received.forEach((r, i) => expectSameEnvelope(r.delivery.envelope, sent, `attempt ${String(i + 1)}`));
+        consumer.received.forEach((r, i) =>
+          expectSameEnvelope(r.delivery.envelope, sent, `attempt ${String(i + 1)}`),
+        );
       },
     },
   ],

@@ -25,11 +25,18 @@ export const persistenceCases: ContractCaseGroup = {
             await d.ack();
           });
           consumers.push(consumer);
-          await ctx.waitFor(() => consumer.received.length >= 4 || ctx.ledger.isSettled(), `round ${String(round)} to take a few messages`);
+          await ctx.waitFor(
+            () => consumer.received.length >= 4 || ctx.ledger.isSettled(),
+            `round ${String(round)} to take a few messages`,
+          );
           await consumer.close(ctx.ms(1_000));
         }
         await ctx.waitForLedger();
-        expectSameIds(receivedIds(...consumers), sent.map((e) => e.id), 'received over all rounds');
+        expectSameIds(
+          receivedIds(...consumers),
+          sent.map((e) => e.id),
+          'received over all rounds',
+        );
       },
     },
     {
@@ -39,12 +46,20 @@ export const persistenceCases: ContractCaseGroup = {
       async run(ctx) {
         const consumerTransport = await ctx.transport();
         const { destination, groups } = await ctx.topology(consumerTransport);
-        const consumer = await ctx.consume(consumerTransport, { destination, group: groups[0] as string, concurrency: 3 });
+        const consumer = await ctx.consume(consumerTransport, {
+          destination,
+          group: groups[0] as string,
+          concurrency: 3,
+        });
         const publisher = await ctx.transport();
         const sent = ctx.envelopes(10);
         await Promise.all(sent.map((e) => ctx.publish(publisher, destination, [e])));
         await publisher.close(0);
-        await ctx.waitForIds(consumer, sent.map((e) => e.id), 'everything confirmed before close');
+        await ctx.waitForIds(
+          consumer,
+          sent.map((e) => e.id),
+          'everything confirmed before close',
+        );
       },
     },
   ],

@@ -11,7 +11,8 @@ export const poisonCases: ContractCaseGroup = {
     {
       id: 'L1',
       rules: [12],
-      title: 'a foreign message (raw bytes, no envelope) is handed over with type "" and can be dead-lettered with a reason readable out of band; the consumer keeps going',
+      title:
+        'a foreign message (raw bytes, no envelope) is handed over with type "" and can be dead-lettered with a reason readable out of band; the consumer keeps going',
       async run(ctx) {
         const t = await ctx.transport();
         const { destination, groups } = await ctx.topology(t);
@@ -25,7 +26,11 @@ export const poisonCases: ContractCaseGroup = {
         const consumer = await ctx.consume(t, { destination, group }, async (d) => {
           if (d.envelope.type === '') {
             foreign.push(d);
-            await d.deadLetter({ code: 'UNKNOWN_EVENT_TYPE', message: 'foreign message without an Omnibus envelope', attempts: d.deliveryAttempt });
+            await d.deadLetter({
+              code: 'UNKNOWN_EVENT_TYPE',
+              message: 'foreign message without an Omnibus envelope',
+              attempts: d.deliveryAttempt,
+            });
           } else {
             await d.ack();
           }
@@ -36,21 +41,30 @@ export const poisonCases: ContractCaseGroup = {
         await ctx.waitFor(() => foreign.length >= 1, 'the foreign message');
         await ctx.waitForIds(consumer, [after.id], 'a regular message after the foreign one');
         const got = foreign[0] as Delivery;
-        expect(got.envelope.id, 'a foreign message still gets a non-empty id').to.be.a('string').and.not.equal('');
-        expect(sameBytes(got.envelope.payload, body), `foreign payload: ${describeBytesDiff(body, got.envelope.payload)}`).to.equal(true);
+        expect(got.envelope.id, 'a foreign message still gets a non-empty id')
+          .to.be.a('string')
+          .and.not.equal('');
+        expect(
+          sameBytes(got.envelope.payload, body),
+          `foreign payload: ${describeBytesDiff(body, got.envelope.payload)}`,
+        ).to.equal(true);
         expect(got.envelope.headers['x-foreign'], 'foreign raw header').to.equal('yes');
         const dead = await ctx.readDeadLetters(destination, group, 1);
         expect(dead.length, 'dead letters').to.equal(1);
         expect(dead[0]?.info.code).to.equal('UNKNOWN_EVENT_TYPE');
         expect(dead[0]?.info.message).to.equal('foreign message without an Omnibus envelope');
         expect(dead[0]?.info.destination).to.equal(destination);
-        expect(sameBytes(dead[0]?.envelope.payload ?? new Uint8Array(), body), 'dead-lettered foreign payload').to.equal(true);
+        expect(
+          sameBytes(dead[0]?.envelope.payload ?? new Uint8Array(), body),
+          'dead-lettered foreign payload',
+        ).to.equal(true);
       },
     },
     {
       id: 'L2',
       rules: [4, 5, 12],
-      title: 'an always-failing message does not block the queue: 10 later messages are acked while it is retried, then it is dead-lettered',
+      title:
+        'an always-failing message does not block the queue: 10 later messages are acked while it is retried, then it is dead-lettered',
       async run(ctx) {
         const t = await ctx.transport();
         const { destination, groups } = await ctx.topology(t);
@@ -70,12 +84,19 @@ export const poisonCases: ContractCaseGroup = {
             return;
           }
           healthyAckedBeforeDeadLetter = healthyAcked;
-          await d.deadLetter({ code: 'HANDLER_FAILED', message: 'always fails', attempts: d.deliveryAttempt });
+          await d.deadLetter({
+            code: 'HANDLER_FAILED',
+            message: 'always fails',
+            attempts: d.deliveryAttempt,
+          });
         });
         await ctx.publish(t, destination, [poison]);
         await ctx.publish(t, destination, healthy);
         await ctx.waitForLedger('every message to be settled', 10_000);
-        expect(healthyAckedBeforeDeadLetter, 'healthy messages acked while the poison message was still being retried').to.equal(10);
+        expect(
+          healthyAckedBeforeDeadLetter,
+          'healthy messages acked while the poison message was still being retried',
+        ).to.equal(10);
         const dead = await ctx.readDeadLetters(destination, group, 1);
         expect(dead.map((d) => [d.envelope.id, d.info.attempts])).to.deep.equal([[poison.id, 4]]);
       },

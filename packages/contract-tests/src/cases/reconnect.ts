@@ -8,7 +8,12 @@ import { gate, outcome, within } from '../support/wait-for.js';
  * Publish one message at a time until `until` settles; each publish either resolves (confirmed,
  * must be delivered) or rejects with an OmnibusError (unconfirmed, may or may not arrive).
  */
-async function publishDuring(ctx: CaseContext, t: Transport, destination: string, until: Promise<unknown>): Promise<{ confirmed: MessageEnvelope[]; rejected: number; nonOmnibus: unknown[] }> {
+async function publishDuring(
+  ctx: CaseContext,
+  t: Transport,
+  destination: string,
+  until: Promise<unknown>,
+): Promise<{ confirmed: MessageEnvelope[]; rejected: number; nonOmnibus: unknown[] }> {
   let done = false;
   void until.then(
     () => (done = true),
@@ -38,11 +43,12 @@ export const reconnectCases: ContractCaseGroup = {
     {
       id: 'J1',
       rules: [2, 11],
-      title: 'after a broker restart, publishing and consuming resume on the same transports; confirmed messages are not lost',
+      title:
+        'after a broker restart, publishing and consuming resume on the same transports; confirmed messages are not lost',
       faults: ['restartBroker'],
       timeoutMs: 120_000,
       async run(ctx) {
-        const restartBroker = ctx.options.faults?.restartBroker;
+        const restartBroker = ctx.options.faults?.restartBroker?.bind(ctx.options.faults);
         if (restartBroker === undefined) return;
         const publisher = await ctx.transport();
         const consumerTransport = await ctx.transport();
@@ -50,35 +56,67 @@ export const reconnectCases: ContractCaseGroup = {
         const { destination, groups } = await ctx.topology(publisher, { groups: fanOut ? 2 : 1 });
         const liveGroup = groups[0] as string;
         // Without fan-out a destination has one group: a second destination stands in for the group without a consumer.
-        const held = fanOut ? { destination, group: groups[1] as string } : await ctx.topology(publisher).then((tp) => ({ destination: tp.destination, group: tp.groups[0] as string }));
+        const held = fanOut
+          ? { destination, group: groups[1] as string }
+          : await ctx
+              .topology(publisher)
+              .then((tp) => ({ destination: tp.destination, group: tp.groups[0] as string }));
         let staleAcks = 0;
         // An ack in flight when the broker goes down may reject (its lock or channel is gone; the
         // broker redelivers the message, as J3 allows): tolerated after the fault, if it is an OmnibusError.
-        const live = await ctx.consume(consumerTransport, { destination, group: liveGroup, concurrency: 2 }, async (d) => {
-          await d.ack().catch((error: unknown) => {
-            if (!ctx.faultsInjected || !isOmnibusError(error)) throw error;
-            staleAcks += 1;
-          });
-        });
+        const live = await ctx.consume(
+          consumerTransport,
+          { destination, group: liveGroup, concurrency: 2 },
+          async (d) => {
+            await d.ack().catch((error: unknown) => {
+              if (!ctx.faultsInjected || !isOmnibusError(error)) throw error;
+              staleAcks += 1;
+            });
+          },
+        );
         const before = ctx.envelopes(10);
         await ctx.publish(publisher, destination, before);
         const heldBefore = fanOut ? [] : ctx.envelopes(10);
         if (!fanOut) await ctx.publish(publisher, held.destination, heldBefore);
-        await ctx.waitForIds(live, before.map((e) => e.id), 'pre-restart messages on the live group');
+        await ctx.waitForIds(
+          live,
+          before.map((e) => e.id),
+          'pre-restart messages on the live group',
+        );
         ctx.markFaultInjected();
         const restart = restartBroker();
         const during = await publishDuring(ctx, publisher, destination, restart);
         await restart;
-        expect(during.nonOmnibus, 'publish rejections during the restart that are not OmnibusErrors').to.deep.equal([]);
+        expect(
+          during.nonOmnibus,
+          'publish rejections during the restart that are not OmnibusErrors',
+        ).to.deep.equal([]);
         const after = ctx.envelopes(10);
         await ctx.publish(publisher, destination, after);
-        if (!ctx.capabilities.survivesBrokerRestart) ctx.ledger.allowLoss([...before, ...during.confirmed, ...heldBefore].map((e) => e.id));
-        const late = await ctx.consume(await ctx.transport(), { destination: held.destination, group: held.group, concurrency: 2 });
+        if (!ctx.capabilities.survivesBrokerRestart)
+          ctx.ledger.allowLoss([...before, ...during.confirmed, ...heldBefore].map((e) => e.id));
+        const late = await ctx.consume(await ctx.transport(), {
+          destination: held.destination,
+          group: held.group,
+          concurrency: 2,
+        });
         const heldAcross = fanOut ? [...before, ...during.confirmed, ...after] : heldBefore;
         const mustArrive = ctx.capabilities.survivesBrokerRestart ? heldAcross : fanOut ? after : [];
-        await ctx.waitForIds(live, [...during.confirmed, ...after].map((e) => e.id), 'the live subscription to resume without re-subscribing', 60_000);
-        await ctx.waitForIds(late, mustArrive.map((e) => e.id), 'messages held across the restart by the group without a consumer', 30_000);
-        ctx.notes.push(`publishes during restart: ${String(during.confirmed.length)} confirmed, ${String(during.rejected)} rejected; ${String(staleAcks)} stale ack(s) rejected`);
+        await ctx.waitForIds(
+          live,
+          [...during.confirmed, ...after].map((e) => e.id),
+          'the live subscription to resume without re-subscribing',
+          60_000,
+        );
+        await ctx.waitForIds(
+          late,
+          mustArrive.map((e) => e.id),
+          'messages held across the restart by the group without a consumer',
+          30_000,
+        );
+        ctx.notes.push(
+          `publishes during restart: ${String(during.confirmed.length)} confirmed, ${String(during.rejected)} rejected; ${String(staleAcks)} stale ack(s) rejected`,
+        );
       },
     },
     {
@@ -88,19 +126,23 @@ export const reconnectCases: ContractCaseGroup = {
       faults: ['dropConnections'],
       timeoutMs: 60_000,
       async run(ctx) {
-        const dropConnections = ctx.options.faults?.dropConnections;
+        const dropConnections = ctx.options.faults?.dropConnections?.bind(ctx.options.faults);
         if (dropConnections === undefined) return;
         const publisher = await ctx.transport();
         const consumerTransport = await ctx.transport();
         const { destination, groups } = await ctx.topology(publisher);
-        const consumer = await ctx.consume(consumerTransport, { destination, group: groups[0] as string, concurrency: 3 }, async (d) => {
-          await new Promise((resolve) => setTimeout(resolve, 2));
-          // An ack racing the dropped connection may be refused (the message is then redelivered);
-          // it must be refused with an OmnibusError.
-          await d.ack().catch((error: unknown) => {
-            if (!isOmnibusError(error)) throw error;
-          });
-        });
+        const consumer = await ctx.consume(
+          consumerTransport,
+          { destination, group: groups[0] as string, concurrency: 3 },
+          async (d) => {
+            await new Promise((resolve) => setTimeout(resolve, 2));
+            // An ack racing the dropped connection may be refused (the message is then redelivered);
+            // it must be refused with an OmnibusError.
+            await d.ack().catch((error: unknown) => {
+              if (!isOmnibusError(error)) throw error;
+            });
+          },
+        );
         const first = ctx.envelopes(30);
         await ctx.publish(publisher, destination, first);
         await ctx.waitFor(() => consumer.received.length >= 5, 'a few deliveries before the fault');
@@ -110,20 +152,32 @@ export const reconnectCases: ContractCaseGroup = {
         await drop;
         const second = ctx.envelopes(20);
         await ctx.publish(publisher, destination, second);
-        await ctx.waitForIds(consumer, [...first, ...during.confirmed, ...second].map((e) => e.id), 'every confirmed message after the reconnect', 30_000);
+        await ctx.waitForIds(
+          consumer,
+          [...first, ...during.confirmed, ...second].map((e) => e.id),
+          'every confirmed message after the reconnect',
+          30_000,
+        );
         await ctx.waitForLedger('every confirmed message to be acked', 30_000);
-        await ctx.waitFor(() => consumerTransport.status === 'ready' && publisher.status === 'ready', 'both transports to report ready again', 30_000);
-        ctx.notes.push(`publishes while connections dropped: ${String(during.confirmed.length)} confirmed, ${String(during.rejected)} rejected`);
+        await ctx.waitFor(
+          () => consumerTransport.status === 'ready' && publisher.status === 'ready',
+          'both transports to report ready again',
+          30_000,
+        );
+        ctx.notes.push(
+          `publishes while connections dropped: ${String(during.confirmed.length)} confirmed, ${String(during.rejected)} rejected`,
+        );
       },
     },
     {
       id: 'J3',
       rules: [1, 3, 11],
-      title: 'settling a delivery received before the connection dropped neither hangs nor crashes; the outcome is consistent',
+      title:
+        'settling a delivery received before the connection dropped neither hangs nor crashes; the outcome is consistent',
       faults: ['dropConnections'],
       timeoutMs: 60_000,
       async run(ctx) {
-        const dropConnections = ctx.options.faults?.dropConnections;
+        const dropConnections = ctx.options.faults?.dropConnections?.bind(ctx.options.faults);
         if (dropConnections === undefined) return;
         const t = await ctx.transport();
         const { destination, groups } = await ctx.topology(t);
@@ -144,11 +198,21 @@ export const reconnectCases: ContractCaseGroup = {
         await dropConnections();
         const settled = await within(outcome((held[0] as Delivery).ack()), ctx.ms(15_000));
         hold.open();
-        expect(settled.settled, 'ack of a delivery from a dropped connection must settle (resolve or reject), not hang').to.equal(true);
+        expect(
+          settled.settled,
+          'ack of a delivery from a dropped connection must settle (resolve or reject), not hang',
+        ).to.equal(true);
         if (!settled.settled) return;
         if (!settled.value.ok) {
-          expect(isOmnibusError(settled.value.error), `a failed stale ack must reject with an OmnibusError, got ${String(settled.value.error)}`).to.equal(true);
-          await ctx.waitFor(() => consumer.ids().filter((id) => id === sent.id).length >= 2, 'the redelivery after the failed stale ack', 30_000);
+          expect(
+            isOmnibusError(settled.value.error),
+            `a failed stale ack must reject with an OmnibusError, got ${String(settled.value.error)}`,
+          ).to.equal(true);
+          await ctx.waitFor(
+            () => consumer.ids().filter((id) => id === sent.id).length >= 2,
+            'the redelivery after the failed stale ack',
+            30_000,
+          );
         }
         await ctx.waitForLedger('the message to end acked', 30_000);
         ctx.notes.push(settled.value.ok ? 'stale ack resolved' : 'stale ack rejected; message redelivered');

@@ -35,7 +35,9 @@ export const retryCases: ContractCaseGroup = {
         await ctx.publish(t, destination, [ctx.envelope()]);
         await ctx.waitFor(() => consumer.received.length >= 2, 'the retry', delay + DELAY_UPPER_SLACK_MS);
         const gap = (consumer.received[1]?.at ?? 0) - retriedAt;
-        expect(gap, `redelivered ${gap.toFixed(1)} ms after retry(${String(delay)})`).to.be.at.least(delay - CLOCK_TOLERANCE_MS);
+        expect(gap, `redelivered ${gap.toFixed(1)} ms after retry(${String(delay)})`).to.be.at.least(
+          delay - CLOCK_TOLERANCE_MS,
+        );
         expect(gap, 'upper bound').to.be.at.most(delay + ctx.ms(DELAY_UPPER_SLACK_MS));
         expect(consumer.received[1]?.delivery.deliveryAttempt).to.equal(2);
       },
@@ -59,27 +61,42 @@ export const retryCases: ContractCaseGroup = {
           await d.retry(delay);
         });
         await ctx.publish(t, destination, [ctx.envelope()]);
-        await ctx.waitFor(() => consumer.received.length >= 4, 'four attempts', 700 + 3 * DELAY_UPPER_SLACK_MS);
+        await ctx.waitFor(
+          () => consumer.received.length >= 4,
+          'four attempts',
+          700 + 3 * DELAY_UPPER_SLACK_MS,
+        );
         await ctx.waitForLedger();
         expect(consumer.received.map((r) => r.delivery.deliveryAttempt)).to.deep.equal([1, 2, 3, 4]);
         delays.forEach((delay, i) => {
           const gap = (consumer.received[i + 1]?.at ?? 0) - (retriedAt[i] ?? 0);
-          expect(gap, `attempt ${String(i + 2)} came ${gap.toFixed(1)} ms after retry(${String(delay)})`).to.be.at.least(delay - CLOCK_TOLERANCE_MS);
-          expect(gap, `attempt ${String(i + 2)} upper bound`).to.be.at.most(delay + ctx.ms(DELAY_UPPER_SLACK_MS));
+          expect(
+            gap,
+            `attempt ${String(i + 2)} came ${gap.toFixed(1)} ms after retry(${String(delay)})`,
+          ).to.be.at.least(delay - CLOCK_TOLERANCE_MS);
+          expect(gap, `attempt ${String(i + 2)} upper bound`).to.be.at.most(
+            delay + ctx.ms(DELAY_UPPER_SLACK_MS),
+          );
         });
       },
     },
     {
       id: 'D3',
       rules: [4],
-      title: 'a retry delay above maxRetryDelayMs is rejected with DELAY_OUT_OF_RANGE (never shortened) and the delivery stays settleable',
-      requires: (c) => (c.maxRetryDelayMs >= Number.MAX_SAFE_INTEGER ? 'capability maxRetryDelayMs is unbounded' : undefined),
+      title:
+        'a retry delay above maxRetryDelayMs is rejected with DELAY_OUT_OF_RANGE (never shortened) and the delivery stays settleable',
+      requires: (c) =>
+        c.maxRetryDelayMs >= Number.MAX_SAFE_INTEGER ? 'capability maxRetryDelayMs is unbounded' : undefined,
       async run(ctx) {
         const t = await ctx.transport();
         const { destination, groups } = await ctx.topology(t);
         const tooLong = ctx.capabilities.maxRetryDelayMs + 1;
         const consumer = await ctx.consume(t, { destination, group: groups[0] as string }, async (d) => {
-          await expectOmnibusRejection(d.retry(tooLong), `retry(${String(tooLong)})`, ErrorCodes.DELAY_OUT_OF_RANGE);
+          await expectOmnibusRejection(
+            d.retry(tooLong),
+            `retry(${String(tooLong)})`,
+            ErrorCodes.DELAY_OUT_OF_RANGE,
+          );
           await d.ack();
         });
         await ctx.publish(t, destination, [ctx.envelope()]);

@@ -7,7 +7,11 @@ import { expectSameIds, needs, receivedIds } from './case-helpers.js';
 /** A second settlement must be ignored: it may resolve, or reject with an OmnibusError, never throw synchronously. */
 async function secondSettlementIgnored(settle: () => Promise<void>, what: string): Promise<void> {
   const result = await outcome(Promise.resolve().then(settle));
-  if (!result.ok) expect(isOmnibusError(result.error), `${what} rejected with a non-Omnibus error: ${String(result.error)}`).to.equal(true);
+  if (!result.ok)
+    expect(
+      isOmnibusError(result.error),
+      `${what} rejected with a non-Omnibus error: ${String(result.error)}`,
+    ).to.equal(true);
 }
 
 /** C. Ack / retry / redelivery of unsettled messages. */
@@ -18,7 +22,8 @@ export const settlementCases: ContractCaseGroup = {
     {
       id: 'C1',
       rules: [3, 4],
-      title: 'retry(0) redelivers; a second settlement of the same delivery is ignored (no redelivery, no dead letter)',
+      title:
+        'retry(0) redelivers; a second settlement of the same delivery is ignored (no redelivery, no dead letter)',
       async run(ctx) {
         const t = await ctx.transport();
         const { destination, groups } = await ctx.topology(t);
@@ -34,19 +39,28 @@ export const settlementCases: ContractCaseGroup = {
           } else {
             await d.ack();
             await secondSettlementIgnored(() => d.ack(), 'ack after ack');
-            await secondSettlementIgnored(() => d.deadLetter({ code: 'TEST', message: 'must be ignored', attempts: d.deliveryAttempt }), 'deadLetter after ack');
+            await secondSettlementIgnored(
+              () => d.deadLetter({ code: 'TEST', message: 'must be ignored', attempts: d.deliveryAttempt }),
+              'deadLetter after ack',
+            );
             await secondSettlementIgnored(() => d.retry(0), 'retry after ack');
           }
         });
         const sent = ctx.envelope();
         const sentinel = ctx.envelope();
         await ctx.publish(t, destination, [sent]);
-        await ctx.waitFor(() => consumer.received.filter((r) => r.delivery.envelope.id === sent.id).length >= 2, 'the retried message to come back');
+        await ctx.waitFor(
+          () => consumer.received.filter((r) => r.delivery.envelope.id === sent.id).length >= 2,
+          'the retried message to come back',
+        );
         await ctx.waitForLedger();
         await ctx.publish(t, destination, [sentinel]);
         await ctx.waitForIds(consumer, [sentinel.id], 'the sentinel');
         await ctx.waitForLedger();
-        expect(consumer.ids().filter((id) => id === sent.id).length, 'deliveries of the message (1 + 1 retry)').to.equal(2);
+        expect(
+          consumer.ids().filter((id) => id === sent.id).length,
+          'deliveries of the message (1 + 1 retry)',
+        ).to.equal(2);
         const dead = await ctx.readDeadLetters(destination, group, 1, 300);
         expect(dead.length, 'dead letters after an ignored deadLetter()').to.equal(0);
       },
@@ -54,7 +68,8 @@ export const settlementCases: ContractCaseGroup = {
     {
       id: 'C2',
       rules: [1, 4],
-      title: 'repeated retries across competing consumers lose nothing: 20 messages retried twice each all end acked',
+      title:
+        'repeated retries across competing consumers lose nothing: 20 messages retried twice each all end acked',
       async run(ctx) {
         const a = await ctx.transport();
         const b = ctx.capabilities.competingConsumers ? await ctx.transport() : a;
@@ -66,7 +81,11 @@ export const settlementCases: ContractCaseGroup = {
         const sent = ctx.envelopes(20);
         await ctx.publish(a, destination, sent);
         await ctx.waitForLedger('all 20 messages acked after two retries each', 10_000);
-        expectSameIds(receivedIds(c1, c2), sent.map((e) => e.id), 'received set');
+        expectSameIds(
+          receivedIds(c1, c2),
+          sent.map((e) => e.id),
+          'received set',
+        );
         for (const e of sent) {
           const attempts = ctx.ledger.deliveriesOf(group, e.id).map((d) => d.attempt);
           expect(attempts, `attempts of ${e.id}`).to.deep.equal([1, 2, 3]);
@@ -100,7 +119,9 @@ export const settlementCases: ContractCaseGroup = {
       async run(ctx) {
         const t = await ctx.transport();
         const { destination, groups } = await ctx.topology(t);
-        const consumer = await ctx.consume(t, { destination, group: groups[0] as string }, async (d) => (d.deliveryAttempt < 4 ? d.retry(0) : d.ack()));
+        const consumer = await ctx.consume(t, { destination, group: groups[0] as string }, async (d) =>
+          d.deliveryAttempt < 4 ? d.retry(0) : d.ack(),
+        );
         await ctx.publish(t, destination, [ctx.envelope()]);
         await ctx.waitFor(() => consumer.received.length >= 4, 'four attempts');
         await ctx.waitForLedger();
@@ -110,7 +131,8 @@ export const settlementCases: ContractCaseGroup = {
     {
       id: 'C5',
       rules: [1, 4, 10],
-      title: 'a delivery left unsettled when its subscription closes is redelivered to the next subscription with a higher attempt',
+      title:
+        'a delivery left unsettled when its subscription closes is redelivered to the next subscription with a higher attempt',
       async run(ctx) {
         const t = await ctx.transport();
         const { destination, groups } = await ctx.topology(t);
@@ -121,7 +143,9 @@ export const settlementCases: ContractCaseGroup = {
         await ctx.publish(t, destination, [sent]);
         await ctx.waitForIds(first, [sent.id], 'the first delivery');
         const closed = await within(first.close(ctx.ms(200)), ctx.ms(5_000));
-        expect(closed.settled, 'subscription.close(200) must return while a handler is blocked').to.equal(true);
+        expect(closed.settled, 'subscription.close(200) must return while a handler is blocked').to.equal(
+          true,
+        );
         const second = await ctx.consume(t, { destination, group });
         await ctx.waitForIds(second, [sent.id], 'the redelivery');
         const attempt = second.received[0]?.delivery.deliveryAttempt ?? 0;
@@ -132,7 +156,8 @@ export const settlementCases: ContractCaseGroup = {
     {
       id: 'C6',
       rules: [1, 6, 10],
-      title: 'a delivery left unsettled when its transport closes is redelivered to another member of the group',
+      title:
+        'a delivery left unsettled when its transport closes is redelivered to another member of the group',
       requires: needs.competingConsumers,
       async run(ctx) {
         const a = await ctx.transport();
@@ -148,7 +173,10 @@ export const settlementCases: ContractCaseGroup = {
         const closed = await within(a.close(ctx.ms(200)), ctx.ms(5_000));
         expect(closed.settled, 'transport.close(200) must return while a handler is blocked').to.equal(true);
         await ctx.waitForIds(second, [sent.id], 'the redelivery to the other member', 10_000);
-        expect(second.received[0]?.delivery.deliveryAttempt ?? 0, 'deliveryAttempt of the redelivery').to.be.at.least(2);
+        expect(
+          second.received[0]?.delivery.deliveryAttempt ?? 0,
+          'deliveryAttempt of the redelivery',
+        ).to.be.at.least(2);
         hold.open();
       },
     },
@@ -181,7 +209,10 @@ export const settlementCases: ContractCaseGroup = {
         const sentinel = ctx.envelope();
         await ctx.publish(a, destination, [sentinel]);
         await ctx.waitForIds([c1, c2], [sentinel.id], 'the sentinel');
-        expect([...c1.ids(), ...c2.ids()].filter((id) => id === sent.id).length, 'deliveries of the slow message').to.equal(1);
+        expect(
+          [...c1.ids(), ...c2.ids()].filter((id) => id === sent.id).length,
+          'deliveries of the slow message',
+        ).to.equal(1);
       },
     },
   ],

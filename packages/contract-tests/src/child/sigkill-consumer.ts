@@ -30,11 +30,18 @@ function report(message: ChildConsumerReport): void {
 async function start(request: ChildConsumerRequest): Promise<void> {
   const specifier = isAbsolute(request.module) ? pathToFileURL(request.module).href : request.module;
   const loaded = (await import(specifier)) as { createTransport?: () => Transport | Promise<Transport> };
-  if (typeof loaded.createTransport !== 'function') throw new Error(`${request.module} does not export createTransport()`);
+  if (typeof loaded.createTransport !== 'function')
+    throw new Error(`${request.module} does not export createTransport()`);
   const transport = await loaded.createTransport();
   await transport.connect();
   await transport.subscribe(
-    { destination: request.destination, group: request.group, concurrency: 1, ordered: false, handlerTimeoutMs: 600_000 },
+    {
+      destination: request.destination,
+      group: request.group,
+      concurrency: 1,
+      ordered: false,
+      handlerTimeoutMs: 600_000,
+    },
     (delivery) => {
       report({ type: 'delivered', id: delivery.envelope.id, attempt: delivery.deliveryAttempt });
       return new Promise<void>(() => undefined);
@@ -46,5 +53,10 @@ async function start(request: ChildConsumerRequest): Promise<void> {
 // Keep the process alive until killed, whatever the transport does with its handles.
 setInterval(() => undefined, 60_000);
 process.once('message', (request: ChildConsumerRequest) => {
-  start(request).catch((error: unknown) => report({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
+  start(request).catch((error: unknown) =>
+    report({
+      type: 'error',
+      message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    }),
+  );
 });

@@ -128,9 +128,15 @@ export class CaseContext {
    * Provision one destination with `groups` consumer groups (names generated) and register
    * them with the ledger as expected to settle every confirmed message.
    */
-  async topology(transport: Transport, spec: { readonly groups: number | readonly boolean[]; readonly ordered?: boolean } = { groups: 1 }): Promise<CaseTopology> {
+  async topology(
+    transport: Transport,
+    spec: { readonly groups: number | readonly boolean[]; readonly ordered?: boolean } = { groups: 1 },
+  ): Promise<CaseTopology> {
     const destination = this.name('d');
-    const orderedFlags = typeof spec.groups === 'number' ? Array.from({ length: spec.groups }, () => spec.ordered ?? false) : spec.groups;
+    const orderedFlags =
+      typeof spec.groups === 'number'
+        ? Array.from({ length: spec.groups }, () => spec.ordered ?? false)
+        : spec.groups;
     const groups: GroupSpec[] = orderedFlags.map((ordered) => ({ name: this.name('g'), ordered }));
     await transport.provision({ destinations: [{ name: destination, groups }] });
     this.ledger.expectGroups(
@@ -143,11 +149,18 @@ export class CaseContext {
   /** A test envelope with a unique id (see {@link buildTestEnvelope}). */
   envelope(overrides: TestEnvelopeOverrides = {}): MessageEnvelope {
     this.#messages += 1;
-    return buildTestEnvelope(`${this.caseId.toLowerCase()}-${this.#suffix}-${String(this.#messages)}`, this.caseId, overrides);
+    return buildTestEnvelope(
+      `${this.caseId.toLowerCase()}-${this.#suffix}-${String(this.#messages)}`,
+      this.caseId,
+      overrides,
+    );
   }
 
   /** `count` test envelopes. */
-  envelopes(count: number, overrides: (index: number) => TestEnvelopeOverrides = () => ({})): MessageEnvelope[] {
+  envelopes(
+    count: number,
+    overrides: (index: number) => TestEnvelopeOverrides = () => ({}),
+  ): MessageEnvelope[] {
     return Array.from({ length: count }, (_, index) => this.envelope(overrides(index)));
   }
 
@@ -173,7 +186,11 @@ export class CaseContext {
   }
 
   /** Publish each envelope with its own awaited call, in order (defines publish order). */
-  async publishInOrder(transport: Transport, destination: string, envelopes: readonly MessageEnvelope[]): Promise<void> {
+  async publishInOrder(
+    transport: Transport,
+    destination: string,
+    envelopes: readonly MessageEnvelope[],
+  ): Promise<void> {
     for (const envelope of envelopes) await this.publish(transport, destination, [envelope]);
   }
 
@@ -181,7 +198,11 @@ export class CaseContext {
    * Subscribe with a ledger-tracked handler (default: ack). Errors thrown by `handler` are kept
    * in {@link handlerErrors} so the case fails with them.
    */
-  async consume(transport: Transport, options: ConsumeOptions, handler: CaseHandler = (d) => d.ack()): Promise<Consumer> {
+  async consume(
+    transport: Transport,
+    options: ConsumeOptions,
+    handler: CaseHandler = (d) => d.ack(),
+  ): Promise<Consumer> {
     this.#consumerCount += 1;
     const label = options.label ?? `consumer-${String(this.#consumerCount)}`;
     const received: Received[] = [];
@@ -230,27 +251,52 @@ export class CaseContext {
   }
 
   /** {@link waitFor} with `timeoutMs × timeScale` (default 5 s). */
-  waitFor(condition: () => boolean | Promise<boolean>, description: string, timeoutMs = 5_000, detail?: () => string): Promise<void> {
+  waitFor(
+    condition: () => boolean | Promise<boolean>,
+    description: string,
+    timeoutMs = 5_000,
+    detail?: () => string,
+  ): Promise<void> {
     return waitFor(condition, description, this.ms(timeoutMs), detail === undefined ? {} : { detail });
   }
 
   /** Wait until `consumer` has received (at least once) every id in `ids`. */
-  waitForIds(consumers: Consumer | readonly Consumer[], ids: readonly string[], description: string, timeoutMs = 5_000): Promise<void> {
+  waitForIds(
+    consumers: Consumer | readonly Consumer[],
+    ids: readonly string[],
+    description: string,
+    timeoutMs = 5_000,
+  ): Promise<void> {
     const list = Array.isArray(consumers) ? (consumers as readonly Consumer[]) : [consumers as Consumer];
     const missing = (): string[] => {
       const seen = new Set(list.flatMap((c) => c.ids()));
       return ids.filter((id) => !seen.has(id));
     };
-    return this.waitFor(() => missing().length === 0, description, timeoutMs, () => `missing ${String(missing().length)}: ${missing().slice(0, 5).join(', ')}`);
+    return this.waitFor(
+      () => missing().length === 0,
+      description,
+      timeoutMs,
+      () => `missing ${String(missing().length)}: ${missing().slice(0, 5).join(', ')}`,
+    );
   }
 
   /** Wait until the ledger shows every confirmed message settled in every expected group. */
   waitForLedger(description = 'every confirmed message to be settled', timeoutMs = 5_000): Promise<void> {
-    return this.waitFor(() => this.ledger.isSettled(), description, timeoutMs, () => `unsettled: ${this.ledger.summary().lost.slice(0, 5).join(', ')}`);
+    return this.waitFor(
+      () => this.ledger.isSettled(),
+      description,
+      timeoutMs,
+      () => `unsettled: ${this.ledger.summary().lost.slice(0, 5).join(', ')}`,
+    );
   }
 
   /** The adapter's out-of-band dead-letter reader, with a scaled timeout. */
-  readDeadLetters(destination: string, group: string, count: number, timeoutMs = 5_000): Promise<DeadLetteredMessage[]> {
+  readDeadLetters(
+    destination: string,
+    group: string,
+    count: number,
+    timeoutMs = 5_000,
+  ): Promise<DeadLetteredMessage[]> {
     return this.options.readDeadLetters(destination, group, count, this.ms(timeoutMs));
   }
 
@@ -269,7 +315,10 @@ export class CaseContext {
         ),
         this.ms(10_000),
       );
-      if (!result.settled) problems.push(`transport #${String(index)} close did not finish within ${String(this.ms(10_000))} ms`);
+      if (!result.settled)
+        problems.push(
+          `transport #${String(index)} close did not finish within ${String(this.ms(10_000))} ms`,
+        );
       else if (result.value !== 'ok') problems.push(`transport #${String(index)} ${result.value}`);
     });
     await Promise.all(closing);
@@ -286,7 +335,7 @@ function trackSettlement(delivery: Delivery, entry: LedgerDelivery): Delivery {
       pending = operation();
     } catch (error) {
       if (entry.outcome === 'none') entry.outcome = 'settle-failed';
-      return Promise.reject(error as Error);
+      return Promise.reject(error instanceof Error ? error : new Error('non-Error thrown', { cause: error }));
     }
     return pending.then(
       () => {

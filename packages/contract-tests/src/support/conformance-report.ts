@@ -33,7 +33,12 @@ export interface ConformanceReport {
   readonly runFaultCases: boolean;
   readonly faultHooks: readonly string[];
   readonly timeScale: number;
-  readonly summary: { readonly passed: number; readonly failed: number; readonly skipped: number; readonly notRun: number };
+  readonly summary: {
+    readonly passed: number;
+    readonly failed: number;
+    readonly skipped: number;
+    readonly notRun: number;
+  };
   readonly cases: readonly ConformanceCaseResult[];
 }
 
@@ -82,9 +87,16 @@ export class ConformanceRecorder {
   }
 
   /** Build the report object. */
-  build(meta: { readonly suiteName: string; readonly version: string; readonly runFaultCases: boolean; readonly faultHooks: readonly string[]; readonly timeScale: number }): ConformanceReport {
+  build(meta: {
+    readonly suiteName: string;
+    readonly version: string;
+    readonly runFaultCases: boolean;
+    readonly faultHooks: readonly string[];
+    readonly timeScale: number;
+  }): ConformanceReport {
     const cases = this.#order.map((id) => this.#results.get(id) as ConformanceCaseResult);
-    const count = (state: ConformanceCaseResult['state']): number => cases.filter((c) => c.state === state).length;
+    const count = (state: ConformanceCaseResult['state']): number =>
+      cases.filter((c) => c.state === state).length;
     return {
       schemaVersion: 1,
       suiteName: meta.suiteName,
@@ -96,7 +108,12 @@ export class ConformanceRecorder {
       runFaultCases: meta.runFaultCases,
       faultHooks: meta.faultHooks,
       timeScale: meta.timeScale,
-      summary: { passed: count('passed'), failed: count('failed'), skipped: count('skipped'), notRun: count('not-run') },
+      summary: {
+        passed: count('passed'),
+        failed: count('failed'),
+        skipped: count('skipped'),
+        notRun: count('not-run'),
+      },
       cases,
     };
   }
@@ -110,7 +127,9 @@ export class ConformanceRecorder {
       writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
       return path;
     } catch (error) {
-      process.stderr.write(`omnibus contract suite: could not write the conformance report: ${String(error)}\n`);
+      process.stderr.write(
+        `omnibus contract suite: could not write the conformance report: ${String(error)}\n`,
+      );
       return undefined;
     }
   }

@@ -97,10 +97,22 @@ export class Ledger {
   }
 
   /** Call before `publish`; returns the function to call with the publish outcome. */
-  beginPublish(destination: string, envelope: MessageEnvelope, options: { readonly deduplicated?: boolean } = {}): (confirmed: boolean) => void {
+  beginPublish(
+    destination: string,
+    envelope: MessageEnvelope,
+    options: { readonly deduplicated?: boolean } = {},
+  ): (confirmed: boolean) => void {
     let record = this.#published.get(envelope.id);
     if (record === undefined) {
-      record = { destination, payloads: [], type: envelope.type, pending: 0, confirmed: 0, failed: 0, deduplicated: 0 };
+      record = {
+        destination,
+        payloads: [],
+        type: envelope.type,
+        pending: 0,
+        confirmed: 0,
+        failed: 0,
+        deduplicated: 0,
+      };
       this.#published.set(envelope.id, record);
     }
     record.payloads.push(envelope.payload.slice());
@@ -182,7 +194,9 @@ export class Ledger {
       if (list.some((d) => d.afterTerminal)) afterTerminal.push(key);
       const published = this.#published.get((list[0] as LedgerDelivery).id);
       const copies = published === undefined ? 1 : Math.max(1, published.confirmed + published.failed);
-      const extra = Math.max(0, terminals - copies) + list.filter((d) => d.afterTerminal && d.outcome !== 'ack' && d.outcome !== 'dead-letter').length;
+      const extra =
+        Math.max(0, terminals - copies) +
+        list.filter((d) => d.afterTerminal && d.outcome !== 'ack' && d.outcome !== 'dead-letter').length;
       if (extra > 0) {
         duplicates.push(`${key} ×${String(extra + copies)}`);
         duplicateCount += extra;
@@ -217,18 +231,32 @@ export class Ledger {
   problems(options: LedgerVerdictOptions): string[] {
     const s = this.summary();
     const problems: string[] = [];
-    const list = (items: readonly string[]): string => items.slice(0, 10).join(', ') + (items.length > 10 ? `, … (${String(items.length)} in all)` : '');
-    if (s.lost.length > 0) problems.push(`[rule 1] ${String(s.lost.length)} confirmed message(s) lost: ${list(s.lost)}`);
-    if (s.unexpected.length > 0) problems.push(`${String(s.unexpected.length)} unexpected delivery(ies) of ids never published here: ${list(s.unexpected)}`);
-    if (s.corrupted.length > 0) problems.push(`[rule 9] ${String(s.corrupted.length)} delivery(ies) with a payload/type differing from what was published: ${list(s.corrupted)}`);
+    const list = (items: readonly string[]): string =>
+      items.slice(0, 10).join(', ') + (items.length > 10 ? `, … (${String(items.length)} in all)` : '');
+    if (s.lost.length > 0)
+      problems.push(`[rule 1] ${String(s.lost.length)} confirmed message(s) lost: ${list(s.lost)}`);
+    if (s.unexpected.length > 0)
+      problems.push(
+        `${String(s.unexpected.length)} unexpected delivery(ies) of ids never published here: ${list(s.unexpected)}`,
+      );
+    if (s.corrupted.length > 0)
+      problems.push(
+        `[rule 9] ${String(s.corrupted.length)} delivery(ies) with a payload/type differing from what was published: ${list(s.corrupted)}`,
+      );
     if (!options.faultsInjected) {
-      if (s.afterTerminal.length > 0) problems.push(`[rule 3] delivered again after ack/dead-letter: ${list(s.afterTerminal)}`);
+      if (s.afterTerminal.length > 0)
+        problems.push(`[rule 3] delivered again after ack/dead-letter: ${list(s.afterTerminal)}`);
       if (options.noDuplicatesWithoutFaults && s.duplicateCount > 0) {
-        problems.push(`[rule 3] ${String(s.duplicateCount)} duplicate(s) without faults although noDuplicatesWithoutFaults is declared: ${list(s.duplicates)}`);
+        problems.push(
+          `[rule 3] ${String(s.duplicateCount)} duplicate(s) without faults although noDuplicatesWithoutFaults is declared: ${list(s.duplicates)}`,
+        );
       }
     }
     const bound = Math.max(10, s.confirmed);
-    if (s.duplicateCount > bound) problems.push(`${String(s.duplicateCount)} duplicates exceed the bound of ${String(bound)}: ${list(s.duplicates)}`);
+    if (s.duplicateCount > bound)
+      problems.push(
+        `${String(s.duplicateCount)} duplicates exceed the bound of ${String(bound)}: ${list(s.duplicates)}`,
+      );
     return problems;
   }
 

@@ -23,7 +23,11 @@ export interface TestEnvelopeOverrides {
  * Build an envelope with a unique id (`<prefix>-<n>`), a small JSON payload naming it, the
  * case header, and the given overrides. Optional attributes are omitted when not given.
  */
-export function buildTestEnvelope(id: string, caseId: string, overrides: TestEnvelopeOverrides = {}): MessageEnvelope {
+export function buildTestEnvelope(
+  id: string,
+  caseId: string,
+  overrides: TestEnvelopeOverrides = {},
+): MessageEnvelope {
   const envelope: { -readonly [K in keyof MessageEnvelope]: MessageEnvelope[K] } = {
     id: overrides.id ?? id,
     type: overrides.type ?? CONTRACT_EVENT_TYPE,
@@ -51,7 +55,8 @@ export function describeBytesDiff(expected: Uint8Array, actual: Uint8Array): str
     return `length ${String(actual.byteLength)} instead of ${String(expected.byteLength)}`;
   }
   for (let i = 0; i < expected.byteLength; i += 1) {
-    if (expected[i] !== actual[i]) return `byte ${String(i)} is ${String(actual[i])} instead of ${String(expected[i])}`;
+    if (expected[i] !== actual[i])
+      return `byte ${String(i)} is ${String(actual[i])} instead of ${String(expected[i])}`;
   }
   return 'identical';
 }

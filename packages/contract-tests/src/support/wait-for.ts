@@ -3,7 +3,9 @@ import { setTimeout as sleepTimer } from 'node:timers/promises';
 /** Thrown by {@link waitFor} when the condition did not hold in time. */
 export class WaitTimeoutError extends Error {
   constructor(description: string, timeoutMs: number, detail?: string) {
-    super(`timed out after ${String(timeoutMs)} ms waiting for ${description}${detail === undefined ? '' : `: ${detail}`}`);
+    super(
+      `timed out after ${String(timeoutMs)} ms waiting for ${description}${detail === undefined ? '' : `: ${detail}`}`,
+    );
     this.name = 'WaitTimeoutError';
   }
 }
@@ -61,7 +63,10 @@ export function gate(): Gate {
  * Race `promise` against a timeout: resolves with `{ settled: true, value }` or
  * `{ settled: false }` after `timeoutMs`. The timer is cleared either way.
  */
-export async function within<T>(promise: Promise<T>, timeoutMs: number): Promise<{ settled: true; value: T } | { settled: false }> {
+export async function within<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+): Promise<{ settled: true; value: T } | { settled: false }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<{ settled: false }>((resolve) => {
     timer = setTimeout(() => resolve({ settled: false }), timeoutMs);
@@ -74,7 +79,9 @@ export async function within<T>(promise: Promise<T>, timeoutMs: number): Promise
 }
 
 /** Settle `promise` and report how: resolved value or rejection reason. */
-export async function outcome<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+export async function outcome<T>(
+  promise: Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
   try {
     return { ok: true, value: await promise };
   } catch (error) {

@@ -15,7 +15,8 @@ describeTransportContract({
   capabilities: createTransport().capabilities,
   createTransport,
   // Out of band, with the native client (never through the transport under test):
-  readDeadLetters: (destination, group, count, timeoutMs) => broker.waitForDeadLetters(destination, group, count, timeoutMs), // ←
+  readDeadLetters: (destination, group, count, timeoutMs) =>
+    broker.waitForDeadLetters(destination, group, count, timeoutMs), // ←
   publishForeign: (destination, body, headers) => broker.publishForeign(destination, body, headers), // ←
   faults: {
     restartBroker: () => broker.simulateRestart(50),

@@ -12,7 +12,8 @@ describeTransportContract({
   version: '0.0.0-mutant',
   capabilities: new InMemoryTransport({ broker }).capabilities,
   createTransport: () => mutant.wrap(new InMemoryTransport({ broker })),
-  readDeadLetters: (destination, group, count, timeoutMs) => broker.waitForDeadLetters(destination, group, count, timeoutMs),
+  readDeadLetters: (destination, group, count, timeoutMs) =>
+    broker.waitForDeadLetters(destination, group, count, timeoutMs),
   publishForeign: (destination, body, headers) => broker.publishForeign(destination, body, headers),
   faults: {
     restartBroker: () => broker.simulateRestart(50),

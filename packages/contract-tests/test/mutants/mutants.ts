@@ -1,4 +1,11 @@
-import type { Delivery, DeliveryHandler, MessageEnvelope, OutgoingMessage, Subscription, Transport } from '@omnibus/core';
+import type {
+  Delivery,
+  DeliveryHandler,
+  MessageEnvelope,
+  OutgoingMessage,
+  Subscription,
+  Transport,
+} from '@omnibus/core';
 import { patchDelivery, WrappedTransport, type TransportOverrides } from './wrapped-transport.js';
 
 /** A deliberately broken variant of the in-memory transport and the cases expected to notice. */
@@ -23,7 +30,9 @@ function withEnvelope(message: OutgoingMessage, envelope: MessageEnvelope): Outg
 }
 
 /** Subscribe with every delivery mapped through `map` before it reaches the router. */
-function mapDeliveries(map: (delivery: Delivery, onDelivery: DeliveryHandler) => Promise<void>): TransportOverrides {
+function mapDeliveries(
+  map: (delivery: Delivery, onDelivery: DeliveryHandler) => Promise<void>,
+): TransportOverrides {
   return { subscribe: (inner, spec, onDelivery) => inner.subscribe(spec, (d) => map(d, onDelivery)) };
 }
 
@@ -61,7 +70,10 @@ export const mutants: readonly Mutant[] = [
             await d.ack();
             if (!replayed) {
               replayed = true;
-              setTimeout(() => void onDelivery(patchDelivery(d, { ack: noop, retry: noop, deadLetter: noop })), 5);
+              setTimeout(
+                () => void onDelivery(patchDelivery(d, { ack: noop, retry: noop, deadLetter: noop })),
+                5,
+              );
             }
           };
           await onDelivery(patchDelivery(d, { ack: replay }));
@@ -71,7 +83,8 @@ export const mutants: readonly Mutant[] = [
   },
   {
     name: 'acks-before-handler',
-    defect: 'acks each message on receipt, before the handler ran (auto-ack); settlement by the handler is a no-op',
+    defect:
+      'acks each message on receipt, before the handler ran (auto-ack); settlement by the handler is a no-op',
     cases: ['C4', 'C5', 'E1'],
     wrap: wrap(
       mapDeliveries(async (d, onDelivery) => {
@@ -101,28 +114,42 @@ export const mutants: readonly Mutant[] = [
         inner.publish(
           destination,
           messages.map((m) =>
-            withEnvelope(m, { ...m.envelope, headers: Object.fromEntries(Object.entries(m.envelope.headers).filter(([, value]) => value !== '')) }),
+            withEnvelope(m, {
+              ...m.envelope,
+              headers: Object.fromEntries(
+                Object.entries(m.envelope.headers).filter(([, value]) => value !== ''),
+              ),
+            }),
           ),
         ),
     }),
   },
   {
     name: 'reorders-partition-key',
-    defect: 'ignores ordering (provisions and subscribes unordered) and the first message of each key is slow to start',
+    defect:
+      'ignores ordering (provisions and subscribes unordered) and the first message of each key is slow to start',
     cases: ['F1', 'F2', 'F3'],
     wrap: wrap({
       provision: (inner, topology) =>
-        inner.provision({ destinations: topology.destinations.map((d) => ({ name: d.name, groups: d.groups.map((g) => ({ name: g.name, ordered: false })) })) }),
+        inner.provision({
+          destinations: topology.destinations.map((d) => ({
+            name: d.name,
+            groups: d.groups.map((g) => ({ name: g.name, ordered: false })),
+          })),
+        }),
       subscribe: (inner, spec, onDelivery) => {
         const seen = new Set<string>();
-        return inner.subscribe({ ...spec, ordered: false, concurrency: Math.max(2, spec.concurrency) }, async (d) => {
-          const key = d.envelope.partitionKey;
-          if (key !== undefined && !seen.has(key)) {
-            seen.add(key);
-            await new Promise((resolve) => setTimeout(resolve, 30));
-          }
-          await onDelivery(d);
-        });
+        return inner.subscribe(
+          { ...spec, ordered: false, concurrency: Math.max(2, spec.concurrency) },
+          async (d) => {
+            const key = d.envelope.partitionKey;
+            if (key !== undefined && !seen.has(key)) {
+              seen.add(key);
+              await new Promise((resolve) => setTimeout(resolve, 30));
+            }
+            await onDelivery(d);
+          },
+        );
       },
     }),
   },
@@ -130,7 +157,10 @@ export const mutants: readonly Mutant[] = [
     name: 'exceeds-concurrency',
     defect: 'runs two more handlers at once than the subscription’s concurrency',
     cases: ['H1', 'H2'],
-    wrap: wrap({ subscribe: (inner, spec, onDelivery) => inner.subscribe({ ...spec, concurrency: spec.concurrency + 2 }, onDelivery) }),
+    wrap: wrap({
+      subscribe: (inner, spec, onDelivery) =>
+        inner.subscribe({ ...spec, concurrency: spec.concurrency + 2 }, onDelivery),
+    }),
   },
   {
     name: 'closes-without-draining',
@@ -173,7 +203,8 @@ export const mutants: readonly Mutant[] = [
   },
   {
     name: 'hoards-prefetched-on-close',
-    defect: 'buffers deliveries client-side and only releases the unstarted ones after in-flight handlers finish',
+    defect:
+      'buffers deliveries client-side and only releases the unstarted ones after in-flight handlers finish',
     cases: ['K5'],
     wrap: wrap({
       subscribe: async (inner, spec, onDelivery) => {
@@ -211,7 +242,9 @@ export const mutants: readonly Mutant[] = [
     name: 'swallows-publish-error',
     defect: 'publish resolves even when the broker rejected the message',
     cases: ['M2', 'K4', 'A4'],
-    wrap: wrap({ publish: (inner, destination, messages) => inner.publish(destination, messages).catch(() => undefined) }),
+    wrap: wrap({
+      publish: (inner, destination, messages) => inner.publish(destination, messages).catch(() => undefined),
+    }),
   },
   {
     name: 'attempt-not-incremented',
@@ -234,7 +267,11 @@ export const mutants: readonly Mutant[] = [
     name: 'dead-letter-loses-reason',
     defect: 'dead-letters without the failure reason message',
     cases: ['E1', 'E2', 'L1'],
-    wrap: wrap(mapDeliveries((d, onDelivery) => onDelivery(patchDelivery(d, { deadLetter: (reason) => d.deadLetter({ ...reason, message: '' }) })))),
+    wrap: wrap(
+      mapDeliveries((d, onDelivery) =>
+        onDelivery(patchDelivery(d, { deadLetter: (reason) => d.deadLetter({ ...reason, message: '' }) })),
+      ),
+    ),
   },
   {
     name: 'dead-letter-discards',
@@ -244,7 +281,8 @@ export const mutants: readonly Mutant[] = [
   },
   {
     name: 'groups-compete-instead-of-fan-out',
-    defect: 'all groups of a destination share one queue, so groups compete instead of each receiving everything',
+    defect:
+      'all groups of a destination share one queue, so groups compete instead of each receiving everything',
     cases: ['G1', 'E4'],
     wrap: (inner) => {
       const shared = sharedGroups;
@@ -256,7 +294,8 @@ export const mutants: readonly Mutant[] = [
           }
           return i.provision(topology);
         },
-        subscribe: (i, spec, onDelivery) => i.subscribe({ ...spec, group: shared.get(spec.destination) ?? spec.group }, onDelivery),
+        subscribe: (i, spec, onDelivery) =>
+          i.subscribe({ ...spec, group: shared.get(spec.destination) ?? spec.group }, onDelivery),
       });
     },
   },
@@ -264,7 +303,13 @@ export const mutants: readonly Mutant[] = [
     name: 'delivers-delayed-early',
     defect: 'ignores delayMs at publish',
     cases: ['N1'],
-    wrap: wrap({ publish: (inner, destination, messages) => inner.publish(destination, messages.map((m) => ({ envelope: m.envelope }))) }),
+    wrap: wrap({
+      publish: (inner, destination, messages) =>
+        inner.publish(
+          destination,
+          messages.map((m) => ({ envelope: m.envelope })),
+        ),
+    }),
   },
 ];
 
@@ -279,6 +324,7 @@ export const control: Mutant = {
 /** Find a mutant (or the control) by name; throws for unknown names. */
 export function findMutant(name: string): Mutant {
   const found = name === control.name ? control : mutants.find((m) => m.name === name);
-  if (found === undefined) throw new Error(`unknown mutant "${name}" (known: ${mutants.map((m) => m.name).join(', ')})`);
+  if (found === undefined)
+    throw new Error(`unknown mutant "${name}" (known: ${mutants.map((m) => m.name).join(', ')})`);
   return found;
 }

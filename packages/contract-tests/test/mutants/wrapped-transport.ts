@@ -57,11 +57,16 @@ export class WrappedTransport implements Transport {
   }
 
   publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
-    return this.#overrides.publish?.(this.inner, destination, messages) ?? this.inner.publish(destination, messages);
+    return (
+      this.#overrides.publish?.(this.inner, destination, messages) ??
+      this.inner.publish(destination, messages)
+    );
   }
 
   subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {
-    return this.#overrides.subscribe?.(this.inner, spec, onDelivery) ?? this.inner.subscribe(spec, onDelivery);
+    return (
+      this.#overrides.subscribe?.(this.inner, spec, onDelivery) ?? this.inner.subscribe(spec, onDelivery)
+    );
   }
 
   close(drainTimeoutMs?: number): Promise<void> {

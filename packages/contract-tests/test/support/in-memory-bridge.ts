@@ -1,6 +1,12 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
-import { InMemoryTransport, type Delivery, type InMemoryBroker, type MessageEnvelope, type SubscriptionSpec } from '@omnibus/core';
+import {
+  InMemoryTransport,
+  type Delivery,
+  type InMemoryBroker,
+  type MessageEnvelope,
+  type SubscriptionSpec,
+} from '@omnibus/core';
 
 /** Environment variable carrying the bridge's port to child processes. */
 export const BRIDGE_PORT_ENV = 'OMNIBUS_IN_MEMORY_BRIDGE_PORT';
@@ -21,12 +27,25 @@ export interface WireEnvelope {
 /** Requests a bridge client sends (one JSON object per line). */
 export type BridgeRequest =
   | { readonly op: 'subscribe'; readonly ref: number; readonly spec: SubscriptionSpec }
-  | { readonly op: 'settle'; readonly token: number; readonly kind: 'ack' | 'retry' | 'deadLetter'; readonly delayMs?: number; readonly reason?: { code: string; message: string; attempts: number } };
+  | {
+      readonly op: 'settle';
+      readonly token: number;
+      readonly kind: 'ack' | 'retry' | 'deadLetter';
+      readonly delayMs?: number;
+      readonly reason?: { code: string; message: string; attempts: number };
+    };
 
 /** Messages the bridge sends back. */
 export type BridgeEvent =
   | { readonly op: 'subscribed'; readonly ref: number; readonly error?: string }
-  | { readonly op: 'delivery'; readonly token: number; readonly envelope: WireEnvelope; readonly attempt: number; readonly destination: string; readonly group: string }
+  | {
+      readonly op: 'delivery';
+      readonly token: number;
+      readonly envelope: WireEnvelope;
+      readonly attempt: number;
+      readonly destination: string;
+      readonly group: string;
+    }
   | { readonly op: 'settled'; readonly token: number; readonly error?: string };
 
 export function toWire(envelope: MessageEnvelope): WireEnvelope {
@@ -44,7 +63,11 @@ export function toWire(envelope: MessageEnvelope): WireEnvelope {
 }
 
 export function fromWire(wire: WireEnvelope): MessageEnvelope {
-  return { ...wire, payload: new Uint8Array(Buffer.from(wire.payload, 'base64')), occurredAt: new Date(wire.occurredAt) };
+  return {
+    ...wire,
+    payload: new Uint8Array(Buffer.from(wire.payload, 'base64')),
+    occurredAt: new Date(wire.occurredAt),
+  };
 }
 
 /**
@@ -99,7 +122,14 @@ export class InMemoryBridge {
             transport.subscribe(request.spec, (delivery) => {
               next += 1;
               const token = next;
-              send({ op: 'delivery', token, envelope: toWire(delivery.envelope), attempt: delivery.deliveryAttempt, destination: delivery.destination, group: delivery.group });
+              send({
+                op: 'delivery',
+                token,
+                envelope: toWire(delivery.envelope),
+                attempt: delivery.deliveryAttempt,
+                destination: delivery.destination,
+                group: delivery.group,
+              });
               return new Promise<void>((done) => pending.set(token, { delivery, done }));
             }),
           )
@@ -117,7 +147,9 @@ export class InMemoryBridge {
           ? delivery.ack()
           : request.kind === 'retry'
             ? delivery.retry(request.delayMs ?? 0)
-            : delivery.deadLetter(request.reason ?? { code: 'UNKNOWN', message: '', attempts: delivery.deliveryAttempt });
+            : delivery.deadLetter(
+                request.reason ?? { code: 'UNKNOWN', message: '', attempts: delivery.deliveryAttempt },
+              );
       settle.then(
         () => {
           pending.delete(request.token);

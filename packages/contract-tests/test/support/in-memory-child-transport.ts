@@ -15,7 +15,10 @@ import {
 } from '@omnibus/core';
 import { BRIDGE_PORT_ENV, fromWire, type BridgeEvent, type BridgeRequest } from './in-memory-bridge.js';
 
-const unsupported = (what: string): Promise<never> => Promise.reject(new OmnibusError(ErrorCodes.PUBLISH_FAILED, `${what} is not supported over the in-memory bridge`));
+const unsupported = (what: string): Promise<never> =>
+  Promise.reject(
+    new OmnibusError(ErrorCodes.PUBLISH_FAILED, `${what} is not supported over the in-memory bridge`),
+  );
 
 /** Consumer side of the bridge: connect, subscribe, settle. Publishing stays in the parent. */
 class BridgeClientTransport implements Transport {
@@ -69,7 +72,9 @@ class BridgeClientTransport implements Transport {
     const ref = this.#ref;
     this.#handlers[0] = onDelivery;
     return new Promise((resolve, reject) => {
-      this.#subscribed.set(ref, (error) => (error === undefined ? resolve({ close: () => Promise.resolve() }) : reject(new Error(error))));
+      this.#subscribed.set(ref, (error) =>
+        error === undefined ? resolve({ close: () => Promise.resolve() }) : reject(new Error(error)),
+      );
       this.#send({ op: 'subscribe', ref, spec });
     });
   }
@@ -90,7 +95,9 @@ class BridgeClientTransport implements Transport {
 
   #settle(token: number, request: BridgeRequest): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#settled.set(token, (error) => (error === undefined ? resolve() : reject(new OmnibusError(ErrorCodes.SETTLEMENT_FAILED, error))));
+      this.#settled.set(token, (error) =>
+        error === undefined ? resolve() : reject(new OmnibusError(ErrorCodes.SETTLEMENT_FAILED, error)),
+      );
       this.#send(request);
     });
   }
@@ -109,7 +116,8 @@ class BridgeClientTransport implements Transport {
         raw: event,
         ack: () => this.#settle(token, { op: 'settle', token, kind: 'ack' }),
         retry: (delayMs: number) => this.#settle(token, { op: 'settle', token, kind: 'retry', delayMs }),
-        deadLetter: (reason: DeadLetterReason) => this.#settle(token, { op: 'settle', token, kind: 'deadLetter', reason: { ...reason } }),
+        deadLetter: (reason: DeadLetterReason) =>
+          this.#settle(token, { op: 'settle', token, kind: 'deadLetter', reason: { ...reason } }),
       });
     }
   }

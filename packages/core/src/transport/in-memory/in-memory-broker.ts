@@ -61,7 +61,10 @@ export class InMemoryBroker {
       }
       for (const group of destination.groups) {
         if (typeof group.name !== 'string' || group.name === '') {
-          throw new OmnibusError(ErrorCodes.PROVISIONING_FAILED, `group names of ${destination.name} must be non-empty strings`);
+          throw new OmnibusError(
+            ErrorCodes.PROVISIONING_FAILED,
+            `group names of ${destination.name} must be non-empty strings`,
+          );
         }
       }
     }
@@ -73,7 +76,8 @@ export class InMemoryBroker {
       }
       for (const spec of destination.groups) {
         const existing = groups.get(spec.name);
-        if (existing === undefined) groups.set(spec.name, new InMemoryGroup(destination.name, spec.name, spec.ordered));
+        if (existing === undefined)
+          groups.set(spec.name, new InMemoryGroup(destination.name, spec.name, spec.ordered));
         else existing.ordered ||= spec.ordered;
       }
     }
@@ -90,8 +94,13 @@ export class InMemoryBroker {
    * a message whose `ce-id` was published to the destination within the window is dropped.
    * Throws PUBLISH_FAILED when the destination is not provisioned or the broker is down.
    */
-  publish(destination: string, messages: readonly BrokerMessage[], options: { readonly deduplicationWindowMs?: number } = {}): void {
-    if (!this.#up) throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, 'in-memory broker is down', { retriable: true });
+  publish(
+    destination: string,
+    messages: readonly BrokerMessage[],
+    options: { readonly deduplicationWindowMs?: number } = {},
+  ): void {
+    if (!this.#up)
+      throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, 'in-memory broker is down', { retriable: true });
     const groups = this.#destinations.get(destination);
     if (groups === undefined) {
       throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, `destination "${destination}" is not provisioned`);
@@ -99,7 +108,15 @@ export class InMemoryBroker {
     const now = performance.now();
     const enqueuedAt = new Date();
     for (const message of messages) {
-      if (this.#isDuplicate(destination, message.headers[WireHeaders.id], options.deduplicationWindowMs ?? 0, now)) continue;
+      if (
+        this.#isDuplicate(
+          destination,
+          message.headers[WireHeaders.id],
+          options.deduplicationWindowMs ?? 0,
+          now,
+        )
+      )
+        continue;
       this.#seq += 1;
       const payload = message.payload.slice();
       const headers = Object.freeze({ ...message.headers });
@@ -124,12 +141,16 @@ export class InMemoryBroker {
    * Publish a foreign message: raw bytes and raw headers, no Omnibus envelope (what another
    * system would send). Consumers receive it with `type: ''` and the broker's message id.
    */
-  publishForeign(destination: string, body: Uint8Array, headers: Readonly<Record<string, string>> = {}): Promise<void> {
+  publishForeign(
+    destination: string,
+    body: Uint8Array,
+    headers: Readonly<Record<string, string>> = {},
+  ): Promise<void> {
     try {
       this.publish(destination, [{ headers, payload: body }]);
       return Promise.resolve();
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error instanceof Error ? error : new Error('non-Error thrown', { cause: error }));
     }
   }
 
@@ -142,7 +163,12 @@ export class InMemoryBroker {
    * Wait up to `timeoutMs` for at least `count` dead-lettered messages of one group, then read
    * and remove all of them (possibly fewer than `count` after a timeout).
    */
-  async waitForDeadLetters(destination: string, group: string, count: number, timeoutMs: number): Promise<InMemoryDeadLetter[]> {
+  async waitForDeadLetters(
+    destination: string,
+    group: string,
+    count: number,
+    timeoutMs: number,
+  ): Promise<InMemoryDeadLetter[]> {
     const target = this.#group(destination, group);
     await target.waitForDeadLetters(count, timeoutMs);
     return target.takeDeadLetters();
@@ -159,7 +185,11 @@ export class InMemoryBroker {
    * goes `reconnecting` and re-attaches on its own.
    */
   dropConnections(): void {
-    const error = new OmnibusError(ErrorCodes.CONNECTION_FAILED, 'connection dropped by the in-memory broker', { retriable: true });
+    const error = new OmnibusError(
+      ErrorCodes.CONNECTION_FAILED,
+      'connection dropped by the in-memory broker',
+      { retriable: true },
+    );
     for (const connection of [...this.#connections]) connection.lose(error);
   }
 
@@ -187,7 +217,8 @@ export class InMemoryBroker {
    * Throws CONNECTION_FAILED (retriable) while the broker is down.
    */
   connect(onLost: (error: Error) => void): InMemoryConnection {
-    if (!this.#up) throw new OmnibusError(ErrorCodes.CONNECTION_FAILED, 'in-memory broker is down', { retriable: true });
+    if (!this.#up)
+      throw new OmnibusError(ErrorCodes.CONNECTION_FAILED, 'in-memory broker is down', { retriable: true });
     const connection = new InMemoryConnection(this, onLost, (c) => this.#connections.delete(c));
     this.#connections.add(connection);
     return connection;
@@ -211,7 +242,10 @@ export class InMemoryBroker {
   #group(destination: string, group: string): InMemoryGroup {
     const found = this.#destinations.get(destination)?.get(group);
     if (found === undefined) {
-      throw new OmnibusError(ErrorCodes.SUBSCRIBE_FAILED, `group "${group}" of destination "${destination}" is not provisioned`);
+      throw new OmnibusError(
+        ErrorCodes.SUBSCRIBE_FAILED,
+        `group "${group}" of destination "${destination}" is not provisioned`,
+      );
     }
     return found;
   }

@@ -22,7 +22,11 @@ export class InMemoryConnection {
   readonly #consumers = new Set<AttachedConsumer>();
   #alive = true;
 
-  constructor(broker: InMemoryBroker, onLost: (error: Error) => void, onGone: (connection: InMemoryConnection) => void) {
+  constructor(
+    broker: InMemoryBroker,
+    onLost: (error: Error) => void,
+    onGone: (connection: InMemoryConnection) => void,
+  ) {
     this.#broker = broker;
     this.#onLost = onLost;
     this.#onGone = onGone;
@@ -40,7 +44,12 @@ export class InMemoryConnection {
   }
 
   /** Attach a consumer to a provisioned group. Throws SUBSCRIBE_FAILED when not provisioned. */
-  attach(destination: string, groupName: string, options: { readonly prefetch: number; readonly ordered: boolean }, deliver: (lease: Lease) => void): AttachedConsumer {
+  attach(
+    destination: string,
+    groupName: string,
+    options: { readonly prefetch: number; readonly ordered: boolean },
+    deliver: (lease: Lease) => void,
+  ): AttachedConsumer {
     this.#assertAlive();
     const group = this.#broker.group(destination, groupName);
     if (options.ordered) group.ordered = true;
@@ -87,6 +96,9 @@ export class InMemoryConnection {
   }
 
   #assertAlive(): void {
-    if (!this.#alive) throw new OmnibusError(ErrorCodes.CONNECTION_FAILED, 'in-memory connection is closed', { retriable: true });
+    if (!this.#alive)
+      throw new OmnibusError(ErrorCodes.CONNECTION_FAILED, 'in-memory connection is closed', {
+        retriable: true,
+      });
   }
 }

@@ -29,10 +29,14 @@ export function createInMemoryDelivery(lease: Lease, maxRetryDelayMs: number): D
       settled = true;
       return Promise.resolve();
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error instanceof Error ? error : new Error('non-Error thrown', { cause: error }));
     }
   };
-  const raw: InMemoryRawMessage = { brokerMessageId: message.brokerMessageId, headers: message.headers, enqueuedAt: message.enqueuedAt };
+  const raw: InMemoryRawMessage = {
+    brokerMessageId: message.brokerMessageId,
+    headers: message.headers,
+    enqueuedAt: message.enqueuedAt,
+  };
   return {
     envelope: envelopeFromWire({
       headers: message.headers,
@@ -48,9 +52,17 @@ export function createInMemoryDelivery(lease: Lease, maxRetryDelayMs: number): D
     ack: () => settle(() => group.ack(lease)),
     retry: (delayMs: number) => {
       if (settled) return Promise.resolve();
-      if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0 || delayMs > maxRetryDelayMs) {
+      if (
+        typeof delayMs !== 'number' ||
+        !Number.isFinite(delayMs) ||
+        delayMs < 0 ||
+        delayMs > maxRetryDelayMs
+      ) {
         return Promise.reject(
-          new OmnibusError(ErrorCodes.DELAY_OUT_OF_RANGE, `retry delay must be between 0 and ${String(maxRetryDelayMs)} ms, got ${String(delayMs)}`),
+          new OmnibusError(
+            ErrorCodes.DELAY_OUT_OF_RANGE,
+            `retry delay must be between 0 and ${String(maxRetryDelayMs)} ms, got ${String(delayMs)}`,
+          ),
         );
       }
       return settle(() => group.retry(lease, delayMs));

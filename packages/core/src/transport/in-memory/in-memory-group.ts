@@ -49,7 +49,12 @@ export class InMemoryGroup {
   }
 
   /** Counts for diagnostics and tests. */
-  stats(): { readonly ready: number; readonly inFlight: number; readonly deadLettered: number; readonly consumers: number } {
+  stats(): {
+    readonly ready: number;
+    readonly inFlight: number;
+    readonly deadLettered: number;
+    readonly consumers: number;
+  } {
     return {
       ready: this.#ready.length - this.#head,
       inFlight: this.#inFlight.size,
@@ -106,7 +111,10 @@ export class InMemoryGroup {
     this.#finish(lease, 'settled');
     const message = lease.message;
     this.#deadLetters.push({
-      headers: deadLetterWireHeaders(message.headers, reason, { destination: this.destination, group: this.name }),
+      headers: deadLetterWireHeaders(message.headers, reason, {
+        destination: this.destination,
+        group: this.name,
+      }),
       payload: message.payload,
       brokerMessageId: message.brokerMessageId,
       enqueuedAt: message.enqueuedAt,
@@ -138,7 +146,14 @@ export class InMemoryGroup {
           fallbackId: record.brokerMessageId,
           fallbackTime: record.enqueuedAt,
         }),
-        info: info ?? { code: '', message: '', attempts: 0, destination: this.destination, group: this.name, at: new Date(0) },
+        info: info ?? {
+          code: '',
+          message: '',
+          attempts: 0,
+          destination: this.destination,
+          group: this.name,
+          at: new Date(0),
+        },
         headers: record.headers,
       };
     });
@@ -172,7 +187,8 @@ export class InMemoryGroup {
     lease.state = state;
     this.#inFlight.delete(lease);
     lease.consumer.outstanding -= 1;
-    if (this.ordered && lease.message.partitionKey !== undefined) this.#lockedKeys.delete(lease.message.partitionKey);
+    if (this.ordered && lease.message.partitionKey !== undefined)
+      this.#lockedKeys.delete(lease.message.partitionKey);
     this.#schedulePump();
   }
 
@@ -204,7 +220,7 @@ export class InMemoryGroup {
     const handOut: Lease[] = [];
     const seenKeys = new Set<string>();
     let earliest = Number.POSITIVE_INFINITY;
-    for (let i = this.#head; i < this.#ready.length; ) {
+    for (let i = this.#head; i < this.#ready.length;) {
       const message = this.#ready[i] as StoredMessage;
       const key = this.ordered ? message.partitionKey : undefined;
       if (key !== undefined) {

@@ -20,19 +20,22 @@ export const inMemoryOptionSchema = {
     default: MAX_TIMER_MS,
     min: 0,
     max: MAX_TIMER_MS,
-    description: 'Largest publish delay and retry delay, in ms (0 disables delayed delivery); longer ones reject with DELAY_OUT_OF_RANGE.',
+    description:
+      'Largest publish delay and retry delay, in ms (0 disables delayed delivery); longer ones reject with DELAY_OUT_OF_RANGE.',
   },
   prefetch: {
     type: 'integer',
     default: 0,
     min: 0,
-    description: 'Unsettled messages a subscription may hold (running + buffered); 0 means twice its concurrency.',
+    description:
+      'Unsettled messages a subscription may hold (running + buffered); 0 means twice its concurrency.',
   },
   deduplicationWindowMs: {
     type: 'integer',
     default: 0,
     min: 0,
-    description: 'When > 0, a second publish of the same message id to a destination within this window is dropped.',
+    description:
+      'When > 0, a second publish of the same message id to a destination within this window is dropped.',
   },
   reconnectDelayMs: {
     type: 'integer',
@@ -44,7 +47,8 @@ export const inMemoryOptionSchema = {
     type: 'integer',
     default: 5_000,
     min: 0,
-    description: 'How long connect() and publish() wait for a (simulated) broker outage to end before rejecting.',
+    description:
+      'How long connect() and publish() wait for a (simulated) broker outage to end before rejecting.',
   },
 } as const satisfies OptionSchema;
 
@@ -83,7 +87,9 @@ export function resolveInMemoryOptions(options: InMemoryTransportOptions): Resol
     const value = options[key] ?? spec.default;
     const max = 'max' in spec ? spec.max : Number.MAX_SAFE_INTEGER;
     if (!Number.isInteger(value) || value < spec.min || value > max) {
-      throw new RangeError(`in-memory transport option ${key} must be an integer in [${String(spec.min)}, ${String(max)}], got ${String(value)}`);
+      throw new RangeError(
+        `in-memory transport option ${key} must be an integer in [${String(spec.min)}, ${String(max)}], got ${String(value)}`,
+      );
     }
     return value;
   };

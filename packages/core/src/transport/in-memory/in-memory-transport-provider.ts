@@ -1,5 +1,5 @@
 import type { TransportProvider } from '../transport-provider.js';
-import { inMemoryOptionSchema, type InMemoryTransportOptions } from './in-memory-options.js';
+import { inMemoryOptionSchema } from './in-memory-options.js';
 import { InMemoryTransport } from './in-memory-transport.js';
 
 /**
@@ -13,6 +13,6 @@ export const inMemoryTransport: TransportProvider = {
   packageName: '@omnibus/core',
   optionSchema: inMemoryOptionSchema,
   create(options: Readonly<Record<string, unknown>>): InMemoryTransport {
-    return new InMemoryTransport(options as InMemoryTransportOptions);
+    return new InMemoryTransport(options);
   },
 };

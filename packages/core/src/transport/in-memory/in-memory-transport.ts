@@ -5,10 +5,20 @@ import type { TransportCapabilities } from '../capabilities.js';
 import type { DeliveryHandler } from '../delivery.js';
 import type { OutgoingMessage } from '../outgoing-message.js';
 import type { TopologySpec } from '../topology.js';
-import type { Subscription, SubscriptionSpec, Transport, TransportStatus, TransportStatusListener } from '../transport.js';
+import type {
+  Subscription,
+  SubscriptionSpec,
+  Transport,
+  TransportStatus,
+  TransportStatusListener,
+} from '../transport.js';
 import { InMemoryBroker, type BrokerMessage } from './in-memory-broker.js';
 import type { InMemoryConnection } from './in-memory-connection.js';
-import { resolveInMemoryOptions, type InMemoryTransportOptions, type ResolvedInMemoryOptions } from './in-memory-options.js';
+import {
+  resolveInMemoryOptions,
+  type InMemoryTransportOptions,
+  type ResolvedInMemoryOptions,
+} from './in-memory-options.js';
 import { InMemorySubscription } from './in-memory-subscription.js';
 
 const DEFAULT_DRAIN_MS = 5_000;
@@ -81,22 +91,30 @@ export class InMemoryTransport implements Transport {
 
   provision(topology: TopologySpec): Promise<void> {
     if (this.#status === 'closing' || this.#status === 'closed') {
-      return Promise.reject(new OmnibusError(ErrorCodes.PROVISIONING_FAILED, 'in-memory transport is closed'));
+      return Promise.reject(
+        new OmnibusError(ErrorCodes.PROVISIONING_FAILED, 'in-memory transport is closed'),
+      );
     }
     try {
       this.broker.provision(topology);
       return Promise.resolve();
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error instanceof Error ? error : new Error('non-Error thrown', { cause: error }));
     }
   }
 
   async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
     if (this.#status === 'closing' || this.#status === 'closed') {
-      throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, `cannot publish to "${destination}": in-memory transport is closed`);
+      throw new OmnibusError(
+        ErrorCodes.PUBLISH_FAILED,
+        `cannot publish to "${destination}": in-memory transport is closed`,
+      );
     }
     if (this.#status === 'idle') {
-      throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, `cannot publish to "${destination}": call connect() first`);
+      throw new OmnibusError(
+        ErrorCodes.PUBLISH_FAILED,
+        `cannot publish to "${destination}": call connect() first`,
+      );
     }
     const prepared = messages.map((message) => this.#prepare(destination, message));
     if (prepared.length === 0) return;
@@ -107,18 +125,29 @@ export class InMemoryTransport implements Transport {
         return;
       } catch (error) {
         // The connection dropped between the wait and the publish: wait for the reconnect.
-        if (isOmnibusError(error) && error.code === ErrorCodes.CONNECTION_FAILED && !connection.alive) continue;
+        if (isOmnibusError(error) && error.code === ErrorCodes.CONNECTION_FAILED && !connection.alive)
+          continue;
         throw error;
       }
     }
   }
 
-  async subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {
+  subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {
+    return new Promise((resolve) => resolve(this.#subscribe(spec, onDelivery)));
+  }
+
+  #subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Subscription {
     if (this.#status !== 'ready' && this.#status !== 'reconnecting') {
-      throw new OmnibusError(ErrorCodes.SUBSCRIBE_FAILED, `cannot subscribe to "${spec.destination}" while the transport is ${this.#status}`);
+      throw new OmnibusError(
+        ErrorCodes.SUBSCRIBE_FAILED,
+        `cannot subscribe to "${spec.destination}" while the transport is ${this.#status}`,
+      );
     }
     if (!Number.isInteger(spec.concurrency) || spec.concurrency < 1) {
-      throw new OmnibusError(ErrorCodes.SUBSCRIBE_FAILED, `concurrency must be an integer ≥ 1, got ${String(spec.concurrency)}`);
+      throw new OmnibusError(
+        ErrorCodes.SUBSCRIBE_FAILED,
+        `concurrency must be an integer ≥ 1, got ${String(spec.concurrency)}`,
+      );
     }
     this.broker.group(spec.destination, spec.group);
     const subscription = new InMemorySubscription(spec, onDelivery, {
@@ -172,7 +201,12 @@ export class InMemoryTransport implements Transport {
       );
     }
     const delayMs = message.delayMs ?? 0;
-    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs > this.#options.maxDelayMs || (delayMs > 0 && this.#options.maxDelayMs === 0)) {
+    if (
+      typeof delayMs !== 'number' ||
+      !Number.isFinite(delayMs) ||
+      delayMs > this.#options.maxDelayMs ||
+      (delayMs > 0 && this.#options.maxDelayMs === 0)
+    ) {
       throw new OmnibusError(
         ErrorCodes.DELAY_OUT_OF_RANGE,
         `message ${envelope.id} to "${destination}" has delay ${String(delayMs)} ms; the in-memory transport accepts 0..${String(this.#options.maxDelayMs)} ms`,
@@ -183,7 +217,10 @@ export class InMemoryTransport implements Transport {
     }
     for (const [name, value] of Object.entries(envelope.headers)) {
       if (typeof value !== 'string') {
-        throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, `header "${name}" of message ${envelope.id} is not a string`);
+        throw new OmnibusError(
+          ErrorCodes.PUBLISH_FAILED,
+          `header "${name}" of message ${envelope.id} is not a string`,
+        );
       }
     }
     return { headers: envelopeToWireHeaders(envelope), payload: envelope.payload, delayMs };
@@ -238,11 +275,19 @@ export class InMemoryTransport implements Transport {
 
   #waitForReady(): Promise<void> {
     if (this.#status === 'closing' || this.#status === 'closed' || this.#status === 'idle') {
-      return Promise.reject(new OmnibusError(ErrorCodes.PUBLISH_FAILED, `in-memory transport is ${this.#status}`));
+      return Promise.reject(
+        new OmnibusError(ErrorCodes.PUBLISH_FAILED, `in-memory transport is ${this.#status}`),
+      );
     }
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        wake(new OmnibusError(ErrorCodes.PUBLISH_FAILED, `in-memory broker unreachable for ${String(this.#options.connectTimeoutMs)} ms`, { retriable: true }));
+        wake(
+          new OmnibusError(
+            ErrorCodes.PUBLISH_FAILED,
+            `in-memory broker unreachable for ${String(this.#options.connectTimeoutMs)} ms`,
+            { retriable: true },
+          ),
+        );
       }, this.#options.connectTimeoutMs);
       const wake = (error?: Error): void => {
         clearTimeout(timer);
@@ -269,7 +314,13 @@ export class InMemoryTransport implements Transport {
         if (error !== undefined) finish(error);
       };
       const timer = setTimeout(() => {
-        finish(new OmnibusError(ErrorCodes.CONNECTION_FAILED, `in-memory broker unreachable for ${String(this.#options.connectTimeoutMs)} ms`, { retriable: true }));
+        finish(
+          new OmnibusError(
+            ErrorCodes.CONNECTION_FAILED,
+            `in-memory broker unreachable for ${String(this.#options.connectTimeoutMs)} ms`,
+            { retriable: true },
+          ),
+        );
       }, this.#options.connectTimeoutMs);
       const dispose = this.broker.onUp(() => finish());
       this.#readyWaiters.add(onClose);
