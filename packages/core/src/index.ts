@@ -143,4 +143,17 @@ export { noopLogger } from './logging/logger.js';
 export type { Logger, LogFields } from './logging/logger.js';
 export { ConsoleLogger, redactSecrets } from './logging/console-logger.js';
 export type { ConsoleLoggerOptions, LogLevel } from './logging/console-logger.js';
-export * from './transport/in-memory/index.js';
+// In-memory transport (reference implementation and embedded default)
+export {
+  InMemoryTransport,
+  inMemoryTransport,
+  InMemoryBroker,
+  inMemoryOptionSchema,
+} from './transport/in-memory/index.js';
+export type {
+  BrokerMessage,
+  InMemoryGroupStats,
+  InMemoryTransportOptions,
+  InMemoryDeadLetter,
+  InMemoryRawMessage,
+} from './transport/in-memory/index.js';
