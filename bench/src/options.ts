@@ -32,6 +32,7 @@ export interface BenchOptions {
   readonly report: boolean;
   readonly reportFrom: string | undefined;
   readonly subjects: ReadonlySet<string> | undefined;
+  readonly omnibusOptions: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 const USAGE = `usage: node bench/dist/src/cli.js [options]
@@ -49,6 +50,7 @@ const USAGE = `usage: node bench/dist/src/cli.js [options]
   --costs 0,100,1000      handler-cost sweep in µs (< 1000 busy-spins, ≥ 1000 awaits a timer)
   --memory-points a,b     in-flight counts of the memory runs
   --subjects omnibus,raw,nestjs   restrict the subjects
+  --omnibus-options JSON  extra Omnibus transport options per transport, e.g. '{"kafka":{"trackAttempts":false}}'
   --no-nest               skip the NestJS peer comparison
   --nest-modules DIR      node_modules folder holding @nestjs/* and rxjs (default: normal resolution)
   --no-brokers            do not start brokers (use what is running)
@@ -118,5 +120,13 @@ export function parseOptions(argv: readonly string[], repoRoot: string): BenchOp
     report: !flags.has('no-report'),
     reportFrom: str('report-from'),
     subjects: subjects === undefined ? undefined : new Set(subjects),
+    omnibusOptions: parseJsonObject(str('omnibus-options')),
   };
+}
+
+function parseJsonObject(text: string | undefined): Record<string, Record<string, unknown>> {
+  if (text === undefined) return {};
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('--omnibus-options must be a JSON object keyed by transport');
+  return value as Record<string, Record<string, unknown>>;
 }

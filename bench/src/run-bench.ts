@@ -33,8 +33,8 @@ function counts(opts: BenchOptions, tb: TransportBench): { throughput: number; s
   const throughput = opts.messages ?? tb.messages;
   return {
     throughput,
-    sweep: Math.min(throughput, 5000),
-    ceiling: opts.messages ?? 100_000,
+    sweep: Math.min(throughput, tb.broker === undefined ? 10_000 : 3000),
+    ceiling: opts.messages ?? 50_000,
     memory: opts.memoryPoints ?? (tb.broker === undefined ? memoryInProcess : memoryBroker),
   };
 }
@@ -79,7 +79,7 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
   const stoppedByUs: string[] = [];
   try {
     for (const name of opts.transports) {
-      const tb = transportBench(name, { versions, nest, rabbitQueueType: opts.rabbitQueueType });
+      const tb = transportBench(name, { versions, nest, rabbitQueueType: opts.rabbitQueueType, omnibusOptions: opts.omnibusOptions });
       const subjects = tb.subjects.filter((s) => opts.subjects === undefined || opts.subjects.has(s.kind));
       results.meta.subjects[name] = subjects.map((s) => ({ kind: s.kind, label: s.label, settings: { ...tb.settings, ...s.settings } }));
       let pid: number | undefined;

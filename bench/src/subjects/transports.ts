@@ -31,6 +31,8 @@ export interface TransportContext {
   readonly versions: Readonly<Record<string, string>>;
   readonly nest: NestModules | undefined;
   readonly rabbitQueueType: 'quorum' | 'classic';
+  /** Extra Omnibus transport options per transport (`--omnibus-options`), merged over the defaults below. */
+  readonly omnibusOptions: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 const RABBIT_URL = 'amqp://guest:guest@127.0.0.1:5672';
@@ -41,6 +43,8 @@ const RABBIT_PREFIX = 'omnibus-bench';
 /** Build the benchmark definition of `name`. */
 export function transportBench(name: TransportName, context: TransportContext): TransportBench {
   const v = (pkg: string): string => context.versions[pkg] ?? '?';
+  const extra = context.omnibusOptions[name] ?? {};
+  const extraSettings = Object.keys(extra).length === 0 ? {} : { overrides: JSON.stringify(extra) };
   switch (name) {
     case 'in-memory': {
       const brokers = new Map<string, InMemoryBroker>();
@@ -54,19 +58,19 @@ export function transportBench(name: TransportName, context: TransportContext): 
       };
       return {
         name,
-        messages: 200_000,
+        messages: 50_000,
         settings: { transport: 'InMemoryTransport (shared InMemoryBroker per run), default options' },
         subjects: [
           omnibusFactory(
             {
-              createTransport: (runId) => new InMemoryTransport({ broker: brokerFor(runId) }),
+              createTransport: (runId) => new InMemoryTransport({ ...extra, broker: brokerFor(runId) }),
               cleanup: (runId) => {
                 brokers.delete(runId);
                 return Promise.resolve();
               },
             },
             `@omnibus/core ${v('@omnibus/core')} in-memory`,
-            { prefetch: '2 × concurrency (default)', codec: 'JSON (default)' },
+            { prefetch: '2 × concurrency (default)', codec: 'JSON (default)', ...extraSettings },
           ),
           rawMemoryFactory(),
         ],
@@ -77,7 +81,7 @@ export function transportBench(name: TransportName, context: TransportContext): 
       const subjects: SubjectFactory[] = [
         omnibusFactory(
           {
-            createTransport: () => new RabbitMqTransport({ urls: [RABBIT_URL], prefix: RABBIT_PREFIX, queueType: context.rabbitQueueType }),
+            createTransport: () => new RabbitMqTransport({ urls: [RABBIT_URL], prefix: RABBIT_PREFIX, queueType: context.rabbitQueueType, ...extra }),
             cleanup: (_runId, destination, group) =>
               deleteRabbitEntities(
                 RABBIT_URL,
@@ -86,34 +90,34 @@ export function transportBench(name: TransportName, context: TransportContext): 
               ),
           },
           `@omnibus/transport-rabbitmq ${v('@omnibus/transport-rabbitmq')} (amqplib ${v('amqplib')})`,
-          { queueType: context.rabbitQueueType, prefetch: 'concurrency (default 0 → derived)', publishWindow: '1000 (default)', confirms: 'on, persistent + mandatory' },
+          { queueType: context.rabbitQueueType, prefetch: 'concurrency (default 0 → derived)', publishWindow: '1000 (default)', confirms: 'on, persistent + mandatory', ...extraSettings },
         ),
         rawRabbitFactory({ url: RABBIT_URL, queueType: context.rabbitQueueType }, v('amqplib')),
       ];
       if (context.nest !== undefined) subjects.push(nestRabbitFactory(context.nest, { url: RABBIT_URL, queueType: context.rabbitQueueType }));
-      return { name, broker: 'rabbitmq', messages: 20_000, settings: { url: RABBIT_URL, queueType: context.rabbitQueueType }, subjects };
+      return { name, broker: 'rabbitmq', messages: 10_000, settings: { url: RABBIT_URL, queueType: context.rabbitQueueType }, subjects };
     }
     case 'kafka': {
       const subjects: SubjectFactory[] = [
         omnibusFactory(
           {
-            createTransport: () => new KafkaTransport({ brokers: KAFKA_BROKERS, partitions: 3, clientId: 'omnibus-bench' }),
+            createTransport: () => new KafkaTransport({ brokers: KAFKA_BROKERS, partitions: 3, clientId: 'omnibus-bench', ...extra }),
             cleanup: (runId) => deleteKafkaTopics(KAFKA_BROKERS, runId),
           },
           `@omnibus/transport-kafka ${v('@omnibus/transport-kafka')} (kafkajs ${v('kafkajs')})`,
-          { partitions: 3, retryTiersMs: 'default (4 retry topics)', delayTiersMs: 'default (4 delay topics)', fetchMaxWaitMs: 1000 },
+          { partitions: 3, retryTiersMs: 'default (4 retry topics)', delayTiersMs: 'default (4 delay topics)', fetchMaxWaitMs: 1000, trackAttempts: 'default (true: one coalesced commit before each handler run)', ...extraSettings },
         ),
         rawKafkaFactory({ brokers: KAFKA_BROKERS, partitions: 3, fetchMaxWaitMs: 1000 }, v('kafkajs')),
       ];
       if (context.nest !== undefined) subjects.push(nestKafkaFactory(context.nest, { brokers: KAFKA_BROKERS, partitions: 3 }));
-      return { name, broker: 'kafka', messages: 50_000, settings: { brokers: KAFKA_BROKERS.join(','), partitions: 3 }, subjects };
+      return { name, broker: 'kafka', messages: 20_000, settings: { brokers: KAFKA_BROKERS.join(','), partitions: 3 }, subjects };
     }
     case 'sqs': {
       const settings = { endpoint: SQS_ENDPOINT, maxPollers: 4, waitTimeSeconds: 20, visibilityTimeoutSeconds: 30 };
       return {
         name,
         broker: 'sqs',
-        messages: 10_000,
+        messages: 2_000,
         settings: { endpoint: `${SQS_ENDPOINT} (ElasticMQ)`, fanOut: 'none' },
         subjects: [
           omnibusFactory(
@@ -125,11 +129,12 @@ export function transportBench(name: TransportName, context: TransportContext): 
                   secretAccessKey: 'x',
                   fanOut: 'none',
                   queuePrefix: 'bench-',
+                  ...extra,
                 }),
               cleanup: (runId) => deleteSqsQueues(SQS_ENDPOINT, runId),
             },
             `@omnibus/transport-sqs ${v('@omnibus/transport-sqs')} (@aws-sdk/client-sqs ${v('@aws-sdk/client-sqs')})`,
-            { fanOut: 'none', maxPollers: 4, receiveBatchSize: 10, waitTimeSeconds: 20, deletes: 'DeleteMessageBatch, coalesced (≤ 10, 5 ms linger)' },
+            { fanOut: 'none', maxPollers: 4, receiveBatchSize: 10, waitTimeSeconds: 20, deletes: 'DeleteMessageBatch, coalesced (≤ 10, 5 ms linger)', ...extraSettings },
             10,
           ),
           rawSqsFactory(settings, v('@aws-sdk/client-sqs')),
