@@ -17,6 +17,7 @@ const STAGES = [
     brokers: [],
     mocha: ['--ignore', '**/*.int.test.js', 'packages/*/dist/test/**/*.test.js', 'tools/*/dist/test/**/*.test.js'],
   },
+  { name: 'lint', brokers: [], command: [process.execPath, 'node_modules/eslint/bin/eslint.js', '.'] },
   { name: 'docs', brokers: [], command: [process.execPath, 'scripts/check-doc-samples.mjs'] },
   { name: 'demo', brokers: [], command: [process.execPath, 'examples/ecommerce/dist/src/main.js'] },
   { name: 'rabbitmq', brokers: ['rabbitmq'], mocha: ['packages/transport-rabbitmq/dist/test/**/*.int.test.js'] },
