@@ -24,11 +24,21 @@ const STAGES = [
   { name: 'kafka', brokers: ['kafka'], mocha: ['packages/transport-kafka/dist/test/**/*.int.test.js'] },
   { name: 'sqs', brokers: ['sqs', 'sns'], mocha: ['packages/transport-sqs/dist/test/**/*.int.test.js'] },
   { name: 'azure', brokers: ['azure'], mocha: ['packages/transport-azure/dist/test/**/*.int.test.js'] },
+  ...['rabbitmq', 'kafka', 'sqs', 'azure'].map((transport) => ({
+    name: `demo-${transport}`,
+    brokers: transport === 'sqs' ? ['sns'] : [transport],
+    env: { OMNIBUS_TRANSPORT: transport },
+    command: [process.execPath, 'examples/ecommerce/dist/src/main.js'],
+  })),
 ];
 
-function run(command, args, { capture = false } = {}) {
+function run(command, args, { capture = false, env = {} } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    const child = spawn(command, args, {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    });
     let output = '';
     if (capture) {
       for (const stream of [child.stdout, child.stderr]) {
@@ -86,7 +96,7 @@ for (const stage of stages) {
       result = { code: 1, counts: { passed: 0, failed: 1, skipped: 0 } };
       console.error(`✖ ${args[0]} is missing`);
     } else {
-      const r = await run(cmd, args);
+      const r = await run(cmd, args, { env: stage.env });
       result = { code: r.code, counts: r.code === 0 ? { passed: 1, failed: 0, skipped: 0 } : { passed: 0, failed: 1, skipped: 0 } };
     }
   } else {
