@@ -3,7 +3,7 @@
 // print one closing summary line. Usage: npm test [-- stage ...] (stages: see STAGES below).
 // A stage whose broker cannot start fails loudly; nothing is skipped silently.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -68,6 +68,9 @@ if (wanted.length && stages.length !== wanted.length) {
 }
 
 const started = Date.now();
+const fullRun = stages.length === STAGES.length;
+// A full run starts from no conformance reports, so the regenerated matrix shows only this run.
+if (fullRun) rmSync(path.join(root, '.conformance'), { recursive: true, force: true });
 console.log('▶ build (tsc -b)');
 if ((await run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'tsconfig.json'])).code !== 0) {
   console.error('✖ build failed');
@@ -107,6 +110,11 @@ for (const stage of stages) {
   }
   for (const k of Object.keys(totals)) totals[k] += result.counts[k];
   report.push({ stage: stage.name, ...result.counts, seconds: Math.round((Date.now() - t0) / 1000), ok: result.code === 0 });
+}
+
+if (fullRun) {
+  console.log('\n▶ capability matrix from this run (docs/capability-matrix.md)');
+  await run(process.execPath, ['packages/contract-tests/scripts/capability-matrix.mjs']);
 }
 
 console.log('\n── summary ──');
