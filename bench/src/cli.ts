@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { REPO_ROOT } from './brokers.js';
 import { parseOptions } from './options.js';
 import { Progress, formatDuration } from './progress.js';
-import { writeReport } from './report/write-report.js';
+import { writeReport, type ReportPaths } from './report/write-report.js';
 import type { BenchResults } from './results.js';
 import { runBench } from './run-bench.js';
 
@@ -15,6 +15,10 @@ if ((globalThis as { gc?: unknown }).gc === undefined && process.env['OMNIBUS_BE
     env: { ...process.env, OMNIBUS_BENCH_CHILD: '1' },
   });
   process.exit(child.status ?? 1);
+}
+
+function reportPaths(dir: string | undefined): ReportPaths | undefined {
+  return dir === undefined ? undefined : { markdown: `${dir}/benchmarks.md`, chartsDir: `${dir}/charts`, chartsLink: 'charts' };
 }
 
 async function main(): Promise<void> {
@@ -30,7 +34,7 @@ async function main(): Promise<void> {
   }
   if (opts.reportFrom !== undefined) {
     const results = JSON.parse(readFileSync(opts.reportFrom, 'utf8')) as BenchResults;
-    const written = writeReport(results, REPO_ROOT);
+    const written = writeReport(results, REPO_ROOT, reportPaths(opts.reportDir));
     process.stderr.write(`report: ${written.join(', ')}\n`);
     return;
   }
@@ -48,7 +52,7 @@ async function main(): Promise<void> {
     // A quick run renders into the results folder, so CI never overwrites docs/benchmarks.md.
     const written = opts.quick
       ? writeReport(results, REPO_ROOT, { markdown: `${opts.outDir}/quick-report.md`, chartsDir: `${opts.outDir}/quick-charts`, chartsLink: 'quick-charts' })
-      : writeReport(results, REPO_ROOT);
+      : writeReport(results, REPO_ROOT, reportPaths(opts.reportDir));
     progress.note(`report: ${written.join(', ')}`);
   }
   const failed = results.measurements.filter((m) => m.error !== undefined);

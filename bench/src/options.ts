@@ -31,6 +31,8 @@ export interface BenchOptions {
   readonly outDir: string;
   readonly report: boolean;
   readonly reportFrom: string | undefined;
+  /** Render the report into this folder (benchmarks.md + charts/) instead of docs/. */
+  readonly reportDir: string | undefined;
   readonly subjects: ReadonlySet<string> | undefined;
   readonly omnibusOptions: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
@@ -58,7 +60,8 @@ const USAGE = `usage: node bench/dist/src/cli.js [options]
   --rabbitmq-queue-type quorum|classic (default quorum, the transport's default)
   --out DIR               results folder (default bench/results)
   --no-report             only write the JSON results
-  --report-from FILE      render docs/benchmarks.md and charts from an earlier results file, run nothing`;
+  --report-from FILE      render docs/benchmarks.md and charts from an earlier results file, run nothing
+  --report-dir DIR        write the report to DIR/benchmarks.md and DIR/charts/ instead of docs/`;
 
 /** Parse `argv` (without node and script). Throws with the usage text on bad input. */
 export function parseOptions(argv: readonly string[], repoRoot: string): BenchOptions {
@@ -119,6 +122,7 @@ export function parseOptions(argv: readonly string[], repoRoot: string): BenchOp
     outDir: str('out') ?? `${repoRoot}bench/results`,
     report: !flags.has('no-report'),
     reportFrom: str('report-from'),
+    reportDir: str('report-dir'),
     subjects: subjects === undefined ? undefined : new Set(subjects),
     omnibusOptions: parseJsonObject(str('omnibus-options')),
   };

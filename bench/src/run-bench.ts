@@ -39,11 +39,15 @@ function counts(opts: BenchOptions, tb: TransportBench): { throughput: number; s
   };
 }
 
-/** Median over reps of min(publish, drain) rate: the subject's end-to-end maximum. */
-function measuredMax(measurements: readonly Measurement[], transport: string, kind: string): number | undefined {
+/**
+ * A subject's measured end-to-end maximum: 1 ÷ (1/publish + 1/drain), median over reps — the
+ * rate one process sustains when publishing and draining at once compete for the same CPU
+ * (the phases were measured separately, each with the whole machine).
+ */
+export function measuredMax(measurements: readonly Measurement[], transport: string, kind: string): number | undefined {
   const values = measurements
     .filter((m) => m.transport === transport && m.workload === 'throughput' && m.subject === kind && m.error === undefined)
-    .map((m) => Math.min(m.metrics['publishRate'] ?? Number.NaN, m.metrics['drainRate'] ?? Number.NaN));
+    .map((m) => 1 / (1 / (m.metrics['publishRate'] ?? Number.NaN) + 1 / (m.metrics['drainRate'] ?? Number.NaN)));
   return summarize(values)?.median;
 }
 

@@ -101,7 +101,7 @@ function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: s
     `| payload | ${String(o['sizeBytes'])} B JSON (\`{seq, t, pad}\`), JSON-encoded on every path |`,
     `| handler concurrency | ${String(o['concurrency'])} |`,
     `| throughput publish | batch calls of ${String(o['publishBatch'])} messages (SQS: 10), ${String(o['publishWindow'])} calls in flight |`,
-    `| latency runs | ${String(o['warmupSeconds'])} s warm-up + ${String(o['latencySeconds'])} s measured at ${((o['loadLevels'] as number[] | undefined) ?? []).map((l) => `${String(l * 100)} %`).join(' and ')} of the slower of Omnibus/raw's measured maximum |`,
+    `| latency runs | ${String(o['warmupSeconds'])} s warm-up + ${String(o['latencySeconds'])} s measured at ${((o['loadLevels'] as number[] | undefined) ?? []).map((l) => `${String(l * 100)} %`).join(' and ')} of the measured maximum: the lower of Omnibus's and the raw client's 1 ÷ (1/publish rate + 1/drain rate), i.e. what one process sustains publishing and draining at once; every subject runs at the same absolute rate |`,
     '',
     'Cells read `median (min–max)` over the repetitions; ⚠ marks a coefficient of variation above 5 %.',
     '',
