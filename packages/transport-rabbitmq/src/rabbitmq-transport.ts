@@ -1,5 +1,5 @@
 import type { Channel, ChannelModel } from 'amqplib';
-import { ErrorCodes, OmnibusError, chooseDelayTier } from '@omnibus/core';
+import { TransportStatusTracker, ErrorCodes, OmnibusError, chooseDelayTier } from '@omnibus/core';
 import type {
   DeliveryHandler,
   OutgoingMessage,
@@ -48,13 +48,12 @@ export class RabbitMqTransport implements Transport {
   /** The validated options (contains secrets: redact before logging). */
   readonly options: RabbitMqTransportOptions;
   readonly #hooks: RabbitMqTransportHooks;
-  readonly #listeners = new Set<TransportStatusListener>();
+  readonly #tracker = new TransportStatusTracker();
   readonly #connection: RabbitMqConnection;
   readonly #topology: RabbitMqTopology;
   readonly #publisher: RabbitMqPublisher;
   readonly #subscriptions = new Set<RabbitMqSubscription>();
   readonly #destinationChecks = new Map<string, Promise<void>>();
-  #status: TransportStatus = 'idle';
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -84,13 +83,12 @@ export class RabbitMqTransport implements Transport {
 
   /** Current lifecycle state (`reconnecting` while the connection is being re-opened). */
   get status(): TransportStatus {
-    return this.#status;
+    return this.#tracker.status;
   }
 
   /** Subscribe to status changes; a listener that throws is ignored. Returns a disposer. */
   onStatusChange(listener: TransportStatusListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#tracker.onChange(listener);
   }
 
   /**
@@ -102,7 +100,7 @@ export class RabbitMqTransport implements Transport {
     if (this.#closing !== undefined) return Promise.reject(closedError('connect'));
     this.#connecting ??= this.#connection.connect().catch((error: unknown) => {
       this.#connecting = undefined;
-      if (this.#closing === undefined) this.#setStatus('idle', error instanceof Error ? error : undefined);
+      if (this.#closing === undefined) this.#tracker.set('idle', error instanceof Error ? error : undefined);
       throw error;
     });
     return this.#connecting;
@@ -179,11 +177,11 @@ export class RabbitMqTransport implements Transport {
   }
 
   async #close(drainTimeoutMs: number): Promise<void> {
-    this.#setStatus('closing');
+    this.#tracker.set('closing');
     await Promise.all([...this.#subscriptions].map((subscription) => subscription.close(drainTimeoutMs)));
     await this.#publisher.close();
     await this.#connection.close();
-    this.#setStatus('closed');
+    this.#tracker.set('closed');
   }
 
   #request(destination: string, message: OutgoingMessage): PublishRequest {
@@ -243,19 +241,7 @@ export class RabbitMqTransport implements Transport {
 
   #onConnectionState(state: ConnectionState, error?: Error): void {
     if (this.#closing !== undefined) return;
-    this.#setStatus(state, error);
-  }
-
-  #setStatus(status: TransportStatus, error?: Error): void {
-    if (this.#status === status && error === undefined) return;
-    this.#status = status;
-    for (const listener of this.#listeners) {
-      try {
-        listener(status, error);
-      } catch {
-        // a listener's failure must not break the transport
-      }
-    }
+    this.#tracker.set(state, error);
   }
 }
 

@@ -1,6 +1,7 @@
 import { ListTopicsCommand } from '@aws-sdk/client-sns';
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import {
+  TransportStatusTracker,
   ErrorCodes,
   OmnibusError,
   type DeliveryHandler,
@@ -46,12 +47,11 @@ export class SqsTransport implements Transport {
   readonly #directory: SqsDirectory;
   readonly #provisioner: SqsProvisioner;
   readonly #publisher: SqsPublisher;
-  readonly #listeners = new Set<TransportStatusListener>();
+  readonly #tracker = new TransportStatusTracker();
   readonly #subscriptions = new Set<SqsSubscription>();
   /** fanOut "none": the one group consuming each destination through this transport. */
   readonly #soleGroups = new Map<string, string>();
   readonly #ledger = new ReleaseLedger();
-  #status: TransportStatus = 'idle';
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -78,13 +78,12 @@ export class SqsTransport implements Transport {
 
   /** Current lifecycle state. */
   get status(): TransportStatus {
-    return this.#status;
+    return this.#tracker.status;
   }
 
   /** Subscribe to status changes; returns a disposer. */
   onStatusChange(listener: TransportStatusListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#tracker.onChange(listener);
   }
 
   /**
@@ -96,14 +95,14 @@ export class SqsTransport implements Transport {
     if (this.#closing !== undefined) return Promise.reject(this.#closedError());
     this.#connecting ??= this.#connect().catch((error: unknown) => {
       this.#connecting = undefined;
-      this.#setStatus('idle');
+      this.#tracker.set('idle');
       throw error;
     });
     return this.#connecting;
   }
 
   async #connect(): Promise<void> {
-    this.#setStatus('connecting');
+    this.#tracker.set('connecting');
     const prefix = this.#options.queuePrefix;
     await Promise.all([
       this.#probe('SQS', () =>
@@ -117,7 +116,7 @@ export class SqsTransport implements Transport {
             (this.#clients.sns as NonNullable<SqsClients['sns']>).send(new ListTopicsCommand({})),
           ),
     ]);
-    this.#setStatus('ready');
+    this.#tracker.set('ready');
   }
 
   async #probe(service: string, call: () => Promise<unknown>): Promise<void> {
@@ -151,7 +150,7 @@ export class SqsTransport implements Transport {
     this.#assertOpen();
     try {
       await this.#publisher.publish(destination, messages);
-      if (this.#status === 'reconnecting') this.#setStatus('ready');
+      if (this.#tracker.status === 'reconnecting') this.#tracker.set('ready');
     } catch (error) {
       if (isTransientSqsError(error)) this.#reconnecting(error);
       throw error;
@@ -183,7 +182,7 @@ export class SqsTransport implements Transport {
       health: {
         onReceiveError: (error) => this.#reconnecting(error),
         onReceiveOk: () => {
-          if (this.#status === 'reconnecting') this.#setStatus('ready');
+          if (this.#tracker.status === 'reconnecting') this.#tracker.set('ready');
         },
       },
     });
@@ -204,12 +203,12 @@ export class SqsTransport implements Transport {
   }
 
   async #close(drainTimeoutMs: number): Promise<void> {
-    this.#setStatus('closing');
+    this.#tracker.set('closing');
     await Promise.all([...this.#subscriptions].map((s) => s.close(drainTimeoutMs)));
     this.#subscriptions.clear();
     this.#clients.sqs.destroy();
     this.#clients.sns?.destroy();
-    this.#setStatus('closed');
+    this.#tracker.set('closed');
   }
 
   /** The SDK clients: `{ sqs: SQSClient, sns: SNSClient | undefined }`. */
@@ -229,8 +228,8 @@ export class SqsTransport implements Transport {
   }
 
   #reconnecting(error: unknown): void {
-    if (this.#status === 'ready')
-      this.#setStatus('reconnecting', error instanceof Error ? error : new Error(String(error)));
+    if (this.#tracker.status === 'ready')
+      this.#tracker.set('reconnecting', error instanceof Error ? error : new Error(String(error)));
   }
 
   #assertOpen(): void {
@@ -245,17 +244,5 @@ export class SqsTransport implements Transport {
     const endpoint =
       service === 'SNS' ? (this.#options.snsEndpoint ?? this.#options.endpoint) : this.#options.endpoint;
     return endpoint ?? `the AWS default endpoint (region ${this.#options.region ?? 'from the SDK chain'})`;
-  }
-
-  #setStatus(status: TransportStatus, error?: Error): void {
-    if (this.#status === status) return;
-    this.#status = status;
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(status, error);
-      } catch {
-        // a listener's failure must not break the transport
-      }
-    }
   }
 }

@@ -1,6 +1,7 @@
 import { ErrorCodes } from '../../errors/error-codes.js';
 import { OmnibusError, isOmnibusError } from '../../errors/omnibus-error.js';
 import { envelopeToWireHeaders } from '../../message/wire-headers.js';
+import { TransportStatusTracker } from '../transport-status-tracker.js';
 import type { TransportCapabilities } from '../capabilities.js';
 import type { DeliveryHandler } from '../delivery.js';
 import type { OutgoingMessage } from '../outgoing-message.js';
@@ -40,10 +41,9 @@ export class InMemoryTransport implements Transport {
   /** The broker this transport is attached to (also returned by {@link raw}). */
   readonly broker: InMemoryBroker;
   readonly #options: ResolvedInMemoryOptions;
-  readonly #listeners = new Set<TransportStatusListener>();
+  readonly #tracker = new TransportStatusTracker();
   readonly #subscriptions = new Set<InMemorySubscription>();
   readonly #readyWaiters = new Set<(error?: Error) => void>();
-  #status: TransportStatus = 'idle';
   #connection: InMemoryConnection | undefined;
   #connectPromise: Promise<void> | undefined;
   #closePromise: Promise<void> | undefined;
@@ -69,28 +69,27 @@ export class InMemoryTransport implements Transport {
   }
 
   get status(): TransportStatus {
-    return this.#status;
+    return this.#tracker.status;
   }
 
   onStatusChange(listener: TransportStatusListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#tracker.onChange(listener);
   }
 
   connect(): Promise<void> {
-    if (this.#status === 'closing' || this.#status === 'closed') {
+    if (this.#tracker.status === 'closing' || this.#tracker.status === 'closed') {
       return Promise.reject(new OmnibusError(ErrorCodes.CONNECTION_FAILED, 'in-memory transport is closed'));
     }
     this.#connectPromise ??= this.#connect().catch((error: unknown) => {
       this.#connectPromise = undefined;
-      if (this.#status === 'connecting') this.#setStatus('idle');
+      if (this.#tracker.status === 'connecting') this.#setStatus('idle');
       throw error;
     });
     return this.#connectPromise;
   }
 
   provision(topology: TopologySpec): Promise<void> {
-    if (this.#status === 'closing' || this.#status === 'closed') {
+    if (this.#tracker.status === 'closing' || this.#tracker.status === 'closed') {
       return Promise.reject(
         new OmnibusError(ErrorCodes.PROVISIONING_FAILED, 'in-memory transport is closed'),
       );
@@ -104,13 +103,13 @@ export class InMemoryTransport implements Transport {
   }
 
   async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
-    if (this.#status === 'closing' || this.#status === 'closed') {
+    if (this.#tracker.status === 'closing' || this.#tracker.status === 'closed') {
       throw new OmnibusError(
         ErrorCodes.PUBLISH_FAILED,
         `cannot publish to "${destination}": in-memory transport is closed`,
       );
     }
-    if (this.#status === 'idle') {
+    if (this.#tracker.status === 'idle') {
       throw new OmnibusError(
         ErrorCodes.PUBLISH_FAILED,
         `cannot publish to "${destination}": call connect() first`,
@@ -137,10 +136,10 @@ export class InMemoryTransport implements Transport {
   }
 
   #subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Subscription {
-    if (this.#status !== 'ready' && this.#status !== 'reconnecting') {
+    if (this.#tracker.status !== 'ready' && this.#tracker.status !== 'reconnecting') {
       throw new OmnibusError(
         ErrorCodes.SUBSCRIBE_FAILED,
-        `cannot subscribe to "${spec.destination}" while the transport is ${this.#status}`,
+        `cannot subscribe to "${spec.destination}" while the transport is ${this.#tracker.status}`,
       );
     }
     if (!Number.isInteger(spec.concurrency) || spec.concurrency < 1) {
@@ -173,7 +172,7 @@ export class InMemoryTransport implements Transport {
   async #connect(): Promise<void> {
     this.#setStatus('connecting');
     await this.#waitForBroker();
-    if (this.#status !== 'connecting') {
+    if (this.#tracker.status !== 'connecting') {
       throw new OmnibusError(ErrorCodes.CONNECTION_FAILED, 'in-memory transport was closed while connecting');
     }
     this.#connection = this.broker.connect((error) => this.#onConnectionLost(error));
@@ -227,7 +226,7 @@ export class InMemoryTransport implements Transport {
   }
 
   #onConnectionLost(error: Error): void {
-    if (this.#status === 'closing' || this.#status === 'closed') return;
+    if (this.#tracker.status === 'closing' || this.#tracker.status === 'closed') return;
     this.#connection = undefined;
     for (const subscription of this.#subscriptions) subscription.detached();
     this.#setStatus('reconnecting', error);
@@ -243,7 +242,7 @@ export class InMemoryTransport implements Transport {
   }
 
   #reconnect(): void {
-    if (this.#status !== 'reconnecting') return;
+    if (this.#tracker.status !== 'reconnecting') return;
     if (!this.broker.isUp) {
       this.#cancelUpWait = this.broker.onUp(() => {
         this.#cancelUpWait = undefined;
@@ -268,15 +267,19 @@ export class InMemoryTransport implements Transport {
   async #whenReady(): Promise<InMemoryConnection> {
     for (;;) {
       const connection = this.#connection;
-      if (this.#status === 'ready' && connection?.alive === true) return connection;
+      if (this.#tracker.status === 'ready' && connection?.alive === true) return connection;
       await this.#waitForReady();
     }
   }
 
   #waitForReady(): Promise<void> {
-    if (this.#status === 'closing' || this.#status === 'closed' || this.#status === 'idle') {
+    if (
+      this.#tracker.status === 'closing' ||
+      this.#tracker.status === 'closed' ||
+      this.#tracker.status === 'idle'
+    ) {
       return Promise.reject(
-        new OmnibusError(ErrorCodes.PUBLISH_FAILED, `in-memory transport is ${this.#status}`),
+        new OmnibusError(ErrorCodes.PUBLISH_FAILED, `in-memory transport is ${this.#tracker.status}`),
       );
     }
     return new Promise<void>((resolve, reject) => {
@@ -328,15 +331,7 @@ export class InMemoryTransport implements Transport {
   }
 
   #setStatus(status: TransportStatus, error?: Error): void {
-    if (this.#status === status) return;
-    this.#status = status;
+    this.#tracker.set(status, error);
     if (status === 'ready') for (const wake of [...this.#readyWaiters]) wake();
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(status, error);
-      } catch {
-        // A throwing listener must not break the transport's state machine.
-      }
-    }
   }
 }
