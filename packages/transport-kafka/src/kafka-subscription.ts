@@ -161,7 +161,7 @@ export class KafkaSubscription implements Subscription {
    * Stop intake (pause, drop unstarted and held records, wake in-place retries), let in-flight
    * handlers finish for a short grace, commit, leave the group (other members take over at
    * once), then keep draining until `drainTimeoutMs`. Settlements after leaving cannot commit:
-   * they reject and the records are redelivered to the partitions' new owners.
+   * they still resolve, and the partitions' new owners may deliver those records again.
    */
   async #close(drainTimeoutMs: number): Promise<void> {
     const deadline = Date.now() + drainTimeoutMs;

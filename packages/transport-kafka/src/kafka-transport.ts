@@ -128,7 +128,9 @@ export class KafkaTransport implements Transport {
     const byTopic = new Map<string, OutgoingRecord[]>();
     for (const message of messages) {
       const { topic, record } = this.#toRecord(destination, message);
-      byTopic.set(topic, [...(byTopic.get(topic) ?? []), record]);
+      const list = byTopic.get(topic);
+      if (list === undefined) byTopic.set(topic, [record]);
+      else list.push(record);
     }
     const main = this.#naming.mainTopic(destination);
     await this.#provisioner.require([main], ErrorCodes.PUBLISH_FAILED, `Cannot publish to "${destination}"`);
@@ -172,8 +174,14 @@ export class KafkaTransport implements Transport {
       // unsettled, so it is redelivered after a restart or rebalance. Nothing else to do here.
       onError: () => undefined,
     });
-    await subscription.start();
     this.#subscriptions.add(subscription);
+    try {
+      await subscription.start();
+    } catch (error) {
+      this.#subscriptions.delete(subscription);
+      this.#unhealthy.delete(subscription);
+      throw error;
+    }
     const tracked: Subscription = {
       close: async (drainTimeoutMs: number) => {
         await subscription.close(drainTimeoutMs);

@@ -63,23 +63,21 @@ const LEADER_WAIT_MS = 30_000;
 export class KafkajsClient implements KafkaClientPort {
   readonly #kafka: Kafka;
   readonly #admin: Admin;
-  readonly #producer: Producer;
+  readonly #publishRetries: number;
+  #producer: Producer;
+  #producerConnected: Promise<void> | undefined;
+  #disconnected = false;
 
   constructor(options: KafkajsClientOptions) {
     this.#kafka = new Kafka(kafkaConfig(options));
     this.#admin = this.#kafka.admin();
-    this.#producer = this.#kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 5,
-      allowAutoTopicCreation: false,
-      createPartitioner: stablePartitioner,
-      retry: { retries: options.publishRetries, maxRetryTime: 5000 },
-    });
+    this.#publishRetries = options.publishRetries;
+    this.#producer = this.#newProducer();
   }
 
   async connect(): Promise<void> {
     await this.#admin.connect();
-    await this.#producer.connect();
+    await this.#connectProducer();
   }
 
   async createTopics(topics: readonly TopicSpec[]): Promise<void> {
@@ -104,18 +102,37 @@ export class KafkajsClient implements KafkaClientPort {
     return topics.map((t) => ({ name: t.name, partitions: t.partitions.length }));
   }
 
+  /**
+   * One `sendBatch` through the idempotent producer. After a failed send the producer is
+   * replaced (new producer id): kafkajs rolls its sequence numbers back on any error, so after an
+   * ambiguous failure (the broker appended the batch but the reply was lost, e.g. during a broker
+   * restart) the *next* record would reuse the sequence and be dropped by the broker as a
+   * duplicate while reported as written. A fresh producer id can never collide.
+   */
   async send(batches: readonly TopicRecords[]): Promise<void> {
-    await this.#producer.sendBatch({
-      acks: -1,
-      topicMessages: batches.map((b) => ({
-        topic: b.topic,
-        messages: b.records.map((r) => ({
-          key: r.key ?? null,
-          value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
-          headers: { ...r.headers },
+    if (this.#disconnected) throw new Error('the Kafka client is disconnected');
+    await this.#connectProducer();
+    const producer = this.#producer;
+    try {
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: batches.map((b) => ({
+          topic: b.topic,
+          messages: b.records.map((r) => ({
+            key: r.key ?? null,
+            value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+            headers: { ...r.headers },
+          })),
         })),
-      })),
-    });
+      });
+    } catch (error) {
+      if (this.#producer === producer) {
+        this.#producer = this.#newProducer();
+        this.#producerConnected = undefined;
+        producer.disconnect().catch(() => undefined);
+      }
+      throw error;
+    }
   }
 
   createConsumer(config: ConsumerConfig): ConsumerPort {
@@ -126,17 +143,43 @@ export class KafkajsClient implements KafkaClientPort {
       heartbeatInterval: config.heartbeatIntervalMs,
       maxWaitTimeInMs: config.maxWaitTimeMs,
       allowAutoTopicCreation: false,
-      retry: { restartOnFailure: () => Promise.resolve(true) },
+      // Short back-off (≤ 5 s) so a consumer resumes soon after the broker is back; restarts
+      // after crashes are unconditional (the adapter decides when to give up: never, until close).
+      retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 5, restartOnFailure: () => Promise.resolve(true) },
     });
     return new KafkajsConsumer(consumer, this.#admin, config);
   }
 
   async disconnect(): Promise<void> {
+    this.#disconnected = true;
+    this.#producerConnected = undefined;
     await Promise.allSettled([this.#producer.disconnect(), this.#admin.disconnect()]);
   }
 
   raw(): { kafka: Kafka; admin: Admin; producer: Producer } {
     return { kafka: this.#kafka, admin: this.#admin, producer: this.#producer };
+  }
+
+  #newProducer(): Producer {
+    return this.#kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 5,
+      allowAutoTopicCreation: false,
+      createPartitioner: stablePartitioner,
+      retry: { retries: this.#publishRetries, maxRetryTime: 5000 },
+    });
+  }
+
+  /** Connect the current producer once (again after it was replaced). */
+  #connectProducer(): Promise<void> {
+    if (this.#producerConnected === undefined) {
+      const connecting = this.#producer.connect();
+      this.#producerConnected = connecting;
+      connecting.catch(() => {
+        if (this.#producerConnected === connecting) this.#producerConnected = undefined;
+      });
+    }
+    return this.#producerConnected;
   }
 
   async #waitForLeaders(names: readonly string[]): Promise<void> {
@@ -355,6 +398,8 @@ function kafkaConfig(options: KafkajsClientOptions): KafkaConfig {
     connectionTimeout: options.connectionTimeoutMs,
     requestTimeout: options.requestTimeoutMs,
     logLevel: LOG_LEVELS[options.logLevel] ?? KafkaLogLevel.NOTHING,
+    // Admin and cluster requests: bounded back-off, so work resumes within seconds of a restart.
+    retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 8 },
     logCreator: () => (entry: LogEntry) => {
       process.stderr.write(`[kafkajs] ${entry.label} ${entry.namespace}: ${entry.log.message}\n`);
     },
