@@ -47,7 +47,7 @@ const USAGE = `usage: node bench/dist/src/cli.js [options]
   --concurrency N         handler concurrency (default 16)
   --publish-batch N       messages per publish call in throughput runs (default 100; SQS ≤ 10)
   --publish-window N      publish calls in flight (default 4)
-  --warmup S / --latency-seconds S   latency-run warm-up and measured seconds (default 2 / 6)
+  --warmup S / --latency-seconds S   latency-run warm-up and measured seconds (default 1.5 / 4)
   --load 0.5,0.8          latency-run rates as fractions of the measured maximum
   --costs 0,100,1000      handler-cost sweep in µs (< 1000 busy-spins, ≥ 1000 awaits a timer)
   --memory-points a,b     in-flight counts of the memory runs
@@ -109,10 +109,10 @@ export function parseOptions(argv: readonly string[], repoRoot: string): BenchOp
     concurrency: Math.max(1, Math.floor(num('concurrency', 16))),
     publishBatch: Math.max(1, Math.floor(num('publish-batch', 100))),
     publishWindow: Math.max(1, Math.floor(num('publish-window', 4))),
-    warmupSeconds: num('warmup', quick ? 0.3 : 2),
-    latencySeconds: num('latency-seconds', quick ? 0.7 : 6),
-    loadLevels: (list('load') ?? ['0.5', '0.8']).map(Number),
-    handlerCostsUs: (list('costs') ?? ['0', '100', '1000']).map(Number),
+    warmupSeconds: num('warmup', quick ? 0.3 : 1.5),
+    latencySeconds: num('latency-seconds', quick ? 0.7 : 4),
+    loadLevels: (list('load') ?? (quick ? ['0.5'] : ['0.5', '0.8'])).map(Number),
+    handlerCostsUs: (list('costs') ?? (quick ? ['0', '100'] : ['0', '100', '1000'])).map(Number),
     memoryPoints: list('memory-points')?.map(Number),
     nest: !flags.has('no-nest'),
     nestModules: str('nest-modules'),

@@ -54,7 +54,9 @@ export function measuredMax(measurements: readonly Measurement[], transport: str
 /** Run every selected transport and workload; returns the results (not yet written). */
 export async function runBench(opts: BenchOptions, progress: Progress): Promise<BenchResults> {
   const versions = packageVersions();
-  const notes: string[] = [];
+  const notes: string[] = [
+    'Azure Service Bus is not benchmarked: the only local target is our own emulator (tools/servicebus-emulator, a Node.js test double), so its numbers would measure the emulator, not Service Bus; the stub-client method (research W8) is not built yet.',
+  ];
   let nest: NestModules | undefined;
   if (!opts.nest) notes.push('NestJS comparison skipped (--no-nest).');
   else {
@@ -83,7 +85,7 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
   const stoppedByUs: string[] = [];
   try {
     for (const name of opts.transports) {
-      const tb = transportBench(name, { versions, nest, rabbitQueueType: opts.rabbitQueueType, omnibusOptions: opts.omnibusOptions });
+      const tb = transportBench(name, { versions, nest, rabbitQueueType: opts.rabbitQueueType, omnibusOptions: opts.omnibusOptions, quick: opts.quick });
       const subjects = tb.subjects.filter((s) => opts.subjects === undefined || opts.subjects.has(s.kind));
       results.meta.subjects[name] = subjects.map((s) => ({ kind: s.kind, label: s.label, settings: { ...tb.settings, ...s.settings } }));
       let pid: number | undefined;

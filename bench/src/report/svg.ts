@@ -101,8 +101,9 @@ export interface Series {
 export function scatterChart(options: { title: string; xLabel: string; yLabel: string; panels: readonly { title: string; series: readonly Series[] }[] }): string {
   const panelWidth = 300;
   const panelHeight = 220;
-  const margin = { left: 56, top: 46, right: 14, bottom: 62 };
-  const width = Math.max(1, options.panels.length) * (panelWidth + margin.left + margin.right) + 10;
+  const legendLines = Math.max(1, ...options.panels.map((p) => p.series.length));
+  const margin = { left: 56, top: 46, right: 14, bottom: 48 + 14 * legendLines };
+  const width = Math.max(520, Math.max(1, options.panels.length) * (panelWidth + margin.left + margin.right) + 10);
   const height = panelHeight + margin.top + margin.bottom;
   const parts: string[] = [`<text x="10" y="22" font-size="15" font-weight="bold">${esc(options.title)}</text>`];
   options.panels.forEach((panel, index) => {
@@ -117,9 +118,10 @@ export function scatterChart(options: { title: string; xLabel: string; yLabel: s
     const sy = (y: number): number => oy + panelHeight - ((y - yMin) / (yMax - yMin || 1)) * panelHeight;
     parts.push(`<text x="${String(ox)}" y="${String(oy - 8)}" font-size="12" font-weight="bold">${esc(panel.title)}</text>`);
     parts.push(`<rect x="${String(ox)}" y="${String(oy)}" width="${String(panelWidth)}" height="${String(panelHeight)}" fill="none" stroke="#999"/>`);
+    const yDigits = yMax - yMin >= 40 ? 0 : yMax - yMin >= 4 ? 1 : 2;
     for (let i = 0; i <= 4; i++) {
       const yv = yMin + ((yMax - yMin) * i) / 4;
-      parts.push(`<text x="${String(ox - 4)}" y="${(sy(yv) + 4).toFixed(1)}" font-size="10" text-anchor="end">${esc(short(yv))}</text>`);
+      parts.push(`<text x="${String(ox - 4)}" y="${(sy(yv) + 4).toFixed(1)}" font-size="10" text-anchor="end">${esc(yv.toFixed(yDigits))}</text>`);
       const xv = (xMax * i) / 4;
       parts.push(`<text x="${sx(xv).toFixed(1)}" y="${String(oy + panelHeight + 14)}" font-size="10" text-anchor="middle">${esc(short(xv))}</text>`);
     }
@@ -132,7 +134,7 @@ export function scatterChart(options: { title: string; xLabel: string; yLabel: s
         const x1 = xMax;
         parts.push(`<line x1="${sx(x0).toFixed(1)}" y1="${sy(series.fit.intercept).toFixed(1)}" x2="${sx(x1).toFixed(1)}" y2="${sy(series.fit.intercept + series.fit.slope * x1).toFixed(1)}" stroke="${series.color}" stroke-width="1.5" opacity="0.8"/>`);
       }
-      parts.push(`<text x="${String(ox + si * 100)}" y="${String(oy + panelHeight + 52)}" font-size="10" fill="${series.color}">■ ${esc(series.label)}</text>`);
+      parts.push(`<text x="${String(ox)}" y="${String(oy + panelHeight + 48 + si * 14)}" font-size="11" fill="${series.color}">■ ${esc(series.label)}</text>`);
     });
   });
   return svg(width, height, parts);

@@ -10,7 +10,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
-import { Semaphore, sleep } from '../async-utils.js';
+import { sleep } from '../async-utils.js';
 import { decodePayload, type BenchPayload } from '../payload.js';
 import type { Subject, SubjectFactory, SubjectSpec } from './subject.js';
 
@@ -34,9 +34,9 @@ export function benchSqsClient(endpoint: string): SQSClient {
 
 /**
  * @aws-sdk/client-sqs by hand with the framework's semantics: SendMessageBatch (≤ 10) per batch
- * call, min(maxPollers, concurrency) long-poll loops receiving up to 10 messages each, handlers
- * limited to `concurrency`, and each received batch deleted with one DeleteMessageBatch after
- * its handlers resolved.
+ * call, min(maxPollers, concurrency) long-poll loops that ask for up to 10 messages while handler
+ * slots are free (at most `concurrency` handlers), and each received batch deleted with one
+ * DeleteMessageBatch after its handlers resolved.
  */
 class RawSqsSubject implements Subject {
   readonly #spec: SubjectSpec;
@@ -84,21 +84,31 @@ class RawSqsSubject implements Subject {
 
   startConsumer(): Promise<void> {
     this.#running = true;
-    const limit = new Semaphore(this.#spec.concurrency);
     const pollers = Math.max(1, Math.min(this.#settings.maxPollers, this.#spec.concurrency));
-    for (let i = 0; i < pollers; i++) this.#pollers.push(this.#poll(limit));
+    for (let i = 0; i < pollers; i++) this.#pollers.push(this.#poll());
     return Promise.resolve();
   }
 
-  async #poll(limit: Semaphore): Promise<void> {
-    const handle = this.#spec.onMessage;
+  #inFlight = 0;
+  #reserved = 0;
+  #wake: (() => void)[] = [];
+
+  /** Receive only while handler slots are free (in flight + asked for ≤ concurrency), like the framework. */
+  async #poll(): Promise<void> {
     while (this.#running) {
+      const free = this.#spec.concurrency - this.#inFlight - this.#reserved;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => this.#wake.push(resolve));
+        continue;
+      }
+      const want = Math.min(10, free);
+      this.#reserved += want;
       let messages: Message[];
       try {
         const out = await this.#sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: this.#url,
-            MaxNumberOfMessages: 10,
+            MaxNumberOfMessages: want,
             WaitTimeSeconds: this.#settings.waitTimeSeconds,
             MessageAttributeNames: ['All'],
           }),
@@ -109,30 +119,41 @@ class RawSqsSubject implements Subject {
         if (!this.#running) return;
         await sleep(100);
         continue;
+      } finally {
+        this.#reserved -= want;
       }
-      if (messages.length === 0) continue;
-      const done = await Promise.all(
-        messages.map(async (m) => {
-          await limit.acquire();
-          try {
-            await handle(decodePayload(m.Body ?? ''));
-            return m;
-          } catch {
-            return undefined;
-          } finally {
-            limit.release();
-          }
-        }),
-      );
-      const entries = done.flatMap((m, i) => (m?.ReceiptHandle === undefined ? [] : [{ Id: `d${String(i)}`, ReceiptHandle: m.ReceiptHandle }]));
-      if (entries.length > 0) {
-        await this.#sqs.send(new DeleteMessageBatchCommand({ QueueUrl: this.#url, Entries: entries })).catch(() => undefined);
+      if (messages.length > 0) {
+        this.#inFlight += messages.length;
+        void this.#handleBatch(messages);
       }
+    }
+  }
+
+  /** Run the batch's handlers, then delete the handled ones with one DeleteMessageBatch. */
+  async #handleBatch(messages: readonly Message[]): Promise<void> {
+    const handle = this.#spec.onMessage;
+    const done = await Promise.all(
+      messages.map(async (m) => {
+        try {
+          await handle(decodePayload(m.Body ?? ''));
+          return m;
+        } catch {
+          return undefined;
+        } finally {
+          this.#inFlight -= 1;
+          this.#wake.shift()?.();
+        }
+      }),
+    );
+    const entries = done.flatMap((m, i) => (m?.ReceiptHandle === undefined ? [] : [{ Id: `d${String(i)}`, ReceiptHandle: m.ReceiptHandle }]));
+    if (entries.length > 0) {
+      await this.#sqs.send(new DeleteMessageBatchCommand({ QueueUrl: this.#url, Entries: entries })).catch(() => undefined);
     }
   }
 
   async close(): Promise<void> {
     this.#running = false;
+    for (const wake of this.#wake.splice(0)) wake();
     this.#abort.abort();
     await Promise.all(this.#pollers);
     await this.#sqs.send(new DeleteQueueCommand({ QueueUrl: this.#url })).catch(() => undefined);
@@ -163,7 +184,7 @@ export function rawSqsFactory(settings: SqsSettings, sdkVersion: string): Subjec
     maxBatch: 10,
     settings: {
       publish: 'SendMessageBatch (≤ 10 per call), one message attribute (id)',
-      consume: `min(${String(settings.maxPollers)}, concurrency) long-poll loops, MaxNumberOfMessages 10, WaitTimeSeconds ${String(settings.waitTimeSeconds)}`,
+      consume: `min(${String(settings.maxPollers)}, concurrency) long-poll loops receiving while handler slots are free, MaxNumberOfMessages ≤ 10, WaitTimeSeconds ${String(settings.waitTimeSeconds)}`,
       settle: 'DeleteMessageBatch per received batch after its handlers resolved',
       codec: 'JSON',
     },

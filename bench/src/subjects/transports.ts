@@ -33,6 +33,8 @@ export interface TransportContext {
   readonly rabbitQueueType: 'quorum' | 'classic';
   /** Extra Omnibus transport options per transport (`--omnibus-options`), merged over the defaults below. */
   readonly omnibusOptions: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** Smoke run: shorter SQS long polls so closing subjects does not wait out 20 s polls. */
+  readonly quick: boolean;
 }
 
 const RABBIT_URL = 'amqp://guest:guest@127.0.0.1:5672';
@@ -113,7 +115,8 @@ export function transportBench(name: TransportName, context: TransportContext): 
       return { name, broker: 'kafka', messages: 20_000, settings: { brokers: KAFKA_BROKERS.join(','), partitions: 3 }, subjects };
     }
     case 'sqs': {
-      const settings = { endpoint: SQS_ENDPOINT, maxPollers: 4, waitTimeSeconds: 20, visibilityTimeoutSeconds: 30 };
+      const waitTimeSeconds = context.quick ? 1 : 20;
+      const settings = { endpoint: SQS_ENDPOINT, maxPollers: 4, waitTimeSeconds, visibilityTimeoutSeconds: 30 };
       return {
         name,
         broker: 'sqs',
@@ -129,12 +132,13 @@ export function transportBench(name: TransportName, context: TransportContext): 
                   secretAccessKey: 'x',
                   fanOut: 'none',
                   queuePrefix: 'bench-',
+                  waitTimeSeconds,
                   ...extra,
                 }),
               cleanup: (runId) => deleteSqsQueues(SQS_ENDPOINT, runId),
             },
             `@omnibus/transport-sqs ${v('@omnibus/transport-sqs')} (@aws-sdk/client-sqs ${v('@aws-sdk/client-sqs')})`,
-            { fanOut: 'none', maxPollers: 4, receiveBatchSize: 10, waitTimeSeconds: 20, deletes: 'DeleteMessageBatch, coalesced (≤ 10, 5 ms linger)', ...extraSettings },
+            { fanOut: 'none', maxPollers: 4, receiveBatchSize: 10, waitTimeSeconds, deletes: 'DeleteMessageBatch, coalesced (≤ 10, 5 ms linger)', ...extraSettings },
             10,
           ),
           rawSqsFactory(settings, v('@aws-sdk/client-sqs')),
