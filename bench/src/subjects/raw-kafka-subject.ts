@@ -87,10 +87,11 @@ class RawKafkaSubject implements Subject {
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: Math.min(8, Math.max(2, this.#spec.concurrency)),
-      eachBatch: async ({ batch, isRunning, isStale }) => {
+      eachBatch: async (payload) => {
+        const { batch } = payload;
         const running: Promise<void>[] = [];
         for (const message of batch.messages) {
-          if (!isRunning() || isStale()) break;
+          if (!payload.isRunning() || payload.isStale()) break;
           await limit.acquire();
           running.push(
             (async () => {
