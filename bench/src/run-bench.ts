@@ -112,8 +112,14 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
         const others = status.filter((b) => b.name !== tb.broker && b.pid !== undefined).map((b) => b.name);
         notes.push(`${name}: measured with ${others.length === 0 ? 'no other broker' : `${others.join(', ')} also running (idle unless other work used them)`}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(' / ')}.`);
       }
+      if (tb.broker === undefined) notes.push(`${name}: load average at start ${loadavg().map((l) => l.toFixed(2)).join(' / ')}.`);
       const env: CellEnv = { opts, progress, transport: { ...tb, subjects }, brokerPid: pid, record: (m) => results.measurements.push(m) };
       await runTransport(env, subjects, results);
+      if (tb.broker !== undefined) {
+        const after = (await brokerStatus()).find((b) => b.name === tb.broker)?.pid;
+        if (after !== pid) notes.push(`${name}: the broker process changed during the run (pid ${String(pid)} → ${String(after)}): something else restarted it; cells failing around then are not Omnibus's doing.`);
+      }
+      notes.push(`${name}: load average at end ${loadavg().map((l) => l.toFixed(2)).join(' / ')}.`);
     }
   } finally {
     for (const broker of stoppedByUs) {
