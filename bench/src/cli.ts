@@ -6,6 +6,7 @@ import { parseOptions } from './options.js';
 import { Progress, formatDuration } from './progress.js';
 import { writeReport, type ReportPaths } from './report/write-report.js';
 import type { BenchResults } from './results.js';
+import { mergeResults } from './merge-results.js';
 import { runBench } from './run-bench.js';
 
 // Memory runs need --expose-gc: re-run this script with it when it is missing.
@@ -33,7 +34,8 @@ async function main(): Promise<void> {
     return;
   }
   if (opts.reportFrom !== undefined) {
-    const results = JSON.parse(readFileSync(opts.reportFrom, 'utf8')) as BenchResults;
+    let results = JSON.parse(readFileSync(opts.reportFrom, 'utf8')) as BenchResults;
+    for (const file of opts.merge) results = mergeResults(results, JSON.parse(readFileSync(file, 'utf8')) as BenchResults);
     const written = writeReport(results, REPO_ROOT, reportPaths(opts.reportDir));
     process.stderr.write(`report: ${written.join(', ')}\n`);
     return;
@@ -41,7 +43,8 @@ async function main(): Promise<void> {
   const progress = new Progress();
   const started = Date.now();
   progress.note(`Omnibus benchmarks${opts.quick ? ' (--quick smoke run: numbers are not meaningful)' : ''}: ${opts.transports.join(', ')}; ${opts.reps} repetition(s)`);
-  const results = await runBench(opts, progress);
+  let results = await runBench(opts, progress);
+  for (const file of opts.merge) results = mergeResults(results, JSON.parse(readFileSync(file, 'utf8')) as BenchResults);
   mkdirSync(opts.outDir, { recursive: true });
   const stamp = results.meta.startedAt.replace(/[:.]/g, '-');
   const file = `${opts.outDir}/${opts.quick ? 'quick' : 'full'}-${stamp}.json`;

@@ -33,6 +33,8 @@ export interface BenchOptions {
   readonly reportFrom: string | undefined;
   /** Render the report into this folder (benchmarks.md + charts/) instead of docs/. */
   readonly reportDir: string | undefined;
+  /** Earlier results files whose transports (those not measured now) join this report. */
+  readonly merge: readonly string[];
   readonly subjects: ReadonlySet<string> | undefined;
   readonly omnibusOptions: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
@@ -61,7 +63,8 @@ const USAGE = `usage: node bench/dist/src/cli.js [options]
   --out DIR               results folder (default bench/results)
   --no-report             only write the JSON results
   --report-from FILE      render docs/benchmarks.md and charts from an earlier results file, run nothing
-  --report-dir DIR        write the report to DIR/benchmarks.md and DIR/charts/ instead of docs/`;
+  --report-dir DIR        write the report to DIR/benchmarks.md and DIR/charts/ instead of docs/
+  --merge FILE[,FILE]     add the transports of earlier results files that this run (or --report-from) lacks`;
 
 /** Parse `argv` (without node and script). Throws with the usage text on bad input. */
 export function parseOptions(argv: readonly string[], repoRoot: string): BenchOptions {
@@ -123,6 +126,7 @@ export function parseOptions(argv: readonly string[], repoRoot: string): BenchOp
     report: !flags.has('no-report'),
     reportFrom: str('report-from'),
     reportDir: str('report-dir'),
+    merge: list('merge') ?? [],
     subjects: subjects === undefined ? undefined : new Set(subjects),
     omnibusOptions: parseJsonObject(str('omnibus-options')),
   };
