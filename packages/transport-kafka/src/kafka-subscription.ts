@@ -19,6 +19,7 @@ import type { KafkaNaming } from './kafka-naming.js';
 import { OffsetCommitter } from './offset-committer.js';
 import { PartitionWatermark } from './partition-watermark.js';
 import { KafkaRecordSettler } from './record-settler.js';
+import { WakeableSleep } from './wakeable-sleep.js';
 
 /** Consumer settings shared by every subscription of a transport. */
 export type ConsumerTuning = Pick<
@@ -96,8 +97,10 @@ export class KafkaSubscription implements Subscription {
   readonly #scheduler: DueScheduler<CustodyItem>;
   readonly #committer: OffsetCommitter;
   readonly #settler: KafkaRecordSettler;
-  readonly #wakers = new Set<() => void>();
-  readonly #joinWaiters = new Set<() => void>();
+  /** Back-offs and in-place retry delays, all woken when the subscription closes. */
+  readonly #delays = new WakeableSleep();
+  /** Waits for the next group join (woken by each join). */
+  readonly #joins = new WakeableSleep();
   #consumer: ConsumerPort | undefined;
   #started = false;
   #restarting = false;
@@ -169,10 +172,11 @@ export class KafkaSubscription implements Subscription {
     this.#setPaused([...this.#watermarks.keys()], true);
     this.#scheduler.clear();
     this.#dispatcher.stop();
-    for (const wake of this.#wakers) wake();
+    this.#delays.wakeAll();
     await this.#dispatcher.drain(Math.min(drainTimeoutMs, LEAVE_GRACE_MS));
     await withTimeout(this.#committer.flush().catch(noop), FINAL_COMMIT_TIMEOUT_MS);
     for (const watermark of this.#watermarks.values()) watermark.revoke();
+    this.#joins.wakeAll();
     await withTimeout(this.#consumer?.stop().catch(noop) ?? Promise.resolve(), CONSUMER_STOP_TIMEOUT_MS);
     const left = deadline - Date.now();
     if (left > 0) await this.#dispatcher.drain(left);
@@ -229,7 +233,7 @@ export class KafkaSubscription implements Subscription {
     if (this.#deps.trackAttempts && fresh.length > 0) this.#seed(fresh);
     if (this.#closing) this.#setPaused([...current], true);
     this.#committer.flush().catch(noop);
-    for (const wake of this.#joinWaiters) wake();
+    this.#joins.wakeAll();
     this.#deps.onHealth(true);
   }
 
@@ -246,22 +250,9 @@ export class KafkaSubscription implements Subscription {
         return;
       } catch {
         if (watermark.revoked || Date.now() >= deadline) return;
-        await this.#nextJoinOr(Math.min(COMMIT_RETRY_MS, deadline - Date.now()));
+        await this.#joins.sleep(Math.min(COMMIT_RETRY_MS, deadline - Date.now()));
       }
     }
-  }
-
-  /** Resolves at the next group join or after `ms`, whichever comes first. */
-  #nextJoinOr(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#joinWaiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#joinWaiters.add(done);
-    });
   }
 
   /** Load the attempt numbers a previous owner committed as metadata (before fetching). */
@@ -360,20 +351,9 @@ export class KafkaSubscription implements Subscription {
   }
 
   /** Wait `ms`; resolves false when the subscription closes first. */
-  #sleep(ms: number): Promise<boolean> {
-    if (this.#closing) return Promise.resolve(false);
-    return new Promise<boolean>((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.#wakers.delete(wake);
-        resolve(false);
-      };
-      const timer = setTimeout(() => {
-        this.#wakers.delete(wake);
-        resolve(!this.#closing);
-      }, ms);
-      this.#wakers.add(wake);
-    });
+  async #sleep(ms: number): Promise<boolean> {
+    if (this.#closing) return false;
+    return (await this.#delays.sleep(ms)) && !this.#closing;
   }
 
   #setPaused(keys: readonly string[], paused: boolean): void {
