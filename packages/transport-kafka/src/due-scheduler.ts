@@ -46,11 +46,14 @@ export class DueScheduler<T> {
     this.#held.set(partitionKey, set);
     const entry: Held<T> = {
       item,
-      timer: setTimeout(() => {
-        set.delete(entry);
-        this.#maybeResume(partitionKey, set.size);
-        this.#options.onDue(item);
-      }, Math.max(0, dueAt - Date.now())),
+      timer: setTimeout(
+        () => {
+          set.delete(entry);
+          this.#maybeResume(partitionKey, set.size);
+          this.#options.onDue(item);
+        },
+        Math.max(0, dueAt - Date.now()),
+      ),
     };
     set.add(entry);
     if (set.size >= this.#options.maxHeldPerPartition && !this.#paused.has(partitionKey)) {

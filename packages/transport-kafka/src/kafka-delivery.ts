@@ -75,7 +75,9 @@ export class KafkaDelivery implements Delivery {
 
   /** The outcome once a settlement was requested (and finished), else undefined. */
   outcome(): Promise<DeliveryOutcome | undefined> {
-    return this.#settlement === undefined ? Promise.resolve(undefined) : this.#settlement.catch(() => undefined);
+    return this.#settlement === undefined
+      ? Promise.resolve(undefined)
+      : this.#settlement.catch(() => undefined);
   }
 
   ack(): Promise<void> {
@@ -96,21 +98,29 @@ export class KafkaDelivery implements Delivery {
         `Retry delay ${String(delayMs)} ms exceeds the largest Kafka retry tier (${String(this.#maxRetryDelayMs)} ms)`,
       );
     }
-    this.#settlement = this.#guard(this.#settler.retry(this.#item, this.deliveryAttempt, Math.max(0, delayMs)));
+    this.#settlement = this.#guard(
+      this.#settler.retry(this.#item, this.deliveryAttempt, Math.max(0, delayMs)),
+    );
     await this.#settlement.then(rethrowReleased);
   }
 
   async deadLetter(reason: DeadLetterReason): Promise<void> {
     if (this.#settlement !== undefined) return;
     this.#settlement = this.#guard(
-      this.#settler.deadLetter(this.#item, this.deliveryAttempt, reason).then(() => ({ kind: 'settled' }) as const),
+      this.#settler
+        .deadLetter(this.#item, this.deliveryAttempt, reason)
+        .then(() => ({ kind: 'settled' }) as const),
     );
     await this.#settlement.then(rethrowReleased);
   }
 
   /** A failed settlement becomes a `released` outcome carrying the error. */
   #guard(work: Promise<DeliveryOutcome>): Promise<DeliveryOutcome> {
-    return work.catch((error: unknown): DeliveryOutcome => ({ kind: 'released', delayMs: RELEASE_DELAY_MS, error }));
+    return work.catch((error: unknown): DeliveryOutcome => ({
+      kind: 'released',
+      delayMs: RELEASE_DELAY_MS,
+      error,
+    }));
   }
 }
 

@@ -65,14 +65,21 @@ export function mapKafkaError(error: unknown, operation: KafkaOperation, subject
   const detail = describe(chain);
   const where = subject === undefined ? '' : ` (${subject})`;
   if (types.some((t) => TOO_LARGE.has(t))) {
-    return new OmnibusError(ErrorCodes.PAYLOAD_TOO_LARGE, `Kafka rejected the message as too large${where}: ${detail}`, {
-      cause: error,
-    });
+    return new OmnibusError(
+      ErrorCodes.PAYLOAD_TOO_LARGE,
+      `Kafka rejected the message as too large${where}: ${detail}`,
+      {
+        cause: error,
+      },
+    );
   }
   const permanent = types.some((t) => PERMANENT.has(t));
   const connectivity = names.some((n) => CONNECTIVITY.has(n));
   const retriable = !permanent && (connectivity || chain.some((e) => e.retriable === true));
-  const code = operation === 'connect' || (connectivity && operation === 'subscribe') ? ErrorCodes.CONNECTION_FAILED : DEFAULT_CODES[operation];
+  const code =
+    operation === 'connect' || (connectivity && operation === 'subscribe')
+      ? ErrorCodes.CONNECTION_FAILED
+      : DEFAULT_CODES[operation];
   return new OmnibusError(code, `Kafka ${operation} failed${where}: ${detail}`, { retriable, cause: error });
 }
 

@@ -46,7 +46,8 @@ export function originOf(record: ReceivedRecord): { topic: string; partition: st
   const topic = h[KafkaHeaders.originTopic];
   const partition = h[KafkaHeaders.originPartition];
   const offset = h[KafkaHeaders.originOffset];
-  if (topic !== undefined && partition !== undefined && offset !== undefined) return { topic, partition, offset };
+  if (topic !== undefined && partition !== undefined && offset !== undefined)
+    return { topic, partition, offset };
   return { topic: record.topic, partition: String(record.partition), offset: record.offset };
 }
 
@@ -56,7 +57,11 @@ export function delayedHeaders(wire: MessageHeaders, dueAt: number): Record<stri
 }
 
 /** Headers of the retry copy of `record`: attempt + 1, due time, and where it was first received. */
-export function retryHeaders(record: ReceivedRecord, nextAttempt: number, dueAt: number): Record<string, string> {
+export function retryHeaders(
+  record: ReceivedRecord,
+  nextAttempt: number,
+  dueAt: number,
+): Record<string, string> {
   const origin = originOf(record);
   return {
     ...record.headers,

@@ -20,9 +20,15 @@ export const kafkaOptionSchema = {
   },
   groupIdPrefix: {
     type: 'string',
-    description: 'Prefix of every consumer group id (default: topicPrefix); group id = prefix + group + "." + destination',
+    description:
+      'Prefix of every consumer group id (default: topicPrefix); group id = prefix + group + "." + destination',
   },
-  partitions: { type: 'integer', default: 3, min: 1, description: 'Partitions of topics the transport creates' },
+  partitions: {
+    type: 'integer',
+    default: 3,
+    min: 1,
+    description: 'Partitions of topics the transport creates',
+  },
   replicationFactor: {
     type: 'integer',
     default: 1,
@@ -38,24 +44,28 @@ export const kafkaOptionSchema = {
   retryTiersMs: {
     type: 'integer[]',
     default: [1000, 10000, 60000, 600000],
-    description: 'Delays of the retry topics of unordered groups, ascending; the largest is the longest retry delay',
+    description:
+      'Delays of the retry topics of unordered groups, ascending; the largest is the longest retry delay',
   },
   delayTiersMs: {
     type: 'integer[]',
     default: [1000, 10000, 60000, 600000],
-    description: 'Delays of the delay topics used for delayed publish, ascending; empty disables delayed delivery',
+    description:
+      'Delays of the delay topics used for delayed publish, ascending; empty disables delayed delivery',
   },
   startFrom: {
     type: 'string',
     default: 'earliest',
     oneOf: ['earliest', 'latest'],
-    description: 'Where a new consumer group starts: earliest (messages published before it subscribed) or latest',
+    description:
+      'Where a new consumer group starts: earliest (messages published before it subscribed) or latest',
   },
   sessionTimeoutMs: {
     type: 'integer',
     default: 30000,
     min: 1000,
-    description: 'Group session timeout: a silent member is evicted after it (broker bounds apply, default ≥ 6000)',
+    description:
+      'Group session timeout: a silent member is evicted after it (broker bounds apply, default ≥ 6000)',
   },
   rebalanceTimeoutMs: {
     type: 'integer',
@@ -97,7 +107,11 @@ export const kafkaOptionSchema = {
   requestTimeoutMs: { type: 'integer', default: 30000, min: 100, description: 'Request timeout' },
   ssl: { type: 'boolean', default: false, description: 'Connect with TLS' },
   sslCa: { type: 'string', description: 'PEM CA certificate(s) to trust (TLS)' },
-  sslRejectUnauthorized: { type: 'boolean', default: true, description: 'Verify the broker certificate (TLS)' },
+  sslRejectUnauthorized: {
+    type: 'boolean',
+    default: true,
+    description: 'Verify the broker certificate (TLS)',
+  },
   saslMechanism: {
     type: 'string',
     oneOf: ['plain', 'scram-sha-256', 'scram-sha-512'],
@@ -128,7 +142,10 @@ export function parseKafkaOptions(raw: Readonly<Record<string, unknown>>): Kafka
   const result = parseOptions(kafkaOptionSchema, raw, 'kafka');
   const issues = result.ok ? crossFieldIssues(result.options) : [...result.issues];
   if (!result.ok || issues.length > 0) {
-    throw new OmnibusError(ErrorCodes.CONFIGURATION_INVALID, `Invalid Kafka transport options:\n- ${issues.join('\n- ')}`);
+    throw new OmnibusError(
+      ErrorCodes.CONFIGURATION_INVALID,
+      `Invalid Kafka transport options:\n- ${issues.join('\n- ')}`,
+    );
   }
   return result.options;
 }
@@ -138,7 +155,10 @@ function crossFieldIssues(options: KafkaTransportOptions): string[] {
   if (options.retryTiersMs.length === 0) issues.push('kafka.retryTiersMs needs at least one tier');
   if (!ascending(options.retryTiersMs)) issues.push('kafka.retryTiersMs must be strictly ascending');
   if (!ascending(options.delayTiersMs)) issues.push('kafka.delayTiersMs must be strictly ascending');
-  if (options.saslMechanism !== undefined && (options.saslUsername === undefined || options.saslPassword === undefined)) {
+  if (
+    options.saslMechanism !== undefined &&
+    (options.saslUsername === undefined || options.saslPassword === undefined)
+  ) {
     issues.push('kafka.saslUsername and kafka.saslPassword are required with kafka.saslMechanism');
   }
   if (options.heartbeatIntervalMs >= options.sessionTimeoutMs) {

@@ -124,7 +124,10 @@ export class KafkaSubscription implements Subscription {
     });
     this.#committer = new OffsetCommitter({
       watermarks: () => this.#watermarks.values(),
-      commit: (offsets) => (this.#consumer === undefined ? Promise.reject(new Error('no consumer')) : this.#consumer.commit(offsets)),
+      commit: (offsets) =>
+        this.#consumer === undefined
+          ? Promise.reject(new Error('no consumer'))
+          : this.#consumer.commit(offsets),
     });
     this.#settler = new KafkaRecordSettler({
       destination: deps.spec.destination,
@@ -341,7 +344,12 @@ export class KafkaSubscription implements Subscription {
 
   async #deliverOnce(item: CustodyItem, attempt: number): Promise<DeliveryOutcome | undefined> {
     const { destination, group } = this.#deps.spec;
-    const delivery = new KafkaDelivery(item, attempt, { destination, group, maxRetryDelayMs: this.#deps.maxRetryDelayMs }, this.#settler);
+    const delivery = new KafkaDelivery(
+      item,
+      attempt,
+      { destination, group, maxRetryDelayMs: this.#deps.maxRetryDelayMs },
+      this.#settler,
+    );
     try {
       await this.#deps.onDelivery(delivery);
     } catch (error) {

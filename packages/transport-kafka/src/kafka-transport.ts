@@ -35,7 +35,8 @@ export function kafkaCapabilities(options: KafkaTransportOptions): TransportCapa
   const delays = options.delayTiersMs;
   return {
     ordering: 'per-key',
-    delayedDelivery: delays.length === 0 ? false : { maxDelayMs: delays[delays.length - 1] as number, emulated: true },
+    delayedDelivery:
+      delays.length === 0 ? false : { maxDelayMs: delays[delays.length - 1] as number, emulated: true },
     maxRetryDelayMs: options.retryTiersMs[options.retryTiersMs.length - 1] as number,
     maxPayloadBytes: options.maxMessageBytes,
     competingConsumers: true,
@@ -84,7 +85,10 @@ export class KafkaTransport implements Transport {
     const o = this.#options;
     this.capabilities = kafkaCapabilities(o);
     this.#client = deps.client ?? new KafkajsClient(o);
-    this.#naming = new KafkaNaming({ topicPrefix: o.topicPrefix, groupIdPrefix: o.groupIdPrefix ?? o.topicPrefix });
+    this.#naming = new KafkaNaming({
+      topicPrefix: o.topicPrefix,
+      groupIdPrefix: o.groupIdPrefix ?? o.topicPrefix,
+    });
     this.#provisioner = new TopicProvisioner(this.#client, {
       mode: o.provisioning === 'verify' ? 'verify' : 'create',
       partitions: o.partitions,
@@ -149,9 +153,20 @@ export class KafkaTransport implements Transport {
     await this.connect();
     const { destination, group, ordered } = spec;
     const main = this.#naming.mainTopic(destination);
-    const consumed = [main, ...this.#delayTopics(destination), ...this.#retryTopics(destination, group, ordered)];
-    await this.#provisioner.require([main], ErrorCodes.SUBSCRIBE_FAILED, `Cannot subscribe to "${destination}"`);
-    await this.#provisioner.ensure([...consumed.filter((topic) => topic !== main), this.#naming.deadLetterTopic(destination, group)]);
+    const consumed = [
+      main,
+      ...this.#delayTopics(destination),
+      ...this.#retryTopics(destination, group, ordered),
+    ];
+    await this.#provisioner.require(
+      [main],
+      ErrorCodes.SUBSCRIBE_FAILED,
+      `Cannot subscribe to "${destination}"`,
+    );
+    await this.#provisioner.ensure([
+      ...consumed.filter((topic) => topic !== main),
+      this.#naming.deadLetterTopic(destination, group),
+    ]);
     const subscription: KafkaSubscription = new KafkaSubscription({
       client: this.#client,
       naming: this.#naming,
@@ -235,10 +250,15 @@ export class KafkaTransport implements Transport {
     const wire = envelopeToWireHeaders(envelope);
     const key = envelope.partitionKey === undefined ? {} : { key: envelope.partitionKey };
     const delayMs = message.delayMs ?? 0;
-    if (delayMs <= 0) return { topic: this.#naming.mainTopic(destination), record: { ...key, value: envelope.payload, headers: wire } };
+    if (delayMs <= 0)
+      return {
+        topic: this.#naming.mainTopic(destination),
+        record: { ...key, value: envelope.payload, headers: wire },
+      };
     const tier = chooseDelayTier(delayMs, this.#options.delayTiersMs);
     if (tier === undefined) {
-      const max = this.capabilities.delayedDelivery === false ? 0 : this.capabilities.delayedDelivery.maxDelayMs;
+      const max =
+        this.capabilities.delayedDelivery === false ? 0 : this.capabilities.delayedDelivery.maxDelayMs;
       throw new OmnibusError(
         ErrorCodes.DELAY_OUT_OF_RANGE,
         max === 0
@@ -248,7 +268,10 @@ export class KafkaTransport implements Transport {
     }
     const record = { ...key, value: envelope.payload, headers: delayedHeaders(wire, Date.now() + delayMs) };
     if (recordBytes(record) > this.#options.maxMessageBytes + 64 * 1024) {
-      throw new OmnibusError(ErrorCodes.PAYLOAD_TOO_LARGE, 'Message headers make the record too large for Kafka');
+      throw new OmnibusError(
+        ErrorCodes.PAYLOAD_TOO_LARGE,
+        'Message headers make the record too large for Kafka',
+      );
     }
     return { topic: this.#naming.delayTopic(destination, tier), record };
   }
@@ -262,11 +285,16 @@ export class KafkaTransport implements Transport {
   }
 
   #retryTopics(destination: string, group: string, ordered: boolean): string[] {
-    return ordered ? [] : this.#options.retryTiersMs.map((tier) => this.#naming.retryTopic(destination, group, tier));
+    return ordered
+      ? []
+      : this.#options.retryTiersMs.map((tier) => this.#naming.retryTopic(destination, group, tier));
   }
 
   #groupTopics(destination: string, group: string, ordered: boolean): string[] {
-    return [...this.#retryTopics(destination, group, ordered), this.#naming.deadLetterTopic(destination, group)];
+    return [
+      ...this.#retryTopics(destination, group, ordered),
+      this.#naming.deadLetterTopic(destination, group),
+    ];
   }
 
   #onHealth(subscription: KafkaSubscription, healthy: boolean, error?: Error): void {

@@ -88,7 +88,11 @@ export class KafkajsClient implements KafkaClientPort {
     await this.#admin.createTopics({
       waitForLeaders: false,
       timeout: LEADER_WAIT_MS,
-      topics: topics.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: t.replicationFactor })),
+      topics: topics.map((t) => ({
+        topic: t.name,
+        numPartitions: t.partitions,
+        replicationFactor: t.replicationFactor,
+      })),
     });
     await this.#waitForLeaders(topics.map((t) => t.name));
   }
@@ -145,7 +149,12 @@ export class KafkajsClient implements KafkaClientPort {
       allowAutoTopicCreation: false,
       // Short back-off (≤ 5 s) so a consumer resumes soon after the broker is back; restarts
       // after crashes are unconditional (the adapter decides when to give up: never, until close).
-      retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 5, restartOnFailure: () => Promise.resolve(true) },
+      retry: {
+        initialRetryTime: 300,
+        maxRetryTime: 5000,
+        retries: 5,
+        restartOnFailure: () => Promise.resolve(true),
+      },
     });
     return new KafkajsConsumer(consumer, this.#admin, config);
   }
@@ -224,8 +233,14 @@ class KafkajsConsumer implements ConsumerPort {
     firstJoin.catch(() => undefined); // observed below; a crash after the first join is not an error here
     // Transient crashes (coordinator loading, broker restarting) are restarted by kafkajs: keep
     // waiting for the first join, bounded.
-    const joinTimeoutMs = Math.max(JOIN_TIMEOUT_MS, this.#config.sessionTimeoutMs + this.#config.rebalanceTimeoutMs);
-    const timer = setTimeout(() => failed(lastError ?? new Error(`no group join within ${String(joinTimeoutMs)} ms`)), joinTimeoutMs);
+    const joinTimeoutMs = Math.max(
+      JOIN_TIMEOUT_MS,
+      this.#config.sessionTimeoutMs + this.#config.rebalanceTimeoutMs,
+    );
+    const timer = setTimeout(
+      () => failed(lastError ?? new Error(`no group join within ${String(joinTimeoutMs)} ms`)),
+      joinTimeoutMs,
+    );
     this.#disposers.push(
       c.on(c.events.GROUP_JOIN, (event) => {
         this.#applyPauses();
@@ -265,7 +280,9 @@ class KafkajsConsumer implements ConsumerPort {
       for (const p of list) set.add(p);
       this.#paused.set(topic, set);
     }
-    this.#tryApply(() => this.#consumer.pause(partitions.map((p) => ({ topic: p.topic, partitions: [...p.partitions] }))));
+    this.#tryApply(() =>
+      this.#consumer.pause(partitions.map((p) => ({ topic: p.topic, partitions: [...p.partitions] }))),
+    );
   }
 
   resume(partitions: readonly TopicPartitions[]): void {
@@ -273,21 +290,31 @@ class KafkajsConsumer implements ConsumerPort {
       const set = this.#paused.get(topic);
       for (const p of list) set?.delete(p);
     }
-    this.#tryApply(() => this.#consumer.resume(partitions.map((p) => ({ topic: p.topic, partitions: [...p.partitions] }))));
+    this.#tryApply(() =>
+      this.#consumer.resume(partitions.map((p) => ({ topic: p.topic, partitions: [...p.partitions] }))),
+    );
   }
 
   async commit(offsets: readonly CommitOffset[]): Promise<void> {
     if (offsets.length === 0) return;
     if (this.#stopped) throw new Error('consumer stopped: offsets not committed');
     await this.#consumer.commitOffsets(
-      offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? null })),
+      offsets.map((o) => ({
+        topic: o.topic,
+        partition: o.partition,
+        offset: o.offset,
+        metadata: o.metadata ?? null,
+      })),
     );
   }
 
   async fetchCommitted(partitions: readonly TopicPartitions[]): Promise<CommitOffset[]> {
     if (partitions.length === 0) return [];
     const wanted = new Map(partitions.map((p) => [p.topic, new Set(p.partitions)]));
-    const results = await this.#admin.fetchOffsets({ groupId: this.#config.groupId, topics: [...wanted.keys()] });
+    const results = await this.#admin.fetchOffsets({
+      groupId: this.#config.groupId,
+      topics: [...wanted.keys()],
+    });
     const out: CommitOffset[] = [];
     for (const { topic, partitions: list } of results) {
       for (const p of list) {
@@ -311,7 +338,9 @@ class KafkajsConsumer implements ConsumerPort {
   }
 
   #applyPauses(): void {
-    const list = [...this.#paused].filter(([, set]) => set.size > 0).map(([topic, set]) => ({ topic, partitions: [...set] }));
+    const list = [...this.#paused]
+      .filter(([, set]) => set.size > 0)
+      .map(([topic, set]) => ({ topic, partitions: [...set] }));
     if (list.length > 0) this.#tryApply(() => this.#consumer.pause(list));
   }
 
@@ -379,7 +408,9 @@ function toReceivedRecord(topic: string, partition: number, message: KafkaMessag
     headers: decodeHeaders(message.headers),
     timestamp: new Date(Number(message.timestamp)),
   };
-  return message.key === null || message.key === undefined ? record : { ...record, key: message.key.toString('utf8') };
+  return message.key === null || message.key === undefined
+    ? record
+    : { ...record, key: message.key.toString('utf8') };
 }
 
 function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
@@ -405,9 +436,16 @@ function kafkaConfig(options: KafkajsClientOptions): KafkaConfig {
     },
   };
   if (options.ssl) {
-    config.ssl = options.sslCa === undefined ? { rejectUnauthorized: options.sslRejectUnauthorized } : { ca: [options.sslCa], rejectUnauthorized: options.sslRejectUnauthorized };
+    config.ssl =
+      options.sslCa === undefined
+        ? { rejectUnauthorized: options.sslRejectUnauthorized }
+        : { ca: [options.sslCa], rejectUnauthorized: options.sslRejectUnauthorized };
   }
-  if (options.saslMechanism !== undefined && options.saslUsername !== undefined && options.saslPassword !== undefined) {
+  if (
+    options.saslMechanism !== undefined &&
+    options.saslUsername !== undefined &&
+    options.saslPassword !== undefined
+  ) {
     config.sasl = {
       mechanism: options.saslMechanism,
       username: options.saslUsername,

@@ -53,7 +53,12 @@ export class OffsetCommitter {
       if (pending === undefined) continue;
       batch.push({
         watermark,
-        offset: { topic: watermark.topic, partition: watermark.partition, offset: pending.offset, metadata: pending.metadata },
+        offset: {
+          topic: watermark.topic,
+          partition: watermark.partition,
+          offset: pending.offset,
+          metadata: pending.metadata,
+        },
       });
     }
     if (batch.length === 0) return;

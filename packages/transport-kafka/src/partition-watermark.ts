@@ -120,7 +120,9 @@ export class PartitionWatermark {
     const entries = [...this.#attempts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     let json = '';
     for (let n = entries.length; n > 0; n -= 1) {
-      json = JSON.stringify({ a: Object.fromEntries(entries.slice(0, n).map(([o, a]) => [o.toString(), a])) });
+      json = JSON.stringify({
+        a: Object.fromEntries(entries.slice(0, n).map(([o, a]) => [o.toString(), a])),
+      });
       if (json.length <= MAX_METADATA_BYTES) return json;
     }
     return '';

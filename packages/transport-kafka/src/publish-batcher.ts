@@ -18,8 +18,12 @@ interface Chunk {
 
 /** Estimated size of a record on the wire. */
 export function recordBytes(record: OutgoingRecord): number {
-  let size = record.value.byteLength + RECORD_OVERHEAD + (record.key === undefined ? 0 : Buffer.byteLength(record.key));
-  for (const [name, value] of Object.entries(record.headers)) size += Buffer.byteLength(name) + Buffer.byteLength(value) + 4;
+  let size =
+    record.value.byteLength +
+    RECORD_OVERHEAD +
+    (record.key === undefined ? 0 : Buffer.byteLength(record.key));
+  for (const [name, value] of Object.entries(record.headers))
+    size += Buffer.byteLength(name) + Buffer.byteLength(value) + 4;
   return size;
 }
 

@@ -56,7 +56,7 @@ export class KafkaRecordSettler implements RecordSettler {
     const { record } = item;
     if (this.#deps.ordered) return { kind: 'retry-in-place', delayMs };
     const tiers = this.#deps.retryTiersMs;
-    const tier = chooseDelayTier(delayMs, tiers) ?? (tiers[tiers.length - 1] as number);
+    const tier = chooseDelayTier(delayMs, tiers) ?? tiers[tiers.length - 1] ?? 0;
     const topic = this.#deps.naming.retryTopic(this.#deps.destination, this.#deps.group, tier);
     await this.#produce(topic, {
       ...(record.key === undefined ? {} : { key: record.key }),

@@ -31,7 +31,9 @@ export class TopicProvisioner {
   /** Ensure every topic in `names` exists. Rejects with a typed error; idempotent. */
   async ensure(names: readonly string[]): Promise<void> {
     const unique = [...new Set(names)].filter((n) => !this.#known.has(n));
-    const waiting = unique.map((n) => this.#inFlight.get(n)).filter((p): p is Promise<void> => p !== undefined);
+    const waiting = unique
+      .map((n) => this.#inFlight.get(n))
+      .filter((p): p is Promise<void> => p !== undefined);
     const fresh = unique.filter((n) => !this.#inFlight.has(n));
     if (fresh.length > 0) {
       const work = this.#provision(fresh);
@@ -61,7 +63,10 @@ export class TopicProvisioner {
     for (const t of existing) this.#known.add(t.name);
     const missing = unknown.filter((n) => !this.#known.has(n));
     if (missing.length > 0) {
-      throw new OmnibusError(code, `${what}: Kafka topic(s) not provisioned: ${missing.join(', ')} (call provision first)`);
+      throw new OmnibusError(
+        code,
+        `${what}: Kafka topic(s) not provisioned: ${missing.join(', ')} (call provision first)`,
+      );
     }
   }
 

@@ -13,7 +13,9 @@ const prefix = `ct${Date.now().toString(36)}.`;
 process.env[CONTRACT_PREFIX_ENV] = prefix;
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 const kafka = nativeKafka('omnibus-contract-oob');
 const naming = new KafkaNaming({ topicPrefix: prefix, groupIdPrefix: prefix });
 const deadLetters = new KafkaDeadLetterReader(kafka, prefix);
@@ -22,13 +24,20 @@ let producer: Promise<Producer> | undefined;
 /** Run `node scripts/brokers/cli.mjs <command> kafka`; resolves on exit code 0. */
 function brokerCli(command: 'restart' | 'up'): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['scripts/brokers/cli.mjs', command, 'kafka'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['scripts/brokers/cli.mjs', command, 'kafka'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} kafka exited with ${String(code)}: ${stderr.slice(-1500)}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`${command} kafka exited with ${String(code)}: ${stderr.slice(-1500)}`)),
+    );
   });
 }
 
@@ -41,7 +50,9 @@ async function restartBroker(): Promise<void> {
   try {
     await brokerCli('restart');
   } catch (error) {
-    process.stderr.write(`[kafka contract] ${(error as Error).message.split('\n')[0] ?? ''}; retrying with "up"\n`);
+    process.stderr.write(
+      `[kafka contract] ${(error as Error).message.split('\n')[0] ?? ''}; retrying with "up"\n`,
+    );
     await brokerCli('up');
   }
 }
@@ -55,10 +66,13 @@ describeTransportContract({
   timeScale: Number(process.env['OMNIBUS_KAFKA_TIME_SCALE'] ?? '2'),
   capabilities: testTransport(prefix).capabilities,
   createTransport: () => testTransport(prefix),
-  readDeadLetters: (destination, group, count, timeoutMs) => deadLetters.read(destination, group, count, timeoutMs),
+  readDeadLetters: (destination, group, count, timeoutMs) =>
+    deadLetters.read(destination, group, count, timeoutMs),
   publishForeign: async (destination, body, headers) => {
     producer ??= nativeProducer(kafka);
-    await (await producer).send({
+    await (
+      await producer
+    ).send({
       topic: naming.mainTopic(destination),
       acks: -1,
       messages: [{ value: Buffer.from(body), ...(headers === undefined ? {} : { headers: { ...headers } }) }],

@@ -7,6 +7,7 @@ import { testTransport } from './kafka-test-support.js';
 /** A fresh transport for the child consumer, on the parent's topics. */
 export function createTransport(): Transport {
   const prefix = process.env[CONTRACT_PREFIX_ENV];
-  if (prefix === undefined) throw new Error(`${CONTRACT_PREFIX_ENV} is not set (the contract test sets it before forking)`);
+  if (prefix === undefined)
+    throw new Error(`${CONTRACT_PREFIX_ENV} is not set (the contract test sets it before forking)`);
   return testTransport(prefix);
 }

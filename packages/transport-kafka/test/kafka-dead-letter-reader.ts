@@ -25,7 +25,12 @@ export class KafkaDeadLetterReader {
     this.#naming = new KafkaNaming({ topicPrefix, groupIdPrefix: topicPrefix });
   }
 
-  async read(destination: string, group: string, count: number, timeoutMs: number): Promise<DeadLetteredMessage[]> {
+  async read(
+    destination: string,
+    group: string,
+    count: number,
+    timeoutMs: number,
+  ): Promise<DeadLetteredMessage[]> {
     const deadline = Date.now() + timeoutMs;
     const reader = this.#reader(this.#naming.deadLetterTopic(destination, group));
     await reader.ready;
@@ -71,7 +76,10 @@ export class KafkaDeadLetterReader {
           if (info === undefined) return;
           const value = message.value ?? Buffer.alloc(0);
           buffer.push({
-            envelope: envelopeFromWire({ headers, payload: new Uint8Array(value.buffer, value.byteOffset, value.byteLength) }),
+            envelope: envelopeFromWire({
+              headers,
+              payload: new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
+            }),
             info,
           });
         },

@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { mapKafkaError } from '../src/kafka-error-mapper.js';
 
 function kafkaError(name: string, props: Record<string, unknown> = {}): Error {
-  const error = new Error(String(props['message'] ?? name));
+  const message = props['message'];
+  const error = new Error(typeof message === 'string' ? message : name);
   error.name = name;
   Object.assign(error, props);
   return error;
@@ -16,7 +17,11 @@ describe('mapKafkaError', () => {
   });
 
   it('maps connection errors as retriable', () => {
-    const mapped = mapKafkaError(kafkaError('KafkaJSConnectionError', { message: 'Connection error: ECONNREFUSED' }), 'connect', '127.0.0.1:9092');
+    const mapped = mapKafkaError(
+      kafkaError('KafkaJSConnectionError', { message: 'Connection error: ECONNREFUSED' }),
+      'connect',
+      '127.0.0.1:9092',
+    );
     expect(mapped.code).to.equal(ErrorCodes.CONNECTION_FAILED);
     expect(mapped.retriable).to.equal(true);
     expect(mapped.message).to.contain('ECONNREFUSED').and.contain('127.0.0.1:9092');
@@ -24,7 +29,11 @@ describe('mapKafkaError', () => {
 
   it('maps exhausted retries by their cause', () => {
     const cause = kafkaError('KafkaJSConnectionError', { message: 'broker down', retriable: true });
-    const error = kafkaError('KafkaJSNumberOfRetriesExceeded', { message: 'broker down', retriable: false, cause });
+    const error = kafkaError('KafkaJSNumberOfRetriesExceeded', {
+      message: 'broker down',
+      retriable: false,
+      cause,
+    });
     const mapped = mapKafkaError(error, 'publish', 'orders');
     expect(mapped.code).to.equal(ErrorCodes.PUBLISH_FAILED);
     expect(mapped.retriable).to.equal(true);

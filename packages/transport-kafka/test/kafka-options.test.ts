@@ -15,7 +15,12 @@ describe('Kafka options', () => {
   });
 
   it('coerces environment-style strings', () => {
-    const o = parseKafkaOptions({ brokers: 'a:9092, b:9092', partitions: '6', retryTiersMs: '100,2000', ssl: 'true' });
+    const o = parseKafkaOptions({
+      brokers: 'a:9092, b:9092',
+      partitions: '6',
+      retryTiersMs: '100,2000',
+      ssl: 'true',
+    });
     expect(o.brokers).to.deep.equal(['a:9092', 'b:9092']);
     expect(o.partitions).to.equal(6);
     expect(o.retryTiersMs).to.deep.equal([100, 2000]);
@@ -29,7 +34,10 @@ describe('Kafka options', () => {
     } catch (error) {
       expect(isOmnibusError(error) && error.code).to.equal(ErrorCodes.CONFIGURATION_INVALID);
       const message = (error as Error).message;
-      expect(message).to.contain('kafka.partitions').and.contain('kafka.provisioning').and.contain('kafka.bogus');
+      expect(message)
+        .to.contain('kafka.partitions')
+        .and.contain('kafka.provisioning')
+        .and.contain('kafka.bogus');
     }
   });
 
@@ -51,7 +59,9 @@ describe('Kafka options', () => {
   });
 
   it('derives capabilities from the tiers', () => {
-    const caps = kafkaCapabilities(parseKafkaOptions({ delayTiersMs: [100, 5000], retryTiersMs: [200, 3000] }));
+    const caps = kafkaCapabilities(
+      parseKafkaOptions({ delayTiersMs: [100, 5000], retryTiersMs: [200, 3000] }),
+    );
     expect(caps.delayedDelivery).to.deep.equal({ maxDelayMs: 5000, emulated: true });
     expect(caps.maxRetryDelayMs).to.equal(3000);
     expect(caps.ordering).to.equal('per-key');

@@ -30,7 +30,10 @@ export function uniqueName(prefix: string): string {
 }
 
 /** A transport with {@link TEST_OPTIONS} and a topic/group prefix. */
-export function testTransport(topicPrefix: string, extra: Readonly<Record<string, unknown>> = {}): KafkaTransport {
+export function testTransport(
+  topicPrefix: string,
+  extra: Readonly<Record<string, unknown>> = {},
+): KafkaTransport {
   return new KafkaTransport({ ...TEST_OPTIONS, topicPrefix, ...extra });
 }
 
@@ -66,9 +69,28 @@ export async function readTopic(
   topic: string,
   count: number,
   timeoutMs = 20000,
-): Promise<{ key: string | null; value: Buffer | null; headers: Record<string, string>; partition: number; offset: string }[]> {
-  const consumer: Consumer = kafka.consumer({ groupId: uniqueName('reader'), sessionTimeout: 6000, heartbeatInterval: 500, maxWaitTimeInMs: 250 });
-  const out: { key: string | null; value: Buffer | null; headers: Record<string, string>; partition: number; offset: string }[] = [];
+): Promise<
+  {
+    key: string | null;
+    value: Buffer | null;
+    headers: Record<string, string>;
+    partition: number;
+    offset: string;
+  }[]
+> {
+  const consumer: Consumer = kafka.consumer({
+    groupId: uniqueName('reader'),
+    sessionTimeout: 6000,
+    heartbeatInterval: 500,
+    maxWaitTimeInMs: 250,
+  });
+  const out: {
+    key: string | null;
+    value: Buffer | null;
+    headers: Record<string, string>;
+    partition: number;
+    offset: string;
+  }[] = [];
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -79,8 +101,15 @@ export async function readTopic(
     await consumer.run({
       eachMessage: async ({ message, partition }) => {
         const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = v.toString();
-        out.push({ key: message.key?.toString() ?? null, value: message.value, headers, partition, offset: message.offset });
+        for (const [k, v] of Object.entries(message.headers ?? {}))
+          if (v !== undefined) headers[k] = v.toString();
+        out.push({
+          key: message.key?.toString() ?? null,
+          value: message.value,
+          headers,
+          partition,
+          offset: message.offset,
+        });
         if (out.length >= count) done();
       },
     });

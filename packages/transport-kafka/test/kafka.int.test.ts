@@ -5,9 +5,21 @@ import { expect } from 'chai';
 import type { Admin, Kafka } from 'kafkajs';
 import type { KafkaTransport } from '../src/kafka-transport.js';
 import { KafkaHeaders } from '../src/kafka-headers.js';
-import { envelope, nativeAdmin, nativeKafka, outgoing, readTopic, testTransport, uniqueName } from './kafka-test-support.js';
+import {
+  envelope,
+  nativeAdmin,
+  nativeKafka,
+  outgoing,
+  readTopic,
+  testTransport,
+  uniqueName,
+} from './kafka-test-support.js';
 
-const spec = (destination: string, group: string, extra: Partial<SubscriptionSpec> = {}): SubscriptionSpec => ({
+const spec = (
+  destination: string,
+  group: string,
+  extra: Partial<SubscriptionSpec> = {},
+): SubscriptionSpec => ({
   destination,
   group,
   concurrency: 4,
@@ -47,7 +59,17 @@ describe('Kafka transport (real broker): adapter specifics', function () {
     it('creates main, delay, retry and dead-letter topics with the configured partitions', async () => {
       const dest = uniqueName('prov');
       const t = transport({ partitions: 3 });
-      await t.provision({ destinations: [{ name: dest, groups: [{ name: 'g1', ordered: false }, { name: 'g2', ordered: true }] }] });
+      await t.provision({
+        destinations: [
+          {
+            name: dest,
+            groups: [
+              { name: 'g1', ordered: false },
+              { name: 'g2', ordered: true },
+            ],
+          },
+        ],
+      });
       const topics = (await admin.listTopics()).filter((n) => n.startsWith(`${prefix}${dest}`)).sort();
       expect(topics).to.deep.equal(
         [
@@ -92,7 +114,14 @@ describe('Kafka transport (real broker): adapter specifics', function () {
       const dest = uniqueName('pub');
       const t = transport();
       await t.provision({ destinations: [{ name: dest, groups: [] }] });
-      const e = envelope({ hello: 'kafka' }, { partitionKey: 'customer-7', headers: { traceparent: '00-abc-def-01', custom: 'x' }, correlationId: 'c1' });
+      const e = envelope(
+        { hello: 'kafka' },
+        {
+          partitionKey: 'customer-7',
+          headers: { traceparent: '00-abc-def-01', custom: 'x' },
+          correlationId: 'c1',
+        },
+      );
       await t.publish(dest, outgoing(e));
       const [record] = await readTopic(kafka, `${prefix}${dest}`, 1);
       expect(record?.key).to.equal('customer-7');
@@ -107,7 +136,11 @@ describe('Kafka transport (real broker): adapter specifics', function () {
       const dest = uniqueName('batch');
       const t = transport();
       await t.provision({ destinations: [{ name: dest, groups: [] }] });
-      await Promise.all(Array.from({ length: 50 }, (_, i) => t.publish(dest, outgoing(envelope({ i }, { partitionKey: `k${String(i % 5)}` })))));
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          t.publish(dest, outgoing(envelope({ i }, { partitionKey: `k${String(i % 5)}` }))),
+        ),
+      );
       const records = await readTopic(kafka, `${prefix}${dest}`, 50);
       expect(records).to.have.length(50);
     });
@@ -148,7 +181,10 @@ describe('Kafka transport (real broker): adapter specifics', function () {
       });
       await waitFor(() => acked.length === 2, { timeoutMs: 20000 });
       const committed = async (): Promise<string | undefined> => {
-        const [result] = await admin.fetchOffsets({ groupId: `${prefix}g.${dest}`, topics: [`${prefix}${dest}`] });
+        const [result] = await admin.fetchOffsets({
+          groupId: `${prefix}g.${dest}`,
+          topics: [`${prefix}${dest}`],
+        });
         return result?.partitions.find((p) => p.partition === 0)?.offset;
       };
       // Offsets 1 and 2 are acked, 0 is not: the committed position stays at 0 (with the started
@@ -163,11 +199,22 @@ describe('Kafka transport (real broker): adapter specifics', function () {
       const dest = uniqueName('retry');
       const t = transport({ partitions: 1 });
       await t.provision({ destinations: [{ name: dest, groups: [{ name: 'g', ordered: false }] }] });
-      await t.publish(dest, outgoing(envelope({ n: 'slow' }, { partitionKey: 'k' }), envelope({ n: 'next' }, { partitionKey: 'k' })));
+      await t.publish(
+        dest,
+        outgoing(
+          envelope({ n: 'slow' }, { partitionKey: 'k' }),
+          envelope({ n: 'next' }, { partitionKey: 'k' }),
+        ),
+      );
       const log: { body: string; attempt: number; at: number; topic: string }[] = [];
       let retriedAt = 0;
       const sub = await t.subscribe(spec(dest, 'g', { concurrency: 1 }), async (d) => {
-        log.push({ body: text(d), attempt: d.deliveryAttempt, at: Date.now(), topic: (d.raw as { topic: string }).topic });
+        log.push({
+          body: text(d),
+          attempt: d.deliveryAttempt,
+          at: Date.now(),
+          topic: (d.raw as { topic: string }).topic,
+        });
         if (text(d) === '{"n":"slow"}' && d.deliveryAttempt === 1) {
           retriedAt = Date.now();
           await d.retry(800);
@@ -190,7 +237,10 @@ describe('Kafka transport (real broker): adapter specifics', function () {
       const dest = uniqueName('ordered');
       const t = transport({ partitions: 1 });
       await t.provision({ destinations: [{ name: dest, groups: [{ name: 'g', ordered: true }] }] });
-      await t.publish(dest, outgoing(envelope({ n: 1 }, { partitionKey: 'k' }), envelope({ n: 2 }, { partitionKey: 'k' })));
+      await t.publish(
+        dest,
+        outgoing(envelope({ n: 1 }, { partitionKey: 'k' }), envelope({ n: 2 }, { partitionKey: 'k' })),
+      );
       const log: string[] = [];
       const sub = await t.subscribe(spec(dest, 'g', { ordered: true }), async (d) => {
         log.push(`${text(d)}#${String(d.deliveryAttempt)}`);
@@ -241,18 +291,23 @@ describe('Kafka transport (real broker): adapter specifics', function () {
       await publisher.provision({ destinations: [{ name: dest, groups: [{ name: 'g', ordered: false }] }] });
       const handled = new Map<string, number>();
       const byConsumer = { a: 0, b: 0 };
-      const handler = (who: 'a' | 'b') => async (d: Delivery): Promise<void> => {
-        await new Promise((r) => setTimeout(r, 5));
-        await d.ack();
-        handled.set(d.envelope.id, (handled.get(d.envelope.id) ?? 0) + 1);
-        byConsumer[who] += 1;
-      };
+      const handler =
+        (who: 'a' | 'b') =>
+        async (d: Delivery): Promise<void> => {
+          await new Promise((r) => setTimeout(r, 5));
+          await d.ack();
+          handled.set(d.envelope.id, (handled.get(d.envelope.id) ?? 0) + 1);
+          byConsumer[who] += 1;
+        };
       const a = transport({ partitions: 4 });
       const subA: Subscription = await a.subscribe(spec(dest, 'g'), handler('a'));
       let published = 0;
       const publishSome = async (n: number): Promise<void> => {
         for (let i = 0; i < n; i += 1) {
-          await publisher.publish(dest, outgoing(envelope({ i: published }, { partitionKey: `k${String(published % 17)}` })));
+          await publisher.publish(
+            dest,
+            outgoing(envelope({ i: published }, { partitionKey: `k${String(published % 17)}` })),
+          );
           published += 1;
         }
       };
@@ -265,7 +320,10 @@ describe('Kafka transport (real broker): adapter specifics', function () {
       const leaving = subA.close(5000);
       await publishSome(total - 200);
       await leaving;
-      await waitFor(() => handled.size === total, { timeoutMs: 60000, message: `handled ${String(handled.size)} of ${String(total)}` });
+      await waitFor(() => handled.size === total, {
+        timeoutMs: 60000,
+        message: `handled ${String(handled.size)} of ${String(total)}`,
+      });
       expect(handled.size).to.equal(total);
       expect(byConsumer.b).to.be.greaterThan(0);
       await subB.close(2000);

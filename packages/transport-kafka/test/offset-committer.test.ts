@@ -22,7 +22,10 @@ describe('OffsetCommitter', () => {
     b.track('4');
     b.settle('4');
     const calls: CommitOffset[][] = [];
-    const committer = new OffsetCommitter({ watermarks: () => [a, b], commit: async (o) => void calls.push([...o]) });
+    const committer = new OffsetCommitter({
+      watermarks: () => [a, b],
+      commit: async (o) => void calls.push([...o]),
+    });
     await committer.flush();
     expect(calls).to.have.length(1);
     expect(calls[0]?.map((c) => [c.partition, c.offset])).to.deep.equal([
