@@ -55,7 +55,23 @@ export function loadNest(dir: string | undefined): NestModules | string {
     const common = req('@nestjs/common') as Record<string, unknown>;
     const micro = req('@nestjs/microservices') as Record<string, unknown>;
     const rxjs = req('rxjs') as Record<string, unknown>;
-    const version = (pkg: string): string => (req(`${pkg}/package.json`) as { version: string }).version;
+    const version = (pkg: string): string => {
+      try {
+        return (req(`${pkg}/package.json`) as { version: string }).version;
+      } catch {
+        // package.json not exported: walk up from the entry point
+        let dir = dirname(req.resolve(pkg));
+        for (let i = 0; i < 6; i++, dir = dirname(dir)) {
+          try {
+            const json = req(join(dir, 'package.json')) as { name?: string; version?: string };
+            if (json.name === pkg) return json.version ?? '?';
+          } catch {
+            // keep walking
+          }
+        }
+        return '?';
+      }
+    };
     const versions: Record<string, string> = {};
     for (const pkg of ['@nestjs/core', '@nestjs/common', '@nestjs/microservices', 'rxjs']) versions[pkg] = version(pkg);
     try {
