@@ -11,6 +11,8 @@ export interface AdminHttpOptions {
   readonly entities: EntityStore;
   /** Extra fields for `GET /health`. */
   readonly health: () => Record<string, unknown>;
+  /** Cuts every client AMQP connection (`POST /connections/drop`); returns how many. */
+  readonly dropConnections: () => number;
   readonly log: (event: string) => void;
 }
 
@@ -66,7 +68,8 @@ function checkName(name: string | undefined): string {
  * - `GET /entities` (names)
  * - `PUT|GET|DELETE /queues/:name` (PUT body: entity options; GET adds message counts)
  * - `PUT|GET|DELETE /topics/:name`
- * - `PUT|GET|DELETE /topics/:topic/subscriptions/:sub`
+ * - `PUT|GET|DELETE /topics/:topic/subscriptions/:sub` (PUT body may carry the rule `filter`)
+ * - `POST /connections/drop` (fault injection: cuts every client AMQP connection)
  *
  * PUT is idempotent: 201 when created, 200 when it existed (its options are updated, except
  * `requiresSession`).
@@ -147,6 +150,11 @@ export class AdminHttp {
     if (method === 'GET' && collection === 'entities' && parts.length === 1) {
       return { status: 200, body: entities.list() };
     }
+    if (method === 'POST' && collection === 'connections' && name === 'drop' && parts.length === 2) {
+      await readJson(req);
+      const dropped = this.options.dropConnections();
+      return { status: 200, body: { dropped } };
+    }
     if (collection === 'queues' && parts.length === 2) {
       const queueName = checkName(name);
       if (method === 'PUT') {
@@ -190,7 +198,7 @@ export class AdminHttp {
       const topic = entities.topic(topicName);
       if (!topic) return notFound(topicName);
       if (method === 'PUT') {
-        const options = await this.readOptions(req);
+        const options = await this.readOptions(req, 'subscription');
         const { entity, created } = entities.upsertSubscription(topicName, subscriptionName, options);
         return { status: created ? 201 : 200, body: describeQueue(subscriptionName, entity) };
       }
@@ -208,10 +216,13 @@ export class AdminHttp {
     throw new HttpError(404, `no route for ${method} /${parts.join('/')}`);
   }
 
-  private async readOptions(req: IncomingMessage): Promise<ReturnType<typeof parseEntityOptions>> {
+  private async readOptions(
+    req: IncomingMessage,
+    kind: 'queue' | 'subscription' = 'queue',
+  ): Promise<ReturnType<typeof parseEntityOptions>> {
     const body = await readJson(req);
     const problems: string[] = [];
-    const options = parseEntityOptions(body, 'body', problems);
+    const options = parseEntityOptions(body, 'body', problems, kind);
     if (problems.length > 0) throw new ConfigError(problems);
     return options;
   }

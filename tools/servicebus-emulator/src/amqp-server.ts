@@ -112,6 +112,25 @@ export class AmqpServer {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /**
+   * Cuts every client connection abruptly, as a network failure would: each socket is destroyed
+   * (no AMQP close or detach frames) while the listener keeps accepting new connections. The links of
+   * those connections are detached first, with the same effect as a client vanishing: message
+   * locks they hold stay until they expire (or are settled by lock token over `$management`),
+   * session locks are released at once. Returns the number of connections cut.
+   */
+  dropConnections(): number {
+    for (const link of [...this.receiveLinks]) link.detached();
+    this.receiveLinks.clear();
+    const sockets = [...this.sockets];
+    // Destroying with an error also tells rhea the connection is gone (it stops its timers and
+    // raises 'disconnected'): rhea only listens for 'end' and 'error' on server sockets.
+    for (const socket of sockets) socket.destroy(new Error('connection dropped by the emulator admin API'));
+    this.sockets.clear();
+    this.options.log(`dropped ${sockets.length} client connection(s)`);
+    return sockets.length;
+  }
+
   private connectionGone(connection: Connection): void {
     for (const link of [...this.receiveLinks]) {
       if (link.sender.connection === connection) {

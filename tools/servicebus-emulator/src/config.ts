@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { parseSubscriptionFilter, type SubscriptionFilter } from './subscription-filter.js';
 
 /** Options of a queue or a subscription (the entities that hold messages). */
 export interface EntityOptions {
@@ -12,6 +13,11 @@ export interface EntityOptions {
   readonly defaultTtlMs: number | undefined;
   /** Move expired messages to the dead-letter queue instead of dropping them. */
   readonly deadLetterOnExpiration: boolean;
+  /**
+   * Subscriptions only: the filter of the subscription's rule; a message is copied to the
+   * subscription only when it matches. `undefined`: every message.
+   */
+  readonly filter: SubscriptionFilter | undefined;
 }
 
 /** Entity options as written in the config file or an admin request: every field optional. */
@@ -21,6 +27,8 @@ export interface EntityOptionsInput {
   readonly requiresSession?: boolean;
   readonly defaultTtlMs?: number;
   readonly deadLetterOnExpiration?: boolean;
+  /** Subscriptions only: `{ correlationFilter: {...} }` or `{ sqlExpression: "..." }`. */
+  readonly filter?: SubscriptionFilter;
 }
 
 /** A queue in the config file. */
@@ -54,6 +62,7 @@ export const DEFAULT_ENTITY_OPTIONS: EntityOptions = {
   requiresSession: false,
   defaultTtlMs: undefined,
   deadLetterOnExpiration: false,
+  filter: undefined,
 };
 
 /** An empty config (no entities). */
@@ -81,8 +90,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /**
  * Validates entity options from untrusted JSON and fills the defaults.
  * Collects problems into `problems` (prefixed with `where`) rather than throwing.
+ * `filter` is accepted for subscriptions only.
  */
-export function parseEntityOptions(value: unknown, where: string, problems: string[]): EntityOptions {
+export function parseEntityOptions(
+  value: unknown,
+  where: string,
+  problems: string[],
+  kind: 'queue' | 'subscription' = 'queue',
+): EntityOptions {
   if (value === undefined || value === null) return DEFAULT_ENTITY_OPTIONS;
   if (!isRecord(value)) {
     problems.push(`${where}: options must be an object`);
@@ -116,7 +131,22 @@ export function parseEntityOptions(value: unknown, where: string, problems: stri
     requiresSession: bool('requiresSession', DEFAULT_ENTITY_OPTIONS.requiresSession),
     defaultTtlMs: positiveInt('defaultTtlMs', undefined),
     deadLetterOnExpiration: bool('deadLetterOnExpiration', DEFAULT_ENTITY_OPTIONS.deadLetterOnExpiration),
+    filter: subscriptionFilter(value['filter'], `${where}.filter`, problems, kind),
   };
+}
+
+function subscriptionFilter(
+  value: unknown,
+  where: string,
+  problems: string[],
+  kind: 'queue' | 'subscription',
+): SubscriptionFilter | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (kind !== 'subscription') {
+    problems.push(`${where}: only subscriptions have filters`);
+    return undefined;
+  }
+  return parseSubscriptionFilter(value, where, problems);
 }
 
 /** A validated config: names checked, options defaulted. */
@@ -167,7 +197,10 @@ export function resolveConfig(raw: unknown): ResolvedConfig {
         problems.push(`${subWhere}.name must be a valid entity name`);
         return;
       }
-      subscriptions.push({ name: s['name'], options: parseEntityOptions(s, subWhere, problems) });
+      subscriptions.push({
+        name: s['name'],
+        options: parseEntityOptions(s, subWhere, problems, 'subscription'),
+      });
     });
     topics.push({ name: t['name'], subscriptions });
   });

@@ -42,6 +42,12 @@ export interface RunningEmulator {
   readonly connectionString: string;
   /** `http://127.0.0.1:<adminPort>`. */
   readonly adminUrl: string;
+  /**
+   * Cuts every client AMQP connection abruptly (fault injection; also `POST /connections/drop`).
+   * The emulator keeps running and keeps its messages; see `AmqpServer.dropConnections`.
+   * Returns how many connections were cut.
+   */
+  dropConnections(): number;
   /** Writes a snapshot now (no-op without `statePath`). */
   snapshot(): boolean;
   /** Stops listening, writes the final snapshot, clears every timer. Idempotent. */
@@ -112,6 +118,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     port: options.adminPort ?? 5674,
     entities,
     health: () => ({ amqpPort, ...entities.list() }),
+    dropConnections: () => amqp.dropConnections(),
     log,
   });
   try {
@@ -148,6 +155,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     adminPort,
     connectionString: emulatorConnectionString(host, amqpPort),
     adminUrl: `http://${adminHost.includes(':') ? `[${adminHost}]` : adminHost}:${adminPort}`,
+    dropConnections: () => amqp.dropConnections(),
     snapshot: () => writer?.writeNow() ?? false,
     stop,
   };

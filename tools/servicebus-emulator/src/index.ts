@@ -11,3 +11,5 @@ export type {
   ResolvedConfig,
 } from './config.js';
 export type { EntitySnapshot } from './entity-store.js';
+export { compileSqlFilter, SQL_SUBSET } from './subscription-filter.js';
+export type { SubscriptionFilter, CorrelationFilter, FilterValue } from './subscription-filter.js';

@@ -2,6 +2,7 @@ import type { EncodedMessage } from './amqp-message.js';
 import type { BrokerMessage } from './broker-message.js';
 import type { EntityOptions } from './config.js';
 import { MessageStore, type StoreCounts } from './message-store.js';
+import { compileFilter, type FilterMatcher, type FilterView } from './subscription-filter.js';
 import type { SnapshotMessage } from './store-snapshot.js';
 
 /** Logging and change notification shared by all entities. */
@@ -34,6 +35,7 @@ export class QueueEntity {
   readonly deadLetterQueue: MessageStore;
   readonly transferDeadLetterQueue: MessageStore;
   private nextSeq = 1;
+  private matcher: FilterMatcher;
 
   constructor(
     /** Entity path: `queue` or `topic/Subscriptions/sub`. */
@@ -41,6 +43,7 @@ export class QueueEntity {
     private currentOptions: EntityOptions,
     private readonly events: EntityEvents,
   ) {
+    this.matcher = compileFilter(currentOptions.filter);
     const opts = (): EntityOptions => this.currentOptions;
     this.main = new MessageStore(path, opts, currentOptions.requiresSession, {
       deadLetter: (m, reason, description) => this.moveToDeadLetter(m, reason, description),
@@ -63,12 +66,24 @@ export class QueueEntity {
   }
 
   /**
-   * Replaces options that are safe to change at runtime (lock duration, max delivery count, TTL).
+   * Replaces options that are safe to change at runtime (lock duration, max delivery count, TTL,
+   * the rule's filter).
    * `requiresSession` is fixed at creation, as in Service Bus.
    */
   updateOptions(options: EntityOptions): void {
+    this.matcher = compileFilter(options.filter);
     this.currentOptions = { ...options, requiresSession: this.currentOptions.requiresSession };
     this.events.changed();
+  }
+
+  /** Whether the subscription's rule takes this message (always true without a filter). */
+  accepts(view: FilterView): boolean {
+    return this.matcher(view);
+  }
+
+  /** Whether a filter is set (the topic then decodes messages for it). */
+  get filtered(): boolean {
+    return this.currentOptions.filter !== undefined;
   }
 
   /** Accepts a sent message; returns its sequence number. */

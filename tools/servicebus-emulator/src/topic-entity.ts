@@ -2,6 +2,7 @@ import { fromEncoded, type EncodedMessage } from './amqp-message.js';
 import { messageNotFound } from './broker-error.js';
 import type { EntityOptions } from './config.js';
 import { QueueEntity, type EntityEvents, type QueueSnapshot } from './queue-entity.js';
+import { filterViewOf, type FilterView } from './subscription-filter.js';
 
 interface ScheduledOnTopic {
   readonly seq: number;
@@ -21,9 +22,10 @@ export interface TopicSnapshot {
 const MAX_TIMER_MS = 2_000_000_000;
 
 /**
- * A topic: every message sent to it is copied to each subscription (there are no rules or
- * filters). Scheduled messages wait on the topic and are copied when they become due, so that a
- * single sequence number can cancel them.
+ * A topic: every message sent to it is copied to each subscription whose rule accepts it (a
+ * subscription without a filter takes everything). Filters are evaluated when the message is
+ * copied, so a scheduled message is filtered when it becomes due. Scheduled messages wait on the
+ * topic and are copied when they become due, so that a single sequence number can cancel them.
  */
 export class TopicEntity {
   private readonly subscriptions = new Map<string, { name: string; entity: QueueEntity }>();
@@ -121,7 +123,15 @@ export class TopicEntity {
   }
 
   private fanOut(message: EncodedMessage): void {
+    let view: FilterView | undefined;
     for (const { entity } of this.subscriptions.values()) {
+      if (entity.filtered) {
+        view ??= filterViewOf(message);
+        if (!entity.accepts(view)) {
+          this.events.log(`filtered out of ${entity.path}: message ${message.fields.messageId ?? '?'}`);
+          continue;
+        }
+      }
       if (entity.options.requiresSession && message.fields.sessionId === undefined) {
         this.events.log(
           `skipped subscription ${entity.path}: it requires sessions and the message has no session id`,

@@ -43,6 +43,7 @@ export interface AdminBody {
   subscriptions?: string[];
   problems?: string[];
   error?: string;
+  dropped?: number;
 }
 
 /** Calls the admin API and returns status and parsed JSON body. */
