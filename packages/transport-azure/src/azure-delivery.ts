@@ -2,6 +2,7 @@ import { ErrorCodes, OmnibusError, deadLetterWireHeaders } from '@omnibus/core';
 import type { DeadLetterReason, Delivery } from '@omnibus/core';
 import type { ServiceBusMessage, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import { mapAzureError } from './azure-error-mapper.js';
+import { receivedOnClosedLink, settleWhileLinkOpen } from './consumers/receive-link-state.js';
 import { toRetryCopy } from './message-mapper.js';
 import type { DecodedMessage } from './message-mapper.js';
 
@@ -27,6 +28,12 @@ export interface AzureDeliveryContext {
   readonly wait: (ms: number) => Promise<void>;
   /** Longest retry delay accepted (`capabilities.maxRetryDelayMs`). */
   readonly maxRetryDelayMs: number;
+  /**
+   * Resolves true only when the message is provably gone from the subscription: used when a
+   * connection dropped while a complete or dead-letter was pending, to tell "applied" from "not
+   * applied". Absent (session receivers): such a settlement rejects.
+   */
+  readonly confirmRemoved?: (message: ServiceBusReceivedMessage) => Promise<boolean>;
 }
 
 /** A {@link Delivery} plus whether the router settled it. */
@@ -48,7 +55,12 @@ export interface AzureDelivery extends Delivery {
  * `DeadLetterReason` = code, `DeadLetterErrorDescription` = message and the Omnibus
  * `omnibus-dead-letter-*` properties. The first settlement wins; later calls resolve without
  * doing anything. Failures reject with `SETTLEMENT_FAILED` (a lost lock means the broker
- * redelivers the message).
+ * redelivers the message). A message whose link is gone (the connection dropped after it was
+ * received) is not settled at all: the call rejects at once with `SETTLEMENT_FAILED`, no retry
+ * copy is sent, and the broker redelivers the message when its lock expires (see
+ * {@link receivedOnClosedLink}). When the link closes while a settlement is pending, a complete
+ * or dead-letter resolves if `confirmRemoved` proves the broker applied it, and otherwise
+ * rejects the same way, at once.
  */
 export function createAzureDelivery(
   message: ServiceBusReceivedMessage,
@@ -56,10 +68,19 @@ export function createAzureDelivery(
   context: AzureDeliveryContext,
 ): AzureDelivery {
   let settled = false;
-  const once = (action: () => Promise<void>): Promise<void> => {
+  /** `removes`: the settlement takes the message out of the subscription (complete, dead-letter). */
+  const once = (action: () => Promise<void>, removes: boolean): Promise<void> => {
     if (settled) return Promise.resolve();
     settled = true;
-    return action().catch((error: unknown) => {
+    // Nothing was sent yet: the message is certainly not settled and comes back after its lock.
+    if (receivedOnClosedLink(message)) return Promise.reject(staleLinkError(decoded, context, false));
+    const cutOff = new Error('link closed while settling');
+    return settleWhileLinkOpen(message, action(), () => cutOff).catch(async (error: unknown) => {
+      if (error === cutOff) {
+        if (removes && context.confirmRemoved !== undefined && (await context.confirmRemoved(message)))
+          return;
+        throw staleLinkError(decoded, context, true);
+      }
       throw mapAzureError(
         error,
         'settle',
@@ -78,7 +99,7 @@ export function createAzureDelivery(
     get settled() {
       return settled;
     },
-    ack: () => once(() => receiver.completeMessage(message)),
+    ack: () => once(() => receiver.completeMessage(message), true),
     retry: (delayMs: number) => {
       if (!settled && !(Number.isFinite(delayMs) && delayMs >= 0 && delayMs <= context.maxRetryDelayMs)) {
         // Rejected before anything happens: the delivery stays unsettled and settleable.
@@ -100,22 +121,45 @@ export function createAzureDelivery(
           toRetryCopy(message, decoded.deliveryAttempt + 1, context.subscription, delay),
         );
         await receiver.completeMessage(message);
-      });
+      }, context.retryMode === 'scheduled-copy');
     },
     deadLetter: (reason: DeadLetterReason) =>
-      once(() =>
-        receiver.deadLetterMessage(message, {
-          ...deadLetterWireHeaders({}, reason, { destination: context.destination, group: context.group }),
-          deadLetterReason: truncate(reason.code),
-          deadLetterErrorDescription: truncate(reason.message),
-        }),
+      once(
+        () =>
+          receiver.deadLetterMessage(message, {
+            ...deadLetterWireHeaders({}, reason, { destination: context.destination, group: context.group }),
+            deadLetterReason: truncate(reason.code),
+            deadLetterErrorDescription: truncate(reason.message),
+          }),
+        true,
       ),
     release: async () => {
       if (settled) return;
       settled = true;
-      await receiver.abandonMessage(message).catch(() => undefined);
+      // On a closed link the abandon could only time out; the lock expires on its own.
+      if (receivedOnClosedLink(message)) return;
+      await settleWhileLinkOpen(
+        message,
+        receiver.abandonMessage(message),
+        () => new Error('link closed'),
+      ).catch(() => undefined);
     },
   };
+}
+
+function staleLinkError(
+  decoded: DecodedMessage,
+  context: AzureDeliveryContext,
+  whileSettling: boolean,
+): OmnibusError {
+  const what = whileSettling
+    ? 'the connection it was received on dropped while settling (the broker may not have applied it)'
+    : 'the connection it was received on is gone';
+  return new OmnibusError(
+    ErrorCodes.SETTLEMENT_FAILED,
+    `Azure Service Bus settle message ${decoded.envelope.id} on ${context.destination}/${context.group} failed: ${what}; Service Bus redelivers it when its lock expires`,
+    { retriable: false },
+  );
 }
 
 function truncate(text: string): string {

@@ -168,6 +168,7 @@ export class AzureServiceBusTransport implements Transport {
       spec,
       onDelivery,
       receiveWaitMs: this.#options.receiveWaitMs,
+      operationTimeoutMs: this.#options.operationTimeoutMs,
       maxRetryDelayMs: this.capabilities.maxRetryDelayMs,
       sendCopy: (copy) => this.#sendCopy(client, topic, copy),
       onError: (error) => this.#setStatus('reconnecting', error),
@@ -175,7 +176,7 @@ export class AzureServiceBusTransport implements Transport {
     };
     const consumer = spec.ordered
       ? new SessionConsumer(context, this.#options.lockDurationMs, this.#options.sessionAcceptTimeoutMs)
-      : new PullConsumer(context);
+      : new PullConsumer(context, this.#options.lockDurationMs);
     this.#consumers.add(consumer);
     consumer.start();
     return {

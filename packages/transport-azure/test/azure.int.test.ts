@@ -245,6 +245,52 @@ describe('azure service bus transport (emulator, adapter specifics)', function (
     expect(steady).to.deep.equal([1]);
   });
 
+  it('the provisioned retry rule keeps retry copies out of other groups’ subscriptions (counted on the broker)', async () => {
+    const t = await transport();
+    const destination = unique('rule');
+    const topic = topicName('', destination);
+    await t.provision({
+      destinations: [
+        {
+          name: destination,
+          groups: [
+            { name: 'flaky', ordered: false },
+            { name: 'idle', ordered: false },
+            { name: 'idle-ordered', ordered: true },
+          ],
+        },
+      ],
+    });
+    // Control: a subscription created without the rule (as with provisioning: 'none').
+    const control = await fetch(`${emulator.adminUrl}/topics/${topic}/subscriptions/no-rule`, {
+      method: 'PUT',
+    });
+    expect(control.status).to.equal(201);
+    const attempts: number[] = [];
+    await t.subscribe(
+      { destination, group: 'flaky', concurrency: 1, ordered: false, handlerTimeoutMs: 10_000 },
+      async (d) => {
+        attempts.push(d.deliveryAttempt);
+        if (d.deliveryAttempt < 3) await d.retry(200);
+        else await d.ack();
+      },
+    );
+    await t.publish(destination, [{ envelope: envelope('retried', { partitionKey: 'k' }) }]);
+    // A copy reaches every subscription in the same fan-out, so once the flaky group has seen
+    // attempt 3, every copy that was going to arrive anywhere has arrived.
+    await waitFor(() => attempts.length === 3, { timeoutMs: 15_000 });
+    const counts = async (subscription: string): Promise<Record<string, number>> => {
+      const response = await fetch(`${emulator.adminUrl}/topics/${topic}/subscriptions/${subscription}`);
+      return ((await response.json()) as { counts: Record<string, number> }).counts;
+    };
+    // The idle groups hold only the original; the control subscription also got both copies.
+    expect(await counts(subscriptionName('idle'))).to.include({ active: 1, scheduled: 0 });
+    expect(await counts(subscriptionName('idle-ordered'))).to.include({ active: 1, scheduled: 0 });
+    expect(await counts('no-rule')).to.include({ active: 3 });
+    const [original] = await native.client.createReceiver(topic, subscriptionName('idle')).peekMessages(5);
+    expect(original?.applicationProperties?.['omnibus-retry-subscription']).to.equal(undefined);
+  });
+
   it('carries the attempt count of a scheduled retry across a consumer restart', async () => {
     const destination = unique('restart');
     const first = await transport();
@@ -373,6 +419,53 @@ describe('azure service bus transport (emulator, adapter specifics)', function (
     const remaining = rest.map((m) => Buffer.from(m.body as Buffer).toString()).sort();
     expect(remaining).to.deep.equal(['m1', 'm2', 'm3', 'm4'].filter((m) => !started.includes(m)).sort());
     expect(started).to.have.length(2);
+  });
+
+  it('after a dropped connection, acking a message received before it fails at once and the broker redelivers it', async () => {
+    // A 60 s operation timeout: left to the SDK, this ack would wait it out once per retry.
+    const t = await transport({ lockDurationMs: 5_000, operationTimeoutMs: 60_000, maxRetries: 1 });
+    const destination = unique('drop');
+    await t.provision({ destinations: [{ name: destination, groups: [{ name: 'g', ordered: false }] }] });
+    const seen: Array<{ text: string; attempt: number }> = [];
+    let held: Delivery | undefined;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    await t.subscribe(
+      { destination, group: 'g', concurrency: 2, ordered: false, handlerTimeoutMs: 10_000 },
+      async (d) => {
+        seen.push({ text: text(d), attempt: d.deliveryAttempt });
+        if (held === undefined) {
+          held = d;
+          await gate;
+          return;
+        }
+        await d.ack();
+      },
+    );
+    const statuses: string[] = [];
+    t.onStatusChange((status) => statuses.push(status));
+    await t.publish(destination, [{ envelope: envelope('held') }]);
+    await waitFor(() => held !== undefined);
+    expect(emulator.dropConnections()).to.be.at.least(1);
+    // The idle receive slot notices the drop. (An ack racing the drop itself would also fail
+    // fast, but the SDK would leave its disposition timer running for the operation timeout.)
+    await waitFor(() => statuses.includes('reconnecting'));
+    let outcome: string | undefined;
+    held!.ack().then(
+      () => (outcome = 'resolved'),
+      (error: unknown) => (outcome = (error as { code?: string }).code ?? 'rejected'),
+    );
+    await waitFor(() => outcome !== undefined, { timeoutMs: 10_000 });
+    release();
+    expect(outcome).to.equal('SETTLEMENT_FAILED');
+    await t.publish(destination, [{ envelope: envelope('after') }]);
+    await waitFor(
+      () => seen.some((s) => s.text === 'held' && s.attempt === 2) && seen.some((s) => s.text === 'after'),
+      {
+        timeoutMs: 15_000,
+      },
+    );
+    await waitFor(() => t.status === 'ready');
   });
 
   it('fails connect with a typed, retriable CONNECTION_FAILED when nothing listens', async () => {

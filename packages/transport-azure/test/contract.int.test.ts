@@ -9,6 +9,7 @@ import { AzureServiceBusTransport } from '../src/azure-service-bus-transport.js'
 import type { AzureServiceBusOptionsInput } from '../src/azure-options.js';
 import { subscriptionName, topicName } from '../src/entity-names.js';
 import {
+  EMULATOR_ADMIN_URL,
   EMULATOR_CONNECTION_STRING,
   LIVE_CONNECTION_STRING,
   emulatorOptions,
@@ -49,7 +50,8 @@ function contractOptions(
 
 // The emulator as managed by scripts/brokers (`node scripts/brokers/cli.mjs up azure`): a
 // separate process, so the restart case can stop it (it snapshots its state on SIGTERM) and
-// start it again.
+// start it again. Dropped connections: its admin API cuts every client socket while it keeps
+// running (message locks survive until they expire, session locks are released).
 const emulatorNative = new NativeServiceBus(EMULATOR_CONNECTION_STRING);
 after(() => emulatorNative.close());
 
@@ -61,6 +63,7 @@ describeTransportContract(
         timeout: 60_000,
       });
     },
+    dropConnections: () => dropEmulatorConnections(EMULATOR_ADMIN_URL),
     childTransportModule: child('child-transport-emulator'),
   }),
 );
@@ -99,4 +102,23 @@ async function deleteTopicsWithPrefix(connectionString: string, prefix: string):
     if (topic.name.startsWith(prefix)) names.push(topic.name);
   }
   await Promise.all(names.map((name) => admin.deleteTopic(name).catch(() => undefined)));
+}
+
+/** `POST /connections/drop` on the emulator's admin API; fails loudly when the emulator lacks it. */
+async function dropEmulatorConnections(adminUrl: string): Promise<void> {
+  const response = await fetch(`${adminUrl.replace(/\/+$/, '')}/connections/drop`, {
+    method: 'POST',
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (response.status !== 200) {
+    throw new Error(
+      `emulator admin API refused POST /connections/drop: HTTP ${String(response.status)} (rebuild and restart the emulator)`,
+    );
+  }
+  const { dropped } = (await response.json()) as { dropped?: unknown };
+  if (typeof dropped !== 'number' || dropped < 1) {
+    throw new Error(
+      `POST /connections/drop cut no connection (${String(dropped)}): the fault was not injected`,
+    );
+  }
 }

@@ -59,6 +59,7 @@ describe('azure provisioners', () => {
         requiresSession: true,
         lockDurationMs: 30000,
         maxDeliveryCount: 10,
+        filter: { sqlExpression: 'x' },
       });
       expect(admin.requests.filter((r) => r.startsWith('PUT'))).to.deep.equal([
         'PUT /topics/orders',

@@ -8,6 +8,7 @@ import type { DeliveryHandler, OmnibusError, SubscriptionSpec } from '@omnibus/c
 import { createAzureDelivery } from '../azure-delivery.js';
 import type { AzureDelivery, AzureDeliveryContext } from '../azure-delivery.js';
 import { fromReceivedMessage } from '../message-mapper.js';
+import { receivedOnClosedLink, settleWhileLinkOpen } from './receive-link-state.js';
 
 /** What a consumer needs from its transport. */
 export interface ConsumerContext {
@@ -18,6 +19,8 @@ export interface ConsumerContext {
   readonly onDelivery: DeliveryHandler;
   /** Longest one receive call waits; also the idle time after which a session is released. */
   readonly receiveWaitMs: number;
+  /** Timeout of one SDK operation (bounds the check after a settlement cut off by a dropped connection). */
+  readonly operationTimeoutMs: number;
   /** Longest retry delay accepted. */
   readonly maxRetryDelayMs: number;
   /** Sends a retry copy to the topic, durably. */
@@ -49,6 +52,7 @@ export async function handleMessage(
   retryMode: AzureDeliveryContext['retryMode'],
   wait: (ms: number) => Promise<void>,
   inFlight: Set<AzureDelivery>,
+  confirmRemoved?: (message: ServiceBusReceivedMessage) => Promise<boolean>,
 ): Promise<void> {
   const decoded = fromReceivedMessage(message);
   const delivery = createAzureDelivery(message, decoded, {
@@ -60,6 +64,7 @@ export async function handleMessage(
     sendCopy: context.sendCopy,
     wait,
     maxRetryDelayMs: context.maxRetryDelayMs,
+    ...(confirmRemoved === undefined ? {} : { confirmRemoved }),
   });
   inFlight.add(delivery);
   try {
@@ -81,8 +86,10 @@ export async function releaseQuietly(
   receiver: ServiceBusReceiver,
   message: ServiceBusReceivedMessage,
 ): Promise<void> {
+  // On a closed link the SDK could only time out (see receivedOnClosedLink); the lock expires.
+  if (receivedOnClosedLink(message)) return;
   try {
-    await receiver.abandonMessage(message);
+    await settleWhileLinkOpen(message, receiver.abandonMessage(message), () => new Error('link closed'));
   } catch {
     // lock lost or receiver closed: the broker redelivers after the lock expires
   }
@@ -93,8 +100,9 @@ export async function completeQuietly(
   receiver: ServiceBusReceiver,
   message: ServiceBusReceivedMessage,
 ): Promise<void> {
+  if (receivedOnClosedLink(message)) return;
   try {
-    await receiver.completeMessage(message);
+    await settleWhileLinkOpen(message, receiver.completeMessage(message), () => new Error('link closed'));
   } catch {
     // it will be dropped again on redelivery
   }

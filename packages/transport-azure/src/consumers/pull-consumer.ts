@@ -10,6 +10,9 @@ import {
   sleep,
 } from './consumer-context.js';
 import type { Consumer, ConsumerContext } from './consumer-context.js';
+import { keepMessageLocked } from './message-lock-keeper.js';
+import { confirmRemovedByPeek } from './receive-link-state.js';
+import type { MessageLockKeeper } from './message-lock-keeper.js';
 import type { AzureDelivery } from '../azure-delivery.js';
 
 /** Lock renewal never stops before this (the SDK default), however short the handler timeout. */
@@ -21,7 +24,14 @@ const LOCK_RENEWAL_MARGIN_MS = 60_000;
  * Consumer for an unordered group: one peek-lock receiver on the subscription, a pull loop
  * (`receiveMessages`) that only asks for as many messages as the {@link KeyedDispatcher} has free
  * slots, so at most `spec.concurrency` handlers run and nothing sits locked in a local buffer.
- * Message locks are renewed by the SDK for `handlerTimeoutMs` + 1 min (at least 5 min).
+ * Each message's lock is renewed (by {@link keepMessageLocked}, not the SDK) from receipt until
+ * its delivery is done, for at most `handlerTimeoutMs` + 1 min (at least 5 min).
+ *
+ * Dropped connections: the SDK reconnects the receiver on the next receive. Deliveries received
+ * before the drop cannot be settled any more (they reject with `SETTLEMENT_FAILED` at once, see
+ * `receivedOnClosedLink`); their renewal stops when their handler is done, so Service Bus
+ * redelivers them when the lock expires. A complete or dead-letter cut off mid-flight is checked
+ * with a peek by sequence number (`confirmRemovedByPeek`): it resolves if the broker applied it.
  *
  * Close: stop asking for messages, abandon any received but not started (they are redelivered,
  * with the broker's delivery count one higher), wait up to the drain time for running handlers,
@@ -34,17 +44,20 @@ export class PullConsumer implements Consumer {
   readonly #dispatcher: KeyedDispatcher<ServiceBusReceivedMessage>;
   readonly #stop = new AbortController();
   readonly #inFlight = new Set<AzureDelivery>();
+  readonly #locks = new Map<ServiceBusReceivedMessage, MessageLockKeeper>();
+  readonly #lockDurationMs: number;
+  readonly #renewForMs: number;
   #loop: Promise<void> = Promise.resolve();
   #closing: Promise<void> | undefined;
 
-  constructor(context: ConsumerContext) {
+  /** `lockDurationMs` is only a fallback: the broker's `lockedUntilUtc` on each message rules. */
+  constructor(context: ConsumerContext, lockDurationMs: number) {
     this.#context = context;
+    this.#lockDurationMs = lockDurationMs;
+    this.#renewForMs = Math.max(MIN_LOCK_RENEWAL_MS, context.spec.handlerTimeoutMs + LOCK_RENEWAL_MARGIN_MS);
     this.#receiver = context.client.createReceiver(context.topic, context.subscription, {
       receiveMode: 'peekLock',
-      maxAutoLockRenewalDurationInMs: Math.max(
-        MIN_LOCK_RENEWAL_MS,
-        context.spec.handlerTimeoutMs + LOCK_RENEWAL_MARGIN_MS,
-      ),
+      maxAutoLockRenewalDurationInMs: 0,
       skipParsingBodyAsJson: true,
     });
     this.#dispatcher = new KeyedDispatcher<ServiceBusReceivedMessage>({
@@ -58,7 +71,8 @@ export class PullConsumer implements Consumer {
           'scheduled-copy',
           (ms) => sleep(ms, this.#stop.signal),
           this.#inFlight,
-        ),
+          (m) => confirmRemovedByPeek(this.#receiver, m, context.operationTimeoutMs),
+        ).finally(() => this.#unlockKeeper(message)),
       onError: (error) => context.onError(mapAzureError(error, 'receive', this.#describe())),
     });
   }
@@ -77,11 +91,14 @@ export class PullConsumer implements Consumer {
   async #close(drainTimeoutMs: number): Promise<void> {
     this.#stop.abort();
     const unstarted = this.#dispatcher.stop();
+    for (const message of unstarted) this.#unlockKeeper(message);
     await Promise.all(unstarted.map((message) => releaseQuietly(this.#receiver, message)));
     const [, drained] = await Promise.all([this.#loop, this.#dispatcher.drain(drainTimeoutMs)]);
     // Handlers still running past the drain time: give their messages back now (their late
     // settlements are ignored) instead of leaving them locked until the lock expires.
     if (!drained) await Promise.all([...this.#inFlight].map((delivery) => delivery.release()));
+    for (const keeper of this.#locks.values()) keeper.stop();
+    this.#locks.clear();
     await this.#receiver.close().catch(() => undefined);
   }
 
@@ -109,9 +126,20 @@ export class PullConsumer implements Consumer {
         if (signal.aborted) await releaseQuietly(this.#receiver, message);
         else if (isOtherGroupsRetry(message, this.#context.subscription))
           await completeQuietly(this.#receiver, message);
-        else this.#dispatcher.push(message);
+        else {
+          this.#locks.set(
+            message,
+            keepMessageLocked(this.#receiver, message, this.#lockDurationMs, this.#renewForMs),
+          );
+          this.#dispatcher.push(message);
+        }
       }
     }
+  }
+
+  #unlockKeeper(message: ServiceBusReceivedMessage): void {
+    this.#locks.get(message)?.stop();
+    this.#locks.delete(message);
   }
 
   #describe(): string {

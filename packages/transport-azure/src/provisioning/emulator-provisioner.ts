@@ -9,8 +9,9 @@ const REQUEST_TIMEOUT_MS = 10_000;
  * emulator has no ATOM management endpoint (neither has the official one), so entities are
  * created through its loopback HTTP admin API: `GET`/`PUT /topics/:topic` and
  * `/topics/:topic/subscriptions/:subscription` with JSON `{lockDurationMs, maxDeliveryCount,
- * requiresSession}`. The emulator has no SQL filters, so `sqlFilter` is not sent (the transport
- * filters retry copies on the client as well).
+ * requiresSession, filter}`. `filter` is `{ sqlExpression: settings.sqlFilter }`, the same rule
+ * the admin client creates in production (the emulator evaluates that SQL shape), so retry copies
+ * addressed to other groups are filtered by the broker here too.
  *
  * Idempotent (GET first, PUT when missing) and safe to call concurrently. Errors reject as
  * `PROVISIONING_FAILED`; an unreachable emulator is retriable.
@@ -57,6 +58,7 @@ export class EmulatorProvisioner implements EntityProvisioner {
         requiresSession: settings.requiresSession,
         lockDurationMs: settings.lockDurationMs,
         maxDeliveryCount: settings.maxDeliveryCount,
+        ...(settings.sqlFilter === undefined ? {} : { filter: { sqlExpression: settings.sqlFilter } }),
       },
       subject,
     );
