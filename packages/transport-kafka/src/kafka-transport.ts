@@ -1,4 +1,10 @@
-import { ErrorCodes, OmnibusError, chooseDelayTier, envelopeToWireHeaders } from '@omnibus/core';
+import {
+  ErrorCodes,
+  OmnibusError,
+  TransportStatusTracker,
+  chooseDelayTier,
+  envelopeToWireHeaders,
+} from '@omnibus/core';
 import type {
   DeliveryHandler,
   OutgoingMessage,
@@ -72,10 +78,9 @@ export class KafkaTransport implements Transport {
   readonly #naming: KafkaNaming;
   readonly #provisioner: TopicProvisioner;
   readonly #batcher: PublishBatcher;
-  readonly #listeners = new Set<TransportStatusListener>();
+  readonly #tracker = new TransportStatusTracker();
   readonly #subscriptions = new Set<KafkaSubscription>();
   readonly #unhealthy = new Set<KafkaSubscription>();
-  #status: TransportStatus = 'idle';
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -98,12 +103,11 @@ export class KafkaTransport implements Transport {
   }
 
   get status(): TransportStatus {
-    return this.#status;
+    return this.#tracker.status;
   }
 
   onStatusChange(listener: TransportStatusListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#tracker.onChange(listener);
   }
 
   connect(): Promise<void> {
@@ -143,10 +147,10 @@ export class KafkaTransport implements Transport {
       await Promise.all([...byTopic].map(([topic, records]) => this.#batcher.publish(topic, records)));
     } catch (error) {
       const mapped = mapKafkaError(error, 'publish', this.#naming.mainTopic(destination));
-      if (mapped.retriable) this.#setStatus('reconnecting', mapped);
+      if (mapped.retriable) this.#tracker.set('reconnecting', mapped);
       throw mapped;
     }
-    if (this.#status === 'reconnecting' && this.#unhealthy.size === 0) this.#setStatus('ready');
+    if (this.#tracker.status === 'reconnecting' && this.#unhealthy.size === 0) this.#tracker.set('ready');
   }
 
   async subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {
@@ -218,24 +222,24 @@ export class KafkaTransport implements Transport {
   }
 
   async #connect(): Promise<void> {
-    this.#setStatus('connecting');
+    this.#tracker.set('connecting');
     try {
       await this.#client.connect();
     } catch (error) {
       this.#connecting = undefined;
-      this.#setStatus('idle');
+      this.#tracker.set('idle');
       throw mapKafkaError(error, 'connect', this.#options.brokers.join(','));
     }
-    this.#setStatus('ready');
+    this.#tracker.set('ready');
   }
 
   async #close(drainTimeoutMs: number): Promise<void> {
-    if (this.#status === 'closed') return;
-    this.#setStatus('closing');
+    if (this.#tracker.status === 'closed') return;
+    this.#tracker.set('closing');
     await Promise.allSettled([...this.#subscriptions].map((s) => s.close(drainTimeoutMs)));
     this.#subscriptions.clear();
     await this.#client.disconnect().catch(() => undefined);
-    this.#setStatus('closed');
+    this.#tracker.set('closed');
   }
 
   #toRecord(destination: string, message: OutgoingMessage): { topic: string; record: OutgoingRecord } {
@@ -298,26 +302,11 @@ export class KafkaTransport implements Transport {
   }
 
   #onHealth(subscription: KafkaSubscription, healthy: boolean, error?: Error): void {
-    if (this.#status === 'closing' || this.#status === 'closed') return;
+    if (this.#tracker.status === 'closing' || this.#tracker.status === 'closed') return;
     if (healthy) this.#unhealthy.delete(subscription);
     else this.#unhealthy.add(subscription);
-    if (!healthy) this.#setStatus('reconnecting', error);
-    else if (this.#unhealthy.size === 0 && this.#status === 'reconnecting') this.#setStatus('ready');
-  }
-
-  #setStatus(status: TransportStatus, error?: Error): void {
-    if (status === this.#status && error === undefined) return;
-    this.#status = status;
-    this.#emit(status, error);
-  }
-
-  #emit(status: TransportStatus, error?: Error): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(status, error);
-      } catch {
-        // A listener's failure is its own problem.
-      }
-    }
+    if (!healthy) this.#tracker.set('reconnecting', error);
+    else if (this.#unhealthy.size === 0 && this.#tracker.status === 'reconnecting')
+      this.#tracker.set('ready');
   }
 }
