@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ServiceBusClient } from '@azure/service-bus';
 import type { ServiceBusMessage, ServiceBusMessageBatch, ServiceBusSender } from '@azure/service-bus';
-import { ErrorCodes, OmnibusError } from '@omnibus/core';
+import { ErrorCodes, OmnibusError, TransportStatusTracker } from '@omnibus/core';
 import type {
   DeliveryHandler,
   OutgoingMessage,
@@ -50,14 +50,13 @@ export class AzureServiceBusTransport implements Transport {
   readonly capabilities: TransportCapabilities;
   readonly #options: AzureServiceBusOptions;
   readonly #provisioner: EntityProvisioner;
-  readonly #listeners = new Set<TransportStatusListener>();
+  readonly #tracker = new TransportStatusTracker();
   readonly #senders = new Map<string, ServiceBusSender>();
   readonly #ensured = new Map<string, Promise<void>>();
   readonly #consumers = new Set<Consumer>();
   #client: ServiceBusClient | undefined;
   /** Separate connection for session receivers, with the short `sessionAcceptTimeoutMs` operation timeout. */
   #sessionClient: ServiceBusClient | undefined;
-  #status: TransportStatus = 'idle';
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -81,13 +80,12 @@ export class AzureServiceBusTransport implements Transport {
 
   /** Current lifecycle state. */
   get status(): TransportStatus {
-    return this.#status;
+    return this.#tracker.status;
   }
 
   /** Listen to status changes; returns a disposer. */
   onStatusChange(listener: TransportStatusListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#tracker.onChange(listener);
   }
 
   /**
@@ -98,7 +96,7 @@ export class AzureServiceBusTransport implements Transport {
     if (this.#closing !== undefined) return Promise.reject(closedError());
     this.#connecting ??= this.#connect().catch((error: unknown) => {
       this.#connecting = undefined;
-      this.#setStatus('idle');
+      this.#tracker.set('idle');
       throw error;
     });
     return this.#connecting;
@@ -171,8 +169,8 @@ export class AzureServiceBusTransport implements Transport {
       operationTimeoutMs: this.#options.operationTimeoutMs,
       maxRetryDelayMs: this.capabilities.maxRetryDelayMs,
       sendCopy: (copy) => this.#sendCopy(client, topic, copy),
-      onError: (error) => this.#setStatus('reconnecting', error),
-      onHealthy: () => this.#setStatus('ready'),
+      onError: (error) => this.#tracker.set('reconnecting', error),
+      onHealthy: () => this.#tracker.set('ready'),
     };
     const consumer = spec.ordered
       ? new SessionConsumer(context, this.#options.lockDurationMs, this.#options.sessionAcceptTimeoutMs)
@@ -215,7 +213,7 @@ export class AzureServiceBusTransport implements Transport {
   }
 
   async #connect(): Promise<void> {
-    this.#setStatus('connecting');
+    this.#tracker.set('connecting');
     const client = this.#newClient(this.#options.operationTimeoutMs);
     try {
       await probe(client, this.#topic('omnibus-connection-probe'));
@@ -224,12 +222,12 @@ export class AzureServiceBusTransport implements Transport {
       throw mapAzureError(error, 'connect', `to ${describeEndpoint(this.#options.connectionString)}`);
     }
     this.#client = client;
-    this.#setStatus('ready');
+    this.#tracker.set('ready');
   }
 
   async #close(drainTimeoutMs: number): Promise<void> {
     await this.#connecting?.catch(() => undefined);
-    this.#setStatus('closing');
+    this.#tracker.set('closing');
     await Promise.all([...this.#consumers].map((consumer) => consumer.close(drainTimeoutMs)));
     this.#consumers.clear();
     await Promise.all([...this.#senders.values()].map((sender) => sender.close().catch(() => undefined)));
@@ -237,7 +235,7 @@ export class AzureServiceBusTransport implements Transport {
     const clients = [this.#client, this.#sessionClient].filter((c): c is ServiceBusClient => c !== undefined);
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
     await this.#provisioner.close();
-    this.#setStatus('closed');
+    this.#tracker.set('closed');
   }
 
   #validate(destination: string, messages: readonly OutgoingMessage[]): void {
@@ -319,13 +317,6 @@ export class AzureServiceBusTransport implements Transport {
       this.#ensured.set(key, pending);
     }
     return pending;
-  }
-
-  #setStatus(status: TransportStatus, error?: Error): void {
-    if (this.#status === status && error === undefined) return;
-    if ((this.#status === 'closing' || this.#status === 'closed') && status !== 'closed') return;
-    this.#status = status;
-    for (const listener of this.#listeners) listener(status, error);
   }
 }
 
