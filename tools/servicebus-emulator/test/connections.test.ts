@@ -1,20 +1,25 @@
 import { expect } from 'chai';
 import type { ServiceBusClient } from '@azure/service-bus';
 import type { RunningEmulator } from '../src/index.js';
-import { admin, countsOf, createQueue, newClient, receiveN, startTestEmulator, waitFor } from './helpers.js';
+import {
+  admin,
+  countsOf,
+  createQueue,
+  newClient,
+  receiveN,
+  startTestEmulator,
+  useEmulator,
+  waitFor,
+} from './helpers.js';
 
 describe('dropped connections (POST /connections/drop)', function () {
   this.timeout(30_000);
   let emulator: RunningEmulator;
   let client: ServiceBusClient;
 
-  before(async () => {
-    emulator = await startTestEmulator();
-    client = newClient(emulator);
-  });
-  after(async () => {
-    await client.close();
-    await emulator.stop();
+  useEmulator((started, connected) => {
+    emulator = started;
+    client = connected;
   });
 
   it('cuts the connection; the SDK reconnects to send and receive; message locks outlive it until they expire', async () => {

@@ -13,6 +13,7 @@ import {
   newClient,
   receiveN,
   startTestEmulator,
+  useEmulator,
   waitFor,
 } from './helpers.js';
 
@@ -37,13 +38,9 @@ describe('subscription rules (filters)', function () {
   let emulator: RunningEmulator;
   let client: ServiceBusClient;
 
-  before(async () => {
-    emulator = await startTestEmulator();
-    client = newClient(emulator);
-  });
-  after(async () => {
-    await client.close();
-    await emulator.stop();
+  useEmulator((started, connected) => {
+    emulator = started;
+    client = connected;
   });
 
   it('a correlation filter on application properties copies only matching messages; a subscription without one gets all', async () => {

@@ -140,3 +140,21 @@ export async function countsOf(emulator: RunningEmulator, path: string): Promise
   if (!res.body.counts) throw new Error(`no counts for ${path}: ${res.status}`);
   return res.body.counts;
 }
+
+/**
+ * Registers mocha hooks that start one emulator and one SDK client for the enclosing `describe`
+ * and stop both afterwards; `onReady` receives them once started.
+ */
+export function useEmulator(onReady: (emulator: RunningEmulator, client: ServiceBusClient) => void): void {
+  let emulator: RunningEmulator | undefined;
+  let client: ServiceBusClient | undefined;
+  before(async () => {
+    emulator = await startTestEmulator();
+    client = newClient(emulator);
+    onReady(emulator, client);
+  });
+  after(async () => {
+    await client?.close();
+    await emulator?.stop();
+  });
+}

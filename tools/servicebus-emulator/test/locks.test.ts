@@ -1,20 +1,16 @@
 import { expect } from 'chai';
 import type { ServiceBusClient } from '@azure/service-bus';
 import type { RunningEmulator } from '../src/index.js';
-import { admin, createQueue, newClient, receiveN, startTestEmulator } from './helpers.js';
+import { admin, createQueue, receiveN, useEmulator } from './helpers.js';
 
 describe('peek-lock: expiry, renewal, max delivery count', function () {
   this.timeout(20_000);
   let emulator: RunningEmulator;
   let client: ServiceBusClient;
 
-  before(async () => {
-    emulator = await startTestEmulator();
-    client = newClient(emulator);
-  });
-  after(async () => {
-    await client.close();
-    await emulator.stop();
+  useEmulator((started, connected) => {
+    emulator = started;
+    client = connected;
   });
 
   it('redelivers a message whose lock expired, with deliveryCount + 1, and settling the old lock fails with MessageLockLost', async () => {

@@ -1,20 +1,16 @@
 import { expect } from 'chai';
 import type { ServiceBusClient } from '@azure/service-bus';
 import type { RunningEmulator } from '../src/index.js';
-import { bodiesOf, createQueue, newClient, receiveN, startTestEmulator } from './helpers.js';
+import { bodiesOf, createQueue, receiveN, useEmulator } from './helpers.js';
 
 describe('queues through @azure/service-bus', function () {
   this.timeout(20_000);
   let emulator: RunningEmulator;
   let client: ServiceBusClient;
 
-  before(async () => {
-    emulator = await startTestEmulator();
-    client = newClient(emulator);
-  });
-  after(async () => {
-    await client.close();
-    await emulator.stop();
+  useEmulator((started, connected) => {
+    emulator = started;
+    client = connected;
   });
 
   it('sends, receives in peek-lock and completes; a completed message is gone', async () => {

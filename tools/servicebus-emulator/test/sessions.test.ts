@@ -1,20 +1,16 @@
 import { expect } from 'chai';
 import { ServiceBusClient } from '@azure/service-bus';
 import type { RunningEmulator } from '../src/index.js';
-import { bodiesOf, createQueue, createTopic, newClient, receiveN, startTestEmulator } from './helpers.js';
+import { bodiesOf, createQueue, createTopic, newClient, receiveN, useEmulator } from './helpers.js';
 
 describe('sessions', function () {
   this.timeout(20_000);
   let emulator: RunningEmulator;
   let client: ServiceBusClient;
 
-  before(async () => {
-    emulator = await startTestEmulator();
-    client = newClient(emulator);
-  });
-  after(async () => {
-    await client.close();
-    await emulator.stop();
+  useEmulator((started, connected) => {
+    emulator = started;
+    client = connected;
   });
 
   it('delivers the messages of a session in order, retries included', async () => {

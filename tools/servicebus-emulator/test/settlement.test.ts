@@ -1,20 +1,16 @@
 import { expect } from 'chai';
 import type { ServiceBusClient } from '@azure/service-bus';
 import type { RunningEmulator } from '../src/index.js';
-import { admin, bodiesOf, createQueue, newClient, receiveN, startTestEmulator, waitFor } from './helpers.js';
+import { admin, bodiesOf, createQueue, receiveN, useEmulator, waitFor } from './helpers.js';
 
 describe('dead-letter, defer and scheduling', function () {
   this.timeout(20_000);
   let emulator: RunningEmulator;
   let client: ServiceBusClient;
 
-  before(async () => {
-    emulator = await startTestEmulator();
-    client = newClient(emulator);
-  });
-  after(async () => {
-    await client.close();
-    await emulator.stop();
+  useEmulator((started, connected) => {
+    emulator = started;
+    client = connected;
   });
 
   it('deadLetterMessage moves the message to $DeadLetterQueue with reason, description and the original fields', async () => {

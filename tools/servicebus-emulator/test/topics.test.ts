@@ -1,20 +1,16 @@
 import { expect } from 'chai';
 import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
 import type { RunningEmulator } from '../src/index.js';
-import { admin, bodiesOf, createTopic, newClient, receiveN, startTestEmulator, waitFor } from './helpers.js';
+import { admin, bodiesOf, createTopic, receiveN, useEmulator, waitFor } from './helpers.js';
 
 describe('topics and subscriptions', function () {
   this.timeout(20_000);
   let emulator: RunningEmulator;
   let client: ServiceBusClient;
 
-  before(async () => {
-    emulator = await startTestEmulator();
-    client = newClient(emulator);
-  });
-  after(async () => {
-    await client.close();
-    await emulator.stop();
+  useEmulator((started, connected) => {
+    emulator = started;
+    client = connected;
   });
 
   it('copies every message to each subscription', async () => {
