@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ServiceBusClient } from '@azure/service-bus';
 import type { RunningEmulator } from '../src/index.js';
-import { bodiesOf, createQueue, createTopic, newClient, receiveN, useEmulator } from './helpers.js';
+import { bodiesOf, createQueue, createTopic, receiveN, useEmulator } from './helpers.js';
 
 describe('sessions', function () {
   this.timeout(20_000);
