@@ -46,7 +46,17 @@ export function short(n: number): string {
  * Horizontal bar chart in panels, each panel with its own scale (linear, or log10 when `log`),
  * median bars with min–max whiskers.
  */
-export function barChart(options: { title: string; unit: string; panels: readonly Panel[]; log?: boolean; width?: number }): string {
+export function barChart(options: {
+  title: string;
+  unit: string;
+  panels: readonly Panel[];
+  log?: boolean;
+  width?: number;
+  /** One linear scale for every panel, from 0 to this value (e.g. for ratios). */
+  domainMax?: number;
+  /** Draw a dashed vertical line at this value (e.g. 1 for ratios). */
+  reference?: number;
+}): string {
   const width = options.width ?? 760;
   const labelWidth = 230;
   const noteWidth = 90;
@@ -54,23 +64,27 @@ export function barChart(options: { title: string; unit: string; panels: readonl
   const barHeight = 18;
   const gap = 6;
   const parts: string[] = [];
-  let y = 34;
+  let y = 46;
   parts.push(`<text x="10" y="22" font-size="15" font-weight="bold">${esc(options.title)}</text>`);
-  parts.push(`<text x="${String(width - 10)}" y="22" font-size="11" text-anchor="end" fill="#555">${esc(options.unit)}${options.log === true ? ' (log scale)' : ''}; bar = median, whisker = min–max</text>`);
+  parts.push(`<text x="10" y="38" font-size="11" fill="#555">${esc(options.unit)}${options.log === true ? ' (log scale)' : ''}; bar = median, whisker = min–max</text>`);
   for (const panel of options.panels) {
     y += 8;
     parts.push(`<text x="10" y="${String(y + 10)}" font-size="12" font-weight="bold" fill="#222">${esc(panel.title)}</text>`);
     y += 16;
     const values = panel.bars.flatMap((b) => [b.value, b.max ?? b.value]).filter((v) => Number.isFinite(v) && v > 0);
-    const top = values.length === 0 ? 1 : Math.max(...values) * 1.05;
+    const top = options.domainMax ?? (values.length === 0 ? 1 : Math.max(...values) * 1.05);
     const bottom = options.log === true ? Math.max(Math.min(...values.filter((v) => v > 0)) / 2, 1e-9) : 0;
     const scale = (v: number): number => {
       if (!Number.isFinite(v) || v <= 0) return 0;
       if (options.log !== true) return (v / top) * plotWidth;
       return (Math.max(0, Math.log10(v) - Math.log10(bottom)) / (Math.log10(top) - Math.log10(bottom))) * plotWidth;
     };
+    if (options.reference !== undefined) {
+      const x = labelWidth + scale(options.reference);
+      parts.push(`<line x1="${x.toFixed(1)}" y1="${String(y - 2)}" x2="${x.toFixed(1)}" y2="${String(y + panel.bars.length * (barHeight + gap))}" stroke="#c53030" stroke-dasharray="4 3"/>`);
+    }
     for (const bar of panel.bars) {
-      const w = Math.max(0, scale(bar.value));
+      const w = Math.min(plotWidth, Math.max(0, scale(bar.value)));
       parts.push(`<text x="${String(labelWidth - 6)}" y="${String(y + 13)}" font-size="11" text-anchor="end">${esc(bar.label)}</text>`);
       parts.push(`<rect x="${String(labelWidth)}" y="${String(y)}" width="${w.toFixed(1)}" height="${String(barHeight)}" fill="${bar.color}" opacity="0.85"/>`);
       if (bar.min !== undefined && bar.max !== undefined && Number.isFinite(bar.min) && Number.isFinite(bar.max)) {

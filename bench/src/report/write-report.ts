@@ -62,14 +62,13 @@ export function writeReport(results: BenchResults, repoRoot: string, paths?: Rep
     writeFileSync(file, svg);
     written.push(file);
   }
-  const notesFile = `${repoRoot}bench/PROFILE.md`;
-  const profile = existsSync(notesFile) ? readFileSync(notesFile, 'utf8') : undefined;
-  writeFileSync(target.markdown, renderMarkdown(agg, Object.keys(charts), target.chartsLink, profile));
+  const read = (name: string): string | undefined => (existsSync(`${repoRoot}bench/${name}`) ? readFileSync(`${repoRoot}bench/${name}`, 'utf8') : undefined);
+  writeFileSync(target.markdown, renderMarkdown(agg, Object.keys(charts), target.chartsLink, read('PROFILE.md'), agg.results.meta.quick ? undefined : read('ANALYSIS.md')));
   written.push(target.markdown);
   return written;
 }
 
-function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: string, profile: string | undefined): string {
+function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: string, profile: string | undefined, analysis: string | undefined): string {
   const { meta } = agg.results;
   const o = meta.options as Record<string, unknown>;
   const out: string[] = [];
@@ -135,6 +134,8 @@ function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: s
     push(`| memory per in-flight message ≤ 1 KiB above the payload | ${t} | ${num(fw.slope)} B/msg (heap + external) = payload ${num(size)} B + ${num(above)} B | ${metMark(above <= 1024)} |`);
   }
   push('');
+
+  if (analysis !== undefined) push(analysis.trim(), '');
 
   // Ceiling
   if (agg.cells('in-memory', 'ceiling').length > 0) {
@@ -208,8 +209,8 @@ function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: s
   // Latency
   if (transports.some((t) => agg.cells(t, 'latency').length > 0)) {
     push('## End-to-end latency at fixed rates', '');
-    push('Open-loop producer with intended send times (coordinated-omission-safe): latency = handler arrival − intended send time, in ms. Publish delay = actual − intended send time.', '');
-    push('| transport | load | rate msg/s | subject | p50 | p90 | p99 | max | publish delay p99 | CPU µs/msg | p99 − raw p99 |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    push('Open-loop producer with intended send times (coordinated-omission-safe): latency = handler arrival − intended send time, in ms. Publish delay = actual − intended send time; publish confirmed = broker confirm − intended send time (recorded from the run of 2026-11-26 15:27 on; – in older results).', '');
+    push('| transport | load | rate msg/s | subject | p50 | p90 | p99 | max | publish delay p99 | publish confirmed p50 | CPU µs/msg | p99 − raw p99 |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const t of transports) {
       for (const variant of agg.variants(t, 'latency')) {
         const rawP99 = agg.stat(t, 'latency', variant, 'raw', 'p99');
@@ -218,7 +219,7 @@ function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: s
           const p99 = agg.stat(t, 'latency', variant, subject, 'p99');
           if (p99 === undefined) continue;
           const delta = subject === 'raw' || rawP99 === undefined ? '' : num(p99.median - rawP99.median, 2);
-          push(`| ${t} | ${variant.replace('load-', '')} % | ${num(agg.stat(t, 'latency', variant, subject, 'targetRate')?.median ?? Number.NaN)} | ${KIND_NAME[subject] ?? subject} | ${s('p50')} | ${s('p90')} | ${s('p99')} | ${s('max', 1)} | ${s('publishDelayP99')} | ${num(agg.stat(t, 'latency', variant, subject, 'cpuUsPerMsg')?.median ?? Number.NaN, 1)} | ${delta} |`);
+          push(`| ${t} | ${variant.replace('load-', '')} % | ${num(agg.stat(t, 'latency', variant, subject, 'targetRate')?.median ?? Number.NaN)} | ${KIND_NAME[subject] ?? subject} | ${s('p50')} | ${s('p90')} | ${s('p99')} | ${s('max', 1)} | ${s('publishDelayP99')} | ${s('publishAckP50')} | ${num(agg.stat(t, 'latency', variant, subject, 'cpuUsPerMsg')?.median ?? Number.NaN, 1)} | ${delta} |`);
         }
       }
     }
@@ -259,7 +260,7 @@ function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: s
   const failures = agg.failures();
   for (const f of failures) push(`- Failed cell: ${f.transport} ${f.workload} ${f.variant} ${f.subject} rep ${String(f.rep + 1)}: ${f.error ?? ''}`);
   if (meta.notes.length === 0 && failures.length === 0) push('- None.');
-  push('', 'Reproduce: `npm run bench` (full, about 40 minutes on this machine) or `npm run bench -- --quick` (smoke run, < 1 minute); `node bench/dist/src/cli.js --help` lists every option.', '');
+  push('', 'Reproduce: `npm run bench` (full, about 35 minutes on this machine) or `npm run bench -- --quick` (smoke run, < 1 minute); `node bench/dist/src/cli.js --help` lists every option.', '');
   return out.filter((line, i, all) => !(line === '' && all[i - 1] === '')).join('\n');
 }
 
@@ -311,12 +312,14 @@ function renderCharts(agg: Aggregate): Record<string, string> {
     for (const [variant, workload] of [['cost-0', 'throughput'], ...agg.variants(t, 'sweep').map((v) => [v, 'sweep'])] as [string, string][]) {
       for (const k of ['nestjs', 'omnibus']) {
         const r = ratio(agg.stat(t, workload, variant, k, 'drainRate'), agg.stat(t, workload, variant, 'raw', 'drainRate'));
-        if (Number.isFinite(r)) bars.push({ label: `${KIND_NAME[k] ?? k} ÷ raw, ${variant.replace('cost-', 'handler ')}`, value: r, color: COLORS[k] ?? '#333', note: r.toFixed(2) });
+        const cost = variant === 'cost-0' ? 'no-op handler' : variant === 'cost-100us' ? '100 µs spin' : variant === 'cost-1000us' ? '1 ms await' : variant;
+        if (Number.isFinite(r)) bars.push({ label: `${KIND_NAME[k] ?? k} ÷ raw, ${cost}`, value: r, color: COLORS[k] ?? '#333', note: r.toFixed(2) });
       }
     }
     sweepPanels.push({ title: t, bars });
   }
-  if (sweepPanels.length > 0) charts['handler-cost-sweep'] = barChart({ title: 'Drain rate relative to the raw client, by handler cost', unit: 'ratio (1 = raw)', panels: sweepPanels });
+  const sweepMax = Math.max(1.2, ...sweepPanels.flatMap((p) => p.bars.map((b) => b.value * 1.05)));
+  if (sweepPanels.length > 0) charts['handler-cost-sweep'] = barChart({ title: 'Drain rate relative to the raw client, by handler cost', unit: 'ratio; dashed line = raw client', panels: sweepPanels, domainMax: sweepMax, reference: 1 });
 
   const memoryPanels = transports
     .filter((t) => agg.cells(t, 'memory').length > 0)

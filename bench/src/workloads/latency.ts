@@ -22,6 +22,7 @@ export async function latencyCell(env: CellEnv, factory: SubjectFactory, rep: nu
   const log = new ArrivalLog(total);
   const samples = new Float64Array(total - warmupCount);
   const delays = new Float64Array(total - warmupCount);
+  const acks = new Float64Array(total - warmupCount);
   const onMessage = (payload: BenchPayload): void => {
     if (payload.seq >= warmupCount && payload.seq < total) samples[payload.seq - warmupCount] = performance.now() - payload.t;
     log.arrive(payload);
@@ -63,6 +64,8 @@ export async function latencyCell(env: CellEnv, factory: SubjectFactory, rep: nu
         subject.publishBatch(payloads).then(
           () => {
             outstanding -= 1;
+            const at = performance.now();
+            for (const p of payloads) if (p.seq >= warmupCount) acks[p.seq - warmupCount] = at - p.t;
           },
           () => {
             outstanding -= 1;
@@ -80,6 +83,7 @@ export async function latencyCell(env: CellEnv, factory: SubjectFactory, rep: nu
     const measured = total - warmupCount;
     const latency = latencyPercentiles(samples);
     const publishDelay = latencyPercentiles(delays);
+    const publishAck = latencyPercentiles(acks);
     const metrics: Record<string, number> = {
       targetRate: rate,
       achievedRate: measured > 1 ? ((measured - 1) / (start + (total - 1) * interval - measureStartAt)) * 1000 : Number.NaN,
@@ -89,11 +93,13 @@ export async function latencyCell(env: CellEnv, factory: SubjectFactory, rep: nu
       p99: latency.p99,
       max: latency.max,
       publishDelayP99: publishDelay.p99,
+      publishAckP50: publishAck.p50,
+      publishAckP99: publishAck.p99,
       failures,
       duplicates: log.duplicates,
     };
     env.record({ transport: transport.name, workload: 'latency', variant, subject: factory.kind, rep, metrics, latency, publishDelay });
-    progress.end(`p50 ${fmt(latency.p50, 2)} ms, p99 ${fmt(latency.p99, 2)} ms, max ${fmt(latency.max, 1)} ms`);
+    progress.end(`p50 ${fmt(latency.p50, 2)} ms, p99 ${fmt(latency.p99, 2)} ms, max ${fmt(latency.max, 1)} ms; publish confirmed p50 ${fmt(publishAck.p50, 2)} ms`);
   } catch (error) {
     env.record({ transport: transport.name, workload: 'latency', variant, subject: factory.kind, rep, metrics: { targetRate: rate }, error: errorText(error) });
     progress.end(`FAILED: ${errorText(error)}`);
