@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '.brokers/**', 'examples/doc-samples/**', '.conformance/**', 'scripts/**', 'bench/**', '**/*.mjs', '**/*.cjs', '**/*.js'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '.brokers/**', 'examples/doc-samples/**', '.conformance/**', 'scripts/**', 'bench/results/**', '.bench-smoke/**', '**/*.mjs', '**/*.cjs', '**/*.js'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

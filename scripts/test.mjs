@@ -24,6 +24,12 @@ const STAGES = [
   { name: 'kafka', brokers: ['kafka'], mocha: ['packages/transport-kafka/dist/test/**/*.int.test.js'] },
   { name: 'sqs', brokers: ['sqs', 'sns'], mocha: ['packages/transport-sqs/dist/test/**/*.int.test.js'] },
   { name: 'azure', brokers: ['azure'], mocha: ['packages/transport-azure/dist/test/**/*.int.test.js'] },
+  {
+    // Proves the benchmark harness runs end to end; asserts nothing about timing.
+    name: 'bench-quick',
+    brokers: ['rabbitmq', 'kafka', 'sqs'],
+    command: [process.execPath, 'bench/dist/src/cli.js', '--quick', '--no-brokers', '--transports', 'in-memory,rabbitmq,kafka,sqs', '--out', '.bench-smoke', '--report-dir', '.bench-smoke'],
+  },
   ...['rabbitmq', 'kafka', 'sqs', 'azure'].map((transport) => ({
     name: `demo-${transport}`,
     brokers: transport === 'sqs' ? ['sns'] : [transport],

@@ -98,5 +98,5 @@ export async function windowed(count: number, window: number, task: (index: numb
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(window, count)) }, worker));
-  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(JSON.stringify(failure));
 }

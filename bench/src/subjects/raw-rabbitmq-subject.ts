@@ -50,7 +50,7 @@ class RawRabbitSubject implements Subject {
         '',
         encodePayload(payload),
         { persistent: true, mandatory: true, messageId: randomUUID(), contentType: 'application/json' },
-        (error: unknown) => (error === null || error === undefined ? resolve() : reject(error instanceof Error ? error : new Error(String(error)))),
+        (error: unknown) => (error === null || error === undefined ? resolve() : reject(error instanceof Error ? error : new Error(JSON.stringify(error)))),
       );
     });
   }
