@@ -21,21 +21,25 @@ const naming = new KafkaNaming({ topicPrefix: prefix, groupIdPrefix: prefix });
 const deadLetters = new KafkaDeadLetterReader(kafka, prefix);
 let producer: Promise<Producer> | undefined;
 
-/** Run `node scripts/brokers/cli.mjs <command> kafka`; resolves on exit code 0. */
-function brokerCli(command: 'restart' | 'up'): Promise<void> {
+/** Run `node scripts/brokers/cli.mjs <command> kafka`; resolves with its stdout on exit code 0. */
+function brokerCli(command: 'restart' | 'up' | 'pid'): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['scripts/brokers/cli.mjs', command, 'kafka'], {
       cwd: repoRoot,
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
     child.on('error', reject);
     child.on('exit', (code) =>
       code === 0
-        ? resolve()
+        ? resolve(stdout.trim())
         : reject(new Error(`${command} kafka exited with ${String(code)}: ${stderr.slice(-1500)}`)),
     );
   });
@@ -44,16 +48,20 @@ function brokerCli(command: 'restart' | 'up'): Promise<void> {
 /**
  * Restart the broker keeping its data; resolves once it accepts clients again. On this shared,
  * loaded machine the manager's readiness wait has timed out on a broker that did start; then
- * one `up` (idempotent) decides.
+ * one `up` (idempotent) decides — but only a broker served by a NEW process counts as restarted,
+ * so a restart that never happened cannot pass the restart case.
  */
 async function restartBroker(): Promise<void> {
+  const before = await brokerCli('pid');
   try {
     await brokerCli('restart');
   } catch (error) {
-    process.stderr.write(
-      `[kafka contract] ${(error as Error).message.split('\n')[0] ?? ''}; retrying with "up"\n`,
-    );
+    const reason = (error as Error).message.split('\n')[0] ?? '';
+    process.stderr.write(`[kafka contract] ${reason}; retrying with "up"\n`);
     await brokerCli('up');
+    const after = await brokerCli('pid');
+    if (after === before)
+      throw new Error(`kafka was not restarted: pid ${before} still serves it (${reason})`);
   }
 }
 
