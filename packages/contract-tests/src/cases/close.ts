@@ -129,11 +129,7 @@ export const closeCases: ContractCaseGroup = {
         ).to.equal(true);
         ctx.notes.push(`close(${String(drainMs)}) returned after ${String(Date.now() - started)} ms`);
         const next = await ctx.consume(await ctx.transport(), { destination, group });
-        await ctx.waitForIds(next, [sent.id], 'the redelivery after the bounded close', 10_000);
-        expect(
-          next.received[0]?.delivery.deliveryAttempt ?? 0,
-          'deliveryAttempt of the redelivery',
-        ).to.be.at.least(2);
+        await ctx.expectRedelivery(next, sent.id, 'the redelivery after the bounded close', 10_000);
         never.open();
       },
     },

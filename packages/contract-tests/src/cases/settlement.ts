@@ -147,9 +147,7 @@ export const settlementCases: ContractCaseGroup = {
           true,
         );
         const second = await ctx.consume(t, { destination, group });
-        await ctx.waitForIds(second, [sent.id], 'the redelivery');
-        const attempt = second.received[0]?.delivery.deliveryAttempt ?? 0;
-        expect(attempt, 'deliveryAttempt of the redelivery').to.be.at.least(2);
+        await ctx.expectRedelivery(second, sent.id, 'the redelivery');
         hold.open();
       },
     },
@@ -172,11 +170,7 @@ export const settlementCases: ContractCaseGroup = {
         const second = await ctx.consume(b, { destination, group });
         const closed = await within(a.close(ctx.ms(200)), ctx.ms(5_000));
         expect(closed.settled, 'transport.close(200) must return while a handler is blocked').to.equal(true);
-        await ctx.waitForIds(second, [sent.id], 'the redelivery to the other member', 10_000);
-        expect(
-          second.received[0]?.delivery.deliveryAttempt ?? 0,
-          'deliveryAttempt of the redelivery',
-        ).to.be.at.least(2);
+        await ctx.expectRedelivery(second, sent.id, 'the redelivery to the other member', 10_000);
         hold.open();
       },
     },

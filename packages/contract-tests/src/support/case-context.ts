@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type {
@@ -278,6 +279,22 @@ export class CaseContext {
       timeoutMs,
       () => `missing ${String(missing().length)}: ${missing().slice(0, 5).join(', ')}`,
     );
+  }
+
+  /**
+   * Wait until `consumer` received `id`, then assert it came as a redelivery: its first delivery
+   * there carries `deliveryAttempt` ≥ 2 (the earlier attempt was not settled).
+   */
+  async expectRedelivery(
+    consumer: Consumer,
+    id: string,
+    description: string,
+    timeoutMs = 5_000,
+  ): Promise<void> {
+    await this.waitForIds(consumer, [id], description, timeoutMs);
+    const attempt =
+      consumer.received.find((r) => r.delivery.envelope.id === id)?.delivery.deliveryAttempt ?? 0;
+    expect(attempt, `deliveryAttempt of ${description}`).to.be.at.least(2);
   }
 
   /** Wait until the ledger shows every confirmed message settled in every expected group. */
