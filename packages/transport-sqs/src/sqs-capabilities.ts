@@ -26,11 +26,15 @@ export function maxPayloadBytes(maxMessageBytes: number): number {
  * - delayedDelivery: DelaySeconds ≤ 15 min on standard queues published directly (fanOut
  *   "none"); FIFO queues have no per-message delay and SNS Publish has no delay at all.
  * - fanOut: only through SNS; with "none" a destination has one queue and one group.
+ * - survivesBrokerRestart: the `durableBroker` option (Amazon SQS keeps accepted messages;
+ *   ElasticMQ persists asynchronously, so a message accepted just before its restart can be lost).
  * - noDuplicatesWithoutFaults / publishDeduplication: FIFO only (standard SQS is at-least-once
  *   and may deliver a copy twice; FIFO de-duplicates by MessageDeduplicationId for 5 minutes).
  */
 export function sqsCapabilities(
-  options: Pick<SqsTransportOptions, 'fifo' | 'fanOut' | 'maxMessageBytes'>,
+  options: Pick<SqsTransportOptions, 'fifo' | 'fanOut' | 'maxMessageBytes'> & {
+    readonly durableBroker?: boolean;
+  },
 ): TransportCapabilities {
   const sns = options.fanOut === 'sns';
   return {
@@ -40,7 +44,7 @@ export function sqsCapabilities(
     maxPayloadBytes: maxPayloadBytes(options.maxMessageBytes),
     competingConsumers: true,
     fanOut: sns,
-    survivesBrokerRestart: true,
+    survivesBrokerRestart: options.durableBroker ?? true,
     noDuplicatesWithoutFaults: options.fifo,
     publishDeduplication: options.fifo,
     atomicBatchPublish: false,

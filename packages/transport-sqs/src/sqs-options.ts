@@ -100,6 +100,12 @@ export const sqsOptionSchema = {
     description:
       'Redrive-policy safety net: after this many receives SQS itself moves a message to the dead-letter queue (without a reason). Keep it above every handler retry.maxAttempts.',
   },
+  durableBroker: {
+    type: 'boolean',
+    default: true,
+    description:
+      'Whether the endpoint keeps accepted messages across its own restarts (true for Amazon SQS). Declared as the survivesBrokerRestart capability; set false for emulators whose persistence is asynchronous (ElasticMQ lost a message accepted shortly before a restart in our runs).',
+  },
   maxMessageBytes: {
     type: 'integer',
     default: 262144,

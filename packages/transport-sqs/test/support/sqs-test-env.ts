@@ -51,6 +51,10 @@ export function testOptions(
     waitTimeSeconds: 1,
     visibilityTimeoutSeconds: 5,
     requestTimeoutMs: 5000,
+    // ElasticMQ 1.7.1 writes its H2 message store asynchronously: in a CI rehearsal one of ten
+    // messages accepted ~1 s before a restart was gone afterwards. Declare it (the restart case
+    // then still proves publishing and consuming resume, without claiming durability).
+    ...(usesSns(config) ? {} : { durableBroker: false }),
     ...overrides,
   };
 }
