@@ -113,13 +113,7 @@ export const closeCases: ContractCaseGroup = {
       title: 'close is bounded while a handler never finishes; the unsettled message is redelivered later',
       async run(ctx) {
         const t = await ctx.transport();
-        const { destination, groups } = await ctx.topology(t);
-        const group = groups[0] as string;
-        const never = gate();
-        const stuck = await ctx.consume(t, { destination, group }, () => never.promise);
-        const sent = ctx.envelope();
-        await ctx.publish(t, destination, [sent]);
-        await ctx.waitForIds(stuck, [sent.id], 'the delivery');
+        const { destination, group, sent, release } = await ctx.holdOneDelivery(t);
         const drainMs = 300;
         const started = Date.now();
         const done = await within(t.close(drainMs), drainMs + ctx.ms(5_000));
@@ -130,7 +124,7 @@ export const closeCases: ContractCaseGroup = {
         ctx.notes.push(`close(${String(drainMs)}) returned after ${String(Date.now() - started)} ms`);
         const next = await ctx.consume(await ctx.transport(), { destination, group });
         await ctx.expectRedelivery(next, sent.id, 'the redelivery after the bounded close', 10_000);
-        never.open();
+        release();
       },
     },
     {

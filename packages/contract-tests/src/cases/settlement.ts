@@ -1,7 +1,7 @@
 import { isOmnibusError, type Delivery } from '@omnibus/core';
 import { expect } from 'chai';
 import type { ContractCaseGroup } from '../contract-case.js';
-import { gate, outcome, within } from '../support/wait-for.js';
+import { outcome, within } from '../support/wait-for.js';
 import { expectSameIds, needs, receivedIds } from './case-helpers.js';
 
 /** A second settlement must be ignored: it may resolve, or reject with an OmnibusError, never throw synchronously. */
@@ -135,20 +135,14 @@ export const settlementCases: ContractCaseGroup = {
         'a delivery left unsettled when its subscription closes is redelivered to the next subscription with a higher attempt',
       async run(ctx) {
         const t = await ctx.transport();
-        const { destination, groups } = await ctx.topology(t);
-        const group = groups[0] as string;
-        const hold = gate();
-        const first = await ctx.consume(t, { destination, group }, () => hold.promise);
-        const sent = ctx.envelope();
-        await ctx.publish(t, destination, [sent]);
-        await ctx.waitForIds(first, [sent.id], 'the first delivery');
+        const { destination, group, sent, consumer: first, release } = await ctx.holdOneDelivery(t);
         const closed = await within(first.close(ctx.ms(200)), ctx.ms(5_000));
         expect(closed.settled, 'subscription.close(200) must return while a handler is blocked').to.equal(
           true,
         );
         const second = await ctx.consume(t, { destination, group });
         await ctx.expectRedelivery(second, sent.id, 'the redelivery');
-        hold.open();
+        release();
       },
     },
     {
@@ -160,18 +154,12 @@ export const settlementCases: ContractCaseGroup = {
       async run(ctx) {
         const a = await ctx.transport();
         const b = await ctx.transport();
-        const { destination, groups } = await ctx.topology(a);
-        const group = groups[0] as string;
-        const hold = gate();
-        const first = await ctx.consume(a, { destination, group }, () => hold.promise);
-        const sent = ctx.envelope();
-        await ctx.publish(b, destination, [sent]);
-        await ctx.waitForIds(first, [sent.id], 'the first delivery');
+        const { destination, group, sent, release } = await ctx.holdOneDelivery(a, b);
         const second = await ctx.consume(b, { destination, group });
         const closed = await within(a.close(ctx.ms(200)), ctx.ms(5_000));
         expect(closed.settled, 'transport.close(200) must return while a handler is blocked').to.equal(true);
         await ctx.expectRedelivery(second, sent.id, 'the redelivery to the other member', 10_000);
-        hold.open();
+        release();
       },
     },
     {

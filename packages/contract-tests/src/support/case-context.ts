@@ -13,7 +13,7 @@ import type {
 import type { DeadLetteredMessage, TransportContractOptions } from '../contract-options.js';
 import { Ledger, type LedgerDelivery } from './ledger.js';
 import { buildTestEnvelope, type TestEnvelopeOverrides } from './test-envelope.js';
-import { waitFor, within } from './wait-for.js';
+import { gate, waitFor, within } from './wait-for.js';
 
 /** What a case asks of {@link CaseContext.consume}. */
 export interface ConsumeOptions {
@@ -24,6 +24,16 @@ export interface ConsumeOptions {
   readonly handlerTimeoutMs?: number;
   /** Name in ledger and messages; default `consumer-<n>`. */
   readonly label?: string;
+}
+
+/** One message being handled by a blocked handler (see {@link CaseContext.holdOneDelivery}). */
+export interface HeldDelivery {
+  readonly destination: string;
+  readonly group: string;
+  readonly consumer: Consumer;
+  readonly sent: MessageEnvelope;
+  /** Let the blocked handler return (without settling). */
+  readonly release: () => void;
 }
 
 /** A case's handler: receives the ledger-tracked delivery and must settle it (or hold it). */
@@ -279,6 +289,24 @@ export class CaseContext {
       timeoutMs,
       () => `missing ${String(missing().length)}: ${missing().slice(0, 5).join(', ')}`,
     );
+  }
+
+  /**
+   * Provision a destination, subscribe on `consumerTransport` with a handler that blocks until
+   * `release()`, publish one message through `publisher` and wait until it is being handled.
+   */
+  async holdOneDelivery(
+    consumerTransport: Transport,
+    publisher: Transport = consumerTransport,
+  ): Promise<HeldDelivery> {
+    const { destination, groups } = await this.topology(consumerTransport);
+    const group = groups[0] as string;
+    const blocked = gate();
+    const consumer = await this.consume(consumerTransport, { destination, group }, () => blocked.promise);
+    const sent = this.envelope();
+    await this.publish(publisher, destination, [sent]);
+    await this.waitForIds(consumer, [sent.id], 'the held delivery');
+    return { destination, group, consumer, sent, release: blocked.open };
   }
 
   /**
