@@ -13,6 +13,7 @@ import {
 import { MessageSpy } from '../src/testing/index.js';
 import { FakeTransport } from './support/fake-transport.js';
 import { OrderPlacedEvent, PaymentTaken, type OrderPlaced } from './support/handlers.js';
+import { waitFor } from '../src/testing/wait-for.js';
 
 async function rejection(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
   try {
@@ -289,11 +290,7 @@ describe('EventBus lifecycle', () => {
 });
 
 async function waitUntil(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await waitFor(condition, { timeoutMs, intervalMs: 5 });
 }
 
 export type { MessageEnvelope };

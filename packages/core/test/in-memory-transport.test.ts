@@ -8,6 +8,7 @@ import {
   parseOptions,
 } from '../src/index.js';
 import type { Delivery, MessageEnvelope, Subscription, SubscriptionSpec } from '../src/index.js';
+import { waitFor } from '../src/testing/wait-for.js';
 
 let counter = 0;
 function envelope(overrides: Partial<MessageEnvelope> = {}): MessageEnvelope {
@@ -33,11 +34,7 @@ function spec(
 
 /** Resolves when `condition` holds, polling on the event loop (no fixed sleep as assertion). */
 async function until(condition: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
+  await waitFor(condition, { timeoutMs, intervalMs: 2, message: `timed out waiting for ${what}` });
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {

@@ -24,6 +24,7 @@ import {
   testOptions,
   type SqsTestConfig,
 } from './support/sqs-test-env.js';
+import { waitFor } from '@omnibus/core/testing';
 
 function envelope(overrides: Partial<MessageEnvelope> = {}): MessageEnvelope {
   return {
@@ -41,13 +42,9 @@ function unique(name: string): string {
   return `${name}.${randomUUID().slice(0, 8)}`;
 }
 
-/** Resolves when `predicate` holds, polling every 50 ms; rejects after `timeoutMs`. */
+/** Resolves when `predicate` holds (polling every 50 ms); rejects after `timeoutMs`. */
 async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(predicate, { timeoutMs, intervalMs: 50, message: `timed out waiting for ${what}` });
 }
 
 describe('SQS transport specifics (ElasticMQ / fauxqs)', function () {
