@@ -96,6 +96,24 @@ export type { EventBusConfig } from './bus/event-bus-config.js';
 export type { BusStatus } from './bus/bus-status.js';
 export type { PublishOptions, BatchPublishOptions } from './bus/publish-options.js';
 export type { StopOnSignalsOptions } from './bus/stop-on-signals.js';
+// Hooks (publish middleware, delivery interceptors, plugins)
+export { withHeaders, runPublishMiddleware } from './hooks/publish-middleware.js';
+export type { PublishContext, PublishMiddleware } from './hooks/publish-middleware.js';
+export { runDeliveryInterceptors, emptyDeliveryReport } from './hooks/delivery-interceptor.js';
+export type { DeliveryInterceptor, DeliveryReport, SubscriptionInfo } from './hooks/delivery-interceptor.js';
+export type { EventBusPlugin, PluginHost } from './hooks/event-bus-plugin.js';
+// Health
+export { computeHealth } from './health/bus-health.js';
+export type {
+  BusHealth,
+  SubscriptionHealth,
+  HealthOptions,
+  HealthChangedEvent,
+  HealthInputs,
+} from './health/bus-health.js';
+export { healthRequestHandler } from './health/health-request-handler.js';
+export type { HealthSource, HealthRequestHandlerOptions } from './health/health-request-handler.js';
+export { SubscriptionStats } from './router/subscription-stats.js';
 // Configuration
 export { loadConfigFromEnv } from './config/load-config-from-env.js';
 export type { EnvironmentConfig } from './config/load-config-from-env.js';
@@ -143,6 +161,8 @@ export { noopLogger } from './logging/logger.js';
 export type { Logger, LogFields } from './logging/logger.js';
 export { ConsoleLogger, redactSecrets } from './logging/console-logger.js';
 export type { ConsoleLoggerOptions, LogLevel } from './logging/console-logger.js';
+export { pinoLogger, isPinoLike, toLogger } from './logging/pino-logger.js';
+export type { PinoLike, PinoLogFn } from './logging/pino-logger.js';
 // In-memory transport (reference implementation and embedded default)
 export {
   InMemoryTransport,

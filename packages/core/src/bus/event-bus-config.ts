@@ -4,7 +4,12 @@ import type { EventDefinition } from '../events/event-definition.js';
 import type { Constructor } from '../handler/handler-metadata.js';
 import type { HandlerResolver } from '../handler/handler-resolver.js';
 import type { HandlerDefaults } from '../handler/resolve-handler-options.js';
+import type { HealthOptions } from '../health/bus-health.js';
+import type { DeliveryInterceptor } from '../hooks/delivery-interceptor.js';
+import type { EventBusPlugin } from '../hooks/event-bus-plugin.js';
+import type { PublishMiddleware } from '../hooks/publish-middleware.js';
 import type { Logger } from '../logging/logger.js';
+import type { PinoLike } from '../logging/pino-logger.js';
 import type { HandlerMiddleware } from '../middleware/handler-middleware.js';
 import type { Transport } from '../transport/transport.js';
 import type { TransportProvider } from '../transport/transport-provider.js';
@@ -33,6 +38,14 @@ export interface EventBusConfig {
   readonly events?: readonly EventDefinition<unknown>[];
   /** Defaults for handler options (`group`, `retry`, `concurrency`, `timeoutMs`, `deadLetter`). */
   readonly defaults?: HandlerDefaults;
-  /** Logger (default: no-op). */
-  readonly logger?: Logger;
+  /** Logger (default: no-op). A pino logger is accepted as it is (wrapped with `pinoLogger`). */
+  readonly logger?: Logger | PinoLike;
+  /** Around every publish's transport call (after validation and encoding); first is outermost. */
+  readonly publishMiddleware?: readonly PublishMiddleware[];
+  /** Around every delivery attempt, settlement included; first is outermost. */
+  readonly deliveryInterceptors?: readonly DeliveryInterceptor[];
+  /** Hook bundles (e.g. OpenTelemetry), installed after the two lists above. */
+  readonly plugins?: readonly EventBusPlugin[];
+  /** Thresholds of `bus.health()`'s verdict. */
+  readonly health?: HealthOptions;
 }

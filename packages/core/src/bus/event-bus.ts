@@ -11,7 +11,15 @@ import type {
   InstrumentationEventName,
   InstrumentationListener,
 } from '../instrumentation/instrumentation-events.js';
+import { computeHealth, type BusHealth } from '../health/bus-health.js';
+import type { DeliveryInterceptor } from '../hooks/delivery-interceptor.js';
+import {
+  runPublishMiddleware,
+  type PublishContext,
+  type PublishMiddleware,
+} from '../hooks/publish-middleware.js';
 import { noopLogger, type Logger } from '../logging/logger.js';
+import { toLogger } from '../logging/pino-logger.js';
 import type { MessageEnvelope } from '../message/envelope.js';
 import { buildTopology } from '../router/build-topology.js';
 import { EventRouter } from '../router/event-router.js';
@@ -60,6 +68,12 @@ export class EventBus {
   #publishOpen = false;
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
+  readonly #publishMiddleware: readonly PublishMiddleware[];
+  readonly #interceptors: readonly DeliveryInterceptor[];
+  readonly #detach: (() => void)[] = [];
+  #transportSince = Date.now();
+  #startFailed = false;
+  #lastVerdict = '';
 
   /**
    * Prefer {@link createEventBus}. `config` is deliberately required, so a DI container asked
@@ -67,9 +81,23 @@ export class EventBus {
    */
   constructor(config: EventBusConfig) {
     this.#config = config;
-    this.#logger = config.logger ?? noopLogger;
+    this.#logger = toLogger(config.logger ?? noopLogger);
     this.#emitter = new InstrumentationEmitter(this.#logger);
     this.#codec = config.codec ?? new JsonCodec();
+    const plugins = config.plugins ?? [];
+    this.#publishMiddleware = [
+      ...(config.publishMiddleware ?? []),
+      ...plugins.flatMap((p) => (p.publish === undefined ? [] : [p.publish])),
+    ];
+    this.#interceptors = [
+      ...(config.deliveryInterceptors ?? []),
+      ...plugins.flatMap((p) => (p.deliver === undefined ? [] : [p.deliver])),
+    ];
+    const host = { on: this.on.bind(this), logger: this.#logger };
+    for (const plugin of plugins) {
+      const dispose = plugin.attach?.(host);
+      if (typeof dispose === 'function') this.#detach.push(dispose);
+    }
   }
 
   /** Current lifecycle state. */
@@ -101,12 +129,15 @@ export class EventBus {
     try {
       const prepared = await prepareBus(this.#config);
       transport = prepared.transport;
+      this.#transportSince = Date.now();
       const disposeStatus = transport.onStatusChange((status, error) => {
+        this.#transportSince = Date.now();
         this.#emitter.emit('transport.status', {
           transport: prepared.transport.name,
           status,
           ...(error === undefined ? {} : { error }),
         });
+        this.#checkHealth();
       });
       await transport.connect();
       const topology = buildTopology(prepared.events.all(), prepared.registrations);
@@ -121,11 +152,13 @@ export class EventBus {
         middleware: this.#config.middleware ?? [],
         emitter: this.#emitter,
         logger: this.#logger,
+        interceptors: this.#interceptors,
       });
       this.#running = { transport, events: prepared.events, router, provisioned, disposeStatus };
       this.#publishOpen = true;
       await router.start();
       this.#status = 'started';
+      this.#checkHealth();
       this.#logger.info('bus started', {
         transport: transport.name,
         handlers: prepared.registrations.length,
@@ -134,6 +167,8 @@ export class EventBus {
     } catch (error) {
       this.#publishOpen = false;
       this.#status = 'stopped';
+      this.#startFailed = true;
+      this.#checkHealth();
       this.#running?.disposeStatus();
       if (transport !== undefined) await transport.close(0).catch(() => undefined);
       throw error;
@@ -177,6 +212,14 @@ export class EventBus {
     );
     running.disposeStatus();
     this.#status = 'stopped';
+    this.#checkHealth();
+    for (const detach of this.#detach.splice(0)) {
+      try {
+        detach();
+      } catch (error) {
+        this.#logger.warn('detaching a plugin failed', { error });
+      }
+    }
     this.#logger.info('bus stopped');
   }
 
@@ -238,16 +281,27 @@ export class EventBus {
     if (messages.length === 0) return [];
     const destination = destinationOf(event);
     this.#requireOpen();
-    try {
-      await running.transport.publish(destination, messages);
-    } catch (error) {
-      if (isOmnibusError(error)) throw error;
-      throw new OmnibusError(
-        ErrorCodes.PUBLISH_FAILED,
-        `publishing ${event.name} to "${destination}" failed: ${error instanceof Error ? error.message : String(error)}`,
-        { cause: error },
-      );
+    if (this.#publishMiddleware.length === 0) {
+      await send(running.transport, event, destination, messages);
+      this.#emitPublished(destination, messages);
+      return messages.map((m) => m.envelope);
     }
+    const publishContext: PublishContext = {
+      event,
+      destination,
+      transport: running.transport.name,
+      handlerContext: context,
+      messages,
+    };
+    await runPublishMiddleware(this.#publishMiddleware, publishContext, async (c) => {
+      await send(running.transport, event, destination, c.messages);
+      this.#emitPublished(destination, c.messages);
+    });
+    return publishContext.messages.map((m) => m.envelope);
+  }
+
+  #emitPublished(destination: string, messages: readonly OutgoingMessage[]): void {
+    if (this.#emitter.listenerCount('message.published') === 0) return;
     for (const message of messages) {
       this.#emitter.emit('message.published', {
         envelope: message.envelope,
@@ -255,7 +309,41 @@ export class EventBus {
         ...(message.delayMs === undefined ? {} : { delayMs: message.delayMs }),
       });
     }
-    return messages.map((m) => m.envelope);
+  }
+
+  /**
+   * Health snapshot: per subscription (state, connected, last delivery and settlement, in
+   * flight, consecutive failures) and the readiness/liveness verdict with its reasons. Cheap
+   * (reads counters); safe to call at any time, from any probe. Emits `health.changed` when the
+   * verdict differs from the last one computed.
+   */
+  health(): BusHealth {
+    const running = this.#running;
+    const health = computeHealth({
+      status: this.#status,
+      startFailed: this.#startFailed,
+      transport:
+        running === undefined
+          ? undefined
+          : { name: running.transport.name, status: running.transport.status, since: this.#transportSince },
+      subscriptions: running?.router.subscriptions() ?? [],
+      options: this.#config.health ?? {},
+      now: Date.now(),
+    });
+    const verdict = `${String(health.ready)}/${String(health.live)}`;
+    if (verdict !== this.#lastVerdict) {
+      this.#lastVerdict = verdict;
+      this.#emitter.emit('health.changed', {
+        ready: health.ready,
+        live: health.live,
+        reasons: health.reasons,
+      });
+    }
+    return health;
+  }
+
+  #checkHealth(): void {
+    if (this.#emitter.listenerCount('health.changed') > 0) this.health();
   }
 
   #requireOpen(): Running {
@@ -286,7 +374,8 @@ export class EventBus {
 
   /**
    * Listen to an instrumentation event (`message.published`, `message.received`,
-   * `message.settled`, `handler.failed`, `settlement.failed`, `transport.status`). Listener
+   * `message.settled`, `handler.failed`, `settlement.failed`, `transport.status`,
+   * `health.changed`). Listener
    * errors are logged and never affect delivery. Returns a disposer.
    */
   on<K extends InstrumentationEventName>(name: K, listener: InstrumentationListener<K>): () => void {
@@ -301,6 +390,25 @@ export class EventBus {
     return installSignalHandlers(
       () => this.stop(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs }),
       options,
+    );
+  }
+}
+
+/** Hand messages to the transport; errors that are not typed become `PUBLISH_FAILED`. */
+async function send(
+  transport: Transport,
+  event: EventDefinition<unknown>,
+  destination: string,
+  messages: readonly OutgoingMessage[],
+): Promise<void> {
+  try {
+    await transport.publish(destination, messages);
+  } catch (error) {
+    if (isOmnibusError(error)) throw error;
+    throw new OmnibusError(
+      ErrorCodes.PUBLISH_FAILED,
+      `publishing ${event.name} to "${destination}" failed: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
     );
   }
 }

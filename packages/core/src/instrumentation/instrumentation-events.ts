@@ -1,4 +1,5 @@
 import type { MessageEnvelope } from '../message/envelope.js';
+import type { HealthChangedEvent } from '../health/bus-health.js';
 import type { TransportStatus } from '../transport/transport.js';
 
 /** How a delivery ended. `discarded`: dropped without dead-lettering (dead-letter disabled, or no handler for the type in the group). */
@@ -76,6 +77,7 @@ export interface InstrumentationEvents {
   'handler.failed': HandlerFailedEvent;
   'settlement.failed': SettlementFailedEvent;
   'transport.status': TransportStatusEvent;
+  'health.changed': HealthChangedEvent;
 }
 
 /** Name of an instrumentation event. */

@@ -8,9 +8,11 @@ import { childTraceparent, parseTraceparent, TRACEPARENT_HEADER } from '../instr
 import type { Logger } from '../logging/logger.js';
 import type { TransportCapabilities } from '../transport/capabilities.js';
 import type { Delivery } from '../transport/delivery.js';
+import type { DeliveryReport } from '../hooks/delivery-interceptor.js';
 import type { CompiledHandler } from './compile-handler.js';
 import type { InFlightTracker } from './in-flight-tracker.js';
 import { decideOnFailure, terminal, type SettlementDecision } from './settlement-decision.js';
+import type { SubscriptionStats } from './subscription-stats.js';
 
 /** Reason codes the router dead-letters with before a handler runs. */
 export const UNKNOWN_EVENT_TYPE = 'UNKNOWN_EVENT_TYPE';
@@ -24,6 +26,8 @@ export interface Route {
   readonly handlers: ReadonlyMap<string, CompiledHandler>;
   /** Dead-letter undecodable/unknown messages (true when any handler of the route does). */
   readonly deadLetter: boolean;
+  /** Live counters of the subscription (health). */
+  readonly stats: SubscriptionStats;
 }
 
 /** What {@link processDelivery} needs from the bus. */
@@ -44,14 +48,17 @@ export interface DeliveryProcessorDeps {
  * Order: unknown type → dead-letter `UNKNOWN_EVENT_TYPE`; no handler in this group → ack
  * (outcome `discarded`, reason `NO_HANDLER`); no codec / undecodable → dead-letter
  * `DECODE_FAILED`; then the handler pipeline (schema failures → dead-letter
- * `VALIDATION_FAILED`) and {@link decideOnFailure} for errors.
+ * `VALIDATION_FAILED`) and {@link decideOnFailure} for errors. When `report` is given (delivery
+ * interceptors are registered) it is filled with the outcome.
  */
 export async function processDelivery(
   delivery: Delivery,
   route: Route,
   deps: DeliveryProcessorDeps,
+  report?: DeliveryReport,
 ): Promise<void> {
   const started = Date.now();
+  route.stats.onReceived(started);
   const { envelope } = delivery;
   deps.emitter.emit('message.received', {
     envelope,
@@ -71,6 +78,8 @@ export async function processDelivery(
       deps,
       started,
       undefined,
+      route,
+      report,
     );
   }
   const handler = route.handlers.get(envelope.type);
@@ -79,7 +88,17 @@ export async function processDelivery(
       code: NO_HANDLER,
       message: `group "${route.group}" has no handler for "${envelope.type}"`,
     };
-    return settleAs(delivery, 'discarded', () => delivery.ack(), reason, deps, started, undefined);
+    return settleAs(
+      delivery,
+      'discarded',
+      () => delivery.ack(),
+      reason,
+      deps,
+      started,
+      undefined,
+      route,
+      report,
+    );
   }
   const { options, handlerName } = handler.registration;
   const codec = deps.codecs.get(envelope.contentType);
@@ -98,6 +117,8 @@ export async function processDelivery(
       deps,
       started,
       handlerName,
+      route,
+      report,
     );
   }
   const incoming = envelope.headers[TRACEPARENT_HEADER];
@@ -124,6 +145,7 @@ export async function processDelivery(
     await handler.run(context);
     decision = { kind: 'ack' };
   } catch (error) {
+    if (report !== undefined) report.error = error;
     deps.emitter.emit('handler.failed', {
       envelope,
       attempt: delivery.deliveryAttempt,
@@ -149,7 +171,7 @@ export async function processDelivery(
   } finally {
     deps.inFlight.finish(controller);
   }
-  return settle(delivery, decision, deps, started, handlerName);
+  return settle(delivery, decision, deps, started, handlerName, route, report);
 }
 
 function settle(
@@ -158,10 +180,22 @@ function settle(
   deps: DeliveryProcessorDeps,
   started: number,
   handler: string | undefined,
+  route: Route,
+  report: DeliveryReport | undefined,
 ): Promise<void> {
   switch (decision.kind) {
     case 'ack':
-      return settleAs(delivery, 'acked', () => delivery.ack(), undefined, deps, started, handler);
+      return settleAs(
+        delivery,
+        'acked',
+        () => delivery.ack(),
+        undefined,
+        deps,
+        started,
+        handler,
+        route,
+        report,
+      );
     case 'retry':
       return settleAs(
         delivery,
@@ -171,6 +205,8 @@ function settle(
         deps,
         started,
         handler,
+        route,
+        report,
         decision.delayMs,
       );
     case 'dead-letter':
@@ -182,6 +218,8 @@ function settle(
         deps,
         started,
         handler,
+        route,
+        report,
       );
     case 'discard':
       deps.logger.warn('message discarded (dead-lettering disabled)', {
@@ -191,7 +229,17 @@ function settle(
         code: decision.reason.code,
         reason: decision.reason.message,
       });
-      return settleAs(delivery, 'discarded', () => delivery.ack(), decision.reason, deps, started, handler);
+      return settleAs(
+        delivery,
+        'discarded',
+        () => delivery.ack(),
+        decision.reason,
+        deps,
+        started,
+        handler,
+        route,
+        report,
+      );
   }
 }
 
@@ -203,12 +251,21 @@ async function settleAs(
   deps: DeliveryProcessorDeps,
   started: number,
   handler: string | undefined,
+  route: Route,
+  report: DeliveryReport | undefined,
   delayMs?: number,
 ): Promise<void> {
   const { envelope } = delivery;
+  if (report !== undefined) {
+    report.outcome = outcome;
+    report.reason = reason;
+    report.delayMs = delayMs;
+    report.handler = handler;
+  }
   try {
     await action();
   } catch (error) {
+    route.stats.onSettled(undefined, Date.now());
     deps.logger.error('settlement failed; the broker will redeliver', {
       messageId: envelope.id,
       outcome,
@@ -217,6 +274,8 @@ async function settleAs(
     deps.emitter.emit('settlement.failed', { envelope, attempt: delivery.deliveryAttempt, outcome, error });
     return;
   }
+  route.stats.onSettled(outcome, Date.now());
+  if (report !== undefined) report.settled = true;
   deps.emitter.emit('message.settled', {
     outcome,
     envelope,

@@ -7,10 +7,16 @@ import type { HandlerResolver } from '../handler/handler-resolver.js';
 import type { InstrumentationEmitter } from '../instrumentation/instrumentation-emitter.js';
 import type { Logger } from '../logging/logger.js';
 import type { HandlerMiddleware } from '../middleware/handler-middleware.js';
+import {
+  runDeliveryInterceptors,
+  type DeliveryInterceptor,
+  type SubscriptionInfo,
+} from '../hooks/delivery-interceptor.js';
 import type { Subscription, SubscriptionSpec, Transport } from '../transport/transport.js';
 import { compileHandler, type CompiledHandler } from './compile-handler.js';
 import { processDelivery, type Route } from './delivery-processor.js';
 import { InFlightTracker } from './in-flight-tracker.js';
+import { SubscriptionStats } from './subscription-stats.js';
 
 /** Dependencies of {@link EventRouter}. */
 export interface EventRouterOptions {
@@ -22,6 +28,8 @@ export interface EventRouterOptions {
   readonly middleware: readonly HandlerMiddleware[];
   readonly emitter: InstrumentationEmitter;
   readonly logger: Logger;
+  /** Wrap every delivery (first outermost); none: deliveries go straight to the processor. */
+  readonly interceptors?: readonly DeliveryInterceptor[];
   /** Random source for retry jitter (tests pin it). */
   readonly random?: () => number;
 }
@@ -34,6 +42,7 @@ export interface EventRouterOptions {
 export class EventRouter {
   readonly #options: EventRouterOptions;
   readonly #subscriptions: Subscription[] = [];
+  readonly #routes: { readonly spec: SubscriptionSpec; readonly route: Route }[] = [];
   readonly #inFlight = new InFlightTracker();
   #stopping: Promise<void> | undefined;
 
@@ -45,7 +54,12 @@ export class EventRouter {
   routes(): readonly { readonly spec: SubscriptionSpec; readonly route: Route }[] {
     const byKey = new Map<
       string,
-      { spec: SubscriptionSpec; handlers: Map<string, CompiledHandler>; deadLetter: boolean }
+      {
+        spec: SubscriptionSpec;
+        handlers: Map<string, CompiledHandler>;
+        deadLetter: boolean;
+        stats: SubscriptionStats;
+      }
     >();
     for (const registration of this.#options.registrations) {
       const { destination, options } = registration;
@@ -62,6 +76,7 @@ export class EventRouter {
           },
           handlers: new Map(),
           deadLetter: false,
+          stats: new SubscriptionStats(),
         };
         byKey.set(key, entry);
       }
@@ -75,10 +90,15 @@ export class EventRouter {
       );
       entry.deadLetter ||= options.deadLetter;
     }
-    return [...byKey.values()].map(({ spec, handlers, deadLetter }) => ({
+    return [...byKey.values()].map(({ spec, handlers, deadLetter, stats }) => ({
       spec,
-      route: { destination: spec.destination, group: spec.group, handlers, deadLetter },
+      route: { destination: spec.destination, group: spec.group, handlers, deadLetter, stats },
     }));
+  }
+
+  /** The subscriptions opened by {@link start} with their live counters (health). */
+  subscriptions(): readonly { readonly spec: SubscriptionSpec; readonly stats: SubscriptionStats }[] {
+    return this.#routes.map(({ spec, route }) => ({ spec, stats: route.stats }));
   }
 
   /**
@@ -96,11 +116,38 @@ export class EventRouter {
       inFlight: this.#inFlight,
       ...(random === undefined ? {} : { random }),
     };
+    const interceptors = this.#options.interceptors ?? [];
     for (const { spec, route } of this.routes()) {
+      this.#routes.push({ spec, route });
       try {
-        const subscription = await transport.subscribe(spec, (delivery) =>
-          processDelivery(delivery, route, deps),
+        const info: SubscriptionInfo = {
+          transport: transport.name,
+          destination: spec.destination,
+          group: spec.group,
+          concurrency: spec.concurrency,
+          ordered: spec.ordered,
+        };
+        const onError = (error: unknown): void =>
+          logger.warn('delivery interceptor failed', {
+            destination: spec.destination,
+            group: spec.group,
+            error,
+          });
+        const subscription = await transport.subscribe(
+          spec,
+          interceptors.length === 0
+            ? (delivery) => processDelivery(delivery, route, deps)
+            : async (delivery) => {
+                await runDeliveryInterceptors(
+                  interceptors,
+                  delivery,
+                  info,
+                  (report) => processDelivery(delivery, route, deps, report),
+                  onError,
+                );
+              },
         );
+        route.stats.state = 'consuming';
         this.#subscriptions.push(subscription);
         logger.debug('subscribed', {
           destination: spec.destination,
@@ -132,6 +179,7 @@ export class EventRouter {
 
   async #stop(drainTimeoutMs: number): Promise<void> {
     const deadline = Date.now() + drainTimeoutMs;
+    for (const { route } of this.#routes) route.stats.state = 'closed';
     await Promise.all(
       this.#subscriptions.splice(0).map((subscription) =>
         subscription.close(drainTimeoutMs).catch((error: unknown) => {
