@@ -1,6 +1,7 @@
 import type { EventDefinition } from '../events/event-definition.js';
 import type { HandlerContext } from '../handler/handler-context.js';
 import { createEnvelope } from '../message/create-envelope.js';
+import { composeChain } from '../middleware/handler-middleware.js';
 import type { MessageHeaders } from '../message/envelope.js';
 import type { OutgoingMessage } from '../transport/outgoing-message.js';
 
@@ -58,7 +59,7 @@ export function withHeaders(message: OutgoingMessage, headers: MessageHeaders): 
 
 /**
  * Run `terminal` through `middleware` (first outermost). With no middleware this is just
- * `terminal(context)`: no extra allocation. `next()` twice from one middleware rejects.
+ * `terminal(context)`. `next()` twice from one middleware rejects.
  */
 export function runPublishMiddleware(
   middleware: readonly PublishMiddleware[],
@@ -66,13 +67,5 @@ export function runPublishMiddleware(
   terminal: (context: PublishContext) => Promise<void>,
 ): Promise<void> {
   if (middleware.length === 0) return terminal(context);
-  let lastIndex = -1;
-  const dispatch = async (index: number): Promise<void> => {
-    if (index <= lastIndex) throw new Error('publish middleware called next() more than once');
-    lastIndex = index;
-    const current = middleware[index];
-    if (current === undefined) return terminal(context);
-    return current(context, () => dispatch(index + 1));
-  };
-  return dispatch(0);
+  return composeChain(middleware, terminal)(context);
 }

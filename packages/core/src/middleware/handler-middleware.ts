@@ -16,6 +16,17 @@ export function composeMiddleware(
   middleware: readonly HandlerMiddleware[],
   terminal: (context: MiddlewareContext) => Promise<void>,
 ): (context: MiddlewareContext) => Promise<void> {
+  return composeChain(middleware, terminal);
+}
+
+/**
+ * Generic form of {@link composeMiddleware} for any context type (publish middleware uses it).
+ * The first middleware is outermost; `next()` twice from one middleware rejects.
+ */
+export function composeChain<C>(
+  middleware: readonly ((context: C, next: () => Promise<void>) => Promise<void>)[],
+  terminal: (context: C) => Promise<void>,
+): (context: C) => Promise<void> {
   return (context) => {
     let lastIndex = -1;
     const dispatch = async (index: number): Promise<void> => {
