@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Broker manager CLI (npm run brokers -- <command> [broker]).
-//   up|down|status [broker ...]   brokers: rabbitmq kafka sqs sns azure | all (default; all = azure
+//   up|down|status [broker ...]   brokers: rabbitmq kafka sqs sns azure postgres | all (default; all = azure
 //                                 only when its emulator is built); several names run in parallel
 //   restart <broker ...|all>      graceful stop + start with the same data, wait until ready
 //   pid <broker>                  print the server pid (exit 1 when not running)
@@ -14,7 +14,7 @@ import { tailFile } from './process-utils.mjs';
 
 const USAGE = `usage: node scripts/brokers/cli.mjs <command> [broker ...] [options]
 commands: up | down | status | restart | pid | logs [-n N] [-f] | smoke [--restart]
-brokers:  rabbitmq | kafka | sqs (elasticmq) | sns (fauxqs) | azure | all (default)`;
+brokers:  rabbitmq | kafka | sqs (elasticmq) | sns (fauxqs) | azure | postgres | all (default)`;
 
 const usage = (message) => Object.assign(new Error(`${message}\n${USAGE}`), { usage: true });
 const say = (text) => process.stdout.write(`${text}\n`);

@@ -3,21 +3,30 @@
 //   await up('kafka');            // idempotent; resolves when clients can connect
 //   await restart('rabbitmq');    // graceful stop + start with the same data + wait until ready
 //   const p = await pid('sqs');   // server pid or null
-// Names: rabbitmq, kafka, sqs (alias elasticmq), sns (alias fauxqs), azure; 'all' (default).
+// Names: rabbitmq, kafka, sqs (alias elasticmq), sns (alias fauxqs), azure, postgres (alias
+// postgresql, pg); 'all' (default).
 // Failures reject with a BrokerError: .broker, .step, .logFile, .logTail, .report().
 import rabbitmq from './rabbitmq.mjs';
 import kafka from './kafka.mjs';
 import sqs from './elasticmq.mjs';
 import sns from './sns.mjs';
 import azure from './azure.mjs';
+import postgres from './postgres.mjs';
 import * as lifecycle from './lifecycle.mjs';
 import { BrokerError } from './errors.mjs';
 import { logFile } from './paths.mjs';
 
 export { BrokerError };
 
-export const brokers = { rabbitmq, kafka, sqs, sns, azure };
-const aliases = { elasticmq: 'sqs', fauxqs: 'sns', servicebus: 'azure', rabbit: 'rabbitmq' };
+export const brokers = { rabbitmq, kafka, sqs, sns, azure, postgres };
+const aliases = {
+  elasticmq: 'sqs',
+  fauxqs: 'sns',
+  servicebus: 'azure',
+  rabbit: 'rabbitmq',
+  postgresql: 'postgres',
+  pg: 'postgres',
+};
 
 /** Connection facts for clients. */
 export const endpoints = {
@@ -26,6 +35,7 @@ export const endpoints = {
   sqs: { endpoint: sqs.endpoint, region: sqs.region, port: 9324 },
   sns: { endpoint: sns.endpoint, region: sns.region, port: 4566 },
   azure: { host: '127.0.0.1', port: 5673, adminPort: 5674 },
+  postgres: { url: postgres.url, port: 55432 },
 };
 
 export function resolveBroker(name) {

@@ -226,7 +226,36 @@ async function restartNote(name) {
   return ` [restart: pid ${r.previousPid} -> ${r.pid} in ${(r.ms / 1000).toFixed(1)} s]`;
 }
 
-const checks = { rabbitmq, kafka, sqs, sns, azure };
+// ---------------------------------------------------------------- PostgreSQL
+async function postgres({ restart }) {
+  const { default: pg } = await import('pg');
+  const table = `omnibus_smoke_${Date.now()}`;
+  const connect = async () => {
+    const client = new pg.Client({ connectionString: endpoints.postgres.url, connectionTimeoutMillis: 5000 });
+    client.on('error', () => {});
+    await client.connect();
+    return client;
+  };
+  let client = await connect();
+  await client.query(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
+  await client.query('BEGIN');
+  await client.query(`INSERT INTO ${table} VALUES (1)`);
+  await client.query('COMMIT');
+  let detail = '';
+  if (restart) {
+    await client.end();
+    detail = await restartNote('postgres');
+    client = await connect();
+  }
+  const { rows } = await client.query(`SELECT count(*)::int AS n FROM ${table}`);
+  await client.query(`DROP TABLE ${table}`);
+  const { rows: version } = await client.query('SHOW server_version');
+  await client.end();
+  if (rows[0].n !== 1) throw new Error(`expected the committed row back, found ${rows[0].n}`);
+  return `PostgreSQL ${version[0].server_version}: committed row read back${detail}`;
+}
+
+const checks = { rabbitmq, kafka, sqs, sns, azure, postgres };
 
 /** Runs the checks (in parallel); resolves true when all passed. */
 export async function smoke(name = 'all', { restart = false, log = console.log } = {}) {
