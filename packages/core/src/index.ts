@@ -95,6 +95,8 @@ export { createEventBus } from './bus/create-event-bus.js';
 export type { EventBusConfig } from './bus/event-bus-config.js';
 export type { BusStatus } from './bus/bus-status.js';
 export type { PublishOptions, BatchPublishOptions } from './bus/publish-options.js';
+export { buildOutgoingMessage } from './bus/build-outgoing-message.js';
+export type { OutgoingMessageInput } from './bus/build-outgoing-message.js';
 export type { StopOnSignalsOptions } from './bus/stop-on-signals.js';
 // Hooks (publish middleware, delivery interceptors, plugins)
 export { withHeaders, runPublishMiddleware } from './hooks/publish-middleware.js';

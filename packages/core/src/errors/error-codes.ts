@@ -20,6 +20,12 @@ export const ErrorCodes = {
   HANDLER_TIMEOUT: 'HANDLER_TIMEOUT',
   BUS_CLOSED: 'BUS_CLOSED',
   BUS_NOT_STARTED: 'BUS_NOT_STARTED',
+  /** An operation that must run inside the caller's database transaction was called outside one. */
+  TRANSACTION_REQUIRED: 'TRANSACTION_REQUIRED',
+  /** A store's tables (outbox, inbox) do not exist yet; the message names the migrate command. */
+  STORE_NOT_MIGRATED: 'STORE_NOT_MIGRATED',
+  /** A store (database) could not be reached or the connection was lost. */
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
 } as const;
 
 /** Union of {@link ErrorCodes} values. */
