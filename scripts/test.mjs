@@ -24,6 +24,7 @@ const STAGES = [
   { name: 'kafka', brokers: ['kafka'], mocha: ['packages/transport-kafka/dist/test/**/*.int.test.js'] },
   { name: 'sqs', brokers: ['sqs', 'sns'], mocha: ['packages/transport-sqs/dist/test/**/*.int.test.js'] },
   { name: 'azure', brokers: ['azure'], mocha: ['packages/transport-azure/dist/test/**/*.int.test.js'] },
+  { name: 'outbox-postgres', brokers: ['postgres'], mocha: ['packages/outbox-postgres/dist/test/*.int.test.js'] },
   {
     // Proves the benchmark harness runs end to end; asserts nothing about timing.
     name: 'bench-quick',
