@@ -2,10 +2,14 @@
 // The whole test suite: build, start the brokers the integration stages need, run every stage,
 // print one closing summary line. Usage: npm test [-- stage ...] (stages: see STAGES below).
 // A stage whose broker cannot start fails loudly; nothing is skipped silently.
+// On a machine whose node is older than 22 it runs itself under the project's Node 24 (node-runtime.mjs).
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { runUnderSupportedNode } from './node-runtime.mjs';
+
+runUnderSupportedNode();
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const mocha = path.join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');

@@ -19,12 +19,12 @@ if ((globalThis as { gc?: unknown }).gc === undefined && process.env['OMNIBUS_BE
 }
 
 function reportPaths(dir: string | undefined): ReportPaths | undefined {
-  return dir === undefined ? undefined : { markdown: `${dir}/benchmarks.md`, chartsDir: `${dir}/charts`, chartsLink: 'charts' };
+  return dir === undefined
+    ? undefined
+    : { markdown: `${dir}/benchmarks.md`, chartsDir: `${dir}/charts`, chartsLink: 'charts' };
 }
 
 async function main(): Promise<void> {
-  // The AWS SDK warns once about Node < 22 support ending; it would break the progress display.
-  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   let opts;
   try {
     opts = parseOptions(process.argv.slice(2), REPO_ROOT);
@@ -35,32 +35,48 @@ async function main(): Promise<void> {
   }
   if (opts.reportFrom !== undefined) {
     let results = JSON.parse(readFileSync(opts.reportFrom, 'utf8')) as BenchResults;
-    for (const file of opts.merge) results = mergeResults(results, JSON.parse(readFileSync(file, 'utf8')) as BenchResults);
+    for (const file of opts.merge)
+      results = mergeResults(results, JSON.parse(readFileSync(file, 'utf8')) as BenchResults);
     const written = writeReport(results, REPO_ROOT, reportPaths(opts.reportDir));
     process.stderr.write(`report: ${written.join(', ')}\n`);
     return;
   }
   const progress = new Progress();
   const started = Date.now();
-  progress.note(`Omnibus benchmarks${opts.quick ? ' (--quick smoke run: numbers are not meaningful)' : ''}: ${opts.transports.join(', ')}; ${opts.reps} repetition(s)`);
+  progress.note(
+    `Omnibus benchmarks${opts.quick ? ' (--quick smoke run: numbers are not meaningful)' : ''}: ${opts.transports.join(', ')}; ${opts.reps} repetition(s)`,
+  );
   let results = await runBench(opts, progress);
-  for (const file of opts.merge) results = mergeResults(results, JSON.parse(readFileSync(file, 'utf8')) as BenchResults);
+  for (const file of opts.merge)
+    results = mergeResults(results, JSON.parse(readFileSync(file, 'utf8')) as BenchResults);
   mkdirSync(opts.outDir, { recursive: true });
   const stamp = results.meta.startedAt.replace(/[:.]/g, '-');
   const file = `${opts.outDir}/${opts.quick ? 'quick' : 'full'}-${stamp}.json`;
   writeFileSync(file, `${JSON.stringify(results, null, 1)}\n`);
-  writeFileSync(`${opts.outDir}/latest${opts.quick ? '-quick' : ''}.json`, `${JSON.stringify(results, null, 1)}\n`);
+  writeFileSync(
+    `${opts.outDir}/latest${opts.quick ? '-quick' : ''}.json`,
+    `${JSON.stringify(results, null, 1)}\n`,
+  );
   progress.note(`results: ${file}`);
   if (opts.report) {
     // A quick run renders into the results folder, so CI never overwrites docs/benchmarks.md.
     const written = opts.quick
-      ? writeReport(results, REPO_ROOT, { markdown: `${opts.outDir}/quick-report.md`, chartsDir: `${opts.outDir}/quick-charts`, chartsLink: 'quick-charts' })
+      ? writeReport(results, REPO_ROOT, {
+          markdown: `${opts.outDir}/quick-report.md`,
+          chartsDir: `${opts.outDir}/quick-charts`,
+          chartsLink: 'quick-charts',
+        })
       : writeReport(results, REPO_ROOT, reportPaths(opts.reportDir));
     progress.note(`report: ${written.join(', ')}`);
   }
   const failed = results.measurements.filter((m) => m.error !== undefined);
-  progress.note(`done in ${formatDuration(Date.now() - started)}; ${String(results.measurements.length)} cells, ${String(failed.length)} failed`);
-  for (const f of failed) progress.note(`  ✖ ${f.transport} ${f.workload} ${f.variant} ${f.subject} rep ${String(f.rep + 1)}: ${f.error ?? ''}`);
+  progress.note(
+    `done in ${formatDuration(Date.now() - started)}; ${String(results.measurements.length)} cells, ${String(failed.length)} failed`,
+  );
+  for (const f of failed)
+    progress.note(
+      `  ✖ ${f.transport} ${f.workload} ${f.variant} ${f.subject} rep ${String(f.rep + 1)}: ${f.error ?? ''}`,
+    );
   // CI smoke: a failed cell fails the run (nothing about timing is asserted).
   if (failed.length > 0) process.exitCode = 1;
   // Client libraries may keep sockets or timers alive; the results are written.

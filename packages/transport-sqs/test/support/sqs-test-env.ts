@@ -13,9 +13,6 @@ import { envelopeFromWire, readDeadLetterInfo } from '@omnibus/core';
 import { randomUUID } from 'node:crypto';
 import { SqsNaming } from '../../src/sqs-naming.js';
 
-// Tests only: silence the SDK's notice that releases after January 2027 need Node 22.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 /** Test configurations: which server and which adapter options. */
 export type SqsTestConfig = 'standard' | 'fifo' | 'sns' | 'sns-fifo';
 
