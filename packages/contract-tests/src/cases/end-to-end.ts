@@ -9,6 +9,7 @@ import {
   type Transport,
 } from '@omnibus/core';
 import { expect } from 'chai';
+import { badInputCase } from './bad-input.js';
 import type { ContractCaseGroup } from '../contract-case.js';
 import type { CaseContext } from '../support/case-context.js';
 import { CLOCK_TOLERANCE_MS } from './retry.js';
@@ -89,6 +90,8 @@ export const endToEndCases: ContractCaseGroup = {
             'dead letters',
           ).to.deep.equal([poison.id]);
           expect(dead[0]?.info.attempts, 'dead-letter attempts').to.equal(3);
+          // The documented reason code of a plain Error thrown on the last attempt.
+          expect(dead[0]?.info.code, 'dead-letter reason code').to.equal('HANDLER_FAILED');
           expect(dead[0]?.info.message, 'dead-letter reason').to.include('contract failure of #2');
           const outcomes = (n: number): string[] =>
             settled
@@ -172,5 +175,6 @@ export const endToEndCases: ContractCaseGroup = {
         }
       },
     },
+    badInputCase,
   ],
 };

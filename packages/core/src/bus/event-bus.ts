@@ -26,6 +26,12 @@ import { EventRouter } from '../router/event-router.js';
 import type { OutgoingMessage } from '../transport/outgoing-message.js';
 import type { Transport } from '../transport/transport.js';
 import { buildOutgoingMessage } from './build-outgoing-message.js';
+import {
+  checkBatchArgument,
+  checkEventArgument,
+  checkPayloadArgument,
+  checkPublishOptions,
+} from './check-publish-arguments.js';
 import type { BusStatus } from './bus-status.js';
 import type { EventBusConfig } from './event-bus-config.js';
 import { prepareBus } from './prepare-bus.js';
@@ -126,6 +132,9 @@ export class EventBus {
   async #start(): Promise<void> {
     this.#status = 'starting';
     let transport: Transport | undefined;
+    // A pending start keeps the process alive: a client that waits on an unref'd socket or timer
+    // would otherwise let Node exit silently (code 13 under top-level await) before start settles.
+    const keepAlive = setInterval(() => undefined, 60_000);
     try {
       const prepared = await prepareBus(this.#config);
       transport = prepared.transport;
@@ -172,6 +181,8 @@ export class EventBus {
       this.#running?.disposeStatus();
       if (transport !== undefined) await transport.close(0).catch(() => undefined);
       throw error;
+    } finally {
+      clearInterval(keepAlive);
     }
   }
 
@@ -225,7 +236,8 @@ export class EventBus {
 
   /**
    * Publish one event. Resolves with the envelope once the transport durably accepted it.
-   * Rejects (nothing published) with `VALIDATION_FAILED`, `ENCODE_FAILED`, `PAYLOAD_TOO_LARGE`,
+   * Rejects (nothing published) with `ARGUMENT_INVALID` (not an event definition, options of the
+   * wrong type), `VALIDATION_FAILED`, `ENCODE_FAILED`, `PAYLOAD_TOO_LARGE`,
    * `DELAY_OUT_OF_RANGE`, `BUS_NOT_STARTED` or `BUS_CLOSED`; with the transport's typed error
    * (e.g. `PUBLISH_FAILED`) when the broker refused it. An event not known at start is
    * registered and its destination provisioned on first publish.
@@ -235,6 +247,9 @@ export class EventBus {
     payload: T,
     options: PublishOptions = {},
   ): Promise<MessageEnvelope> {
+    checkEventArgument('publish', event);
+    checkPayloadArgument('publish', event.name, payload);
+    checkPublishOptions('publish', options);
     const [envelope] = await this.#publish(event, [{ payload, options }]);
     return envelope as MessageEnvelope;
   }
@@ -250,10 +265,15 @@ export class EventBus {
     payloads: readonly T[],
     options?: BatchPublishOptions<T>,
   ): Promise<MessageEnvelope[]> {
-    const items = payloads.map((payload, index) => ({
-      payload,
-      options: typeof options === 'function' ? options(payload, index) : (options ?? {}),
-    }));
+    checkEventArgument('publishBatch', event);
+    checkBatchArgument(payloads);
+    if (options !== undefined && typeof options !== 'function') checkPublishOptions('publishBatch', options);
+    const items = payloads.map((payload, index) => {
+      checkPayloadArgument('publishBatch', event.name, payload);
+      const own = typeof options === 'function' ? options(payload, index) : (options ?? {});
+      if (typeof options === 'function') checkPublishOptions('publishBatch', own);
+      return { payload, options: own };
+    });
     return this.#publish(event, items);
   }
 

@@ -13,6 +13,8 @@ export const ErrorCodes = {
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   DELAY_OUT_OF_RANGE: 'DELAY_OUT_OF_RANGE',
   VALIDATION_FAILED: 'VALIDATION_FAILED',
+  /** A public method was called with an argument of the wrong kind (e.g. a string where an event definition belongs). */
+  ARGUMENT_INVALID: 'ARGUMENT_INVALID',
   ENCODE_FAILED: 'ENCODE_FAILED',
   DECODE_FAILED: 'DECODE_FAILED',
   SETTLEMENT_FAILED: 'SETTLEMENT_FAILED',
