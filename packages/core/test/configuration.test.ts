@@ -59,6 +59,25 @@ describe('configuration errors at start', () => {
     );
   });
 
+  it('misspelled transport: suggests the closest known name, not a package that does not exist', async () => {
+    const error = await startError({ transport: { name: 'rabitmq' }, providers: [fakeProvider] });
+    expect(error.problems[0]?.code).to.equal('TRANSPORT_UNKNOWN');
+    expect(error.message).to.contain('unknown transport "rabitmq" — did you mean "rabbitmq"?');
+    expect(error.message).to.contain('fix: use "rabbitmq" (OMNIBUS_TRANSPORT=rabbitmq)');
+    expect(error.message).to.not.contain('@omnibus/transport-rabitmq');
+    const far = await startError({ transport: { name: 'bogus' }, providers: [fakeProvider] });
+    expect(far.message).to.not.contain('did you mean');
+  });
+
+  it('misspelled option: suggests the closest option and its environment variable', async () => {
+    const error = await startError({
+      transport: { name: 'fake', options: { url: 'fake://x', prefech: 5 } },
+      providers: [fakeProvider],
+    });
+    expect(error.message).to.contain('transport.options.prefech is not a known option');
+    expect(error.message).to.contain('fix: did you mean "prefetch" (OMNIBUS_FAKE_PREFETCH)?');
+  });
+
   it('missing required option: names the option, its env variable and what it is', async () => {
     const error = await startError({ transport: { name: 'fake', options: {} }, providers: [fakeProvider] });
     expect(error.problems).to.have.length(1);

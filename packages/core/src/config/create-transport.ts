@@ -3,6 +3,7 @@ import type { ConfigurationProblems } from '../errors/configuration-error.js';
 import { ErrorCodes } from '../errors/error-codes.js';
 import type { Transport } from '../transport/transport.js';
 import type { TransportProvider } from '../transport/transport-provider.js';
+import { closestMatch } from './closest-match.js';
 import { FIRST_PARTY_TRANSPORTS, findTransportProvider } from './find-transport-provider.js';
 import { transportEnvPrefix, transportPackageName, type TransportSelection } from './transport-selection.js';
 
@@ -35,10 +36,15 @@ export async function createTransport(
   const result = await findTransportProvider(name, providers);
   if (!result.found) {
     const known = [...new Set([...providers.map((p) => p.name), ...FIRST_PARTY_TRANSPORTS])];
+    const suggestion = closestMatch(name, known);
     problems.add(
       ErrorCodes.TRANSPORT_UNKNOWN,
-      `unknown transport "${name}": ${result.reason} (known transports: ${known.join(', ')})`,
-      `install ${transportPackageName(name)} (npm install ${transportPackageName(name)}) and pass its provider in \`providers\`, or choose one of: ${known.join(', ')}`,
+      suggestion === undefined
+        ? `unknown transport "${name}": ${result.reason} (known transports: ${known.join(', ')})`
+        : `unknown transport "${name}" — did you mean "${suggestion}"? (known transports: ${known.join(', ')})`,
+      suggestion === undefined
+        ? `install ${transportPackageName(name)} (npm install ${transportPackageName(name)}) and pass its provider in \`providers\`, or choose one of: ${known.join(', ')}`
+        : `use "${suggestion}" (OMNIBUS_TRANSPORT=${suggestion})`,
     );
     return undefined;
   }
@@ -64,9 +70,18 @@ export async function createTransport(
 
 function optionFix(name: string, issue: string, provider: TransportProvider): string {
   const key = /^transport\.options\.([A-Za-z0-9_]+)/.exec(issue)?.[1];
-  if (key === undefined || !(key in provider.optionSchema))
-    return `remove or rename it (see the ${provider.packageName} option list)`;
+  if (key === undefined || !(key in provider.optionSchema)) {
+    const suggestion = key === undefined ? undefined : closestMatch(key, Object.keys(provider.optionSchema));
+    return suggestion === undefined
+      ? `remove or rename it (see the ${provider.packageName} option list)`
+      : `did you mean "${suggestion}" (${transportEnvPrefix(name)}${envSuffix(suggestion)})?`;
+  }
   const spec = provider.optionSchema[key];
-  const env = `${transportEnvPrefix(name)}${key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
+  const env = `${transportEnvPrefix(name)}${envSuffix(key)}`;
   return `set transport.options.${key} (or ${env}) to ${spec?.type === 'string[]' || spec?.type === 'integer[]' ? 'a list' : spec?.type === 'integer' ? 'an integer' : `a ${spec?.type ?? 'valid'} value`}: ${spec?.description ?? ''}`.trim();
+}
+
+/** `prefetchCount` → `PREFETCH_COUNT` (the environment-variable spelling of an option). */
+function envSuffix(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 }

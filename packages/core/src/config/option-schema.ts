@@ -1,10 +1,39 @@
 /** One option's declaration in an {@link OptionSchema}. */
 export type OptionSpec =
-  | { readonly type: 'string'; readonly required?: boolean; readonly default?: string; readonly secret?: boolean; readonly oneOf?: readonly string[]; readonly description: string }
-  | { readonly type: 'integer'; readonly required?: boolean; readonly default?: number; readonly min?: number; readonly max?: number; readonly description: string }
-  | { readonly type: 'boolean'; readonly required?: boolean; readonly default?: boolean; readonly description: string }
-  | { readonly type: 'string[]'; readonly required?: boolean; readonly default?: readonly string[]; readonly description: string }
-  | { readonly type: 'integer[]'; readonly required?: boolean; readonly default?: readonly number[]; readonly description: string };
+  | {
+      readonly type: 'string';
+      readonly required?: boolean;
+      readonly default?: string;
+      readonly secret?: boolean;
+      readonly oneOf?: readonly string[];
+      readonly description: string;
+    }
+  | {
+      readonly type: 'integer';
+      readonly required?: boolean;
+      readonly default?: number;
+      readonly min?: number;
+      readonly max?: number;
+      readonly description: string;
+    }
+  | {
+      readonly type: 'boolean';
+      readonly required?: boolean;
+      readonly default?: boolean;
+      readonly description: string;
+    }
+  | {
+      readonly type: 'string[]';
+      readonly required?: boolean;
+      readonly default?: readonly string[];
+      readonly description: string;
+    }
+  | {
+      readonly type: 'integer[]';
+      readonly required?: boolean;
+      readonly default?: readonly number[];
+      readonly description: string;
+    };
 
 /** Declaration of a transport's options: name → spec. Drives validation, env parsing and docs. */
 export type OptionSchema = Readonly<Record<string, OptionSpec>>;
@@ -20,7 +49,11 @@ type ValueOf<S extends OptionSpec> = S extends { type: 'string' }
         ? readonly string[]
         : readonly number[];
 
-type HasValue<S extends OptionSpec> = S extends { required: true } ? true : S extends { default: unknown } ? true : false;
+type HasValue<S extends OptionSpec> = S extends { required: true }
+  ? true
+  : S extends { default: unknown }
+    ? true
+    : false;
 
 /** The options object an {@link OptionSchema} parses into. */
 export type ParsedOptions<T extends OptionSchema> = {
@@ -30,7 +63,8 @@ export type ParsedOptions<T extends OptionSchema> = {
 };
 
 /** Outcome of {@link parseOptions}: the options, or every problem found. */
-export type ParseOptionsResult<T> = { readonly ok: true; readonly options: T } | { readonly ok: false; readonly issues: readonly string[] };
+export type ParseOptionsResult<T> =
+  { readonly ok: true; readonly options: T } | { readonly ok: false; readonly issues: readonly string[] };
 
 /**
  * Validate raw options (from an object, environment variables or JSON) against a schema.
@@ -97,7 +131,10 @@ function coerce(spec: OptionSpec, value: unknown): unknown {
     }
     case 'integer[]': {
       const list = typeof value === 'string' ? value.split(',').map((s) => Number(s.trim())) : value;
-      if (!Array.isArray(list) || !list.every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0)) {
+      if (
+        !Array.isArray(list) ||
+        !list.every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0)
+      ) {
         return `!must be a list of non-negative integers, got ${describe(value)}`;
       }
       return list;
@@ -115,13 +152,17 @@ function describe(value: unknown): string {
  * Copy of `options` with every `secret` option (and every URL's password) replaced by `***`,
  * for logs and error messages. Credentials are never logged.
  */
-export function redactOptions(schema: OptionSchema, options: Readonly<Record<string, unknown>>): Record<string, unknown> {
+export function redactOptions(
+  schema: OptionSchema,
+  options: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) {
     const spec = schema[key];
     if (spec?.type === 'string' && spec.secret === true) out[key] = '***';
     else if (typeof value === 'string') out[key] = redactUrl(value);
-    else if (Array.isArray(value)) out[key] = value.map((v: unknown) => (typeof v === 'string' ? redactUrl(v) : v));
+    else if (Array.isArray(value))
+      out[key] = value.map((v: unknown) => (typeof v === 'string' ? redactUrl(v) : v));
     else out[key] = value;
   }
   return out;
