@@ -79,6 +79,8 @@ function describe(value: unknown): string {
   if (value instanceof Date) return 'an invalid Date';
   if (typeof value === 'string')
     return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)}`;
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
+  if (typeof value === 'object' || typeof value === 'function') return `a ${typeof value}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return `${typeof value} ${value.toString()}`;
+  return typeof value;
 }
