@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { REPO_ROOT } from './brokers.js';
 import { parseOptions } from './options.js';
 import { Progress, formatDuration } from './progress.js';
 import { writeReport, type ReportPaths } from './report/write-report.js';
 import type { BenchResults } from './results.js';
 import { mergeResults } from './merge-results.js';
+import { checkAgainstBaseline, frameworkCosts, type CostBaseline } from './report/framework-cost.js';
 import { runBench } from './run-bench.js';
 
 // Memory runs need --expose-gc: re-run this script with it when it is missing.
@@ -69,6 +70,12 @@ async function main(): Promise<void> {
       : writeReport(results, REPO_ROOT, reportPaths(opts.reportDir));
     progress.note(`report: ${written.join(', ')}`);
   }
+  // Framework cost per message and the CI guard (bench/baseline.json): fails only on a gross regression.
+  const baselineFile = `${REPO_ROOT}bench/baseline.json`;
+  const baseline = existsSync(baselineFile) ? (JSON.parse(readFileSync(baselineFile, 'utf8')) as CostBaseline) : undefined;
+  const guard = checkAgainstBaseline(frameworkCosts(results), opts.quick ? baseline : undefined);
+  for (const line of guard.lines) progress.note(line);
+  if (!guard.ok) process.exitCode = 1;
   const failed = results.measurements.filter((m) => m.error !== undefined);
   progress.note(
     `done in ${formatDuration(Date.now() - started)}; ${String(results.measurements.length)} cells, ${String(failed.length)} failed`,

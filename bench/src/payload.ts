@@ -39,3 +39,24 @@ export function decodePayload(bytes: Uint8Array | string): BenchPayload {
   const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   return JSON.parse(text) as BenchPayload;
 }
+
+/** How a subject turns payloads into bytes: JSON (the default everywhere) or a pass-through of prepared bytes. */
+export type PayloadCodec = 'json' | 'pass-through';
+
+/**
+ * Bytes for the pass-through codec: `sizeBytes` bytes with `seq` and `t` as float64 at offsets 0
+ * and 8, so a receiver can recover them without parsing. Built outside any codec.
+ */
+export function payloadBytes(payload: BenchPayload, sizeBytes: number): Uint8Array {
+  const bytes = new Uint8Array(Math.max(16, sizeBytes));
+  const view = new DataView(bytes.buffer);
+  view.setFloat64(0, payload.seq);
+  view.setFloat64(8, payload.t);
+  return bytes;
+}
+
+/** Read back what {@link payloadBytes} wrote (the filler is not materialised). */
+export function payloadFromBytes(bytes: Uint8Array): BenchPayload {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { seq: view.getFloat64(0), t: view.getFloat64(8), pad: '' };
+}

@@ -3,11 +3,12 @@ import {
   createEventBus,
   defineEvent,
   EventHandler,
+  type Codec,
   type EventBus,
   type EventDefinition,
   type Transport,
 } from '@omnibus/core';
-import type { BenchPayload } from '../payload.js';
+import { payloadBytes, payloadFromBytes, type BenchPayload } from '../payload.js';
 import type { Subject, SubjectFactory, SubjectSpec } from './subject.js';
 
 /** How the Omnibus subject reaches one transport. */
@@ -26,13 +27,24 @@ export function benchEventName(runId: string): string {
   return `bench.${runId}`;
 }
 
+/**
+ * The pass-through codec of the ceiling runs: the payload already is bytes, so encode and decode
+ * hand them over unchanged (what is left is the framework's own cost).
+ */
+const passThroughCodec: Codec = {
+  contentType: 'application/x-omnibus-bench-bytes',
+  encode: (value) => value as Uint8Array,
+  decode: (bytes) => bytes,
+};
+
 /** A handler class whose only method is an `@EventHandler` for `event` calling `onMessage`. */
 function handlerClass(event: EventDefinition<BenchPayload>, spec: SubjectSpec): new () => object {
   const { onMessage } = spec;
+  const passThrough = spec.codec === 'pass-through';
   class BenchHandler {
     @EventHandler(event, { group: BENCH_GROUP, concurrency: spec.concurrency })
     handle(payload: BenchPayload): void | Promise<void> {
-      return onMessage(payload);
+      return onMessage(passThrough ? payloadFromBytes(payload as unknown as Uint8Array) : payload);
     }
   }
   return BenchHandler;
@@ -62,16 +74,24 @@ class OmnibusSubject implements Subject {
     } finally {
       await provisioner.close(0);
     }
-    this.#publisher = createEventBus({ transport: this.#binding.createTransport(this.#spec.runId), events: [this.#event] });
+    this.#publisher = createEventBus({ transport: this.#binding.createTransport(this.#spec.runId), events: [this.#event], ...this.#codec() });
     await this.#publisher.start();
   }
 
+  #codec(): { codec?: Codec } {
+    return this.#spec.codec === 'pass-through' ? { codec: passThroughCodec } : {};
+  }
+
+  #wire(payload: BenchPayload): BenchPayload {
+    return this.#spec.codec === 'pass-through' ? (payloadBytes(payload, this.#spec.sizeBytes ?? 1024) as unknown as BenchPayload) : payload;
+  }
+
   async publish(payload: BenchPayload): Promise<void> {
-    await (this.#publisher as EventBus).publish(this.#event, payload);
+    await (this.#publisher as EventBus).publish(this.#event, this.#wire(payload));
   }
 
   async publishBatch(payloads: readonly BenchPayload[]): Promise<void> {
-    await (this.#publisher as EventBus).publishBatch(this.#event, payloads);
+    await (this.#publisher as EventBus).publishBatch(this.#event, this.#spec.codec === 'pass-through' ? payloads.map((p) => this.#wire(p)) : payloads);
   }
 
   async startConsumer(): Promise<void> {
@@ -79,6 +99,7 @@ class OmnibusSubject implements Subject {
       transport: this.#binding.createTransport(this.#spec.runId),
       handlers: [handlerClass(this.#event, this.#spec)],
       events: [this.#event],
+      ...this.#codec(),
     });
     await this.#consumer.start();
   }

@@ -1,22 +1,37 @@
-import type { BenchPayload } from '../payload.js';
+import { payloadBytes, payloadFromBytes, type BenchPayload, type PayloadCodec } from '../payload.js';
 import type { Subject, SubjectFactory, SubjectSpec } from './subject.js';
 
+/** One queued message: an id for the ack bookkeeping, the attempt, and the encoded bytes. */
+interface RawMessage {
+  readonly id: number;
+  readonly attempt: number;
+  readonly body: Uint8Array;
+}
+
 /**
- * The in-process baseline: a plain array queue with `concurrency` async workers that await the
- * handler and then drop the message (the "ack"). No envelope, no codec, no router — the least
- * an in-process bus can do with the same at-least-once shape (a message leaves the queue only
- * after its handler resolved).
+ * The in-process baseline: what a hand-written in-memory queue does with the same work as
+ * Omnibus's in-memory path. Publish JSON-encodes (UTF-8 bytes, like Omnibus's JSON codec) and
+ * enqueues; `concurrency` async workers take a message, record it in flight (ack bookkeeping:
+ * a message leaves the in-flight table only after its handler resolved), decode it, await the
+ * handler and ack. With the pass-through codec the prepared bytes travel instead and the
+ * receiver reads `seq`/`t` from them (no JSON). No envelope, no router, no middleware.
  */
 class RawMemorySubject implements Subject {
   readonly #spec: SubjectSpec;
-  #queue: BenchPayload[] = [];
+  readonly #codec: PayloadCodec;
+  readonly #encoder = new TextEncoder();
+  readonly #decoder = new TextDecoder();
+  readonly #inFlight = new Map<number, RawMessage>();
+  #queue: (RawMessage | undefined)[] = [];
   #head = 0;
+  #nextId = 0;
   #wake: (() => void)[] = [];
   #running = false;
   #workers: Promise<void>[] = [];
 
   constructor(spec: SubjectSpec) {
     this.#spec = spec;
+    this.#codec = spec.codec ?? 'json';
   }
 
   open(): Promise<void> {
@@ -24,15 +39,21 @@ class RawMemorySubject implements Subject {
   }
 
   publish(payload: BenchPayload): Promise<void> {
-    this.#queue.push(payload);
+    this.#enqueue(payload);
     this.#wake.shift()?.();
     return Promise.resolve();
   }
 
   publishBatch(payloads: readonly BenchPayload[]): Promise<void> {
-    for (const p of payloads) this.#queue.push(p);
+    for (const p of payloads) this.#enqueue(p);
     for (const wake of this.#wake.splice(0, payloads.length)) wake();
     return Promise.resolve();
+  }
+
+  #enqueue(payload: BenchPayload): void {
+    const body = this.#codec === 'json' ? this.#encoder.encode(JSON.stringify(payload)) : payloadBytes(payload, this.#spec.sizeBytes ?? 1024);
+    this.#nextId += 1;
+    this.#queue.push({ id: this.#nextId, attempt: 1, body });
   }
 
   startConsumer(): Promise<void> {
@@ -48,14 +69,17 @@ class RawMemorySubject implements Subject {
         await new Promise<void>((resolve) => this.#wake.push(resolve));
         continue;
       }
-      const payload = this.#queue[this.#head] as BenchPayload;
-      this.#queue[this.#head] = undefined as unknown as BenchPayload;
+      const message = this.#queue[this.#head] as RawMessage;
+      this.#queue[this.#head] = undefined;
       this.#head += 1;
       if (this.#head > 4096 && this.#head * 2 > this.#queue.length) {
         this.#queue = this.#queue.slice(this.#head);
         this.#head = 0;
       }
+      this.#inFlight.set(message.id, message);
+      const payload = this.#codec === 'json' ? (JSON.parse(this.#decoder.decode(message.body)) as BenchPayload) : payloadFromBytes(message.body);
       await handle(payload);
+      this.#inFlight.delete(message.id); // the ack
     }
   }
 
@@ -71,7 +95,10 @@ export function rawMemoryFactory(): SubjectFactory {
   return {
     kind: 'raw',
     label: 'array queue + async workers (no framework)',
-    settings: { ack: 'after handler resolved', codec: 'none (object passed by reference)' },
+    settings: {
+      ack: 'in-flight table; removed after the handler resolved',
+      codec: 'JSON → UTF-8 bytes on publish, UTF-8 → JSON.parse on receive (pass-through variant: prepared bytes)',
+    },
     create: (spec) => new RawMemorySubject(spec),
   };
 }

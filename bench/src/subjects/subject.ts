@@ -1,4 +1,4 @@
-import type { BenchPayload } from '../payload.js';
+import type { BenchPayload, PayloadCodec } from '../payload.js';
 
 /** Who does the work: the framework, the raw client written by hand, or a peer framework. */
 export type SubjectKind = 'omnibus' | 'raw' | 'nestjs';
@@ -11,6 +11,10 @@ export interface SubjectSpec {
   readonly concurrency: number;
   /** The handler's work. The subject acks/commits/deletes only after it resolved. */
   readonly onMessage: (payload: BenchPayload) => void | Promise<void>;
+  /** Payload codec (default JSON). Subjects that support only JSON ignore it (in-memory subjects honour it). */
+  readonly codec?: PayloadCodec;
+  /** Encoded size of a pass-through payload (default 1024). */
+  readonly sizeBytes?: number;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { windowed } from '../async-utils.js';
-import { makePayload, type BenchPayload } from '../payload.js';
+import { makePayload, type BenchPayload, type PayloadCodec } from '../payload.js';
 import type { SubjectFactory } from '../subjects/subject.js';
 import { ArrivalLog, collectGarbage, errorText, fmt, newRunId, type CellEnv } from './cell-env.js';
 
@@ -36,37 +36,68 @@ export async function baselineCeilingCell(env: CellEnv, kind: 'emitter' | 'async
   progress.end(`${fmt((count / ms) * 1000)} msg/s`);
 }
 
-/** End-to-end in-process rate of `factory` (see {@link baselineCeilingCell}). */
-export async function subjectCeilingCell(env: CellEnv, factory: SubjectFactory, rep: number, n: number, mode: 'batch' | 'single'): Promise<void> {
+/** One in-process ceiling variant: how messages are published, which codec, and whether anyone consumes. */
+export interface CeilingVariant {
+  /** `e2e-batch`, `e2e-single`, `e2e-batch-pass-through`, `publish-single`. */
+  readonly name: string;
+  readonly mode: 'batch' | 'single';
+  readonly codec: PayloadCodec;
+  /** False: publish only (no consumer; rate and CPU of the publish path alone). */
+  readonly consume: boolean;
+}
+
+/** The variants every in-process subject runs, in this order (interleaved per repetition). */
+export const CEILING_VARIANTS: readonly CeilingVariant[] = [
+  { name: 'e2e-batch', mode: 'batch', codec: 'json', consume: true },
+  { name: 'e2e-single', mode: 'single', codec: 'json', consume: true },
+  { name: 'e2e-batch-pass-through', mode: 'batch', codec: 'pass-through', consume: true },
+  { name: 'publish-single', mode: 'single', codec: 'json', consume: false },
+];
+
+/**
+ * End-to-end in-process rate of `factory` (see {@link baselineCeilingCell}) with `opts.sizeBytes`
+ * payloads. Rate = N ÷ (last arrival − first publish); CPU = this process's CPU over the same
+ * span ÷ N. With `consume: false` only the publishes are timed (until the last resolved).
+ */
+export async function subjectCeilingCell(env: CellEnv, factory: SubjectFactory, rep: number, n: number, variant: CeilingVariant): Promise<void> {
   const { progress, transport, opts } = env;
-  const variant = `e2e-${mode}`;
   const log = new ArrivalLog(n);
-  const subject = factory.create({ runId: newRunId(), concurrency: opts.concurrency, onMessage: (p) => log.arrive(p) });
-  progress.begin(`${transport.name} ceiling ${variant} ${factory.kind} rep ${String(rep + 1)}`, () => `${fmt(log.unique)}/${fmt(n)}`);
+  const size = opts.sizeBytes;
+  const subject = factory.create({ runId: newRunId(), concurrency: opts.concurrency, onMessage: (p) => log.arrive(p), codec: variant.codec, sizeBytes: size });
+  let published = 0;
+  progress.begin(`${transport.name} ceiling ${variant.name} ${factory.kind} rep ${String(rep + 1)}`, () => (variant.consume ? `${fmt(log.unique)}/${fmt(n)}` : `${fmt(published)}/${fmt(n)} published`));
   collectGarbage();
   try {
     await subject.open();
-    await subject.startConsumer();
+    if (variant.consume) await subject.startConsumer();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    if (mode === 'batch') {
+    if (variant.mode === 'batch') {
       const batch = opts.publishBatch;
       await windowed(Math.ceil(n / batch), opts.publishWindow, async (i) => {
         const payloads: BenchPayload[] = [];
-        for (let seq = i * batch; seq < Math.min(n, (i + 1) * batch); seq++) payloads.push(makePayload(seq, 0, 16));
+        for (let seq = i * batch; seq < Math.min(n, (i + 1) * batch); seq++) payloads.push(makePayload(seq, 0, size));
         await subject.publishBatch(payloads);
+        published += payloads.length;
       });
     } else {
-      await windowed(n, 256, (seq) => subject.publish(makePayload(seq, 0, 16)));
+      await windowed(n, 256, async (seq) => {
+        await subject.publish(makePayload(seq, 0, size));
+        published += 1;
+      });
     }
-    await log.reach(n, 30_000);
-    const ms = log.lastAt - t0;
+    let end = performance.now();
+    if (variant.consume) {
+      await log.reach(n, 30_000);
+      end = log.lastAt;
+    }
     const cpu = process.cpuUsage(cpu0);
+    const ms = end - t0;
     const metrics = { messages: n, rate: (n / ms) * 1000, cpuUsPerMsg: (cpu.user + cpu.system) / n, duplicates: log.duplicates };
-    env.record({ transport: transport.name, workload: 'ceiling', variant, subject: factory.kind, rep, metrics });
+    env.record({ transport: transport.name, workload: 'ceiling', variant: variant.name, subject: factory.kind, rep, metrics });
     progress.end(`${fmt(metrics.rate)} msg/s, ${fmt(metrics.cpuUsPerMsg, 2)} µs CPU/msg`);
   } catch (error) {
-    env.record({ transport: transport.name, workload: 'ceiling', variant, subject: factory.kind, rep, metrics: {}, error: errorText(error) });
+    env.record({ transport: transport.name, workload: 'ceiling', variant: variant.name, subject: factory.kind, rep, metrics: {}, error: errorText(error) });
     progress.end(`FAILED: ${errorText(error)}`);
   } finally {
     await subject.close().catch(() => undefined);
