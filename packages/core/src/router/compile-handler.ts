@@ -1,43 +1,46 @@
 import { ErrorCodes } from '../errors/error-codes.js';
 import { OmnibusError } from '../errors/omnibus-error.js';
 import type { MiddlewareContext } from '../handler/handler-context.js';
+import { runInHandlerContext } from '../handler/handler-context-storage.js';
 import type { HandlerRegistration } from '../handler/handler-registration.js';
 import type { HandlerResolver } from '../handler/handler-resolver.js';
-import { correlationMiddleware } from '../middleware/correlation-middleware.js';
 import { composeMiddleware, type HandlerMiddleware } from '../middleware/handler-middleware.js';
 import { schemaValidationMiddleware } from '../middleware/schema-validation-middleware.js';
-import { timeoutMiddleware } from '../middleware/timeout-middleware.js';
+import type { DeadlineQueue } from './deadline-queue.js';
 
-/** A registration with its composed pipeline. */
+/** A registration with its pipeline, compiled once when the router subscribes. */
 export interface CompiledHandler {
   readonly registration: HandlerRegistration;
-  /** Runs middleware and the handler; rejects with whatever failed the attempt. */
-  readonly run: (context: MiddlewareContext) => Promise<void>;
+  /**
+   * Runs the pipeline for one attempt. Returns `undefined` when everything completed
+   * synchronously (a synchronous handler and no asynchronous middleware), a promise otherwise;
+   * throws or rejects with whatever failed the attempt. The timeout is not part of it: the
+   * router enforces it through {@link deadlines}.
+   */
+  readonly run: (context: MiddlewareContext) => Promise<void> | void;
+  /** The shared timer wheel of this handler's `timeoutMs`. */
+  readonly deadlines: DeadlineQueue;
 }
 
+type Step = (context: MiddlewareContext) => Promise<void> | void;
+
 /**
- * Compose the pipeline of one handler, outermost first: correlation (handler context in
- * AsyncLocalStorage) → schema validation → timeout → bus middleware → handler middleware →
- * resolve the instance (`HandlerResolver`) and call the method. Resolution failures become
- * retriable `HANDLER_NOT_RESOLVED` errors.
+ * Compose the pipeline of one handler once, outermost first: the handler context
+ * (AsyncLocalStorage, entered once per attempt) → schema validation (only when the event has
+ * a schema) → bus middleware → handler middleware (composed only when there is any) → resolve
+ * the instance (`HandlerResolver`, awaited only when it returns a promise) and call the
+ * method. Resolution failures become retriable `HANDLER_NOT_RESOLVED` errors. The attempt's
+ * timeout and the bus stop are enforced by the router around this pipeline (one shared timer
+ * per timeout value, one abort signal per attempt).
  */
 export function compileHandler(
   registration: HandlerRegistration,
   resolver: HandlerResolver,
   busMiddleware: readonly HandlerMiddleware[],
+  deadlines: DeadlineQueue,
 ): CompiledHandler {
   const { handlerClass, methodName, handlerName, options } = registration;
-  const invoke = async (context: MiddlewareContext): Promise<void> => {
-    let instance: object;
-    try {
-      instance = await resolver.resolve(handlerClass);
-    } catch (error) {
-      throw new OmnibusError(
-        ErrorCodes.HANDLER_NOT_RESOLVED,
-        `could not resolve ${handlerClass.name} for ${handlerName}: ${error instanceof Error ? error.message : String(error)}`,
-        { retriable: true, cause: error },
-      );
-    }
+  const call = (instance: object, context: MiddlewareContext): Promise<void> | void => {
     const method = (instance as Record<string | symbol, unknown>)[methodName];
     if (typeof method !== 'function') {
       throw new OmnibusError(
@@ -46,18 +49,53 @@ export function compileHandler(
         { retriable: true },
       );
     }
-    await (method as (payload: unknown, context: MiddlewareContext) => unknown).call(
+    const result: unknown = (method as (payload: unknown, context: MiddlewareContext) => unknown).call(
       instance,
       context.payload,
       context,
     );
+    if (result instanceof Promise) return result as Promise<void>;
+    return isThenable(result) ? (Promise.resolve(result) as Promise<void>) : undefined;
   };
-  const chain: HandlerMiddleware[] = [
-    correlationMiddleware(),
-    schemaValidationMiddleware(),
-    timeoutMiddleware(options.timeoutMs),
-    ...busMiddleware,
-    ...options.middleware,
-  ];
-  return { registration, run: composeMiddleware(chain, invoke) };
+  const notResolved = (error: unknown): OmnibusError =>
+    new OmnibusError(
+      ErrorCodes.HANDLER_NOT_RESOLVED,
+      `could not resolve ${handlerClass.name} for ${handlerName}: ${error instanceof Error ? error.message : String(error)}`,
+      { retriable: true, cause: error },
+    );
+  const invoke: Step = (context) => {
+    let resolved: object | Promise<object>;
+    try {
+      resolved = resolver.resolve(handlerClass);
+    } catch (error) {
+      throw notResolved(error);
+    }
+    if (!isThenable(resolved)) return call(resolved, context);
+    return (Promise.resolve(resolved) as Promise<object>).then(
+      (instance) => call(instance, context),
+      (error: unknown) => {
+        throw notResolved(error);
+      },
+    );
+  };
+  const middleware = [...busMiddleware, ...options.middleware];
+  const inner: Step =
+    middleware.length === 0 ? invoke : composeMiddleware(middleware, async (c) => invoke(c));
+  const validate = schemaValidationMiddleware();
+  const validated: Step = (context) => validate(context, () => Promise.resolve(inner(context)));
+  const hasSchema = registration.event.schema !== undefined;
+  const pipeline: Step = hasSchema ? validated : inner;
+  return {
+    registration,
+    deadlines,
+    run: (context) => runInHandlerContext(context, () => pipeline(context)),
+  };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

@@ -1,15 +1,16 @@
 import type { CodecRegistry } from '../codec/codec-registry.js';
-import { isOmnibusError } from '../errors/omnibus-error.js';
+import { ErrorCodes } from '../errors/error-codes.js';
+import { isOmnibusError, OmnibusError } from '../errors/omnibus-error.js';
 import type { EventRegistry } from '../events/event-registry.js';
-import type { MiddlewareContext } from '../handler/handler-context.js';
 import type { InstrumentationEmitter } from '../instrumentation/instrumentation-emitter.js';
 import type { SettlementOutcome, SettlementReason } from '../instrumentation/instrumentation-events.js';
-import { childTraceparent, parseTraceparent, TRACEPARENT_HEADER } from '../instrumentation/traceparent.js';
 import type { Logger } from '../logging/logger.js';
 import type { TransportCapabilities } from '../transport/capabilities.js';
 import type { Delivery } from '../transport/delivery.js';
 import type { DeliveryReport } from '../hooks/delivery-interceptor.js';
 import type { CompiledHandler } from './compile-handler.js';
+import type { Expirable } from './deadline-queue.js';
+import { DeliveryContext } from './delivery-context.js';
 import type { InFlightTracker } from './in-flight-tracker.js';
 import { decideOnFailure, terminal, type SettlementDecision } from './settlement-decision.js';
 import type { SubscriptionStats } from './subscription-stats.js';
@@ -42,6 +43,8 @@ export interface DeliveryProcessorDeps {
   readonly random?: () => number;
 }
 
+const ACK: SettlementDecision = Object.freeze({ kind: 'ack' });
+
 /**
  * Handle one delivery end to end and settle it exactly once. Never rejects: a failing
  * settlement call is logged and emitted as `settlement.failed` (the broker redelivers).
@@ -50,8 +53,13 @@ export interface DeliveryProcessorDeps {
  * `DECODE_FAILED`; then the handler pipeline (schema failures → dead-letter
  * `VALIDATION_FAILED`) and {@link decideOnFailure} for errors. When `report` is given (delivery
  * interceptors are registered) it is filled with the outcome.
+ *
+ * Cost: one promise for the whole delivery (settled by whichever comes first: the pipeline,
+ * the handler timeout or the bus stop), one context object, no per-attempt timer (the
+ * handler's {@link DeadlineQueue} shares one), and instrumentation payloads are built only
+ * when someone listens.
  */
-export async function processDelivery(
+export function processDelivery(
   delivery: Delivery,
   route: Route,
   deps: DeliveryProcessorDeps,
@@ -60,12 +68,14 @@ export async function processDelivery(
   const started = Date.now();
   route.stats.onReceived(started);
   const { envelope } = delivery;
-  deps.emitter.emit('message.received', {
-    envelope,
-    attempt: delivery.deliveryAttempt,
-    destination: delivery.destination,
-    group: delivery.group,
-  });
+  if (deps.emitter.listenerCount('message.received') > 0) {
+    deps.emitter.emit('message.received', {
+      envelope,
+      attempt: delivery.deliveryAttempt,
+      destination: delivery.destination,
+      group: delivery.group,
+    });
+  }
   const event = deps.events.get(envelope.type);
   if (event === undefined) {
     const what =
@@ -121,38 +131,122 @@ export async function processDelivery(
       report,
     );
   }
-  const incoming = envelope.headers[TRACEPARENT_HEADER];
-  const controller = deps.inFlight.start();
-  const context: MiddlewareContext = {
-    envelope,
+  const context = new DeliveryContext(
+    delivery,
     event,
-    deliveryAttempt: delivery.deliveryAttempt,
-    maxAttempts: options.retry.maxAttempts,
-    destination: delivery.destination,
-    group: delivery.group,
-    receivedAt: delivery.receivedAt,
-    handler: handlerName,
-    traceparent:
-      parseTraceparent(incoming) !== undefined && incoming !== undefined
-        ? incoming
-        : childTraceparent(undefined),
-    signal: controller.signal,
-    logger: deps.logger,
+    handlerName,
+    options.retry.maxAttempts,
+    deps.logger,
     payload,
-  };
-  let decision: SettlementDecision;
-  try {
-    await handler.run(context);
-    decision = { kind: 'ack' };
-  } catch (error) {
-    if (report !== undefined) report.error = error;
-    deps.emitter.emit('handler.failed', {
-      envelope,
-      attempt: delivery.deliveryAttempt,
-      handler: handlerName,
-      error,
-      durationMs: Date.now() - started,
-    });
+  );
+  return new Promise<void>((resolve) => {
+    new Attempt(delivery, route, handler, context, deps, started, report, resolve).start();
+  });
+}
+
+/**
+ * One running attempt: finishes exactly once, when the pipeline settles, its deadline passes
+ * (`HANDLER_TIMEOUT`, retriable) or the bus stops (the abort reason), then settles the delivery.
+ * A pipeline that finishes after a timeout or stop is ignored (its rejection is handled).
+ */
+class Attempt implements Expirable {
+  readonly expiresAt: number;
+  finished = false;
+  readonly #delivery: Delivery;
+  readonly #route: Route;
+  readonly #report: DeliveryReport | undefined;
+  readonly #handler: CompiledHandler;
+  readonly #context: DeliveryContext;
+  readonly #deps: DeliveryProcessorDeps;
+  readonly #started: number;
+  readonly #resolve: () => void;
+
+  constructor(
+    delivery: Delivery,
+    route: Route,
+    handler: CompiledHandler,
+    context: DeliveryContext,
+    deps: DeliveryProcessorDeps,
+    started: number,
+    report: DeliveryReport | undefined,
+    resolve: () => void,
+  ) {
+    this.#delivery = delivery;
+    this.#route = route;
+    this.#report = report;
+    this.#handler = handler;
+    this.#context = context;
+    this.#deps = deps;
+    this.#started = started;
+    this.#resolve = resolve;
+    this.expiresAt = handler.deadlines.deadlineFromNow();
+  }
+
+  start(): void {
+    this.#deps.inFlight.add(this);
+    this.#handler.deadlines.add(this);
+    let running: Promise<void> | void;
+    try {
+      running = this.#handler.run(this.#context);
+    } catch (error) {
+      this.#finish(error, true);
+      return;
+    }
+    if (running === undefined) this.#finish(undefined, false);
+    else
+      running.then(
+        () => this.#finish(undefined, false),
+        (error: unknown) => this.#finish(error, true),
+      );
+  }
+
+  /** The handler timeout passed. */
+  expire(): void {
+    const { handlerName, options } = this.#handler.registration;
+    const error = new OmnibusError(
+      ErrorCodes.HANDLER_TIMEOUT,
+      `handler ${handlerName} did not finish within ${String(options.timeoutMs)} ms`,
+      { retriable: true },
+    );
+    this.#context.abortWith(error);
+    this.#finish(error, true);
+  }
+
+  /** The bus is stopping and its drain deadline passed: give up with `reason`. */
+  abort(reason: unknown): void {
+    if (this.finished) return;
+    this.#context.abortWith(reason);
+    this.#finish(reason instanceof Error ? reason : new Error(String(reason)), true);
+  }
+
+  #finish(error: unknown, failed: boolean): void {
+    if (this.finished) return;
+    this.finished = true;
+    const deps = this.#deps;
+    deps.inFlight.delete(this);
+    this.#handler.deadlines.prune();
+    const handlerName = this.#handler.registration.handlerName;
+    let decision = ACK;
+    if (failed) decision = this.#failed(error, handlerName);
+    void settle(this.#delivery, decision, deps, this.#started, handlerName, this.#route, this.#report).then(
+      this.#resolve,
+    );
+  }
+
+  #failed(error: unknown, handlerName: string): SettlementDecision {
+    const deps = this.#deps;
+    const delivery = this.#delivery;
+    const { envelope } = delivery;
+    if (this.#report !== undefined) this.#report.error = error;
+    if (deps.emitter.listenerCount('handler.failed') > 0) {
+      deps.emitter.emit('handler.failed', {
+        envelope,
+        attempt: delivery.deliveryAttempt,
+        handler: handlerName,
+        error,
+        durationMs: Date.now() - this.#started,
+      });
+    }
     deps.logger.warn('handler failed', {
       handler: handlerName,
       messageId: envelope.id,
@@ -161,17 +255,15 @@ export async function processDelivery(
       error,
       code: isOmnibusError(error) ? error.code : undefined,
     });
-    decision = decideOnFailure(error, {
+    const { options } = this.#handler.registration;
+    return decideOnFailure(error, {
       attempt: delivery.deliveryAttempt,
       retry: options.retry,
       deadLetter: options.deadLetter,
       maxRetryDelayMs: deps.capabilities.maxRetryDelayMs,
       ...(deps.random === undefined ? {} : { random: deps.random }),
     });
-  } finally {
-    deps.inFlight.finish(controller);
   }
-  return settle(delivery, decision, deps, started, handlerName, route, report);
 }
 
 function settle(
@@ -243,7 +335,8 @@ function settle(
   }
 }
 
-async function settleAs(
+/** Run the settlement call; never rejects (a failure is logged and emitted as `settlement.failed`). */
+function settleAs(
   delivery: Delivery,
   outcome: SettlementOutcome,
   action: () => Promise<void>,
@@ -255,36 +348,45 @@ async function settleAs(
   report: DeliveryReport | undefined,
   delayMs?: number,
 ): Promise<void> {
-  const { envelope } = delivery;
   if (report !== undefined) {
     report.outcome = outcome;
     report.reason = reason;
     report.delayMs = delayMs;
     report.handler = handler;
   }
+  let settling: Promise<void>;
   try {
-    await action();
+    settling = action();
   } catch (error) {
-    route.stats.onSettled(undefined, Date.now());
-    deps.logger.error('settlement failed; the broker will redeliver', {
-      messageId: envelope.id,
-      outcome,
-      error,
-    });
-    deps.emitter.emit('settlement.failed', { envelope, attempt: delivery.deliveryAttempt, outcome, error });
-    return;
+    settling = Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
-  route.stats.onSettled(outcome, Date.now());
-  if (report !== undefined) report.settled = true;
-  deps.emitter.emit('message.settled', {
-    outcome,
-    envelope,
-    attempt: delivery.deliveryAttempt,
-    destination: delivery.destination,
-    group: delivery.group,
-    durationMs: Date.now() - started,
-    ...(handler === undefined ? {} : { handler }),
-    ...(delayMs === undefined ? {} : { delayMs }),
-    ...(reason === undefined ? {} : { reason: { code: reason.code, message: reason.message } }),
-  });
+  return settling.then(
+    () => {
+      route.stats.onSettled(outcome, Date.now());
+      if (report !== undefined) report.settled = true;
+      if (deps.emitter.listenerCount('message.settled') === 0) return;
+      const { envelope } = delivery;
+      deps.emitter.emit('message.settled', {
+        outcome,
+        envelope,
+        attempt: delivery.deliveryAttempt,
+        destination: delivery.destination,
+        group: delivery.group,
+        durationMs: Date.now() - started,
+        ...(handler === undefined ? {} : { handler }),
+        ...(delayMs === undefined ? {} : { delayMs }),
+        ...(reason === undefined ? {} : { reason: { code: reason.code, message: reason.message } }),
+      });
+    },
+    (error: unknown) => {
+      route.stats.onSettled(undefined, Date.now());
+      const { envelope } = delivery;
+      deps.logger.error('settlement failed; the broker will redeliver', {
+        messageId: envelope.id,
+        outcome,
+        error,
+      });
+      deps.emitter.emit('settlement.failed', { envelope, attempt: delivery.deliveryAttempt, outcome, error });
+    },
+  );
 }

@@ -14,6 +14,7 @@ import {
 } from '../hooks/delivery-interceptor.js';
 import type { Subscription, SubscriptionSpec, Transport } from '../transport/transport.js';
 import { compileHandler, type CompiledHandler } from './compile-handler.js';
+import { DeadlineQueue } from './deadline-queue.js';
 import { processDelivery, type Route } from './delivery-processor.js';
 import { InFlightTracker } from './in-flight-tracker.js';
 import { SubscriptionStats } from './subscription-stats.js';
@@ -44,6 +45,8 @@ export class EventRouter {
   readonly #subscriptions: Subscription[] = [];
   readonly #routes: { readonly spec: SubscriptionSpec; readonly route: Route }[] = [];
   readonly #inFlight = new InFlightTracker();
+  /** One shared timeout timer per distinct handler `timeoutMs`. */
+  readonly #deadlines = new Map<number, DeadlineQueue>();
   #stopping: Promise<void> | undefined;
 
   constructor(options: EventRouterOptions) {
@@ -86,7 +89,12 @@ export class EventRouter {
       };
       entry.handlers.set(
         registration.event.name,
-        compileHandler(registration, this.#options.resolver, this.#options.middleware),
+        compileHandler(
+          registration,
+          this.#options.resolver,
+          this.#options.middleware,
+          this.#deadlineQueue(options.timeoutMs),
+        ),
       );
       entry.deadLetter ||= options.deadLetter;
     }
@@ -99,6 +107,15 @@ export class EventRouter {
   /** The subscriptions opened by {@link start} with their live counters (health). */
   subscriptions(): readonly { readonly spec: SubscriptionSpec; readonly stats: SubscriptionStats }[] {
     return this.#routes.map(({ spec, route }) => ({ spec, stats: route.stats }));
+  }
+
+  #deadlineQueue(timeoutMs: number): DeadlineQueue {
+    let queue = this.#deadlines.get(timeoutMs);
+    if (queue === undefined) {
+      queue = new DeadlineQueue(timeoutMs);
+      this.#deadlines.set(timeoutMs, queue);
+    }
+    return queue;
   }
 
   /**
@@ -191,5 +208,6 @@ export class EventRouter {
       deadline - Date.now(),
       new OmnibusError(ErrorCodes.BUS_CLOSED, 'the bus stopped before this handler finished'),
     );
+    for (const queue of this.#deadlines.values()) queue.dispose();
   }
 }

@@ -1,32 +1,37 @@
+/** A running attempt as the tracker sees it: something that can be given up with a reason. */
+export interface Abortable {
+  /** Give up the attempt (abort its signal and fail it with `reason`). */
+  abort(reason: unknown): void;
+}
+
 /**
- * Abort controllers of the handler attempts currently running, so the router can wait for
- * them (bounded) and abort the stragglers when the bus stops. Single event loop only.
+ * The handler attempts currently running, so the router can wait for them (bounded) and give
+ * up on the stragglers when the bus stops. Adding and removing are O(1). Single event loop only.
  */
 export class InFlightTracker {
-  readonly #controllers = new Set<AbortController>();
+  readonly #running = new Set<Abortable>();
   readonly #idleWaiters: (() => void)[] = [];
 
   /** Attempts running now. */
   get size(): number {
-    return this.#controllers.size;
+    return this.#running.size;
   }
 
-  /** Track a new attempt; returns its controller. */
-  start(): AbortController {
-    const controller = new AbortController();
-    this.#controllers.add(controller);
-    return controller;
+  /** Track a running attempt. */
+  add(attempt: Abortable): void {
+    this.#running.add(attempt);
   }
 
   /** Stop tracking an attempt (idempotent). */
-  finish(controller: AbortController): void {
-    this.#controllers.delete(controller);
-    if (this.#controllers.size === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+  delete(attempt: Abortable): void {
+    this.#running.delete(attempt);
+    if (this.#running.size === 0 && this.#idleWaiters.length > 0)
+      for (const wake of this.#idleWaiters.splice(0)) wake();
   }
 
   /** Resolve when nothing runs, or after `timeoutMs`; then abort whatever still runs with `reason`. */
   async settle(timeoutMs: number, reason: unknown): Promise<void> {
-    if (this.#controllers.size > 0) {
+    if (this.#running.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
@@ -36,6 +41,6 @@ export class InFlightTracker {
       ]);
       clearTimeout(timer);
     }
-    for (const controller of this.#controllers) controller.abort(reason);
+    for (const attempt of [...this.#running]) attempt.abort(reason);
   }
 }
