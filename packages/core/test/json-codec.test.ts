@@ -31,6 +31,18 @@ describe('JsonCodec', () => {
     });
   }
 
+  it('rejects a forbidden key spelled with \\u escapes (the fast path cannot be bypassed)', () => {
+    const error = decodeError(codec, bytes('{"a":1,"\\u005f_proto__":{"polluted":true}}'));
+    expect(error.code).to.equal('DECODE_FAILED');
+    expect(error.message).to.contain('__proto__');
+    expect(decodeError(codec, bytes('{"construc\\u0074or":1}')).message).to.contain('constructor');
+  });
+
+  it('decodes values that merely mention a forbidden word, and escaped text, unchanged', () => {
+    const value = { note: 'a prototype of the constructor', quote: 'say \u00e9 "hi"\n' };
+    expect(codec.decode(codec.encode(value))).to.deep.equal(value);
+  });
+
   it('strips forbidden keys when configured, and never pollutes prototypes', () => {
     const stripping = new JsonCodec({ forbiddenKeys: 'strip' });
     const value = stripping.decode(

@@ -5,7 +5,7 @@ import type { EventDefinition } from '../events/event-definition.js';
 import { summarizeIssues, validatePayload } from '../events/validate-payload.js';
 import type { HandlerContext } from '../handler/handler-context.js';
 import { childTraceparent, TRACEPARENT_HEADER, TRACESTATE_HEADER } from '../instrumentation/traceparent.js';
-import { createEnvelope } from '../message/create-envelope.js';
+import { createEnvelope, type CreateEnvelopeInput } from '../message/create-envelope.js';
 import { isReservedHeader } from '../message/wire-headers.js';
 import type { TransportCapabilities } from '../transport/capabilities.js';
 import type { OutgoingMessage } from '../transport/outgoing-message.js';
@@ -30,18 +30,30 @@ export interface OutgoingMessageInput {
  * vs `delayedDelivery` (`DELAY_OUT_OF_RANGE`). Stamps correlation/causation from the handler
  * context and a W3C `traceparent` (child of the context's, or a new trace). Encodes the
  * payload as given (not the schema's output), so receivers apply transforms exactly once.
+ *
+ * Synchronous (returns the message, or throws) when the event has no schema; a promise only
+ * when a schema has to be run, so the common path allocates no promise.
  */
-export async function buildOutgoingMessage(input: OutgoingMessageInput): Promise<OutgoingMessage> {
+export function buildOutgoingMessage(
+  input: OutgoingMessageInput,
+): OutgoingMessage | Promise<OutgoingMessage> {
+  const schema = input.event.schema;
+  if (schema === undefined) return stampAndEncode(input);
+  return validatePayload(schema, input.payload).then((validation) => {
+    if (!validation.ok) {
+      throw new OmnibusError(
+        ErrorCodes.VALIDATION_FAILED,
+        `payload of ${input.event.name} failed schema validation: ${summarizeIssues(validation.issues)}`,
+        { cause: validation.issues },
+      );
+    }
+    return stampAndEncode(input);
+  });
+}
+
+function stampAndEncode(input: OutgoingMessageInput): OutgoingMessage {
   const { event, payload, options, context, capabilities } = input;
-  const validation = await validatePayload(event.schema, payload);
-  if (!validation.ok) {
-    throw new OmnibusError(
-      ErrorCodes.VALIDATION_FAILED,
-      `payload of ${event.name} failed schema validation: ${summarizeIssues(validation.issues)}`,
-      { cause: validation.issues },
-    );
-  }
-  const headers = checkHeaders(options.headers ?? {});
+  const headers = options.headers === undefined ? {} : checkHeaders(options.headers);
   if (headers[TRACEPARENT_HEADER] === undefined)
     headers[TRACEPARENT_HEADER] = childTraceparent(context?.traceparent);
   const tracestate = context?.envelope.headers[TRACESTATE_HEADER];
@@ -65,31 +77,23 @@ export async function buildOutgoingMessage(input: OutgoingMessageInput): Promise
     );
   }
   const delayMs = checkDelay(options.delayMs, input.transportName, capabilities);
-  const envelope = createEnvelope({
+  const envelopeInput: { -readonly [K in keyof CreateEnvelopeInput]: CreateEnvelopeInput[K] } = {
     type: event.name,
     payload: bytes,
     contentType: input.codec.contentType,
     headers,
-    ...(options.id === undefined ? {} : { id: options.id }),
-    ...(options.occurredAt === undefined ? {} : { occurredAt: options.occurredAt }),
-    ...stamp(options, context),
-    ...(options.partitionKey === undefined ? {} : { partitionKey: options.partitionKey }),
-  });
-  return delayMs > 0 ? { envelope, delayMs } : { envelope };
-}
-
-function stamp(
-  options: PublishOptions,
-  context: HandlerContext | undefined,
-): { correlationId?: string; causationId?: string } {
+  };
+  if (options.id !== undefined) envelopeInput.id = options.id;
+  if (options.occurredAt !== undefined) envelopeInput.occurredAt = options.occurredAt;
   const correlationId =
     options.correlationId ??
     (context === undefined ? undefined : (context.envelope.correlationId ?? context.envelope.id));
   const causationId = options.causationId ?? context?.envelope.id;
-  return {
-    ...(correlationId === undefined ? {} : { correlationId }),
-    ...(causationId === undefined ? {} : { causationId }),
-  };
+  if (correlationId !== undefined) envelopeInput.correlationId = correlationId;
+  if (causationId !== undefined) envelopeInput.causationId = causationId;
+  if (options.partitionKey !== undefined) envelopeInput.partitionKey = options.partitionKey;
+  const envelope = createEnvelope(envelopeInput);
+  return delayMs > 0 ? { envelope, delayMs } : { envelope };
 }
 
 function checkHeaders(headers: Readonly<Record<string, unknown>>): Record<string, string> {

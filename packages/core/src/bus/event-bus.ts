@@ -52,6 +52,8 @@ interface Running {
   readonly events: EventRegistry;
   readonly router: EventRouter;
   readonly provisioned: Map<string, Promise<void>>;
+  /** Destinations whose provisioning completed (publish skips awaiting them). */
+  readonly ready: Set<string>;
   readonly disposeStatus: () => void;
 }
 
@@ -163,7 +165,8 @@ export class EventBus {
         logger: this.#logger,
         interceptors: this.#interceptors,
       });
-      this.#running = { transport, events: prepared.events, router, provisioned, disposeStatus };
+      const ready = new Set(topology.destinations.map((d) => d.name));
+      this.#running = { transport, events: prepared.events, router, provisioned, ready, disposeStatus };
       this.#publishOpen = true;
       await router.start();
       this.#status = 'started';
@@ -282,21 +285,21 @@ export class EventBus {
     items: readonly { payload: unknown; options: PublishOptions }[],
   ): Promise<MessageEnvelope[]> {
     const running = this.#requireOpen();
-    await this.#ensureKnown(running, event);
+    const known = this.#ensureKnown(running, event);
+    if (known !== undefined) await known;
     const context = currentHandlerContext();
     const messages: OutgoingMessage[] = [];
     for (const item of items) {
-      messages.push(
-        await buildOutgoingMessage({
-          event,
-          payload: item.payload,
-          options: item.options,
-          context,
-          codec: this.#codec,
-          transportName: running.transport.name,
-          capabilities: running.transport.capabilities,
-        }),
-      );
+      const built = buildOutgoingMessage({
+        event,
+        payload: item.payload,
+        options: item.options,
+        context,
+        codec: this.#codec,
+        transportName: running.transport.name,
+        capabilities: running.transport.capabilities,
+      });
+      messages.push(built instanceof Promise ? await built : built);
     }
     if (messages.length === 0) return [];
     const destination = destinationOf(event);
@@ -379,17 +382,22 @@ export class EventBus {
     );
   }
 
-  async #ensureKnown(running: Running, event: EventDefinition<unknown>): Promise<void> {
+  /** Register the event and provision its destination once; `undefined` when both are already done (no await on the hot path). */
+  #ensureKnown(running: Running, event: EventDefinition<unknown>): Promise<void> | undefined {
     const conflict = running.events.register(event);
     if (conflict !== undefined) throw new OmnibusError(ErrorCodes.CONFIGURATION_INVALID, conflict);
     const destination = destinationOf(event);
+    if (running.ready.has(destination)) return undefined;
     let provisioning = running.provisioned.get(destination);
     if (provisioning === undefined) {
       provisioning = running.transport.provision({ destinations: [{ name: destination, groups: [] }] });
       running.provisioned.set(destination, provisioning);
-      provisioning.catch(() => running.provisioned.delete(destination));
+      provisioning.then(
+        () => running.ready.add(destination),
+        () => running.provisioned.delete(destination),
+      );
     }
-    await provisioning;
+    return provisioning;
   }
 
   /**

@@ -97,7 +97,7 @@ export class KeyedDispatcher<T> {
   }
 
   #pump(): void {
-    for (let i = 0; i < this.#waiting.length && this.#running < this.#options.concurrency; ) {
+    for (let i = 0; i < this.#waiting.length && this.#running < this.#options.concurrency;) {
       const entry = this.#waiting[i] as Entry<T>;
       if (entry.key !== undefined && this.#busyKeys.has(entry.key)) {
         i += 1;

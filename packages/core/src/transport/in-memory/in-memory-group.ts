@@ -218,12 +218,12 @@ export class InMemoryGroup {
     }
     const now = performance.now();
     const handOut: Lease[] = [];
-    const seenKeys = new Set<string>();
+    const seenKeys = this.ordered ? new Set<string>() : undefined;
     let earliest = Number.POSITIVE_INFINITY;
     for (let i = this.#head; i < this.#ready.length;) {
       const message = this.#ready[i] as StoredMessage;
       const key = this.ordered ? message.partitionKey : undefined;
-      if (key !== undefined) {
+      if (key !== undefined && seenKeys !== undefined) {
         const blocked = seenKeys.has(key) || this.#lockedKeys.has(key);
         seenKeys.add(key);
         if (blocked) {

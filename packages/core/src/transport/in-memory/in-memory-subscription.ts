@@ -78,9 +78,9 @@ export class InMemorySubscription implements Subscription {
     this.#settings.onClosed(this);
   }
 
-  async #run(lease: Lease): Promise<void> {
-    if (lease.state !== 'in-flight') return;
+  #run(lease: Lease): Promise<void> {
+    if (lease.state !== 'in-flight') return Promise.resolve();
     lease.started = true;
-    await this.#onDelivery(createInMemoryDelivery(lease, this.#settings.maxRetryDelayMs));
+    return this.#onDelivery(createInMemoryDelivery(lease, this.#settings.maxRetryDelayMs));
   }
 }

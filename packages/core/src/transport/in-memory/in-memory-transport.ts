@@ -118,7 +118,9 @@ export class InMemoryTransport implements Transport {
     const prepared = messages.map((message) => this.#prepare(destination, message));
     if (prepared.length === 0) return;
     for (;;) {
-      const connection = await this.#whenReady();
+      const ready = this.#connection;
+      const connection =
+        this.#tracker.status === 'ready' && ready?.alive === true ? ready : await this.#whenReady();
       try {
         connection.publish(destination, prepared, this.#options.deduplicationWindowMs);
         return;
