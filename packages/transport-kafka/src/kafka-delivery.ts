@@ -7,6 +7,8 @@ import type { PartitionWatermark } from './partition-watermark.js';
 export interface CustodyItem {
   readonly record: ReceivedRecord;
   readonly watermark: PartitionWatermark;
+  /** The attempt carried in the record's headers (1 on the main topic). */
+  readonly headerAttempt: number;
   /** Attempt of the first delivery in this process (header or committed metadata). */
   readonly firstAttempt: number;
 }

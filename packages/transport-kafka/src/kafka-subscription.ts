@@ -40,8 +40,10 @@ export interface KafkaSubscriptionDeps {
   /** The transport's `maxRetryDelayMs`: longer retries are refused. */
   readonly maxRetryDelayMs: number;
   /**
-   * Commit each record's attempt number (as offset metadata) before its handler runs, so the
-   * next owner continues the count after a crash or close. Costs one coalesced commit per start.
+   * Carry attempt numbers as offset metadata, so the next owner continues the count after a
+   * crash or close: one commit of a start bound per fetched batch before its records start, and
+   * a commit before each re-run of a record that already started once (see
+   * {@link PartitionWatermark}).
    */
   readonly trackAttempts: boolean;
   /** Produce records (retry and dead-letter copies); resolves once acknowledged. */
@@ -59,8 +61,11 @@ const MAX_HELD_PER_PARTITION = 1000;
  * it leaves the group so other members take over its unstarted records (it keeps draining).
  */
 const LEAVE_GRACE_MS = 1000;
-/** Longest an ack waits for its commit (through a broker restart or re-join) before resolving. */
-const ACK_COMMIT_TIMEOUT_MS = 30_000;
+/**
+ * How long settled offsets wait before their background commit, so one commit request carries
+ * the acks of many records (the commit position only covers the settled prefix either way).
+ */
+const COMMIT_LINGER_MS = 10;
 /** Pause between commit attempts while the consumer is down or re-joining. */
 const COMMIT_RETRY_MS = 250;
 /** Longest a closing subscription waits for its final commit. */
@@ -81,8 +86,10 @@ const noop = (): void => undefined;
  *   {@link PartitionWatermark}) and handed to a {@link KeyedDispatcher}: concurrency across
  *   partitions and keys, one at a time per key when ordered. Fetching blocks (with heartbeats)
  *   while the dispatcher is full. Records on delay/retry topics wait for their due time first.
- * - Commits: only settled prefixes, per partition, via the {@link OffsetCommitter}; flushed on
- *   each covered ack, when a rebalance starts and on close. Revoked partitions are dropped
+ * - Commits: only settled prefixes, per partition, via the {@link OffsetCommitter}, in the
+ *   background: an ack frees its handler slot at once and the settled prefix is committed a few
+ *   milliseconds later together with every other ack meanwhile (retried through restarts and
+ *   re-joins), when a rebalance starts and on close. Revoked partitions are dropped
  *   (their unsettled records go to the new owner); records fetched again after a re-join are
  *   skipped when already in custody.
  * - Faults: the client restarts crashed consumers; when it gives up, this class replaces the
@@ -99,9 +106,9 @@ export class KafkaSubscription implements Subscription {
   readonly #settler: KafkaRecordSettler;
   /** Back-offs and in-place retry delays, all woken when the subscription closes. */
   readonly #delays = new WakeableSleep();
-  /** Waits for the next group join (woken by each join). */
-  readonly #joins = new WakeableSleep();
   #consumer: ConsumerPort | undefined;
+  /** The pending background commit (linger or retry), if any. */
+  #commitTimer: NodeJS.Timeout | undefined;
   #started = false;
   #restarting = false;
   #closing = false;
@@ -135,7 +142,7 @@ export class KafkaSubscription implements Subscription {
       ordered: deps.spec.ordered,
       retryTiersMs: deps.retryTiersMs,
       naming: deps.naming,
-      commit: (watermark) => this.#commitSettled(watermark),
+      requestCommit: () => this.#scheduleCommit(COMMIT_LINGER_MS),
       publish: (topic, records) => deps.publish(topic, records),
     });
   }
@@ -177,9 +184,11 @@ export class KafkaSubscription implements Subscription {
     this.#dispatcher.stop();
     this.#delays.wakeAll();
     await this.#dispatcher.drain(Math.min(drainTimeoutMs, LEAVE_GRACE_MS));
+    clearTimeout(this.#commitTimer);
+    this.#commitTimer = undefined;
+    for (const watermark of this.#watermarks.values()) watermark.precise();
     await withTimeout(this.#committer.flush().catch(noop), FINAL_COMMIT_TIMEOUT_MS);
     for (const watermark of this.#watermarks.values()) watermark.revoke();
-    this.#joins.wakeAll();
     await withTimeout(this.#consumer?.stop().catch(noop) ?? Promise.resolve(), CONSUMER_STOP_TIMEOUT_MS);
     const left = deadline - Date.now();
     if (left > 0) await this.#dispatcher.drain(left);
@@ -236,26 +245,20 @@ export class KafkaSubscription implements Subscription {
     if (this.#deps.trackAttempts && fresh.length > 0) this.#seed(fresh);
     if (this.#closing) this.#setPaused([...current], true);
     this.#committer.flush().catch(noop);
-    this.#joins.wakeAll();
     this.#deps.onHealth(true);
   }
 
   /**
-   * Commit `watermark`'s settled prefix for an ack: retried through consumer restarts and
-   * re-joins until accepted, the partition is revoked, or {@link ACK_COMMIT_TIMEOUT_MS} passed
-   * (the position then stays pending and goes with the next successful commit).
+   * Commit the settled prefixes in the background after `delayMs` (coalescing every request
+   * meanwhile). A failed commit is retried until it succeeds or the subscription closes; a
+   * revoked partition's position is dropped (its new owner may deliver those records again).
    */
-  async #commitSettled(watermark: PartitionWatermark): Promise<void> {
-    const deadline = Date.now() + ACK_COMMIT_TIMEOUT_MS;
-    for (;;) {
-      try {
-        await this.#committer.flush();
-        return;
-      } catch {
-        if (watermark.revoked || Date.now() >= deadline) return;
-        await this.#joins.sleep(Math.min(COMMIT_RETRY_MS, deadline - Date.now()));
-      }
-    }
+  #scheduleCommit(delayMs: number): void {
+    if (this.#commitTimer !== undefined || this.#closing) return;
+    this.#commitTimer = setTimeout(() => {
+      this.#commitTimer = undefined;
+      this.#committer.flush().catch(() => this.#scheduleCommit(COMMIT_RETRY_MS));
+    }, delayMs);
   }
 
   /** Load the attempt numbers a previous owner committed as metadata (before fetching). */
@@ -278,13 +281,16 @@ export class KafkaSubscription implements Subscription {
     const watermark = this.#watermarks.get(key);
     if (watermark === undefined || this.#closing) return;
     await this.#ready.get(key);
+    if (!(await this.#commitStartBound(batch, watermark))) return;
     for (const record of batch.records) {
       if (this.#closing || watermark.revoked || !batch.isRunning()) return;
       if (watermark.seen(record.offset)) continue;
+      const headerAttempt = readAttempt(record.headers);
       const item: CustodyItem = {
         record,
         watermark,
-        firstAttempt: Math.max(readAttempt(record.headers), watermark.seededNextAttempt(record.offset)),
+        headerAttempt,
+        firstAttempt: watermark.seededNextAttempt(record.offset, headerAttempt),
       };
       const dueAt = readDueAt(record.headers);
       if (dueAt > Date.now()) {
@@ -297,6 +303,19 @@ export class KafkaSubscription implements Subscription {
       watermark.track(record.offset);
       this.#dispatch(item);
     }
+  }
+
+  /**
+   * With `trackAttempts`, commit a start bound covering the batch before any of its records
+   * starts (one commit per batch instead of one per record). False when the subscription closed
+   * or lost the partition meanwhile.
+   */
+  async #commitStartBound(batch: ReceivedBatch, watermark: PartitionWatermark): Promise<boolean> {
+    const first = batch.records[0];
+    const last = batch.records[batch.records.length - 1];
+    if (!this.#deps.trackAttempts || first === undefined || last === undefined) return true;
+    if (watermark.planStarts(first.offset, last.offset)) await this.#committer.flush().catch(noop);
+    return !this.#closing && !watermark.revoked;
   }
 
   /** Block intake while the dispatcher is full, heartbeating (a rebalance rejects: re-join). */
@@ -330,14 +349,19 @@ export class KafkaSubscription implements Subscription {
   }
 
   /**
-   * Commit that `attempt` of the record starts (best effort), so a crash mid-handler is
-   * counted. False when the subscription closed or lost the partition meanwhile: not started.
+   * Note that `attempt` of the record starts, so a crash mid-handler is counted. A first
+   * attempt inside the committed start bound needs no commit (the next batched commit carries
+   * the exact attempt); a re-run, or a start the bound does not cover, commits first (best
+   * effort). False when the subscription closed or lost the partition meanwhile: not started.
    */
   async #recordStart(item: CustodyItem, attempt: number): Promise<boolean> {
     if (this.#closing || item.watermark.revoked) return false;
     if (this.#deps.trackAttempts) {
-      item.watermark.noteStarted(item.record.offset, attempt);
-      await this.#committer.flush().catch(noop);
+      const { watermark, record } = item;
+      watermark.noteStarted(record.offset, attempt);
+      if (attempt > item.headerAttempt || !watermark.startCommitted(record.offset)) {
+        await this.#committer.flush().catch(noop);
+      }
     }
     return !this.#closing && !item.watermark.revoked;
   }

@@ -47,7 +47,8 @@ export class OffsetCommitter {
   }
 
   async #commitPending(): Promise<void> {
-    const batch: { watermark: PartitionWatermark; offset: CommitOffset }[] = [];
+    const batch: { watermark: PartitionWatermark; offset: CommitOffset; startBound: string | undefined }[] =
+      [];
     for (const watermark of this.#deps.watermarks()) {
       const pending = watermark.pendingCommit();
       if (pending === undefined) continue;
@@ -59,10 +60,13 @@ export class OffsetCommitter {
           offset: pending.offset,
           metadata: pending.metadata,
         },
+        startBound: pending.startBound,
       });
     }
     if (batch.length === 0) return;
     await this.#deps.commit(batch.map((b) => b.offset));
-    for (const { watermark, offset } of batch) watermark.markCommitted(offset.offset, offset.metadata ?? '');
+    for (const { watermark, offset, startBound } of batch) {
+      watermark.markCommitted(offset.offset, offset.metadata ?? '', startBound);
+    }
   }
 }

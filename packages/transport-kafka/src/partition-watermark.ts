@@ -12,7 +12,12 @@ const MAX_METADATA_BYTES = 3500;
  * attempt number each unsettled record was last started with. Those are committed as offset
  * metadata, so the next owner of the partition (after a close, crash or rebalance) continues
  * with the next attempt number: `deliveryAttempt` survives restarts although Kafka keeps no
- * delivery count.
+ * delivery count. Besides the exact attempts (`a`), the metadata carries a *start bound* (`s`):
+ * every record up to it may have started its first attempt in this process. The bound is
+ * committed once per fetched batch before any of its records starts, so a crash mid-handler
+ * is counted without a commit before each handler; the next owner delivers records up to the
+ * bound with one more than their header attempt. A clean close commits exact attempts only
+ * ({@link precise}), so unstarted records keep their count.
  *
  * Single-threaded (one event loop); not shared between consumers. A watermark is discarded when
  * its partition is revoked: late settlements on it are then ignored by the committer.
@@ -26,6 +31,13 @@ export class PartitionWatermark {
   readonly #settled = new Set<bigint>();
   readonly #attempts = new Map<bigint, number>();
   #seededAttempts = new Map<bigint, number>();
+  #seededStartBound: bigint | undefined;
+  /** Highest offset that may have started in this process (the start bound), if any. */
+  #startBound: bigint | undefined;
+  #committedStartBound: bigint | undefined;
+  /** First offset of the first planned batch: the commit position while nothing is in custody. */
+  #floor: bigint | undefined;
+  #precise = false;
   #maxSeen: bigint | undefined;
   #position: bigint | undefined;
   #committedPosition: bigint | undefined;
@@ -99,55 +111,111 @@ export class PartitionWatermark {
   }
 
   /**
-   * The attempt a record must at least be delivered with, from the committed metadata of a
-   * previous owner: one more than the attempt it last started there (1 if unknown).
+   * The attempt a record with header attempt `headerAttempt` must at least be delivered with,
+   * from the committed metadata of a previous owner: one more than the attempt it last started
+   * there; one more than its header attempt when it lies within the previous owner's start
+   * bound; else its header attempt.
    */
-  seededNextAttempt(offset: string): number {
-    return (this.#seededAttempts.get(BigInt(offset)) ?? 0) + 1;
+  seededNextAttempt(offset: string, headerAttempt = 1): number {
+    const value = BigInt(offset);
+    const exact = this.#seededAttempts.get(value);
+    if (exact !== undefined) return Math.max(headerAttempt, exact + 1);
+    const bound = this.#seededStartBound;
+    return bound !== undefined && value <= bound ? headerAttempt + 1 : headerAttempt;
   }
 
   /** Seed from the group's committed metadata, when the partition is (re)assigned. */
   seed(metadata: string | undefined): void {
-    this.#seededAttempts = parseMetadata(metadata);
+    const parsed = parseMetadata(metadata);
+    this.#seededAttempts = parsed.attempts;
+    this.#seededStartBound = parsed.startBound;
+  }
+
+  /**
+   * Records up to `lastOffset` (of a fetched batch starting at `firstOffset`) are about to be
+   * handed to handlers: raise the start bound. Returns true when the committed metadata does
+   * not cover them yet (a commit must finish before the first of them starts).
+   */
+  planStarts(firstOffset: string, lastOffset: string): boolean {
+    const last = BigInt(lastOffset);
+    this.#floor ??= BigInt(firstOffset);
+    if (this.#startBound === undefined || last > this.#startBound) this.#startBound = last;
+    return !this.startCommitted(lastOffset);
+  }
+
+  /** True when a committed start bound covers `offset`. */
+  startCommitted(offset: string): boolean {
+    return this.#committedStartBound !== undefined && BigInt(offset) <= this.#committedStartBound;
+  }
+
+  /**
+   * From now on commit exact attempts only, without the start bound (a clean close: every record
+   * that started is known exactly, the others keep their attempt for the next owner).
+   */
+  precise(): void {
+    this.#precise = true;
   }
 
   /**
    * Metadata to commit: the started attempt of every unsettled record (lowest offsets first,
-   * bounded in size; records beyond the bound restart their count after a crash).
+   * bounded in size; records beyond the bound restart their count after a crash), and the start
+   * bound unless {@link precise}.
    */
   metadata(): string {
-    if (this.#attempts.size === 0) return '';
+    const s = this.#boundToCommit();
+    if (this.#attempts.size === 0 && s === undefined) return '';
+    const head = s === undefined ? {} : { s: s.toString() };
     const entries = [...this.#attempts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    let json = '';
+    let json = JSON.stringify(head);
     for (let n = entries.length; n > 0; n -= 1) {
       json = JSON.stringify({
+        ...head,
         a: Object.fromEntries(entries.slice(0, n).map(([o, a]) => [o.toString(), a])),
       });
       if (json.length <= MAX_METADATA_BYTES) return json;
     }
-    return '';
+    return s === undefined ? '' : JSON.stringify(head);
   }
 
   /**
    * What to commit now, or undefined when the committed state is current. With nothing settled
-   * yet, only metadata changes are committed (at the lowest offset in custody).
+   * yet, only metadata changes are committed (at the lowest offset in custody, or the first
+   * planned offset while nothing is in custody).
    */
-  pendingCommit(): { offset: string; metadata: string } | undefined {
+  pendingCommit(): { offset: string; metadata: string; startBound?: string } | undefined {
     if (this.#revoked) return undefined;
     const metadata = this.metadata();
-    const position = this.#position ?? this.#queue[this.#head];
+    const position = this.#position ?? this.#queue[this.#head] ?? this.#floor;
     if (position === undefined) return undefined;
     if (position === this.#committedPosition && metadata === this.#committedMetadata) return undefined;
     if (this.#position === undefined && metadata === '') return undefined;
-    return { offset: position.toString(), metadata };
+    const bound = this.#boundToCommit();
+    return {
+      offset: position.toString(),
+      metadata,
+      ...(bound === undefined ? {} : { startBound: bound.toString() }),
+    };
   }
 
-  /** Record a successful commit. */
-  markCommitted(offset: string, metadata: string): void {
+  /** The start bound to commit: none when precise, or when every record up to it is settled. */
+  #boundToCommit(): bigint | undefined {
+    const bound = this.#precise ? undefined : this.#startBound;
+    if (bound === undefined || (this.#position !== undefined && bound < this.#position)) return undefined;
+    return bound;
+  }
+
+  /** Record a successful commit (`startBound`: the start bound it carried, if any). */
+  markCommitted(offset: string, metadata: string, startBound?: string): void {
     const value = BigInt(offset);
     if (this.#committedPosition === undefined || value >= this.#committedPosition) {
       this.#committedPosition = value;
       this.#committedMetadata = metadata;
+    }
+    if (startBound !== undefined) {
+      const bound = BigInt(startBound);
+      if (this.#committedStartBound === undefined || bound > this.#committedStartBound) {
+        this.#committedStartBound = bound;
+      }
     }
   }
 
@@ -155,21 +223,27 @@ export class PartitionWatermark {
   forgetCommitted(): void {
     this.#committedPosition = undefined;
     this.#committedMetadata = '';
+    this.#committedStartBound = undefined;
   }
 }
 
-function parseMetadata(metadata: string | undefined): Map<bigint, number> {
-  const out = new Map<bigint, number>();
-  if (metadata === undefined || metadata === '') return out;
+function parseMetadata(metadata: string | undefined): {
+  attempts: Map<bigint, number>;
+  startBound: bigint | undefined;
+} {
+  const attempts = new Map<bigint, number>();
+  let startBound: bigint | undefined;
+  if (metadata === undefined || metadata === '') return { attempts, startBound };
   try {
-    const parsed = JSON.parse(metadata) as { a?: Record<string, unknown> };
+    const parsed = JSON.parse(metadata) as { a?: Record<string, unknown>; s?: unknown };
     for (const [offset, attempt] of Object.entries(parsed.a ?? {})) {
       if (/^\d+$/.test(offset) && typeof attempt === 'number' && Number.isInteger(attempt) && attempt >= 1) {
-        out.set(BigInt(offset), attempt);
+        attempts.set(BigInt(offset), attempt);
       }
     }
+    if (typeof parsed.s === 'string' && /^\d+$/.test(parsed.s)) startBound = BigInt(parsed.s);
   } catch {
     // Metadata written by someone else: ignore it.
   }
-  return out;
+  return { attempts, startBound };
 }

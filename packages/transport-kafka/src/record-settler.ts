@@ -5,7 +5,6 @@ import type { CustodyItem, DeliveryOutcome, RecordSettler } from './kafka-delive
 import { mapKafkaError } from './kafka-error-mapper.js';
 import { deadLetterHeaders, retryHeaders } from './kafka-headers.js';
 import type { KafkaNaming } from './kafka-naming.js';
-import type { PartitionWatermark } from './partition-watermark.js';
 
 /** What {@link KafkaRecordSettler} needs. */
 export interface KafkaRecordSettlerDeps {
@@ -15,23 +14,23 @@ export interface KafkaRecordSettlerDeps {
   readonly retryTiersMs: readonly number[];
   readonly naming: KafkaNaming;
   /**
-   * Commit the watermark's settled prefix; resolves once accepted, or after a bounded wait
-   * (the position then stays pending for the next commit). Never rejects.
+   * Ask for a background commit of the settled prefixes (batched with other acks, retried until
+   * accepted, the partition is revoked, or the subscription closed).
    */
-  commit(watermark: PartitionWatermark): Promise<void>;
+  requestCommit(): void;
   /** Produce records (acks = all); resolves once the broker acknowledged them. */
   publish(topic: string, records: readonly OutgoingRecord[]): Promise<void>;
 }
 
 /**
  * Settlement on Kafka for one subscription:
- * - ack: mark the offset settled; once it is inside the partition's settled prefix, commit
- *   and resolve when the commit was accepted (waiting, bounded, through a broker restart or
- *   re-join). An ack behind a still unsettled earlier offset resolves at once and is committed
- *   with that earlier one. When the partition was revoked (rebalance, or the subscription left
- *   the group while draining) nothing can be committed any more: the ack still resolves, and
- *   the partition's new owner may deliver the record again (the adapter declares
- *   `noDuplicatesWithoutFaults: false`).
+ * - ack: mark the offset settled and resolve; once it is inside the partition's settled prefix,
+ *   a background commit (batched with other acks, a few ms later) moves the group's position
+ *   past it. An ack behind a still unsettled earlier offset is committed with that earlier one.
+ *   A crash before the commit lands redelivers the record (at-least-once, never lost). When the
+ *   partition was revoked (rebalance, or the subscription left the group while draining)
+ *   nothing can be committed any more: the partition's new owner may deliver the record again
+ *   (the adapter declares `noDuplicatesWithoutFaults: false`).
  * - retry, ordered: nothing is committed; the record is re-run in place after the delay with the
  *   next attempt.
  * - retry, unordered: produce a copy to the group's retry topic of the smallest tier ≥ delay
@@ -86,10 +85,9 @@ export class KafkaRecordSettler implements RecordSettler {
     }
   }
 
-  async #settle(item: CustodyItem): Promise<void> {
+  #settle(item: CustodyItem): Promise<void> {
     const { watermark, record } = item;
-    watermark.settle(record.offset);
-    if (watermark.revoked || !watermark.covers(record.offset)) return;
-    await this.#deps.commit(watermark);
+    if (watermark.settle(record.offset) && !watermark.revoked) this.#deps.requestCommit();
+    return Promise.resolve();
   }
 }

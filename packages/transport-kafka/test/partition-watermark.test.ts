@@ -81,6 +81,52 @@ describe('PartitionWatermark', () => {
     expect(w.pendingCommit()).to.deep.equal({ offset: '8', metadata: '' });
   });
 
+  it('commits a start bound once per planned batch; the next owner counts records up to it as started', () => {
+    const w = new PartitionWatermark('t', 0);
+    expect(w.planStarts('20', '29'), 'a new bound needs a commit').to.equal(true);
+    const pending = w.pendingCommit();
+    expect(pending, 'committed at the first planned offset while nothing is in custody').to.deep.equal({
+      offset: '20',
+      metadata: '{"s":"29"}',
+      startBound: '29',
+    });
+    w.markCommitted(pending?.offset ?? '', pending?.metadata ?? '', pending?.startBound);
+    expect(w.startCommitted('29')).to.equal(true);
+    expect(w.startCommitted('30')).to.equal(false);
+    expect(w.planStarts('25', '29'), 'a covered batch needs no commit').to.equal(false);
+    const next = new PartitionWatermark('t', 0);
+    next.seed(pending?.metadata);
+    expect(next.seededNextAttempt('29')).to.equal(2);
+    expect(next.seededNextAttempt('29', 3), 'one more than the header attempt').to.equal(4);
+    expect(next.seededNextAttempt('30')).to.equal(1);
+  });
+
+  it('drops the start bound once everything up to it settled, and when made precise', () => {
+    const w = new PartitionWatermark('t', 0);
+    w.planStarts('0', '1');
+    w.track('0');
+    w.track('1');
+    w.noteStarted('0', 1);
+    w.noteStarted('1', 1);
+    expect(w.metadata()).to.equal('{"s":"1","a":{"0":1,"1":1}}');
+    w.precise();
+    expect(w.metadata(), 'a clean close commits exact attempts only').to.equal('{"a":{"0":1,"1":1}}');
+    const other = new PartitionWatermark('t', 1);
+    other.planStarts('0', '1');
+    other.track('0');
+    other.track('1');
+    other.settle('0');
+    other.settle('1');
+    expect(other.pendingCommit()).to.deep.equal({ offset: '2', metadata: '' });
+  });
+
+  it('exact attempts win over the start bound for the next owner', () => {
+    const next = new PartitionWatermark('t', 0);
+    next.seed('{"s":"9","a":{"5":3}}');
+    expect(next.seededNextAttempt('5')).to.equal(4);
+    expect(next.seededNextAttempt('6')).to.equal(2);
+  });
+
   it('bounds the metadata size, keeping the lowest offsets', () => {
     const w = new PartitionWatermark('t', 0);
     for (let i = 0; i < 1000; i += 1) {
