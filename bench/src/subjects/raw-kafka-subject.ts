@@ -16,9 +16,50 @@ export function benchKafka(brokers: readonly string[], clientId: string): Kafka 
   return new Kafka({ brokers: [...brokers], clientId, logLevel: logLevel.NOTHING });
 }
 
+type KafkaMessage = { value: Buffer; headers: Record<string, string> };
+
+/**
+ * What a kafkajs user writes to publish from many callers: messages queue while a `send` is in
+ * flight and the next `send` takes everything queued, so concurrent publishes share requests
+ * (kafkajs itself sends one request per `send` call and has no linger). Each caller resolves
+ * once the broker acknowledged the request carrying its messages.
+ */
+class QueuedSender {
+  readonly #send: (messages: KafkaMessage[]) => Promise<unknown>;
+  #queue: { messages: KafkaMessage[]; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  #sending = false;
+
+  constructor(send: (messages: KafkaMessage[]) => Promise<unknown>) {
+    this.#send = send;
+  }
+
+  send(messages: KafkaMessage[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ messages, resolve, reject });
+      if (!this.#sending) void this.#pump();
+    });
+  }
+
+  async #pump(): Promise<void> {
+    this.#sending = true;
+    while (this.#queue.length > 0) {
+      const taken = this.#queue;
+      this.#queue = [];
+      try {
+        await this.#send(taken.flatMap((t) => t.messages));
+        for (const t of taken) t.resolve();
+      } catch (error) {
+        for (const t of taken) t.reject(error);
+      }
+    }
+    this.#sending = false;
+  }
+}
+
 /**
  * kafkajs by hand with the framework's semantics: an idempotent producer sending with acks = -1
- * (one `send` per publish call: a batch call sends its messages in one request), a consumer in
+ * (publishes queued while a `send` is in flight go together in the next one, see
+ * {@link QueuedSender}), a consumer in
  * its own group reading from the beginning with `eachBatch`, `partitionsConsumedConcurrently`
  * as the framework derives it (min(8, max(2, concurrency))), handlers limited to `concurrency`
  * across partitions, and the batch's offset committed only after all its handlers resolved
@@ -31,6 +72,7 @@ class RawKafkaSubject implements Subject {
   readonly #kafka: Kafka;
   #admin: Admin | undefined;
   #producer: Producer | undefined;
+  #sender: QueuedSender | undefined;
   #consumer: Consumer | undefined;
 
   constructor(spec: SubjectSpec, settings: KafkaSettings) {
@@ -54,6 +96,8 @@ class RawKafkaSubject implements Subject {
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     await this.#producer.connect();
+    const producer = this.#producer;
+    this.#sender = new QueuedSender((messages) => producer.send({ topic: this.#topic, acks: -1, messages }));
   }
 
   async publish(payload: BenchPayload): Promise<void> {
@@ -61,11 +105,9 @@ class RawKafkaSubject implements Subject {
   }
 
   async publishBatch(payloads: readonly BenchPayload[]): Promise<void> {
-    await (this.#producer as Producer).send({
-      topic: this.#topic,
-      acks: -1,
-      messages: payloads.map((p) => ({ value: encodePayload(p), headers: { 'message-id': randomUUID() } })),
-    });
+    await (this.#sender as QueuedSender).send(
+      payloads.map((p) => ({ value: encodePayload(p), headers: { 'message-id': randomUUID() } })),
+    );
   }
 
   async startConsumer(): Promise<void> {
@@ -143,7 +185,8 @@ export function rawKafkaFactory(settings: KafkaSettings, kafkajsVersion: string)
     label: `kafkajs ${kafkajsVersion}`,
     settings: {
       partitions: settings.partitions,
-      producer: 'idempotent, maxInFlightRequests 5, acks -1, one send per publish call',
+      producer:
+        'idempotent, maxInFlightRequests 5, acks -1, publishes queued while a send is in flight go in the next send',
       consumer: `eachBatch, partitionsConsumedConcurrently min(8, max(2, concurrency)), maxWaitTimeInMs ${String(settings.fetchMaxWaitMs)}, commit after handlers`,
       codec: 'JSON',
     },

@@ -83,7 +83,13 @@ export function transportBench(name: TransportName, context: TransportContext): 
       const subjects: SubjectFactory[] = [
         omnibusFactory(
           {
-            createTransport: () => new RabbitMqTransport({ urls: [RABBIT_URL], prefix: RABBIT_PREFIX, queueType: context.rabbitQueueType, ...extra }),
+            createTransport: () =>
+              new RabbitMqTransport({
+                urls: [RABBIT_URL],
+                prefix: RABBIT_PREFIX,
+                queueType: context.rabbitQueueType,
+                ...extra,
+              }),
             cleanup: (_runId, destination, group) =>
               deleteRabbitEntities(
                 RABBIT_URL,
@@ -92,31 +98,72 @@ export function transportBench(name: TransportName, context: TransportContext): 
               ),
           },
           `@omnibus/transport-rabbitmq ${v('@omnibus/transport-rabbitmq')} (amqplib ${v('amqplib')})`,
-          { queueType: context.rabbitQueueType, prefetch: 'concurrency (default 0 → derived)', publishWindow: '1000 (default)', confirms: 'on, persistent + mandatory', ...extraSettings },
+          {
+            queueType: context.rabbitQueueType,
+            prefetch: 'concurrency (default 0 → derived)',
+            publishWindow: '1000 (default)',
+            confirms: 'on, persistent + mandatory',
+            ...extraSettings,
+          },
         ),
         rawRabbitFactory({ url: RABBIT_URL, queueType: context.rabbitQueueType }, v('amqplib')),
       ];
-      if (context.nest !== undefined) subjects.push(nestRabbitFactory(context.nest, { url: RABBIT_URL, queueType: context.rabbitQueueType }));
-      return { name, broker: 'rabbitmq', messages: 10_000, settings: { url: RABBIT_URL, queueType: context.rabbitQueueType }, subjects };
+      if (context.nest !== undefined)
+        subjects.push(
+          nestRabbitFactory(context.nest, { url: RABBIT_URL, queueType: context.rabbitQueueType }),
+        );
+      return {
+        name,
+        broker: 'rabbitmq',
+        messages: 10_000,
+        settings: { url: RABBIT_URL, queueType: context.rabbitQueueType },
+        subjects,
+      };
     }
     case 'kafka': {
       const subjects: SubjectFactory[] = [
         omnibusFactory(
           {
-            createTransport: () => new KafkaTransport({ brokers: KAFKA_BROKERS, partitions: 3, clientId: 'omnibus-bench', ...extra }),
+            createTransport: () =>
+              new KafkaTransport({
+                brokers: KAFKA_BROKERS,
+                partitions: 3,
+                clientId: 'omnibus-bench',
+                ...extra,
+              }),
             cleanup: (runId) => deleteKafkaTopics(KAFKA_BROKERS, runId),
           },
           `@omnibus/transport-kafka ${v('@omnibus/transport-kafka')} (kafkajs ${v('kafkajs')})`,
-          { partitions: 3, retryTiersMs: 'default (4 retry topics)', delayTiersMs: 'default (4 delay topics)', fetchMaxWaitMs: 1000, trackAttempts: 'default (true: one coalesced commit before each handler run)', ...extraSettings },
+          {
+            partitions: 3,
+            retryTiersMs: 'default (4 retry topics)',
+            delayTiersMs: 'default (4 delay topics)',
+            fetchMaxWaitMs: 1000,
+            trackAttempts: 'default (true: one start-bound commit per fetched batch)',
+            commits: 'background, batched (10 ms linger)',
+            ...extraSettings,
+          },
         ),
         rawKafkaFactory({ brokers: KAFKA_BROKERS, partitions: 3, fetchMaxWaitMs: 1000 }, v('kafkajs')),
       ];
-      if (context.nest !== undefined) subjects.push(nestKafkaFactory(context.nest, { brokers: KAFKA_BROKERS, partitions: 3 }));
-      return { name, broker: 'kafka', messages: 20_000, settings: { brokers: KAFKA_BROKERS.join(','), partitions: 3 }, subjects };
+      if (context.nest !== undefined)
+        subjects.push(nestKafkaFactory(context.nest, { brokers: KAFKA_BROKERS, partitions: 3 }));
+      return {
+        name,
+        broker: 'kafka',
+        messages: 20_000,
+        settings: { brokers: KAFKA_BROKERS.join(','), partitions: 3 },
+        subjects,
+      };
     }
     case 'sqs': {
       const waitTimeSeconds = context.quick ? 1 : 20;
-      const settings = { endpoint: SQS_ENDPOINT, maxPollers: 4, waitTimeSeconds, visibilityTimeoutSeconds: 30 };
+      const settings = {
+        endpoint: SQS_ENDPOINT,
+        maxPollers: 4,
+        waitTimeSeconds,
+        visibilityTimeoutSeconds: 30,
+      };
       return {
         name,
         broker: 'sqs',
@@ -138,7 +185,14 @@ export function transportBench(name: TransportName, context: TransportContext): 
               cleanup: (runId) => deleteSqsQueues(SQS_ENDPOINT, runId),
             },
             `@omnibus/transport-sqs ${v('@omnibus/transport-sqs')} (@aws-sdk/client-sqs ${v('@aws-sdk/client-sqs')})`,
-            { fanOut: 'none', maxPollers: 4, receiveBatchSize: 10, waitTimeSeconds, deletes: 'DeleteMessageBatch, coalesced (≤ 10, 5 ms linger)', ...extraSettings },
+            {
+              fanOut: 'none',
+              maxPollers: 4,
+              receiveBatchSize: 10,
+              waitTimeSeconds,
+              deletes: 'DeleteMessageBatch, coalesced (≤ 10, 5 ms linger)',
+              ...extraSettings,
+            },
             10,
           ),
           rawSqsFactory(settings, v('@aws-sdk/client-sqs')),

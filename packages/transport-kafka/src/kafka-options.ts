@@ -89,7 +89,7 @@ export const kafkaOptionSchema = {
     type: 'boolean',
     default: true,
     description:
-      'Commit the attempt number as offset metadata before each handler run, so deliveryAttempt survives a crash or close (one coalesced commit per delivery)',
+      'Carry attempt numbers as offset metadata, so deliveryAttempt survives a crash or close (one commit per fetched batch before its records start, plus one before each re-run)',
   },
   maxMessageBytes: {
     type: 'integer',
