@@ -187,11 +187,32 @@ export class KafkaSubscription implements Subscription {
     clearTimeout(this.#commitTimer);
     this.#commitTimer = undefined;
     for (const watermark of this.#watermarks.values()) watermark.precise();
-    await withTimeout(this.#committer.flush().catch(noop), FINAL_COMMIT_TIMEOUT_MS);
+    await this.#finalCommit(Date.now() + FINAL_COMMIT_TIMEOUT_MS);
     for (const watermark of this.#watermarks.values()) watermark.revoke();
     await withTimeout(this.#consumer?.stop().catch(noop) ?? Promise.resolve(), CONSUMER_STOP_TIMEOUT_MS);
     const left = deadline - Date.now();
     if (left > 0) await this.#dispatcher.drain(left);
+  }
+
+  /**
+   * Commit every settled position before leaving, retrying a failed commit (a rebalance or a
+   * broker hiccup) until `deadline`: acks resolve before their commit, so a clean close must
+   * not drop one (the next member would deliver an acked record again).
+   */
+  async #finalCommit(deadline: number): Promise<void> {
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      let failed = false;
+      await withTimeout(
+        this.#committer.flush().catch(() => {
+          failed = true;
+        }),
+        left,
+      );
+      if (!failed || Date.now() + COMMIT_RETRY_MS >= deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, COMMIT_RETRY_MS));
+    }
   }
 
   #newConsumer(): ConsumerPort {
