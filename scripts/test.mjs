@@ -29,11 +29,20 @@ const STAGES = [
   { name: 'sqs', brokers: ['sqs', 'sns'], mocha: ['packages/transport-sqs/dist/test/**/*.int.test.js'] },
   { name: 'azure', brokers: ['azure'], mocha: ['packages/transport-azure/dist/test/**/*.int.test.js'] },
   { name: 'outbox-postgres', brokers: ['postgres'], mocha: ['packages/outbox-postgres/dist/test/*.int.test.js'] },
+  // Restarts PostgreSQL, RabbitMQ and Kafka: run it under flock /tmp/omnibus-brokers.lock, like the broker stages.
+  { name: 'outbox-ledger', brokers: ['postgres', 'rabbitmq', 'kafka'], mocha: ['packages/outbox-postgres/dist/test/ledger/*.int.test.js'] },
   {
     // Proves the benchmark harness runs end to end; asserts nothing about timing.
     name: 'bench-quick',
     brokers: ['rabbitmq', 'kafka', 'sqs'],
     command: [process.execPath, 'bench/dist/src/cli.js', '--quick', '--no-brokers', '--transports', 'in-memory,rabbitmq,kafka,sqs', '--out', '.bench-smoke', '--report-dir', '.bench-smoke'],
+  },
+  {
+    // The demo with its orders written through the transactional outbox (docs/guides/outbox.md).
+    name: 'demo-outbox',
+    brokers: ['postgres'],
+    env: { OMNIBUS_OUTBOX_DATABASE_URL: 'postgres://omnibus:omnibus@127.0.0.1:55432/omnibus' },
+    command: [process.execPath, 'examples/ecommerce/dist/src/main.js'],
   },
   ...['rabbitmq', 'kafka', 'sqs', 'azure'].map((transport) => ({
     name: `demo-${transport}`,

@@ -8,6 +8,7 @@ import { BillingHandler } from './billing-handler.js';
 import { ALL_EVENTS, OrderPlaced, PaymentFailed, ShipmentDispatched } from './events.js';
 import { LOCAL_BROKER_OPTIONS } from './local-brokers.js';
 import { NotificationHandler } from './notification-handler.js';
+import { directOrderPlacer, OUTBOX_URL_VARIABLE, outboxOrderPlacer } from './order-outbox.js';
 import { PaymentGateway } from './payment-gateway.js';
 import { ShippingHandler } from './shipping-handler.js';
 import { orderIdOf, printTrace } from './trace-printer.js';
@@ -47,7 +48,10 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   console.log(`Omnibus demo on the "${transport.name}" transport (run ${run})\n`);
   await bus.start();
-  await bus.publishBatch(OrderPlaced, orders, (order) => ({ partitionKey: order.orderId }));
+  const outboxUrl = process.env[OUTBOX_URL_VARIABLE];
+  const placer = outboxUrl ? await outboxOrderPlacer(bus, outboxUrl) : directOrderPlacer(bus);
+  console.log(`Orders are ${placer.description}\n`);
+  await placer.place(orders);
 
   const byOrder = (orderId: string, type: string, kind: SpyRecord['kind'], group: string) => (r: SpyRecord) =>
     r.kind === kind && r.group === group && r.envelope.type === type && orderIdOf(r.envelope) === orderId;
@@ -60,6 +64,7 @@ async function main(): Promise<void> {
       byOrder(d, PaymentFailed.name, 'acked', 'notifications'),
     ].map((criteria) => spy.waitFor(criteria, { timeoutMs: 60_000 })),
   );
+  await placer.close();
   await bus.stop();
   stopTrace();
 
