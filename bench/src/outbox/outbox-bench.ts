@@ -54,6 +54,7 @@ export async function runOutboxBench(options: OutboxBenchOptions): Promise<Outbo
     }
   }
   const pool = new pg.Pool({ connectionString: options.url, max: 8 });
+  pool.on('error', () => undefined);
   const bus: EventBus = createEventBus({ transport: options.transport, handlers: [Receiver] });
   await migrate(pool, { schema });
   await bus.start();

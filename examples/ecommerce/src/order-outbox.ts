@@ -33,6 +33,7 @@ export const directOrderPlacer = (bus: EventBus): OrderPlacer => ({
 export async function outboxOrderPlacer(bus: EventBus, url: string): Promise<OrderPlacer> {
   const schema = 'omnibus_demo';
   const pool = new pg.Pool({ connectionString: url, max: 4 });
+  pool.on('error', () => undefined); // an idle connection lost (database restart): the pool replaces it
   await migrate(pool, { schema });
   await pool.query(
     `CREATE TABLE IF NOT EXISTS ${schema}.orders (id text PRIMARY KEY, customer text NOT NULL, amount_cents int NOT NULL)`,
