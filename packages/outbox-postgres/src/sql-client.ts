@@ -14,11 +14,45 @@ export interface SqlClient {
   getTransactionStatus?(): string | null;
 }
 
+/** A connection checked out of a {@link SqlPool}. */
+export interface PooledClient extends SqlClient {
+  release(error?: Error | boolean): void;
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener?(event: 'error', listener: (error: Error) => void): unknown;
+}
+
 /** A connection pool: a `pg` `Pool`. */
 export interface SqlPool {
-  connect(): Promise<SqlClient & { release(error?: Error | boolean): void }>;
+  connect(): Promise<PooledClient>;
   query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<SqlResult<R>>;
 }
 
-/** A checked-out pooled connection. */
-export type PooledClient = Awaited<ReturnType<SqlPool['connect']>>;
+const ignore = (): void => undefined;
+
+/** A connection from {@link checkout} and how to give it back. */
+export interface CheckedOut {
+  readonly client: PooledClient;
+  /** Return the connection (`broken`: destroy it instead). */
+  readonly release: (broken: boolean) => void;
+}
+
+/**
+ * Check a connection out of `pool` for this package's own use. While it is checked out, `pg`
+ * emits a lost connection (server restart) as an `'error'` event that nobody listens to, which
+ * would crash the process; a listener is attached for that time (the failure still reaches the
+ * caller through the failing query). `release(broken)` detaches it and destroys a broken
+ * connection instead of returning it to the pool.
+ */
+export async function checkout(
+  pool: SqlPool,
+): Promise<{ client: PooledClient; release(broken: boolean): void }> {
+  const client = await pool.connect();
+  client.on?.('error', ignore);
+  return {
+    client,
+    release: (broken) => {
+      client.removeListener?.('error', ignore);
+      client.release(broken);
+    },
+  };
+}

@@ -1,4 +1,4 @@
-import type { PooledClient, SqlPool } from './sql-client.js';
+import { checkout, type PooledClient, type SqlPool } from './sql-client.js';
 import { isConnectionError } from './store-errors.js';
 
 /**
@@ -8,7 +8,8 @@ import { isConnectionError } from './store-errors.js';
  * transaction's outbox rows were not written.
  */
 export async function withTransaction<T>(pool: SqlPool, work: (tx: PooledClient) => Promise<T>): Promise<T> {
-  const tx = await pool.connect();
+  const connection = await checkout(pool);
+  const tx = connection.client;
   let broken: unknown;
   try {
     await tx.query('BEGIN');
@@ -20,6 +21,6 @@ export async function withTransaction<T>(pool: SqlPool, work: (tx: PooledClient)
     await tx.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    tx.release(broken !== undefined && isConnectionError(broken));
+    connection.release(broken !== undefined && isConnectionError(broken));
   }
 }

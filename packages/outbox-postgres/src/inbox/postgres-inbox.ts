@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ErrorCodes, OmnibusError, type HandlerMiddleware } from '@omnibus/core';
 import { outboxTables, type OutboxTables, type OutboxTablesOptions } from '../schema/outbox-tables.js';
-import type { PooledClient, SqlPool } from '../sql-client.js';
+import { checkout, type CheckedOut, type PooledClient, type SqlPool } from '../sql-client.js';
 import { cleanup } from '../maintenance.js';
 import { isConnectionError, mapStoreError } from '../store-errors.js';
 
@@ -48,12 +48,13 @@ export class PostgresInbox {
     messageId: string,
     work: (tx: PooledClient) => Promise<T>,
   ): Promise<InboxOutcome<T>> {
-    let tx: PooledClient;
+    let connection: CheckedOut;
     try {
-      tx = await this.#pool.connect();
+      connection = await checkout(this.#pool);
     } catch (error) {
       throw mapStoreError(error, this.#tables, 'inbox');
     }
+    const tx = connection.client;
     let broken = false;
     try {
       await tx.query('BEGIN');
@@ -73,7 +74,7 @@ export class PostgresInbox {
       await tx.query('ROLLBACK').catch(() => undefined);
       throw mapStoreError(error, this.#tables, `inbox (group "${group}", message ${messageId})`);
     } finally {
-      tx.release(broken);
+      connection.release(broken);
     }
   }
 

@@ -13,7 +13,7 @@ import {
 } from '@omnibus/core';
 import { cleanup, measureLag, type OutboxLag } from '../maintenance.js';
 import { outboxTables, type OutboxTables, type OutboxTablesOptions } from '../schema/outbox-tables.js';
-import type { SqlPool } from '../sql-client.js';
+import { checkout, type CheckedOut, type SqlPool } from '../sql-client.js';
 import { isConnectionError, mapStoreError } from '../store-errors.js';
 import { backoffDelay, Wakeable } from './backoff.js';
 import { dispatchBatch, type BatchResult } from './dispatch-batch.js';
@@ -196,12 +196,13 @@ export class OutboxRelay {
   /** Run one batch now (tests and tools; the workers do this in a loop). */
   async runOnce(): Promise<BatchResult> {
     const transport = this.#transport();
-    let client: Awaited<ReturnType<SqlPool['connect']>>;
+    let connection: CheckedOut;
     try {
-      client = await this.#pool.connect();
+      connection = await checkout(this.#pool);
     } catch (error) {
       throw mapStoreError(error, this.#tables, 'outbox relay');
     }
+    const client = connection.client;
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -227,7 +228,7 @@ export class OutboxRelay {
       await client.query('ROLLBACK').catch(() => undefined);
       throw mapStoreError(error, this.#tables, 'outbox relay');
     } finally {
-      client.release(broken);
+      connection.release(broken);
     }
   }
 

@@ -1,4 +1,4 @@
-import type { SqlPool } from '../sql-client.js';
+import { checkout, type SqlPool } from '../sql-client.js';
 import { outboxDdl } from './outbox-ddl.js';
 import { outboxTables, type OutboxTablesOptions } from './outbox-tables.js';
 
@@ -10,17 +10,18 @@ import { outboxTables, type OutboxTablesOptions } from './outbox-tables.js';
  */
 export async function migrate(pool: SqlPool, options: OutboxTablesOptions = {}): Promise<{ schema: string }> {
   const tables = outboxTables(options);
-  const client = await pool.connect();
+  const connection = await checkout(pool);
+  const client = connection.client;
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1, 0)', [tables.lockSpace]);
     await client.query(outboxDdl(tables));
     await client.query('COMMIT');
-    client.release();
+    connection.release(false);
     return { schema: tables.schema };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
-    client.release(true);
+    connection.release(true);
     throw error;
   }
 }

@@ -20,6 +20,9 @@ async function transaction(): Promise<void> {
   const id = `m-${String(n)}`;
   const key = `k${String(n % KEYS)}`;
   const tx = await pool.connect();
+  // pg emits a connection lost while checked out (PostgreSQL restarting) as an 'error' event.
+  const ignore = (): void => undefined;
+  tx.on('error', ignore);
   let broken = false;
   try {
     await tx.query('BEGIN');
@@ -36,6 +39,7 @@ async function transaction(): Promise<void> {
     await tx.query('ROLLBACK').catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 100));
   } finally {
+    tx.removeListener('error', ignore);
     tx.release(broken);
   }
 }
