@@ -179,6 +179,23 @@ function render({ reports, selfTest }) {
     );
   }
   lines.push('');
+  lines.push(header('telemetry'));
+  lines.push(rule);
+  lines.push(
+    `| OpenTelemetry span tree and metric points (T1) | ${reports
+      .map((r) => {
+        const state = stateOf(r, 'T1')?.state ?? 'not-run';
+        return state === 'passed'
+          ? '✅ same as reference'
+          : state === 'failed'
+            ? '❌ differs'
+            : state === 'skipped'
+              ? '⏭️ no harness'
+              : '· not run';
+      })
+      .join(' | ')} |`,
+  );
+  lines.push('');
 
   lines.push('## DESIGN §3 rules');
   lines.push('');

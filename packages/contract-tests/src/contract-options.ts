@@ -1,4 +1,5 @@
 import type { DeadLetterInfo, MessageEnvelope, Transport, TransportCapabilities } from '@omnibus/core';
+import type { TelemetryHarness } from './telemetry/telemetry-harness.js';
 
 /** A message read out of band from a dead-letter destination by the adapter's native client. */
 export interface DeadLetteredMessage {
@@ -61,6 +62,12 @@ export interface TransportContractOptions {
    * Run them once per transport, not once per configuration. Default true.
    */
   readonly runFaultCases?: boolean;
+  /**
+   * Telemetry parity (case T1): a harness around the OpenTelemetry SDK's in-memory exporters,
+   * e.g. `openTelemetryHarness()` from `@omnibus/contract-tests/telemetry`. Without it T1 is
+   * skipped with that reason.
+   */
+  readonly telemetry?: TelemetryHarness;
 }
 
 /** Fault hooks an adapter author may provide. */

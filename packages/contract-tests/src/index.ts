@@ -23,3 +23,10 @@ export { ConformanceRecorder, conformanceDir, reportFileName } from './support/c
 export type { ConformanceCaseResult, ConformanceReport } from './support/conformance-report.js';
 export { waitFor, WaitTimeoutError } from './support/wait-for.js';
 export type { ChildConsumerReport, ChildConsumerRequest } from './child/sigkill-consumer.js';
+export type {
+  TelemetryHarness,
+  TelemetrySession,
+  TelemetrySpan,
+  TelemetryPoint,
+} from './telemetry/telemetry-harness.js';
+export { spanTreeLines, metricLines, T1_EXPECTED_TREE, T1_EXPECTED_METRICS } from './cases/telemetry.js';

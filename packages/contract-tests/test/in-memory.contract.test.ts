@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { InMemoryBroker, InMemoryTransport } from '@omnibus/core';
 import { describeTransportContract } from '../src/index.js';
+import { openTelemetryHarness } from '../src/telemetry/index.js';
 import { BRIDGE_PORT_ENV, InMemoryBridge } from './support/in-memory-bridge.js';
 
 // The reference run: the in-memory transport must pass every applicable case.
@@ -21,6 +22,7 @@ describeTransportContract({
   readDeadLetters: (destination, group, count, timeoutMs) =>
     broker.waitForDeadLetters(destination, group, count, timeoutMs),
   publishForeign: (destination, body, headers) => broker.publishForeign(destination, body, headers),
+  telemetry: openTelemetryHarness(),
   faults: {
     restartBroker: () => broker.simulateRestart(50),
     dropConnections: () => {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ServiceBusAdministrationClient } from '@azure/service-bus';
 import { describeTransportContract } from '@omnibus/contract-tests';
+import { openTelemetryHarness } from '@omnibus/contract-tests/telemetry';
 import type { TransportContractOptions } from '@omnibus/contract-tests';
 import { AzureServiceBusTransport } from '../src/azure-service-bus-transport.js';
 import type { AzureServiceBusOptionsInput } from '../src/azure-options.js';
@@ -44,6 +45,7 @@ function contractOptions(
     publishForeign: (destination, body, headers) =>
       native.publishForeign(topicName(prefix, destination), body, headers),
     ...(faults === undefined ? {} : { faults }),
+    telemetry: openTelemetryHarness(),
     ...extra,
   };
 }

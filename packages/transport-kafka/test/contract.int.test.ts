@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeTransportContract } from '@omnibus/contract-tests';
+import { openTelemetryHarness } from '@omnibus/contract-tests/telemetry';
 import type { Producer } from 'kafkajs';
 import { KafkaNaming } from '../src/kafka-naming.js';
 import { KafkaDeadLetterReader } from './kafka-dead-letter-reader.js';
@@ -86,6 +87,7 @@ describeTransportContract({
       messages: [{ value: Buffer.from(body), ...(headers === undefined ? {} : { headers: { ...headers } }) }],
     });
   },
+  telemetry: openTelemetryHarness(),
   faults: {
     restartBroker,
     childTransportModule: fileURLToPath(new URL('./kafka-child-transport.js', import.meta.url)),

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeTransportContract } from '@omnibus/contract-tests';
+import { openTelemetryHarness } from '@omnibus/contract-tests/telemetry';
 import type { SubscriptionSpec, DeliveryHandler, Subscription, TopologySpec } from '@omnibus/core';
 import {
   DEFAULT_DELAY_TIERS_MS,
@@ -89,6 +90,7 @@ for (const configuration of configurations) {
       native.readDeadLetters(destination, group, count, timeoutMs),
     publishForeign: (destination, body, headers) => native.publishForeign(destination, body, headers),
     runFaultCases: configuration.faults,
+    telemetry: openTelemetryHarness(),
     faults: {
       restartBroker: restartRabbitMq,
       dropConnections: dropRabbitMqConnections,

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describeTransportContract } from '@omnibus/contract-tests';
+import { openTelemetryHarness } from '@omnibus/contract-tests/telemetry';
 import { parseSqsOptions, sqsCapabilities, SqsTransport } from '../src/index.js';
 import {
   cleanUp,
@@ -38,6 +39,7 @@ function contract(config: SqsTestConfig, name: string, runFaultCases: boolean): 
     publishForeign: foreignPublisher(config, options),
     foreignBodies: 'text',
     runFaultCases,
+    telemetry: openTelemetryHarness(),
     ...(runFaultCases ? { faults: { restartBroker: restartElasticMq, childTransportModule } } : {}),
   });
 }

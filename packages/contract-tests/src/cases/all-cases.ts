@@ -15,6 +15,7 @@ import { reconnectCases } from './reconnect.js';
 import { retryCases } from './retry.js';
 import { settlementCases } from './settlement.js';
 import { delayCases, sizeCases } from './size-and-delay.js';
+import { telemetryCases } from './telemetry.js';
 
 /** Every case of the contract suite, grouped by catalogue letter, in registration order. */
 export const allCaseGroups: readonly ContractCaseGroup[] = [
@@ -36,4 +37,5 @@ export const allCaseGroups: readonly ContractCaseGroup[] = [
   duplicateCases,
   batchCases,
   endToEndCases,
+  telemetryCases,
 ];

@@ -14,9 +14,12 @@ export interface TraceParent {
   readonly flags: string;
 }
 
-/** Parse a `traceparent` header; `undefined` when absent or malformed (all-zero ids are invalid). Pure. */
+/** Longest `traceparent` parsed; longer headers are malformed (bounded work on hostile input). */
+const MAX_TRACEPARENT_LENGTH = 256;
+
+/** Parse a `traceparent` header; `undefined` when absent, oversized or malformed (all-zero ids are invalid). Pure. */
 export function parseTraceparent(header: string | undefined): TraceParent | undefined {
-  if (header === undefined) return undefined;
+  if (header === undefined || header.length > MAX_TRACEPARENT_LENGTH) return undefined;
   const match = PATTERN.exec(header.trim().toLowerCase());
   if (match === null) return undefined;
   const [, version, traceId, parentId, flags] = match as unknown as [string, string, string, string, string];
