@@ -46,21 +46,7 @@ export class DeadlineQueue {
 
   /** Call after an entry finished: drops finished entries from the head (lets the process exit when none is left). */
   prune(): void {
-    const entries = this.#entries;
-    let head = this.#head;
-    while (head < entries.length && (entries[head] as Expirable).finished) {
-      entries[head] = undefined;
-      head += 1;
-    }
-    this.#head = head;
-    if (head === entries.length) {
-      this.#entries = [];
-      this.#head = 0;
-      this.#timer?.unref();
-    } else if (head > 1024 && head * 2 > entries.length) {
-      this.#entries = entries.slice(head);
-      this.#head = 0;
-    }
+    if (this.#dropHead(Number.NEGATIVE_INFINITY, undefined)) this.#timer?.unref();
   }
 
   /** Stop watching: clears the timer; later {@link add} calls are ignored. Idempotent. */
@@ -78,22 +64,37 @@ export class DeadlineQueue {
 
   #fire(): void {
     this.#timer = undefined;
-    const now = performance.now();
     const due: Expirable[] = [];
+    if (!this.#dropHead(performance.now(), due))
+      this.#arm((this.#entries[this.#head] as Expirable).expiresAt);
+    for (const entry of due) entry.expire();
+  }
+
+  /**
+   * Drop head entries that finished or (when `due` is given) expired by `now`, collecting the
+   * expired ones into `due`; compacts the array. Returns true when the queue is now empty.
+   */
+  #dropHead(now: number, due: Expirable[] | undefined): boolean {
     const entries = this.#entries;
     let head = this.#head;
     while (head < entries.length) {
       const entry = entries[head] as Expirable;
-      if (!entry.finished && entry.expiresAt > now) break;
-      if (!entry.finished) due.push(entry);
+      if (!entry.finished) {
+        if (due === undefined || entry.expiresAt > now) break;
+        due.push(entry);
+      }
       entries[head] = undefined;
       head += 1;
     }
-    this.#head = head;
     if (head === entries.length) {
       this.#entries = [];
       this.#head = 0;
-    } else this.#arm((entries[head] as Expirable).expiresAt);
-    for (const entry of due) entry.expire();
+      return true;
+    }
+    if (head > 1024 && head * 2 > entries.length) {
+      this.#entries = entries.slice(head);
+      this.#head = 0;
+    } else this.#head = head;
+    return false;
   }
 }

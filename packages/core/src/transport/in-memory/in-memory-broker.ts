@@ -1,11 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { ErrorCodes } from '../../errors/error-codes.js';
 import { OmnibusError } from '../../errors/omnibus-error.js';
-import { WireHeaders } from '../../message/wire-headers.js';
+import type { MessageEnvelope } from '../../message/envelope.js';
+import { isReservedHeader, WireHeaders } from '../../message/wire-headers.js';
 import type { TopologySpec } from '../topology.js';
 import { InMemoryConnection } from './in-memory-connection.js';
 import { InMemoryGroup } from './in-memory-group.js';
-import type { InMemoryDeadLetter, StoredMessage } from './in-memory-message.js';
+import { StoredEntry, type InMemoryDeadLetter } from './in-memory-message.js';
 import { MAX_TIMER_MS } from './in-memory-options.js';
 
 /** A message as handed to {@link InMemoryBroker.publish}: wire headers, payload, optional delay. */
@@ -13,6 +14,44 @@ export interface BrokerMessage {
   readonly headers: Readonly<Record<string, string>>;
   readonly payload: Uint8Array;
   readonly delayMs?: number;
+}
+
+/** One message on its way into the groups' queues. */
+interface StoreItem {
+  readonly id: string | undefined;
+  readonly partitionKey: string | undefined;
+  /** The broker's own copy. */
+  readonly payload: Uint8Array;
+  readonly source:
+    { readonly envelope: MessageEnvelope } | { readonly headers: Readonly<Record<string, string>> };
+  readonly delayMs: number | undefined;
+}
+
+/**
+ * A frozen copy of `envelope` equal to what a round trip through the wire headers gives
+ * (reserved header names dropped, `occurredAt` to the millisecond), with its own payload copy.
+ */
+function snapshotEnvelope(envelope: MessageEnvelope): MessageEnvelope {
+  const headers: Record<string, string> = {};
+  for (const name in envelope.headers) {
+    if (!isReservedHeader(name)) headers[name] = envelope.headers[name] as string;
+  }
+  const time = envelope.occurredAt.getTime();
+  if (Number.isNaN(time)) {
+    throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, `message ${envelope.id} has an invalid occurredAt`);
+  }
+  const snapshot: { -readonly [K in keyof MessageEnvelope]: MessageEnvelope[K] } = {
+    id: envelope.id,
+    type: envelope.type,
+    payload: envelope.payload.slice(),
+    contentType: envelope.contentType,
+    headers: Object.freeze(headers),
+    occurredAt: new Date(time),
+  };
+  if (envelope.correlationId !== undefined) snapshot.correlationId = envelope.correlationId;
+  if (envelope.causationId !== undefined) snapshot.causationId = envelope.causationId;
+  if (envelope.partitionKey !== undefined) snapshot.partitionKey = envelope.partitionKey;
+  return Object.freeze(snapshot);
 }
 
 /** Counts of one group, for diagnostics and tests. */
@@ -99,6 +138,49 @@ export class InMemoryBroker {
     messages: readonly BrokerMessage[],
     options: { readonly deduplicationWindowMs?: number } = {},
   ): void {
+    this.#store(
+      destination,
+      messages.map((message) => {
+        const headers = Object.freeze({ ...message.headers });
+        return {
+          id: headers[WireHeaders.id],
+          partitionKey: headers[WireHeaders.partitionKey],
+          payload: message.payload.slice(),
+          source: { headers },
+          delayMs: message.delayMs,
+        };
+      }),
+      options.deduplicationWindowMs ?? 0,
+    );
+  }
+
+  /**
+   * Store Omnibus envelopes (what {@link InMemoryTransport} publishes): like {@link publish},
+   * but the envelope is kept as a frozen snapshot (payload copied once) that deliveries hand
+   * out as is, and the wire headers are built only if something reads them. @internal
+   */
+  publishEnvelopes(
+    destination: string,
+    messages: readonly { readonly envelope: MessageEnvelope; readonly delayMs?: number }[],
+    deduplicationWindowMs: number,
+  ): void {
+    this.#store(
+      destination,
+      messages.map(({ envelope, delayMs }) => {
+        const snapshot = snapshotEnvelope(envelope);
+        return {
+          id: snapshot.id,
+          partitionKey: snapshot.partitionKey,
+          payload: snapshot.payload,
+          source: { envelope: snapshot },
+          delayMs,
+        };
+      }),
+      deduplicationWindowMs,
+    );
+  }
+
+  #store(destination: string, items: readonly StoreItem[], deduplicationWindowMs: number): void {
     if (!this.#up)
       throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, 'in-memory broker is down', { retriable: true });
     const groups = this.#destinations.get(destination);
@@ -107,32 +189,14 @@ export class InMemoryBroker {
     }
     const now = performance.now();
     const enqueuedAt = new Date();
-    for (const message of messages) {
-      if (
-        this.#isDuplicate(
-          destination,
-          message.headers[WireHeaders.id],
-          options.deduplicationWindowMs ?? 0,
-          now,
-        )
-      )
-        continue;
+    for (const item of items) {
+      if (this.#isDuplicate(destination, item.id, deduplicationWindowMs, now)) continue;
       this.#seq += 1;
-      const payload = message.payload.slice();
-      const headers = Object.freeze({ ...message.headers });
-      const delay = message.delayMs !== undefined && message.delayMs > 0 ? message.delayMs : 0;
+      const delay = item.delayMs !== undefined && item.delayMs > 0 ? item.delayMs : 0;
       for (const group of groups.values()) {
-        const stored: StoredMessage = {
-          seq: this.#seq,
-          brokerMessageId: `in-memory-${String(this.#seq)}`,
-          headers,
-          payload,
-          partitionKey: headers[WireHeaders.partitionKey],
-          enqueuedAt,
-          availableAt: now + delay,
-          deliveryCount: 0,
-        };
-        group.enqueue(stored);
+        group.enqueue(
+          new StoredEntry(this.#seq, item.source, item.payload, item.partitionKey, enqueuedAt, now + delay),
+        );
       }
     }
   }

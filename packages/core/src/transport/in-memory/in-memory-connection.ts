@@ -1,6 +1,7 @@
 import { ErrorCodes } from '../../errors/error-codes.js';
 import { OmnibusError } from '../../errors/omnibus-error.js';
-import type { BrokerMessage, InMemoryBroker } from './in-memory-broker.js';
+import type { MessageEnvelope } from '../../message/envelope.js';
+import type { InMemoryBroker } from './in-memory-broker.js';
 import type { InMemoryGroup } from './in-memory-group.js';
 import type { GroupConsumer, Lease } from './in-memory-message.js';
 
@@ -37,10 +38,14 @@ export class InMemoryConnection {
     return this.#alive;
   }
 
-  /** Publish through this connection; throws CONNECTION_FAILED (retriable) when it is gone. */
-  publish(destination: string, messages: readonly BrokerMessage[], deduplicationWindowMs: number): void {
+  /** Publish envelopes through this connection; throws CONNECTION_FAILED (retriable) when it is gone. */
+  publish(
+    destination: string,
+    messages: readonly { readonly envelope: MessageEnvelope; readonly delayMs?: number }[],
+    deduplicationWindowMs: number,
+  ): void {
     this.#assertAlive();
-    this.#broker.publish(destination, messages, { deduplicationWindowMs });
+    this.#broker.publishEnvelopes(destination, messages, deduplicationWindowMs);
   }
 
   /** Attach a consumer to a provisioned group. Throws SUBSCRIBE_FAILED when not provisioned. */

@@ -19,8 +19,9 @@ export interface InMemoryRawMessage {
  * redelivered, never lost. A retry delay outside `[0, maxRetryDelayMs]` rejects with
  * DELAY_OUT_OF_RANGE and leaves the delivery unsettled (it is never shortened).
  *
- * The envelope's payload is the broker's stored copy (made at publish), not a fresh copy per
- * delivery: like every envelope field it is read-only for handlers.
+ * The envelope is the broker's frozen snapshot taken at publish (foreign messages: decoded from
+ * their headers), shared by every delivery of the message; its payload is the broker's stored
+ * copy, not a fresh copy per delivery, so like every envelope field it is read-only.
  */
 class InMemoryDelivery implements Delivery {
   readonly envelope: MessageEnvelope;
@@ -36,12 +37,14 @@ class InMemoryDelivery implements Delivery {
     const message = lease.message;
     this.#lease = lease;
     this.#maxRetryDelayMs = maxRetryDelayMs;
-    this.envelope = envelopeFromWire({
-      headers: message.headers,
-      payload: message.payload,
-      fallbackId: message.brokerMessageId,
-      fallbackTime: message.enqueuedAt,
-    });
+    this.envelope =
+      message.envelope ??
+      envelopeFromWire({
+        headers: message.headers,
+        payload: message.payload,
+        fallbackId: message.brokerMessageId,
+        fallbackTime: message.enqueuedAt,
+      });
     this.deliveryAttempt = lease.deliveryAttempt;
     this.receivedAt = new Date();
     this.destination = lease.group.destination;

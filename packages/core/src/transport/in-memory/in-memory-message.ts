@@ -1,5 +1,5 @@
 import type { MessageEnvelope } from '../../message/envelope.js';
-import type { DeadLetterInfo } from '../../message/wire-headers.js';
+import { envelopeToWireHeaders, type DeadLetterInfo } from '../../message/wire-headers.js';
 import type { InMemoryGroup } from './in-memory-group.js';
 
 /**
@@ -14,12 +14,63 @@ export interface StoredMessage {
   /** Wire headers exactly as published (`envelopeToWireHeaders` or foreign raw headers). */
   readonly headers: Readonly<Record<string, string>>;
   readonly payload: Uint8Array;
+  /**
+   * The envelope deliveries receive, when the message was published by an Omnibus transport:
+   * a frozen snapshot equal to what decoding {@link headers} would give, with {@link payload}
+   * as its payload. Absent for foreign messages (deliveries decode the headers).
+   */
+  readonly envelope: MessageEnvelope | undefined;
   readonly partitionKey: string | undefined;
   readonly enqueuedAt: Date;
   /** `performance.now()` before which the message must not be delivered. */
   availableAt: number;
   /** Attempts handed to a handler so far (retried, or released after it started). */
   deliveryCount: number;
+}
+
+/**
+ * The broker's {@link StoredMessage}: the wire headers of an Omnibus envelope and the broker
+ * message id are only built when something reads them (dead-lettering, `raw`, a foreign
+ * reader), never on the publish → deliver → ack path.
+ */
+export class StoredEntry implements StoredMessage {
+  readonly seq: number;
+  readonly payload: Uint8Array;
+  readonly envelope: MessageEnvelope | undefined;
+  readonly partitionKey: string | undefined;
+  readonly enqueuedAt: Date;
+  availableAt: number;
+  deliveryCount = 0;
+  #headers: Readonly<Record<string, string>> | undefined;
+
+  constructor(
+    seq: number,
+    source: { readonly envelope: MessageEnvelope } | { readonly headers: Readonly<Record<string, string>> },
+    payload: Uint8Array,
+    partitionKey: string | undefined,
+    enqueuedAt: Date,
+    availableAt: number,
+  ) {
+    this.seq = seq;
+    this.payload = payload;
+    if ('envelope' in source) this.envelope = source.envelope;
+    else {
+      this.envelope = undefined;
+      this.#headers = source.headers;
+    }
+    this.partitionKey = partitionKey;
+    this.enqueuedAt = enqueuedAt;
+    this.availableAt = availableAt;
+  }
+
+  get brokerMessageId(): string {
+    return `in-memory-${String(this.seq)}`;
+  }
+
+  get headers(): Readonly<Record<string, string>> {
+    this.#headers ??= Object.freeze(envelopeToWireHeaders(this.envelope as MessageEnvelope));
+    return this.#headers;
+  }
 }
 
 /** Lifecycle of one delivery of a message to one consumer. */

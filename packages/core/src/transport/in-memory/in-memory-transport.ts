@@ -1,6 +1,6 @@
 import { ErrorCodes } from '../../errors/error-codes.js';
 import { OmnibusError, isOmnibusError } from '../../errors/omnibus-error.js';
-import { envelopeToWireHeaders } from '../../message/wire-headers.js';
+import type { MessageEnvelope } from '../../message/envelope.js';
 import { TransportStatusTracker } from '../transport-status-tracker.js';
 import type { TransportCapabilities } from '../capabilities.js';
 import type { DeliveryHandler } from '../delivery.js';
@@ -13,7 +13,7 @@ import type {
   TransportStatus,
   TransportStatusListener,
 } from '../transport.js';
-import { InMemoryBroker, type BrokerMessage } from './in-memory-broker.js';
+import { InMemoryBroker } from './in-memory-broker.js';
 import type { InMemoryConnection } from './in-memory-connection.js';
 import {
   resolveInMemoryOptions,
@@ -192,7 +192,7 @@ export class InMemoryTransport implements Transport {
     this.#setStatus('closed');
   }
 
-  #prepare(destination: string, message: OutgoingMessage): BrokerMessage {
+  #prepare(destination: string, message: OutgoingMessage): { envelope: MessageEnvelope; delayMs: number } {
     const envelope = message.envelope;
     const size = envelope.payload.byteLength;
     if (size > this.#options.maxPayloadBytes) {
@@ -216,15 +216,15 @@ export class InMemoryTransport implements Transport {
     if (typeof envelope.id !== 'string' || envelope.id === '') {
       throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, `a message to "${destination}" has no id`);
     }
-    for (const [name, value] of Object.entries(envelope.headers)) {
-      if (typeof value !== 'string') {
+    for (const name in envelope.headers) {
+      if (typeof envelope.headers[name] !== 'string') {
         throw new OmnibusError(
           ErrorCodes.PUBLISH_FAILED,
           `header "${name}" of message ${envelope.id} is not a string`,
         );
       }
     }
-    return { headers: envelopeToWireHeaders(envelope), payload: envelope.payload, delayMs };
+    return { envelope, delayMs };
   }
 
   #onConnectionLost(error: Error): void {
