@@ -19,7 +19,7 @@ export class CodecRegistry {
 
   /** The codec for a content type, or `undefined`. */
   get(contentType: string): Codec | undefined {
-    return this.#byType.get(normalizeContentType(contentType));
+    return this.#byType.get(contentType) ?? this.#byType.get(normalizeContentType(contentType));
   }
 
   /** Registered content types. */

@@ -37,11 +37,13 @@ export function formatTraceparent(trace: TraceParent): string {
  * span id, or a brand-new sampled (`01`) trace when `parent` is absent or malformed.
  */
 export function childTraceparent(parent: string | undefined): string {
-  const parsed = parseTraceparent(parent);
-  const spanId = randomHex(8);
-  if (parsed === undefined)
-    return formatTraceparent({ traceId: randomHex(16), parentId: spanId, flags: '01' });
-  return formatTraceparent({ traceId: parsed.traceId, parentId: spanId, flags: parsed.flags });
+  const parsed = parent === undefined ? undefined : parseTraceparent(parent);
+  if (parsed === undefined) {
+    // A new trace: one draw of 24 random bytes for both ids (a zero id is redrawn).
+    const ids = randomHex(24, 16);
+    return `00-${ids.slice(0, 32)}-${ids.slice(32)}-01`;
+  }
+  return formatTraceparent({ traceId: parsed.traceId, parentId: randomHex(8), flags: parsed.flags });
 }
 
 /** Random bytes are drawn from a pooled buffer: one `randomBytes` call per 4 KiB instead of two per message. */
@@ -49,14 +51,22 @@ const POOL_BYTES = 4096;
 let pool = Buffer.alloc(0);
 let poolOffset = 0;
 
-function randomHex(bytes: number): string {
+/** `bytes` random bytes as hex; when `split` is given, neither the first `split` bytes nor the rest are all zero. */
+function randomHex(bytes: number, split = bytes): string {
   for (;;) {
     if (poolOffset + bytes > pool.length) {
       pool = randomBytes(POOL_BYTES);
       poolOffset = 0;
     }
-    const hex = pool.toString('hex', poolOffset, poolOffset + bytes);
+    const start = poolOffset;
     poolOffset += bytes;
-    if (!/^0+$/.test(hex)) return hex;
+    if (allZero(start, start + split) || allZero(start + split, start + bytes)) continue;
+    return pool.toString('hex', start, start + bytes);
   }
+}
+
+function allZero(from: number, to: number): boolean {
+  if (from === to) return false;
+  for (let i = from; i < to; i += 1) if (pool[i] !== 0) return false;
+  return true;
 }

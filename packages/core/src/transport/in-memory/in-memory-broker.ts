@@ -6,6 +6,7 @@ import { isReservedHeader, WireHeaders } from '../../message/wire-headers.js';
 import type { TopologySpec } from '../topology.js';
 import { InMemoryConnection } from './in-memory-connection.js';
 import { InMemoryGroup } from './in-memory-group.js';
+import { copyBytes } from './byte-slab.js';
 import { StoredEntry, type InMemoryDeadLetter } from './in-memory-message.js';
 import { MAX_TIMER_MS } from './in-memory-options.js';
 
@@ -43,7 +44,7 @@ function snapshotEnvelope(envelope: MessageEnvelope): MessageEnvelope {
   const snapshot: { -readonly [K in keyof MessageEnvelope]: MessageEnvelope[K] } = {
     id: envelope.id,
     type: envelope.type,
-    payload: envelope.payload.slice(),
+    payload: copyBytes(envelope.payload),
     contentType: envelope.contentType,
     headers: Object.freeze(headers),
     occurredAt: new Date(time),
@@ -145,7 +146,7 @@ export class InMemoryBroker {
         return {
           id: headers[WireHeaders.id],
           partitionKey: headers[WireHeaders.partitionKey],
-          payload: message.payload.slice(),
+          payload: copyBytes(message.payload),
           source: { headers },
           delayMs: message.delayMs,
         };

@@ -193,6 +193,11 @@ export class InMemoryGroup {
   }
 
   #insert(message: StoredMessage): void {
+    const last = this.#ready[this.#ready.length - 1];
+    if (last === undefined || this.#ready.length === this.#head || last.seq < message.seq) {
+      this.#ready.push(message);
+      return;
+    }
     let index = this.#ready.length;
     while (index > this.#head && (this.#ready[index - 1] as StoredMessage).seq > message.seq) index -= 1;
     this.#ready.splice(index, 0, message);
