@@ -20,6 +20,8 @@ export interface BenchOptions {
   readonly latencySeconds: number;
   /** Fractions of the measured maximum the latency runs use. */
   readonly loadLevels: readonly number[];
+  /** Absolute latency-run rates in msg/s (`--rates`), run in addition to the load levels (variant `rate-N`). */
+  readonly latencyRates: readonly number[];
   /** Handler costs of the sweep, in µs (0 = none, < 1000 = busy spin, ≥ 1000 = awaited sleep). */
   readonly handlerCostsUs: readonly number[];
   readonly memoryPoints: readonly number[] | undefined;
@@ -51,6 +53,7 @@ const USAGE = `usage: node bench/dist/src/cli.js [options]
   --publish-window N      publish calls in flight (default 4)
   --warmup S / --latency-seconds S   latency-run warm-up and measured seconds (default 1.5 / 4)
   --load 0.5,0.8          latency-run rates as fractions of the measured maximum
+  --rates 10000,20000     also run latency at these absolute rates (msg/s), e.g. to compare two builds at one rate
   --costs 0,100,1000      handler-cost sweep in µs (< 1000 busy-spins, ≥ 1000 awaits a timer)
   --memory-points a,b     in-flight counts of the memory runs
   --subjects omnibus,raw,nestjs   restrict the subjects
@@ -115,6 +118,7 @@ export function parseOptions(argv: readonly string[], repoRoot: string): BenchOp
     warmupSeconds: num('warmup', quick ? 0.3 : 1.5),
     latencySeconds: num('latency-seconds', quick ? 0.7 : 4),
     loadLevels: (list('load') ?? (quick ? ['0.5'] : ['0.5', '0.8'])).map(Number),
+    latencyRates: (list('rates') ?? []).map(Number).filter((r) => Number.isFinite(r) && r > 0),
     handlerCostsUs: (list('costs') ?? (quick ? ['0', '100'] : ['0', '100', '1000'])).map(Number),
     memoryPoints: list('memory-points')?.map(Number),
     nest: !flags.has('no-nest'),

@@ -146,7 +146,7 @@ async function runTransport(env: CellEnv, subjects: readonly SubjectFactory[], r
   if (w.has('ceiling') && tb.broker === undefined) planned += ceilingReps * (2 + CEILING_VARIANTS.length * subjects.length);
   if (w.has('throughput')) planned += reps * subjects.length;
   if (w.has('sweep')) planned += reps * subjects.length * opts.handlerCostsUs.filter((c) => c > 0).length;
-  if (w.has('latency')) planned += reps * subjects.length * latencyRates;
+  if (w.has('latency')) planned += reps * subjects.length * (latencyRates + opts.latencyRates.length);
   if (w.has('memory')) planned += memoryReps * subjects.length * n.memory.length;
   progress.extend(planned);
   progress.note(`── ${tb.name}: ${subjects.map((s) => `${s.kind} = ${s.label}`).join('; ')}`);
@@ -178,6 +178,11 @@ async function runTransport(env: CellEnv, subjects: readonly SubjectFactory[], r
       const rate = Math.max(10, Math.round(base * level));
       for (let rep = 0; rep < reps; rep++) {
         for (const s of subjects) await latencyCell(env, s, rep, `load-${String(Math.round(level * 100))}`, rate);
+      }
+    }
+    for (const rate of opts.latencyRates) {
+      for (let rep = 0; rep < reps; rep++) {
+        for (const s of subjects) await latencyCell(env, s, rep, `rate-${String(Math.round(rate))}`, Math.round(rate));
       }
     }
   }
