@@ -24,6 +24,8 @@ const STAGES = [
   { name: 'lint', brokers: [], command: [process.execPath, 'node_modules/eslint/bin/eslint.js', '.'] },
   { name: 'docs', brokers: [], command: [process.execPath, 'scripts/check-doc-samples.mjs'] },
   { name: 'demo', brokers: [], command: [process.execPath, 'examples/ecommerce/dist/src/main.js'] },
+  // The demo with OpenTelemetry (SDK + in-memory exporters): prints one order's trace tree.
+  { name: 'demo-trace', brokers: [], env: { OMNIBUS_DEMO_TRACE: '1' }, command: [process.execPath, 'examples/ecommerce/dist/src/main.js'] },
   { name: 'rabbitmq', brokers: ['rabbitmq'], mocha: ['packages/transport-rabbitmq/dist/test/**/*.int.test.js'] },
   { name: 'kafka', brokers: ['kafka'], mocha: ['packages/transport-kafka/dist/test/**/*.int.test.js'] },
   { name: 'sqs', brokers: ['sqs', 'sns'], mocha: ['packages/transport-sqs/dist/test/**/*.int.test.js'] },

@@ -35,8 +35,14 @@ async function main(): Promise<void> {
   container.bind(ShippingHandler).toSelf();
   container.bind(NotificationHandler).toSelf();
 
+  // OMNIBUS_DEMO_TRACE=1: OpenTelemetry SDK with in-memory exporters, then print one order's trace.
+  const tracing =
+    process.env['OMNIBUS_DEMO_TRACE'] === '1'
+      ? (await import('./demo-tracing.js')).startDemoTracing(process.env['OMNIBUS_DEMO_TRACE_SVG'])
+      : undefined;
   const bus = createEventBus({
     transport,
+    plugins: tracing === undefined ? [] : [tracing.plugin],
     events: [...ALL_EVENTS],
     handlers: [BillingHandler, ShippingHandler, NotificationHandler],
     resolver: new InversifyHandlerResolver(container),
@@ -79,7 +85,10 @@ async function main(): Promise<void> {
   for (const record of dead) {
     console.log(`  dead-letter: ${orderIdOf(record.envelope)} in group ${record.group ?? '?'} after ${String(record.attempt)} attempts: ${record.reason?.message ?? ''}`);
   }
+  // Order B: its payment fails once, is retried, then ships.
+  const placedB = spy.filter({ outcome: 'published', type: OrderPlaced }).find((r) => orderIdOf(r.envelope) === b);
   spy.dispose();
+  if (tracing !== undefined) await tracing.report(placedB?.envelope.id ?? '', b);
 }
 
 main().then(

@@ -1,3 +1,4 @@
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { injectable } from 'inversify';
 
 /** Result of a charge attempt. */
@@ -12,8 +13,25 @@ export type ChargeResult = { readonly status: 'captured'; readonly paymentId: st
 export class PaymentGateway {
   readonly #attempts = new Map<string, number>();
 
-  /** Charge a card. Throws on provider failures; resolves with `declined` for refusals. */
+  /**
+   * Charge a card. Throws on provider failures; resolves with `declined` for refusals. Traced as
+   * a CLIENT span (a no-op unless an OpenTelemetry SDK is registered), which nests under the
+   * handler's consumer span.
+   */
   charge(orderId: string, card: string, amountCents: number): Promise<ChargeResult> {
+    return trace.getTracer('ecommerce-demo').startActiveSpan('payment-provider charge', { kind: SpanKind.CLIENT }, async (span) => {
+      try {
+        return await this.#charge(orderId, card, amountCents);
+      } catch (error) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  #charge(orderId: string, card: string, amountCents: number): Promise<ChargeResult> {
     const attempt = (this.#attempts.get(orderId) ?? 0) + 1;
     this.#attempts.set(orderId, attempt);
     if (card.endsWith('0002') && attempt === 1) return Promise.reject(new Error('payment provider timed out'));

@@ -189,4 +189,41 @@ describe('bus hooks', () => {
     expect(handled.sort()).to.deep.equal([1, 2]);
     expect(warnings.every((w) => w === 'delivery interceptor failed')).to.equal(true);
   });
+
+  it("a plugin's hooks are skipped for every operation while its active() answers false", async () => {
+    const Job = defineEvent<{ n: number }>(unique('job'));
+    const handled: number[] = [];
+    class Handler {
+      @EventHandler(Job, { group: 'workers' })
+      on(payload: { n: number }): void {
+        handled.push(payload.n);
+      }
+    }
+    let on = false;
+    const calls: string[] = [];
+    const bus = await start({
+      handlers: [Handler],
+      plugins: [
+        {
+          name: 'toggled',
+          active: () => on,
+          publish: async (_context, next) => {
+            calls.push('publish');
+            await next();
+          },
+          deliver: (_delivery, next) => {
+            calls.push('deliver');
+            return next();
+          },
+        },
+      ],
+    });
+    await bus.publish(Job, { n: 1 });
+    await waitFor(() => handled.length === 1);
+    expect(calls).to.deep.equal([]);
+    on = true;
+    await bus.publish(Job, { n: 2 });
+    await waitFor(() => handled.length === 2);
+    expect(calls).to.deep.equal(['publish', 'deliver']);
+  });
 });

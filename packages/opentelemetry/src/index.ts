@@ -1,5 +1,6 @@
 // Public API of @omnibus/opentelemetry. Explicit named exports only.
-export { openTelemetry, INSTRUMENTATION_SCOPE } from './open-telemetry-plugin.js';
+export { openTelemetry } from './open-telemetry-plugin.js';
+export { INSTRUMENTATION_SCOPE } from './telemetry-resolver.js';
 export type { OpenTelemetryOptions } from './open-telemetry-plugin.js';
 export {
   MessagingAttributes,

@@ -1,7 +1,6 @@
 import {
   context as otelContext,
   isSpanContextValid,
-  metrics,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -27,11 +26,9 @@ import {
   type SubscriptionInfo,
 } from '@omnibus/core';
 import { MessagingAttributes as A, messagingSystem } from './messaging-attributes.js';
-import { createMessagingInstruments, type MessagingInstruments } from './messaging-instruments.js';
+import type { MessagingInstruments } from './messaging-instruments.js';
+import { telemetryResolver, type ActiveTelemetry } from './telemetry-resolver.js';
 import { extractSpanContext, injectSpanContext } from './trace-context-carrier.js';
-
-/** Package name and version reported as the instrumentation scope. */
-export const INSTRUMENTATION_SCOPE = { name: '@omnibus/opentelemetry', version: '0.1.0' } as const;
 
 /** Options of {@link openTelemetry}. */
 export interface OpenTelemetryOptions {
@@ -70,21 +67,14 @@ export interface OpenTelemetryOptions {
  * ```
  */
 export function openTelemetry(options: OpenTelemetryOptions = {}): EventBusPlugin {
-  const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(
-    INSTRUMENTATION_SCOPE.name,
-    INSTRUMENTATION_SCOPE.version,
-  );
-  const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(
-    INSTRUMENTATION_SCOPE.name,
-    INSTRUMENTATION_SCOPE.version,
-  );
-  const instruments = createMessagingInstruments(meter);
+  const resolve = telemetryResolver(options.tracerProvider, options.meterProvider);
   const systemName = options.systemName ?? messagingSystem;
   const link = options.consumerContext === 'link';
   return {
     name: 'opentelemetry',
-    publish: publishMiddleware(tracer, instruments, systemName),
-    deliver: deliveryInterceptor(tracer, instruments, systemName, link),
+    active: () => resolve() !== undefined,
+    publish: publishMiddleware(resolve, systemName),
+    deliver: deliveryInterceptor(resolve, systemName, link),
   };
 }
 
@@ -116,11 +106,13 @@ function errorType(error: unknown): string {
 }
 
 function publishMiddleware(
-  tracer: Tracer,
-  instruments: MessagingInstruments,
+  resolve: () => ActiveTelemetry | undefined,
   systemName: (transport: string) => string,
 ): PublishMiddleware {
   return async (publish: PublishContext, next) => {
+    const telemetry = resolve();
+    if (telemetry === undefined) return next();
+    const { tracer, instruments } = telemetry;
     const system = systemName(publish.transport);
     const common: Attributes = {
       [A.SYSTEM]: system,
@@ -212,13 +204,15 @@ function fail(span: Span, error: unknown): void {
 }
 
 function deliveryInterceptor(
-  tracer: Tracer,
-  instruments: MessagingInstruments,
+  resolve: () => ActiveTelemetry | undefined,
   systemName: (transport: string) => string,
   link: boolean,
 ): DeliveryInterceptor {
   const metricAttributesBySubscription = new WeakMap<SubscriptionInfo, Attributes>();
   return async (delivery: Delivery, next, subscription) => {
+    const telemetry = resolve();
+    if (telemetry === undefined) return next();
+    const { tracer, instruments } = telemetry;
     const system = systemName(subscription.transport);
     let metricAttributes = metricAttributesBySubscription.get(subscription);
     if (metricAttributes === undefined) {

@@ -13,6 +13,7 @@ import type {
 } from '../instrumentation/instrumentation-events.js';
 import { computeHealth, type BusHealth } from '../health/bus-health.js';
 import type { DeliveryInterceptor } from '../hooks/delivery-interceptor.js';
+import { hooksActive } from '../hooks/event-bus-plugin.js';
 import {
   runPublishMiddleware,
   type PublishContext,
@@ -78,6 +79,8 @@ export class EventBus {
   #stopping: Promise<void> | undefined;
   readonly #publishMiddleware: readonly PublishMiddleware[];
   readonly #interceptors: readonly DeliveryInterceptor[];
+  readonly #publishActive: (() => boolean) | undefined;
+  readonly #interceptorsActive: (() => boolean) | undefined;
   readonly #detach: (() => void)[] = [];
   #transportSince = Date.now();
   #startFailed = false;
@@ -101,6 +104,16 @@ export class EventBus {
       ...(config.deliveryInterceptors ?? []),
       ...plugins.flatMap((p) => (p.deliver === undefined ? [] : [p.deliver])),
     ];
+    this.#publishActive = hooksActive(
+      config.publishMiddleware?.length ?? 0,
+      plugins,
+      (p) => p.publish !== undefined,
+    );
+    this.#interceptorsActive = hooksActive(
+      config.deliveryInterceptors?.length ?? 0,
+      plugins,
+      (p) => p.deliver !== undefined,
+    );
     const host = { on: this.on.bind(this), logger: this.#logger };
     for (const plugin of plugins) {
       const dispose = plugin.attach?.(host);
@@ -164,6 +177,7 @@ export class EventBus {
         emitter: this.#emitter,
         logger: this.#logger,
         interceptors: this.#interceptors,
+        ...(this.#interceptorsActive === undefined ? {} : { interceptorsActive: this.#interceptorsActive }),
       });
       const ready = new Set(topology.destinations.map((d) => d.name));
       this.#running = { transport, events: prepared.events, router, provisioned, ready, disposeStatus };
@@ -304,7 +318,7 @@ export class EventBus {
     if (messages.length === 0) return [];
     const destination = destinationOf(event);
     this.#requireOpen();
-    if (this.#publishMiddleware.length === 0) {
+    if (this.#publishMiddleware.length === 0 || this.#publishActive?.() === false) {
       await send(running.transport, event, destination, messages);
       this.#emitPublished(destination, messages);
       return messages.map((m) => m.envelope);

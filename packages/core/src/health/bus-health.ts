@@ -12,8 +12,6 @@ export interface SubscriptionHealth {
   readonly connected: boolean;
   /** When the last delivery arrived (absent: none yet). */
   readonly lastDeliveryAt?: Date;
-  /** When the last delivery was settled (absent: none yet). */
-  readonly lastSettledAt?: Date;
   /** Handler attempts running now. */
   readonly inFlight: number;
   /** The subscription's concurrency limit. */
@@ -22,7 +20,7 @@ export interface SubscriptionHealth {
   readonly consecutiveFailures: number;
   /** Deliveries received since start. */
   readonly received: number;
-  /** Handlers are running but nothing settled for longer than the stall limit. */
+  /** Handlers are running and no delivery arrived for longer than the stall limit (handlers that ignore their abort). */
   readonly stalled: boolean;
 }
 
@@ -44,9 +42,10 @@ export interface BusHealth {
 /** Thresholds of the health verdict (`EventBusConfig.health`). */
 export interface HealthOptions {
   /**
-   * A subscription is stalled (→ not live) when it has handlers in flight and nothing settled
-   * for this long. Default: twice its handler timeout plus 10 s (handlers are aborted at their
-   * timeout, so a longer silence means something is stuck).
+   * A subscription is stalled (→ not live) when it has handlers in flight and no delivery
+   * arrived for this long. Default: twice its handler timeout plus 10 s (handlers are aborted at
+   * their timeout, so one still running after that ignores its abort, and with every slot taken
+   * nothing new arrives).
    */
   readonly stallAfterMs?: number;
   /** Not live when the transport has not been `ready` for this long after having been ready. Default 5 min. */
@@ -102,12 +101,11 @@ export function computeHealth(input: HealthInputs): BusHealth {
       reasons.push(`subscription ${name} is ${state}`);
     }
     const stallAfter = options.stallAfterMs ?? spec.handlerTimeoutMs * 2 + 10_000;
-    const quietSince = Math.max(stats.lastSettledAt, stats.lastDeliveryAt === 0 ? 0 : stats.lastDeliveryAt);
-    const stalled = stats.inFlight > 0 && now - quietSince > stallAfter;
+    const stalled = stats.inFlight > 0 && now - stats.lastDeliveryAt > stallAfter;
     if (stalled) {
       live = false;
       reasons.push(
-        `subscription ${name} has ${String(stats.inFlight)} handler(s) and nothing settled for more than ${String(stallAfter)} ms`,
+        `subscription ${name} has ${String(stats.inFlight)} handler(s) in flight and no delivery for more than ${String(stallAfter)} ms`,
       );
     }
     const maxFailures = options.maxConsecutiveFailures;
@@ -121,7 +119,6 @@ export function computeHealth(input: HealthInputs): BusHealth {
       state,
       connected,
       ...(stats.lastDeliveryAt === 0 ? {} : { lastDeliveryAt: new Date(stats.lastDeliveryAt) }),
-      ...(stats.lastSettledAt === 0 ? {} : { lastSettledAt: new Date(stats.lastSettledAt) }),
       inFlight: stats.inFlight,
       concurrency: spec.concurrency,
       consecutiveFailures: stats.consecutiveFailures,

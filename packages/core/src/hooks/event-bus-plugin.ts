@@ -26,4 +26,28 @@ export interface EventBusPlugin {
   readonly publish?: PublishMiddleware;
   readonly deliver?: DeliveryInterceptor;
   readonly attach?: (host: PluginHost) => (() => void) | void;
+  /**
+   * Whether the plugin's hooks have work to do right now (e.g. an OpenTelemetry SDK is
+   * registered). When every hook of a kind comes from plugins answering `false`, the bus skips
+   * that hook chain entirely for the operation. Called once per publish and per delivery: keep it
+   * cheap. Absent: always active.
+   */
+  readonly active?: () => boolean;
+}
+
+/**
+ * When the hooks of one kind need to run: `undefined` = always (a hook from the configuration,
+ * or from a plugin without `active`), else a predicate over the plugins' `active`. Pure.
+ */
+export function hooksActive(
+  configured: number,
+  plugins: readonly EventBusPlugin[],
+  has: (plugin: EventBusPlugin) => boolean,
+): (() => boolean) | undefined {
+  const owners = plugins.filter(has);
+  if (configured > 0 || owners.some((p) => p.active === undefined)) return undefined;
+  const checks = owners.map((p) => p.active as () => boolean);
+  const [only] = checks;
+  if (checks.length === 1 && only !== undefined) return only;
+  return () => checks.some((check) => check());
 }

@@ -362,7 +362,7 @@ function settleAs(
   }
   return settling.then(
     () => {
-      route.stats.onSettled(outcome, Date.now());
+      route.stats.onSettled(outcome);
       if (report !== undefined) report.settled = true;
       if (deps.emitter.listenerCount('message.settled') === 0) return;
       const { envelope } = delivery;
@@ -379,7 +379,7 @@ function settleAs(
       });
     },
     (error: unknown) => {
-      route.stats.onSettled(undefined, Date.now());
+      route.stats.onSettled(undefined);
       const { envelope } = delivery;
       deps.logger.error('settlement failed; the broker will redeliver', {
         messageId: envelope.id,

@@ -12,6 +12,7 @@ import {
   type DeliveryInterceptor,
   type SubscriptionInfo,
 } from '../hooks/delivery-interceptor.js';
+import type { Delivery } from '../transport/delivery.js';
 import type { Subscription, SubscriptionSpec, Transport } from '../transport/transport.js';
 import { compileHandler, type CompiledHandler } from './compile-handler.js';
 import { DeadlineQueue } from './deadline-queue.js';
@@ -31,6 +32,8 @@ export interface EventRouterOptions {
   readonly logger: Logger;
   /** Wrap every delivery (first outermost); none: deliveries go straight to the processor. */
   readonly interceptors?: readonly DeliveryInterceptor[];
+  /** When given and false for a delivery, the interceptors are skipped for it. */
+  readonly interceptorsActive?: () => boolean;
   /** Random source for retry jitter (tests pin it). */
   readonly random?: () => number;
 }
@@ -134,6 +137,7 @@ export class EventRouter {
       ...(random === undefined ? {} : { random }),
     };
     const interceptors = this.#options.interceptors ?? [];
+    const active = this.#options.interceptorsActive;
     for (const { spec, route } of this.routes()) {
       this.#routes.push({ spec, route });
       try {
@@ -150,19 +154,23 @@ export class EventRouter {
             group: spec.group,
             error,
           });
+        const direct = (delivery: Delivery): Promise<void> => processDelivery(delivery, route, deps);
+        const intercepted = async (delivery: Delivery): Promise<void> => {
+          await runDeliveryInterceptors(
+            interceptors,
+            delivery,
+            info,
+            (report) => processDelivery(delivery, route, deps, report),
+            onError,
+          );
+        };
         const subscription = await transport.subscribe(
           spec,
           interceptors.length === 0
-            ? (delivery) => processDelivery(delivery, route, deps)
-            : async (delivery) => {
-                await runDeliveryInterceptors(
-                  interceptors,
-                  delivery,
-                  info,
-                  (report) => processDelivery(delivery, route, deps, report),
-                  onError,
-                );
-              },
+            ? direct
+            : active === undefined
+              ? intercepted
+              : (delivery) => (active() ? intercepted(delivery) : direct(delivery)),
         );
         route.stats.state = 'consuming';
         this.#subscriptions.push(subscription);

@@ -9,8 +9,6 @@ export class SubscriptionStats {
   inFlight = 0;
   /** Epoch ms of the last delivery received, or 0. */
   lastDeliveryAt = 0;
-  /** Epoch ms of the last settlement (successful or not), or 0. */
-  lastSettledAt = 0;
   /** Deliveries in a row that ended retried, dead-lettered or with a failed settlement; reset by an ack. */
   consecutiveFailures = 0;
   /** Deliveries received since start. */
@@ -25,10 +23,9 @@ export class SubscriptionStats {
     this.lastDeliveryAt = now;
   }
 
-  /** A delivery ended with `outcome` (`undefined`: the settlement call failed). */
-  onSettled(outcome: SettlementOutcome | undefined, now: number): void {
+  /** A delivery ended with `outcome` (`undefined`: the settlement call failed). No clock read. */
+  onSettled(outcome: SettlementOutcome | undefined): void {
     this.inFlight--;
-    this.lastSettledAt = now;
     if (outcome === 'acked' || outcome === 'discarded') this.consecutiveFailures = 0;
     else this.consecutiveFailures++;
   }
