@@ -59,7 +59,7 @@ async function runOnce(variant: Variant): Promise<Sample> {
     }
   }
   let plugins: EventBusPlugin[] = [];
-  let shutdown = async (): Promise<void> => undefined;
+  let shutdown = (): Promise<void> => Promise.resolve();
   if (variant === 'api-no-sdk') plugins = [openTelemetry()];
   if (variant === 'sdk') {
     const exporter = new InMemorySpanExporter();
