@@ -5,7 +5,7 @@ import type { EventDefinition } from '../events/event-definition.js';
 import { summarizeIssues, validatePayload } from '../events/validate-payload.js';
 import type { HandlerContext } from '../handler/handler-context.js';
 import { childTraceparent, TRACEPARENT_HEADER, TRACESTATE_HEADER } from '../instrumentation/traceparent.js';
-import { createEnvelope, type CreateEnvelopeInput } from '../message/create-envelope.js';
+import { createEnvelopeOwningHeaders, type CreateEnvelopeInput } from '../message/create-envelope.js';
 import { isReservedHeader } from '../message/wire-headers.js';
 import type { TransportCapabilities } from '../transport/capabilities.js';
 import type { OutgoingMessage } from '../transport/outgoing-message.js';
@@ -77,7 +77,9 @@ function stampAndEncode(input: OutgoingMessageInput): OutgoingMessage {
     );
   }
   const delayMs = checkDelay(options.delayMs, input.transportName, capabilities);
-  const envelopeInput: { -readonly [K in keyof CreateEnvelopeInput]: CreateEnvelopeInput[K] } = {
+  const envelopeInput: { -readonly [K in keyof CreateEnvelopeInput]: CreateEnvelopeInput[K] } & {
+    headers: Record<string, string>;
+  } = {
     type: event.name,
     payload: bytes,
     contentType: input.codec.contentType,
@@ -92,7 +94,7 @@ function stampAndEncode(input: OutgoingMessageInput): OutgoingMessage {
   if (correlationId !== undefined) envelopeInput.correlationId = correlationId;
   if (causationId !== undefined) envelopeInput.causationId = causationId;
   if (options.partitionKey !== undefined) envelopeInput.partitionKey = options.partitionKey;
-  const envelope = createEnvelope(envelopeInput);
+  const envelope = createEnvelopeOwningHeaders(envelopeInput);
   return delayMs > 0 ? { envelope, delayMs } : { envelope };
 }
 

@@ -267,8 +267,8 @@ export class EventBus {
     checkEventArgument('publish', event);
     checkPayloadArgument('publish', event.name, payload);
     checkPublishOptions('publish', options);
-    const [envelope] = await this.#publish(event, [{ payload, options }]);
-    return envelope as MessageEnvelope;
+    const envelopes = await this.#publish(event, [{ payload, options }]);
+    return envelopes[0] as MessageEnvelope;
   }
 
   /**

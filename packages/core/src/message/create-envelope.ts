@@ -21,12 +21,26 @@ export interface CreateEnvelopeInput {
  * `occurredAt` as now when absent. Optional attributes that are `undefined` are omitted.
  */
 export function createEnvelope(input: CreateEnvelopeInput): MessageEnvelope {
+  return buildEnvelope(input, Object.freeze({ ...(input.headers ?? {}) }));
+}
+
+/**
+ * {@link createEnvelope} for a `headers` object the caller just built and hands over (it is
+ * frozen in place, not copied). @internal
+ */
+export function createEnvelopeOwningHeaders(
+  input: CreateEnvelopeInput & { readonly headers: Record<string, string> },
+): MessageEnvelope {
+  return buildEnvelope(input, Object.freeze(input.headers));
+}
+
+function buildEnvelope(input: CreateEnvelopeInput, headers: MessageEnvelope['headers']): MessageEnvelope {
   const envelope: { -readonly [K in keyof MessageEnvelope]: MessageEnvelope[K] } = {
     id: input.id ?? randomUUID(),
     type: input.type,
     payload: input.payload,
     contentType: input.contentType,
-    headers: Object.freeze({ ...(input.headers ?? {}) }),
+    headers,
     occurredAt: input.occurredAt ?? new Date(),
   };
   if (input.correlationId !== undefined) envelope.correlationId = input.correlationId;

@@ -33,10 +33,7 @@ interface StoreItem {
  * (reserved header names dropped, `occurredAt` to the millisecond), with its own payload copy.
  */
 function snapshotEnvelope(envelope: MessageEnvelope): MessageEnvelope {
-  const headers: Record<string, string> = {};
-  for (const name in envelope.headers) {
-    if (!isReservedHeader(name)) headers[name] = envelope.headers[name] as string;
-  }
+  const headers = sharedHeaders(envelope.headers);
   const time = envelope.occurredAt.getTime();
   if (Number.isNaN(time)) {
     throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, `message ${envelope.id} has an invalid occurredAt`);
@@ -46,13 +43,32 @@ function snapshotEnvelope(envelope: MessageEnvelope): MessageEnvelope {
     type: envelope.type,
     payload: copyBytes(envelope.payload),
     contentType: envelope.contentType,
-    headers: Object.freeze(headers),
+    headers,
     occurredAt: new Date(time),
   };
   if (envelope.correlationId !== undefined) snapshot.correlationId = envelope.correlationId;
   if (envelope.causationId !== undefined) snapshot.causationId = envelope.causationId;
   if (envelope.partitionKey !== undefined) snapshot.partitionKey = envelope.partitionKey;
   return Object.freeze(snapshot);
+}
+
+/** The envelope's headers as is when frozen and free of reserved names (what the bus builds), else a frozen filtered copy. */
+function sharedHeaders(source: MessageEnvelope['headers']): MessageEnvelope['headers'] {
+  let clean = Object.isFrozen(source);
+  if (clean) {
+    for (const name in source) {
+      if (isReservedHeader(name)) {
+        clean = false;
+        break;
+      }
+    }
+  }
+  if (clean) return source;
+  const headers: Record<string, string> = {};
+  for (const name in source) {
+    if (!isReservedHeader(name)) headers[name] = source[name] as string;
+  }
+  return Object.freeze(headers);
 }
 
 /** Counts of one group, for diagnostics and tests. */
