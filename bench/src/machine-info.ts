@@ -33,9 +33,11 @@ export function packageVersions(): Record<string, string> {
     '@omnibus/transport-kafka',
     '@omnibus/transport-rabbitmq',
     '@omnibus/transport-sqs',
+    '@omnibus/transport-azure',
     'kafkajs',
     'amqplib',
     '@aws-sdk/client-sqs',
+    '@azure/service-bus',
     'typescript',
   ]) {
     try {

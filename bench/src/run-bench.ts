@@ -55,9 +55,11 @@ export function measuredMax(measurements: readonly Measurement[], transport: str
 /** Run every selected transport and workload; returns the results (not yet written). */
 export async function runBench(opts: BenchOptions, progress: Progress): Promise<BenchResults> {
   const versions = packageVersions();
-  const notes: string[] = [
-    'Azure Service Bus is not benchmarked: the only local target is our own emulator (tools/servicebus-emulator, a Node.js test double), so its numbers would measure the emulator, not Service Bus; the stub-client method (research W8) is not built yet.',
-  ];
+  const notes: string[] = opts.transports.includes('azure')
+    ? [
+        'Azure Service Bus runs against our own emulator (tools/servicebus-emulator, a Node.js process): its absolute numbers measure the emulator, not Service Bus; read the Omnibus ÷ raw SDK ratio on the same emulator.',
+      ]
+    : ['Azure Service Bus not measured in this run (--transports azure: raw @azure/service-bus vs Omnibus on our emulator).'];
   let nest: NestModules | undefined;
   if (!opts.nest) notes.push('NestJS comparison skipped (--no-nest).');
   else {

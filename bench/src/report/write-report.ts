@@ -14,7 +14,7 @@ export interface ReportPaths {
   readonly chartsLink: string;
 }
 
-const BROKERS = ['rabbitmq', 'kafka', 'sqs'];
+const BROKERS = ['rabbitmq', 'kafka', 'sqs', 'azure'];
 const KIND_ORDER = ['omnibus', 'raw', 'nestjs', 'emitter', 'async-loop'];
 const KIND_NAME: Readonly<Record<string, string>> = {
   omnibus: 'Omnibus',

@@ -2,16 +2,18 @@ import { InMemoryBroker, InMemoryTransport } from '@omnibus/core';
 import { KafkaTransport } from '@omnibus/transport-kafka';
 import { RabbitMqNames, RabbitMqTransport } from '@omnibus/transport-rabbitmq';
 import { SqsTransport } from '@omnibus/transport-sqs';
+import { AzureServiceBusTransport, topicName } from '@omnibus/transport-azure';
 import { omnibusFactory, BENCH_GROUP } from './omnibus-subject.js';
 import { rawMemoryFactory } from './raw-memory-subject.js';
 import { deleteKafkaTopics, rawKafkaFactory } from './raw-kafka-subject.js';
 import { deleteRabbitEntities, rawRabbitFactory } from './raw-rabbitmq-subject.js';
 import { deleteSqsQueues, rawSqsFactory } from './raw-sqs-subject.js';
+import { emulatorAdmin, rawAzureFactory } from './raw-azure-subject.js';
 import { nestKafkaFactory, nestRabbitFactory, type NestModules } from './nest-subjects.js';
 import type { SubjectFactory } from './subject.js';
 
 /** Transports the harness knows. */
-export const TRANSPORT_NAMES = ['in-memory', 'rabbitmq', 'kafka', 'sqs'] as const;
+export const TRANSPORT_NAMES = ['in-memory', 'rabbitmq', 'kafka', 'sqs', 'azure'] as const;
 export type TransportName = (typeof TRANSPORT_NAMES)[number];
 
 /** Everything the harness needs to benchmark one transport. */
@@ -41,6 +43,10 @@ const RABBIT_URL = 'amqp://guest:guest@127.0.0.1:5672';
 const KAFKA_BROKERS = ['127.0.0.1:9092'];
 const SQS_ENDPOINT = 'http://127.0.0.1:9324';
 const RABBIT_PREFIX = 'omnibus-bench';
+const AZURE_CONNECTION_STRING =
+  'Endpoint=sb://127.0.0.1:5673;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;';
+const AZURE_ADMIN_URL = 'http://127.0.0.1:5674';
+const AZURE_PREFIX = 'bench.';
 
 /** Build the benchmark definition of `name`. */
 export function transportBench(name: TransportName, context: TransportContext): TransportBench {
@@ -196,6 +202,34 @@ export function transportBench(name: TransportName, context: TransportContext): 
             10,
           ),
           rawSqsFactory(settings, v('@aws-sdk/client-sqs')),
+        ],
+      };
+    }
+    case 'azure': {
+      return {
+        name,
+        broker: 'azure',
+        messages: 2_000,
+        settings: { emulator: 'tools/servicebus-emulator (127.0.0.1:5673)' },
+        subjects: [
+          omnibusFactory(
+            {
+              createTransport: () =>
+                new AzureServiceBusTransport({
+                  connectionString: AZURE_CONNECTION_STRING,
+                  provisioning: 'emulator',
+                  emulatorAdminUrl: AZURE_ADMIN_URL,
+                  prefix: AZURE_PREFIX,
+                  ...extra,
+                }),
+              cleanup: async (_runId, destination) => {
+                await emulatorAdmin(AZURE_ADMIN_URL, 'DELETE', `/topics/${encodeURIComponent(topicName(AZURE_PREFIX, destination))}`);
+              },
+            },
+            `@omnibus/transport-azure ${v('@omnibus/transport-azure')} (@azure/service-bus ${v('@azure/service-bus')})`,
+            { provisioning: 'emulator', settle: 'peekLock, complete after the handler', ...extraSettings },
+          ),
+          rawAzureFactory({ connectionString: AZURE_CONNECTION_STRING, adminUrl: AZURE_ADMIN_URL }, v('@azure/service-bus')),
         ],
       };
     }
