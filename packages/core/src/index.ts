@@ -32,6 +32,28 @@ export type { OmnibusErrorOptions } from './errors/omnibus-error.js';
 export type { TransportProvider } from './transport/transport-provider.js';
 export { parseOptions, redactOptions, redactUrl } from './config/option-schema.js';
 export type { OptionSchema, OptionSpec, ParsedOptions, ParseOptionsResult } from './config/option-schema.js';
+// Dead letters (browse, replay, purge)
+export { REPLAY_COUNT_HEADER, REPLAYED_AT_HEADER, LOOP_GUARD } from './dead-letter/dead-letter-store.js';
+export type {
+  DeadLetterStore,
+  DeadLetterQuery,
+  DeadLetterRecord,
+  ReplayOptions,
+  ReplayResult,
+  PurgeResult,
+} from './dead-letter/dead-letter-store.js';
+export {
+  checkDeadLetterQuery,
+  matchesDeadLetterQuery,
+  replayCountOf,
+  replayWireHeaders,
+} from './dead-letter/dead-letter-query.js';
+export { cursorDeadLetterStore } from './dead-letter/cursor-dead-letter-store.js';
+export type {
+  DeadLetterCursor,
+  DeadLetterCursorSource,
+  ScannedDeadLetter,
+} from './dead-letter/cursor-dead-letter-store.js';
 // Events
 export { defineEvent, destinationOf } from './events/event-definition.js';
 export type { EventDefinition, DefineEventOptions, PayloadOf } from './events/event-definition.js';

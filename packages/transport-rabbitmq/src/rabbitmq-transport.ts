@@ -1,6 +1,7 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import { TransportStatusTracker, ErrorCodes, OmnibusError, chooseDelayTier } from '@omnibus/core';
 import type {
+  DeadLetterStore,
   DeliveryHandler,
   OutgoingMessage,
   Subscription,
@@ -12,6 +13,7 @@ import type {
   TransportStatusListener,
 } from '@omnibus/core';
 import { RabbitMqConnection } from './rabbitmq-connection.js';
+import { rabbitMqDeadLetterStore } from './rabbitmq-dead-letters.js';
 import type { ConnectionState } from './rabbitmq-connection.js';
 import { closedError, publishError } from './rabbitmq-error-mapper.js';
 import { envelopeToAmqp } from './rabbitmq-message-mapper.js';
@@ -47,6 +49,8 @@ export class RabbitMqTransport implements Transport {
   readonly capabilities: TransportCapabilities;
   /** The validated options (contains secrets: redact before logging). */
   readonly options: RabbitMqTransportOptions;
+  /** Browse, replay and purge dead letters (the groups' `~dead-letter` queues). Connects on first use. */
+  readonly deadLetters: DeadLetterStore;
   readonly #hooks: RabbitMqTransportHooks;
   readonly #tracker = new TransportStatusTracker();
   readonly #connection: RabbitMqConnection;
@@ -74,6 +78,15 @@ export class RabbitMqTransport implements Transport {
       this.options.publishWindow,
     );
     this.capabilities = rabbitMqCapabilities(this.options);
+    this.deadLetters = rabbitMqDeadLetterStore({
+      names: this.names,
+      openChannel: async () => {
+        if (this.#closing !== undefined) throw closedError('read dead letters');
+        await this.connect();
+        return this.#openChannel();
+      },
+      publish: (request) => this.#publisher.publish([request], this.options.publishTimeoutMs),
+    });
   }
 
   /** Naming of this transport's exchanges and queues (e.g. to read a dead-letter queue). */
@@ -258,6 +271,7 @@ export function rabbitMqCapabilities(options: RabbitMqTransportOptions): Transpo
     survivesBrokerRestart: true,
     noDuplicatesWithoutFaults: true,
     publishDeduplication: false,
+    deadLetterStore: true,
     atomicBatchPublish: false,
   };
 }

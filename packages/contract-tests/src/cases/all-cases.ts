@@ -4,6 +4,7 @@ import { closeCases } from './close.js';
 import { concurrencyCases } from './concurrency.js';
 import { sigkillCase } from './crash.js';
 import { deadLetterCases } from './dead-letter.js';
+import { deadLetterStoreCases } from './dead-letter-store.js';
 import { endToEndCases } from './end-to-end.js';
 import { batchCases, declarationCases, duplicateCases } from './duplicates-and-batches.js';
 import { groupCases } from './groups.js';
@@ -25,6 +26,7 @@ export const allCaseGroups: readonly ContractCaseGroup[] = [
   { ...settlementCases, cases: [...settlementCases.cases, sigkillCase] },
   retryCases,
   deadLetterCases,
+  deadLetterStoreCases,
   orderingCases,
   groupCases,
   concurrencyCases,

@@ -70,6 +70,8 @@ export class Ledger {
   readonly #expectedGroups = new Map<string, Set<string>>();
   readonly #deliveries = new Map<string, LedgerDelivery[]>();
   readonly #maybeLost = new Set<string>();
+  /** Replays of a dead letter to one group (`group/id` → count): each is one more expected terminal there. */
+  readonly #replays = new Map<string, number>();
   readonly #unexpected: string[] = [];
   readonly #corrupted: string[] = [];
   #acceptForeign: (delivery: Delivery) => boolean = () => false;
@@ -94,6 +96,15 @@ export class Ledger {
   /** These ids may legitimately be lost (e.g. published before a restart of a non-durable broker). */
   allowLoss(ids: Iterable<string>): void {
     for (const id of ids) this.#maybeLost.add(id);
+  }
+
+  /**
+   * A dead letter of `id` in `group` was replayed (through a dead-letter store) to that group
+   * only: one more delivery and terminal outcome are expected there, none elsewhere.
+   */
+  expectReplay(group: string, id: string): void {
+    const key = `${group}/${id}`;
+    this.#replays.set(key, (this.#replays.get(key) ?? 0) + 1);
   }
 
   /** Call before `publish`; returns the function to call with the publish outcome. */
@@ -144,7 +155,9 @@ export class Ledger {
     }
     const list = this.#deliveries.get(key) ?? [];
     const terminals = list.filter((d) => d.outcome === 'ack' || d.outcome === 'dead-letter').length;
-    const copies = published === undefined ? 1 : published.confirmed + published.pending + published.failed;
+    const copies =
+      (published === undefined ? 1 : published.confirmed + published.pending + published.failed) +
+      (this.#replays.get(key) ?? 0);
     const entry: LedgerDelivery = {
       id,
       group: delivery.group,
@@ -193,7 +206,9 @@ export class Ledger {
       deadLettered += list.filter((d) => d.outcome === 'dead-letter').length;
       if (list.some((d) => d.afterTerminal)) afterTerminal.push(key);
       const published = this.#published.get((list[0] as LedgerDelivery).id);
-      const copies = published === undefined ? 1 : Math.max(1, published.confirmed + published.failed);
+      const copies =
+        (published === undefined ? 1 : Math.max(1, published.confirmed + published.failed)) +
+        (this.#replays.get(key) ?? 0);
       const extra =
         Math.max(0, terminals - copies) +
         list.filter((d) => d.afterTerminal && d.outcome !== 'ack' && d.outcome !== 'dead-letter').length;
@@ -267,7 +282,8 @@ export class Ledger {
       for (const group of this.#expectedGroups.get(record.destination) ?? []) {
         const list = this.#deliveries.get(`${group}/${id}`) ?? [];
         const terminals = list.filter((d) => d.outcome === 'ack' || d.outcome === 'dead-letter').length;
-        if (terminals < record.confirmed) lost.push(`${group}/${id}`);
+        const expected = record.confirmed + (this.#replays.get(`${group}/${id}`) ?? 0);
+        if (terminals < expected) lost.push(`${group}/${id}`);
       }
     }
     return lost;

@@ -28,6 +28,10 @@ export const ErrorCodes = {
   STORE_NOT_MIGRATED: 'STORE_NOT_MIGRATED',
   /** A store (database) could not be reached or the connection was lost. */
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  /** A dead-letter store operation failed on the broker (nothing not yet handled was removed). */
+  DEAD_LETTER_FAILED: 'DEAD_LETTER_FAILED',
+  /** A dead-letter query is malformed (the message lists every problem). */
+  DEAD_LETTER_QUERY_INVALID: 'DEAD_LETTER_QUERY_INVALID',
 } as const;
 
 /** Union of {@link ErrorCodes} values. */

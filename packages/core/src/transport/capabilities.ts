@@ -24,6 +24,11 @@ export interface TransportCapabilities {
   readonly publishDeduplication: boolean;
   /** A batch publish is all-or-nothing. */
   readonly atomicBatchPublish: boolean;
+  /**
+   * The transport exposes `deadLetters` (a `DeadLetterStore`): browse, replay and purge the
+   * dead letters of a group. Optional; absent means `false`.
+   */
+  readonly deadLetterStore?: boolean;
 }
 
 /** Delayed-delivery support. */

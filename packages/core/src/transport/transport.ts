@@ -1,3 +1,4 @@
+import type { DeadLetterStore } from '../dead-letter/dead-letter-store.js';
 import type { TransportCapabilities } from './capabilities.js';
 import type { DeliveryHandler } from './delivery.js';
 import type { OutgoingMessage } from './outgoing-message.js';
@@ -66,4 +67,9 @@ export interface Transport {
   close(drainTimeoutMs?: number): Promise<void>;
   /** The underlying client, for broker-specific needs. */
   raw(): unknown;
+  /**
+   * Browse, replay and purge dead letters through the broker's native dead-letter destination.
+   * Present exactly when `capabilities.deadLetterStore` is true; use it after `connect()`.
+   */
+  readonly deadLetters?: DeadLetterStore;
 }

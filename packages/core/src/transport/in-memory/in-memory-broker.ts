@@ -235,6 +235,33 @@ export class InMemoryBroker {
     }
   }
 
+  /**
+   * Enqueue a message for one group only (a dead-letter replay), as a first attempt after
+   * every message already queued. Throws when the broker is down or the group is unknown.
+   */
+  enqueueForGroup(
+    destination: string,
+    group: string,
+    headers: Readonly<Record<string, string>>,
+    payload: Uint8Array,
+  ): void {
+    if (!this.#up)
+      throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, 'in-memory broker is down', { retriable: true });
+    const target = this.#group(destination, group);
+    this.#seq += 1;
+    const frozen = Object.freeze({ ...headers });
+    target.enqueue({
+      seq: this.#seq,
+      brokerMessageId: `in-memory-${String(this.#seq)}`,
+      headers: frozen,
+      payload: payload.slice(),
+      partitionKey: frozen[WireHeaders.partitionKey],
+      enqueuedAt: new Date(),
+      availableAt: performance.now(),
+      deliveryCount: 0,
+    });
+  }
+
   /** Read and remove the dead-lettered messages of one group (out of band). */
   readDeadLetters(destination: string, group: string): InMemoryDeadLetter[] {
     return this.#group(destination, group).takeDeadLetters();

@@ -6,7 +6,8 @@ import type { DeadLetterReason } from '../delivery.js';
 import type { GroupConsumer, InMemoryDeadLetter, Lease, StoredMessage } from './in-memory-message.js';
 import { MAX_TIMER_MS } from './in-memory-options.js';
 
-interface DeadLetterRecord {
+/** One message in a group's dead-letter queue. @internal */
+export interface DeadLetterRecord {
   readonly headers: Readonly<Record<string, string>>;
   readonly payload: Uint8Array;
   readonly brokerMessageId: string;
@@ -157,6 +158,19 @@ export class InMemoryGroup {
         headers: record.headers,
       };
     });
+  }
+
+  /** The dead-letter queue as it is now (a copy of the list; records are immutable). */
+  deadLetterSnapshot(): readonly DeadLetterRecord[] {
+    return [...this.#deadLetters];
+  }
+
+  /** Remove one record of the dead-letter queue; false when it is no longer there. */
+  removeDeadLetter(record: DeadLetterRecord): boolean {
+    const index = this.#deadLetters.indexOf(record);
+    if (index < 0) return false;
+    this.#deadLetters.splice(index, 1);
+    return true;
   }
 
   /** Resolves once at least `count` messages are dead-lettered, or after `timeoutMs`. */

@@ -21,6 +21,8 @@ import {
   type ResolvedInMemoryOptions,
 } from './in-memory-options.js';
 import { InMemorySubscription } from './in-memory-subscription.js';
+import { inMemoryDeadLetterStore } from './in-memory-dead-letters.js';
+import type { DeadLetterStore } from '../../dead-letter/dead-letter-store.js';
 
 const DEFAULT_DRAIN_MS = 5_000;
 
@@ -40,6 +42,8 @@ export class InMemoryTransport implements Transport {
   readonly capabilities: TransportCapabilities;
   /** The broker this transport is attached to (also returned by {@link raw}). */
   readonly broker: InMemoryBroker;
+  /** Browse, replay and purge dead letters (works on the broker, connected or not). */
+  readonly deadLetters: DeadLetterStore;
   readonly #options: ResolvedInMemoryOptions;
   readonly #tracker = new TransportStatusTracker();
   readonly #subscriptions = new Set<InMemorySubscription>();
@@ -65,7 +69,9 @@ export class InMemoryTransport implements Transport {
       noDuplicatesWithoutFaults: true,
       publishDeduplication: deduplicationWindowMs > 0,
       atomicBatchPublish: true,
+      deadLetterStore: true,
     });
+    this.deadLetters = inMemoryDeadLetterStore(this.broker);
   }
 
   get status(): TransportStatus {
