@@ -34,6 +34,7 @@ const PROOF = {
   noDuplicatesWithoutFaults: ['O1'],
   publishDeduplication: ['O2'],
   atomicBatchPublish: ['P2'],
+  deadLetterStore: ['Q1', 'Q2', 'Q3', 'Q4'],
 };
 
 /** Rules of DESIGN §3, for the per-rule summary. */
