@@ -30,6 +30,8 @@ export function maxPayloadBytes(maxMessageBytes: number): number {
  *   ElasticMQ persists asynchronously, so a message accepted just before its restart can be lost).
  * - noDuplicatesWithoutFaults / publishDeduplication: FIFO only (standard SQS is at-least-once
  *   and may deliver a copy twice; FIFO de-duplicates by MessageDeduplicationId for 5 minutes).
+ * - deadLetterStore: standard queues only (a FIFO queue hides the rest of a message group
+ *   while one of its messages is held, so a pass cannot browse it).
  */
 export function sqsCapabilities(
   options: Pick<SqsTransportOptions, 'fifo' | 'fanOut' | 'maxMessageBytes'> & {
@@ -48,5 +50,6 @@ export function sqsCapabilities(
     noDuplicatesWithoutFaults: options.fifo,
     publishDeduplication: options.fifo,
     atomicBatchPublish: false,
+    deadLetterStore: !options.fifo,
   };
 }

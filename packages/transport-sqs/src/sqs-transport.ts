@@ -4,6 +4,7 @@ import {
   TransportStatusTracker,
   ErrorCodes,
   OmnibusError,
+  type DeadLetterStore,
   type DeliveryHandler,
   type OutgoingMessage,
   type Subscription,
@@ -15,6 +16,7 @@ import {
   type TransportStatusListener,
 } from '@omnibus/core';
 import { sqsCapabilities } from './sqs-capabilities.js';
+import { sqsDeadLetterStore } from './sqs-dead-letters.js';
 import { createSqsClients, type SqsClients } from './sqs-clients.js';
 import { SqsDirectory } from './sqs-directory.js';
 import { isTransientSqsError, toOmnibusError } from './sqs-error-mapper.js';
@@ -41,6 +43,8 @@ const DEFAULT_DRAIN_MS = 30_000;
 export class SqsTransport implements Transport {
   readonly name = 'sqs';
   readonly capabilities: TransportCapabilities;
+  /** Browse, replay and purge dead letters (standard queues; undefined with `fifo`). */
+  readonly deadLetters?: DeadLetterStore;
   readonly #options: SqsTransportOptions;
   readonly #clients: SqsClients;
   readonly #naming: SqsNaming;
@@ -74,6 +78,14 @@ export class SqsTransport implements Transport {
       options: this.#options,
       capabilities: this.capabilities,
     });
+    if (this.capabilities.deadLetterStore === true)
+      this.deadLetters = sqsDeadLetterStore({
+        sqs: this.#clients.sqs,
+        directory: this.#directory,
+        queues: (destination, group) =>
+          this.#naming.queues(destination, group, this.#options.fanOut === 'sns'),
+        assertOpen: () => this.#assertOpen(),
+      });
   }
 
   /** Current lifecycle state. */
