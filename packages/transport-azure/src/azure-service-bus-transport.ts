@@ -8,6 +8,7 @@ import type {
   Subscription,
   SubscriptionSpec,
   TopologySpec,
+  DeadLetterStore,
   Transport,
   TransportCapabilities,
   TransportStatus,
@@ -20,6 +21,7 @@ import type { Consumer, ConsumerContext } from './consumers/consumer-context.js'
 import { PullConsumer } from './consumers/pull-consumer.js';
 import { SessionConsumer } from './consumers/session-consumer.js';
 import { subscriptionName, topicName } from './entity-names.js';
+import { azureDeadLetterStore } from './azure-dead-letters.js';
 import { RETRY_TARGET_PROPERTY, toServiceBusMessage } from './message-mapper.js';
 import { createProvisioner } from './provisioning/create-provisioner.js';
 import type { EntityProvisioner, SubscriptionSettings } from './provisioning/entity-provisioner.js';
@@ -48,6 +50,8 @@ export class AzureServiceBusTransport implements Transport {
   readonly name = 'azure';
   /** See the package docs (docs/transports/azure-service-bus.md) for why each value holds. */
   readonly capabilities: TransportCapabilities;
+  /** Browse, replay and purge dead letters (each subscription's `$DeadLetterQueue`); after `connect()`. */
+  readonly deadLetters: DeadLetterStore;
   readonly #options: AzureServiceBusOptions;
   readonly #provisioner: EntityProvisioner;
   readonly #tracker = new TransportStatusTracker();
@@ -75,7 +79,13 @@ export class AzureServiceBusTransport implements Transport {
       noDuplicatesWithoutFaults: true,
       publishDeduplication: false,
       atomicBatchPublish: false,
+      deadLetterStore: true,
     };
+    this.deadLetters = azureDeadLetterStore({
+      client: () => this.#requireClient(),
+      topic: (destination) => this.#topic(destination),
+      sender: (client, topic) => this.#sender(client, topic),
+    });
   }
 
   /** Current lifecycle state. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { WireHeaders, envelopeFromWire, envelopeToWireHeaders } from '@omnibus/core';
+import { REPLAY_COUNT_HEADER, WireHeaders, envelopeFromWire, envelopeToWireHeaders } from '@omnibus/core';
 import type { MessageEnvelope, OutgoingMessage } from '@omnibus/core';
 import type { ServiceBusMessage, ServiceBusReceivedMessage } from '@azure/service-bus';
 import { MAX_SESSION_ID_LENGTH, sessionIdFor } from './entity-names.js';
@@ -57,11 +57,11 @@ export function toServiceBusMessage(message: OutgoingMessage, now: number = Date
 }
 
 /**
- * Received message → envelope, delivery attempt and retry target. Lenient: a foreign message
- * (no Omnibus properties, any body type) still decodes, with `type: ''`, its native message id
- * as id and its enqueue time as `occurredAt`. Pure.
+ * The wire headers of a received message: its application properties as text, without the
+ * broker's dead-letter fields, with content type and correlation id from the native fields
+ * when the properties lack them. Pure.
  */
-export function fromReceivedMessage(message: ServiceBusReceivedMessage): DecodedMessage {
+export function receivedWireHeaders(message: ServiceBusReceivedMessage): Record<string, string> {
   const headers = stringProperties(message.applicationProperties);
   for (const name of BROKER_DEAD_LETTER_PROPERTIES) delete headers[name];
   if (headers[WireHeaders.contentType] === undefined && typeof message.contentType === 'string') {
@@ -70,6 +70,43 @@ export function fromReceivedMessage(message: ServiceBusReceivedMessage): Decoded
   if (headers[WireHeaders.correlationId] === undefined && message.correlationId !== undefined) {
     headers[WireHeaders.correlationId] = String(message.correlationId);
   }
+  return headers;
+}
+
+/**
+ * The copy sent to the topic to replay a dead letter to one subscription only: exactly the given
+ * wire headers as application properties, plus the retry-target property naming `subscription`
+ * (the other subscriptions drop it, like a retry copy), native fields mirrored, and a native id
+ * that differs per replay (duplicate detection, if enabled, never drops a replay). Pure.
+ */
+export function toReplayCopy(
+  headers: Readonly<Record<string, string>>,
+  payload: Uint8Array,
+  subscription: string,
+): ServiceBusMessage {
+  const id = headers[WireHeaders.id] ?? headers[SOURCE_MESSAGE_ID_PROPERTY] ?? '';
+  const copy: ServiceBusMessage = {
+    body: toBuffer(payload),
+    messageId: nativeId(`${id}#replay-${headers[REPLAY_COUNT_HEADER] ?? '1'}`),
+    sessionId: sessionIdFor(headers[WireHeaders.partitionKey] ?? id),
+    applicationProperties: { ...headers, [RETRY_TARGET_PROPERTY]: subscription },
+  };
+  const contentType = headers[WireHeaders.contentType];
+  const type = headers[WireHeaders.type];
+  const correlationId = headers[WireHeaders.correlationId];
+  if (contentType !== undefined) copy.contentType = contentType;
+  if (type !== undefined) copy.subject = type;
+  if (correlationId !== undefined) copy.correlationId = nativeId(correlationId);
+  return copy;
+}
+
+/**
+ * Received message → envelope, delivery attempt and retry target. Lenient: a foreign message
+ * (no Omnibus properties, any body type) still decodes, with `type: ''`, its native message id
+ * as id and its enqueue time as `occurredAt`. Pure.
+ */
+export function fromReceivedMessage(message: ServiceBusReceivedMessage): DecodedMessage {
+  const headers = receivedWireHeaders(message);
   const fallbackId =
     headers[SOURCE_MESSAGE_ID_PROPERTY] ??
     (message.messageId === undefined ? undefined : String(message.messageId));
