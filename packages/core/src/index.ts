@@ -12,6 +12,7 @@ export {
 export type { WireMessage, DeadLetterInfo } from './message/wire-headers.js';
 export type { TransportCapabilities, DelayCapability } from './transport/capabilities.js';
 export type { TopologySpec, DestinationSpec, GroupSpec } from './transport/topology.js';
+export type { TopologyItem, TopologyInspection } from './transport/topology-inspection.js';
 export type { Delivery, DeliveryHandler, DeadLetterReason } from './transport/delivery.js';
 export type { OutgoingMessage } from './transport/outgoing-message.js';
 export type {
@@ -114,6 +115,8 @@ export { buildTopology } from './router/build-topology.js';
 export { EventBus, DEFAULT_DRAIN_TIMEOUT_MS } from './bus/event-bus.js';
 export type { StopOptions } from './bus/event-bus.js';
 export { createEventBus } from './bus/create-event-bus.js';
+export { prepareBus } from './bus/prepare-bus.js';
+export type { PreparedBus } from './bus/prepare-bus.js';
 export type { EventBusConfig } from './bus/event-bus-config.js';
 export type { BusStatus } from './bus/bus-status.js';
 export type { PublishOptions, BatchPublishOptions } from './bus/publish-options.js';

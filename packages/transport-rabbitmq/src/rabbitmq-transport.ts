@@ -3,6 +3,8 @@ import { TransportStatusTracker, ErrorCodes, OmnibusError, chooseDelayTier } fro
 import type {
   DeadLetterStore,
   DeliveryHandler,
+  TopologyInspection,
+  TopologyItem,
   OutgoingMessage,
   Subscription,
   SubscriptionSpec,
@@ -127,6 +129,54 @@ export class RabbitMqTransport implements Transport {
   async provision(topology: TopologySpec): Promise<void> {
     await this.connect();
     await this.#topology.provision(() => this.#openChannel(), topology);
+  }
+
+  /**
+   * Which exchanges and queues of `topology` exist, checked passively (`checkExchange` /
+   * `checkQueue`, each on its own channel since a miss closes the channel). Creates nothing.
+   */
+  async inspectTopology(topology: TopologySpec): Promise<TopologyInspection> {
+    await this.connect();
+    const exists = async (check: (channel: Channel) => Promise<unknown>): Promise<'present' | 'missing'> => {
+      const channel = await this.#openChannel();
+      try {
+        await check(channel);
+        return 'present';
+      } catch {
+        return 'missing';
+      } finally {
+        await channel.close().catch(() => undefined);
+      }
+    };
+    const items: TopologyItem[] = [];
+    for (const { name: destination, groups } of topology.destinations) {
+      const exchange = this.names.destinationExchange(destination);
+      items.push({
+        kind: 'destination',
+        destination,
+        nativeName: exchange,
+        state: await exists((c) => c.checkExchange(exchange)),
+      });
+      for (const { name: group } of groups) {
+        const queue = this.names.groupQueue(destination, group);
+        const deadLetter = this.names.deadLetterQueue(destination, group);
+        items.push({
+          kind: 'group',
+          destination,
+          group,
+          nativeName: queue,
+          state: await exists((c) => c.checkQueue(queue)),
+        });
+        items.push({
+          kind: 'dead-letter',
+          destination,
+          group,
+          nativeName: deadLetter,
+          state: await exists((c) => c.checkQueue(deadLetter)),
+        });
+      }
+    }
+    return { items };
   }
 
   /**

@@ -3,6 +3,7 @@ import type { TransportCapabilities } from './capabilities.js';
 import type { DeliveryHandler } from './delivery.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import type { TopologySpec } from './topology.js';
+import type { TopologyInspection } from './topology-inspection.js';
 
 /** Lifecycle state of a transport. */
 export type TransportStatus = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closing' | 'closed';
@@ -72,4 +73,10 @@ export interface Transport {
    * Present exactly when `capabilities.deadLetterStore` is true; use it after `connect()`.
    */
   readonly deadLetters?: DeadLetterStore;
+  /**
+   * Optional: report which objects of `topology` exist on the broker, creating nothing (for
+   * `omnibus topology plan` and `omnibus doctor`). Connects first if needed; rejects with a
+   * typed error when the broker cannot be asked.
+   */
+  inspectTopology?(topology: TopologySpec): Promise<TopologyInspection>;
 }

@@ -235,6 +235,12 @@ export class InMemoryBroker {
     }
   }
 
+  /** True when the destination (and, when given, its group) is provisioned. */
+  has(destination: string, group?: string): boolean {
+    const groups = this.#destinations.get(destination);
+    return groups !== undefined && (group === undefined || groups.has(group));
+  }
+
   /**
    * Enqueue a message for one group only (a dead-letter replay), as a first attempt after
    * every message already queued. Throws when the broker is down or the group is unknown.

@@ -6,6 +6,7 @@ import type { TransportCapabilities } from '../capabilities.js';
 import type { DeliveryHandler } from '../delivery.js';
 import type { OutgoingMessage } from '../outgoing-message.js';
 import type { TopologySpec } from '../topology.js';
+import type { TopologyInspection, TopologyItem } from '../topology-inspection.js';
 import type {
   Subscription,
   SubscriptionSpec,
@@ -106,6 +107,38 @@ export class InMemoryTransport implements Transport {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error('non-Error thrown', { cause: error }));
     }
+  }
+
+  /** Which destinations and groups of `topology` the broker has (dead letters live with their group). */
+  inspectTopology(topology: TopologySpec): Promise<TopologyInspection> {
+    const items: TopologyItem[] = [];
+    for (const destination of topology.destinations) {
+      const name = destination.name;
+      items.push({
+        kind: 'destination',
+        destination: name,
+        nativeName: name,
+        state: this.broker.has(name) ? 'present' : 'missing',
+      });
+      for (const group of destination.groups) {
+        const state = this.broker.has(name, group.name) ? 'present' : 'missing';
+        items.push({
+          kind: 'group',
+          destination: name,
+          group: group.name,
+          nativeName: `${name}/${group.name}`,
+          state,
+        });
+        items.push({
+          kind: 'dead-letter',
+          destination: name,
+          group: group.name,
+          nativeName: `${name}/${group.name} (dead letters)`,
+          state,
+        });
+      }
+    }
+    return Promise.resolve({ items });
   }
 
   async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
