@@ -33,6 +33,8 @@ const STAGES = [
   { name: 'outbox-postgres', brokers: ['postgres'], mocha: ['packages/outbox-postgres/dist/test/*.int.test.js'] },
   // Restarts PostgreSQL, RabbitMQ and Kafka: run it under flock /tmp/omnibus-brokers.lock, like the broker stages.
   { name: 'outbox-ledger', brokers: ['postgres', 'rabbitmq', 'kafka'], mocha: ['packages/outbox-postgres/dist/test/ledger/*.int.test.js'] },
+  // The `omnibus` bin against real brokers: topology, doctor and dead letters (≈ 30 s).
+  { name: 'cli', brokers: ['rabbitmq', 'sqs', 'azure'], mocha: ['packages/cli/dist/test/**/*.int.test.js'] },
   {
     // Proves the benchmark harness runs end to end; asserts nothing about timing.
     name: 'bench-quick',
