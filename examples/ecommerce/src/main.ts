@@ -5,10 +5,11 @@ import { InversifyHandlerResolver } from '@omnibus/di-inversify';
 import { Container } from 'inversify';
 import { randomBytes } from 'node:crypto';
 import { BillingHandler } from './billing-handler.js';
-import { ALL_EVENTS, OrderPlaced, PaymentFailed, ShipmentDispatched } from './events.js';
+import { OrderPlaced, PaymentFailed, ShipmentDispatched } from './events.js';
 import { LOCAL_BROKER_OPTIONS } from './local-brokers.js';
 import { NotificationHandler } from './notification-handler.js';
 import { directOrderPlacer, OUTBOX_URL_VARIABLE, outboxOrderPlacer } from './order-outbox.js';
+import { config } from './omnibus-config.js';
 import { PaymentGateway } from './payment-gateway.js';
 import { ShippingHandler } from './shipping-handler.js';
 import { orderIdOf, printTrace } from './trace-printer.js';
@@ -41,10 +42,9 @@ async function main(): Promise<void> {
       ? (await import('./demo-tracing.js')).startDemoTracing(process.env['OMNIBUS_DEMO_TRACE_SVG'])
       : undefined;
   const bus = createEventBus({
+    ...config,
     transport,
     plugins: tracing === undefined ? [] : [tracing.plugin],
-    events: [...ALL_EVENTS],
-    handlers: [BillingHandler, ShippingHandler, NotificationHandler],
     resolver: new InversifyHandlerResolver(container),
   });
   container.bind(EventBus).toConstantValue(bus);

@@ -27,11 +27,14 @@ export function processIo(): CliIo {
         let answered = false;
         lines.once('line', (line) => {
           answered = true;
+          if (!process.stdin.isTTY) process.stderr.write(`${line}\n`);
           lines.close();
           resolve(/^y(es)?$/i.test(line.trim()));
         });
         lines.once('close', () => {
-          if (!answered) resolve(false);
+          if (answered) return;
+          process.stderr.write('(no answer)\n');
+          resolve(false);
         });
       }),
   };

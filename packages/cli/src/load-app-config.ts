@@ -29,7 +29,7 @@ export async function loadAppConfig(
   const absolute = path.resolve(cwd, configPath);
   const extension = path.extname(absolute);
   if (extension === '.json')
-    return { config: loadConfigFromEnv({ ...env, OMNIBUS_CONFIG_FILE: absolute }), source: absolute };
+    return { config: loadConfigFromEnv({ ...env, OMNIBUS_CONFIG_FILE: absolute }), source: configPath };
   if (!MODULE_EXTENSIONS.has(extension))
     throw invalid(`--config ${configPath}: expected a .json file or a .js/.mjs module`);
   let module: Record<string, unknown>;
@@ -49,7 +49,7 @@ export async function loadAppConfig(
   const config = value as EventBusConfig;
   return {
     config: config.transport === undefined ? { ...loadConfigFromEnv(env), ...config } : config,
-    source: absolute,
+    source: configPath,
   };
 }
 

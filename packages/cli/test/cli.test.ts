@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Parser } from '@asyncapi/parser';
 import { expect } from 'chai';
 import { SHOP_CONFIG, runBin } from './support/run-bin.js';
@@ -184,6 +185,23 @@ describe('omnibus CLI (no broker)', function () {
       expect(
         doc.components.messages['shop.order-shipped.v1']?.payload?.properties?.['carrier']?.enum,
       ).to.deep.equal(['ups', 'dhl']);
+    });
+
+    it("keeps docs/guides/demo.asyncapi.json equal to the demo's generated document", async function () {
+      const demoConfig = fileURLToPath(
+        new URL('../../../../examples/ecommerce/dist/src/omnibus-config.js', import.meta.url),
+      );
+      const committed = fileURLToPath(new URL('../../../../docs/guides/demo.asyncapi.json', import.meta.url));
+      const run = await runBin(
+        ['asyncapi', '--config', demoConfig, '--title', 'Omnibus demo shop', '--version', '0.1.0'],
+        {
+          env: { OMNIBUS_TRANSPORT: 'rabbitmq' },
+        },
+      );
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stdout, 'regenerate it with the command in docs/guides/cli.md').to.equal(
+        readFileSync(committed, 'utf8'),
+      );
     });
 
     it('--check passes against itself and a new event, and fails on a breaking payload change', async function () {

@@ -39,18 +39,22 @@ function comparePayload(
   if (!isObject(before) || !isObject(after)) {
     out.push([
       'breaking',
-      `${path || 'payload'} schema ${before === undefined ? 'added' : after === undefined ? 'removed' : 'changed'}`,
+      `${path === '' ? 'payload' : path.slice(0, -1)} schema ${before === undefined ? 'added' : after === undefined ? 'removed' : 'changed'}`,
     ]);
     return;
   }
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
   for (const name of keys) {
     if (name === 'properties' || name === 'required' || name === 'description' || name === 'title') continue;
-    if (!isDeepStrictEqual(before[name], after[name]))
-      out.push([
-        'breaking',
-        `${path || 'payload'}: "${name}" changed from ${JSON.stringify(before[name])} to ${JSON.stringify(after[name])}`,
-      ]);
+    if (isDeepStrictEqual(before[name], after[name])) continue;
+    const where = path === '' ? 'payload' : path.slice(0, -1);
+    const change =
+      before[name] === undefined
+        ? `added ${JSON.stringify(after[name])}`
+        : after[name] === undefined
+          ? `removed (was ${JSON.stringify(before[name])})`
+          : `changed from ${JSON.stringify(before[name])} to ${JSON.stringify(after[name])}`;
+    out.push(['breaking', `${where}: "${name}" ${change}`]);
   }
   const beforeProps = isObject(before['properties']) ? before['properties'] : {};
   const afterProps = isObject(after['properties']) ? after['properties'] : {};
