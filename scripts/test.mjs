@@ -26,6 +26,7 @@ const STAGES = [
   { name: 'demo', brokers: [], command: [process.execPath, 'examples/ecommerce/dist/src/main.js'] },
   // The demo with OpenTelemetry (SDK + in-memory exporters): prints one order's trace tree.
   { name: 'demo-trace', brokers: [], env: { OMNIBUS_DEMO_TRACE: '1' }, command: [process.execPath, 'examples/ecommerce/dist/src/main.js'] },
+  { name: 'demo-nestjs', brokers: [], command: [process.execPath, 'examples/nestjs-shop/dist/src/main.js'] },
   { name: 'rabbitmq', brokers: ['rabbitmq'], mocha: ['packages/transport-rabbitmq/dist/test/**/*.int.test.js'] },
   { name: 'kafka', brokers: ['kafka'], mocha: ['packages/transport-kafka/dist/test/**/*.int.test.js'] },
   { name: 'sqs', brokers: ['sqs', 'sns'], mocha: ['packages/transport-sqs/dist/test/**/*.int.test.js'] },
