@@ -23,6 +23,8 @@ const STAGES = [
   },
   { name: 'lint', brokers: [], command: [process.execPath, 'node_modules/eslint/bin/eslint.js', '.'] },
   { name: 'docs', brokers: [], command: [process.execPath, 'scripts/check-doc-samples.mjs'] },
+  // API reference (TypeDoc over every package's public exports); an undocumented export fails it.
+  { name: 'api-docs', brokers: [], command: [process.execPath, 'node_modules/typedoc/bin/typedoc'] },
   { name: 'demo', brokers: [], command: [process.execPath, 'examples/ecommerce/dist/src/main.js'] },
   // The demo with OpenTelemetry (SDK + in-memory exporters): prints one order's trace tree.
   { name: 'demo-trace', brokers: [], env: { OMNIBUS_DEMO_TRACE: '1' }, command: [process.execPath, 'examples/ecommerce/dist/src/main.js'] },

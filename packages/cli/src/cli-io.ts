@@ -4,7 +4,9 @@ import { createInterface } from 'node:readline';
 export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** Write a line of output (stdout). */
   out(text: string): void;
+  /** Write a line of diagnostics (stderr). */
   err(text: string): void;
   /** Ask a yes/no question; resolves false without an answer (no input, end of input). */
   confirm(question: string): Promise<boolean>;

@@ -28,6 +28,7 @@ export class InversifyHandlerResolver implements HandlerResolver {
     this.#autobind = options.autobind ?? true;
   }
 
+  /** `container.getAsync(ctor)`; rejects (failing the attempt) when it cannot be resolved. */
   resolve<T extends object>(ctor: Constructor<T>): Promise<T> {
     return this.#container.getAsync<T>(ctor as ServiceIdentifier<T>, { autobind: this.#autobind });
   }

@@ -19,6 +19,7 @@ export class TsyringeHandlerResolver implements HandlerResolver {
     this.#container = container;
   }
 
+  /** `container.resolve(ctor)`; throws (failing the attempt) when it cannot be resolved. */
   resolve<T extends object>(ctor: Constructor<T>): T {
     return this.#container.resolve<T>(ctor as InjectionToken<T>);
   }

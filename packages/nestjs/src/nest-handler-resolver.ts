@@ -17,6 +17,7 @@ export class NestHandlerResolver implements HandlerResolver {
     this.#providers = providers;
   }
 
+  /** The handler instance for one delivery (see the class description for scopes). */
   resolve<T extends object>(ctor: Constructor<T>): T | Promise<T> {
     const scope = this.#providers.get(ctor);
     if (scope === undefined) return this.#fallback.resolve(ctor);

@@ -21,10 +21,12 @@ export class OmnibusLifecycle implements OnApplicationBootstrap, OnModuleDestroy
     this.#options = options;
   }
 
+  /** Start the bus unless `autoStart` is false. */
   async onApplicationBootstrap(): Promise<void> {
     if (this.#options.autoStart !== false) await this.#bus.start();
   }
 
+  /** Stop the bus, draining in-flight handlers for up to `drainTimeoutMs`. */
   async onModuleDestroy(): Promise<void> {
     if (this.#bus.status === 'idle' || this.#bus.status === 'stopped') return;
     await this.#bus.stop(

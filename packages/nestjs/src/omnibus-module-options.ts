@@ -19,6 +19,7 @@ export interface OmnibusModuleOptions extends Omit<EventBusConfig, 'resolver'> {
 export interface OmnibusModuleAsyncOptions {
   readonly imports?: ModuleMetadata['imports'];
   readonly inject?: (InjectionToken | OptionalFactoryDependency)[];
+  /** Builds the options; receives the `inject` providers in order. */
   readonly useFactory: (
     ...args: never[]
   ) => Omit<OmnibusModuleOptions, 'isGlobal'> | Promise<Omit<OmnibusModuleOptions, 'isGlobal'>>;

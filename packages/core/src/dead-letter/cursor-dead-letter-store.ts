@@ -78,8 +78,7 @@ function recordOf(scanned: ScannedDeadLetter, destination: string, group: string
 }
 
 function failure(action: string, query: DeadLetterQuery, error: unknown): OmnibusError {
-  if (isOmnibusError(error) && error.code === ErrorCodes.DEAD_LETTER_QUERY_INVALID)
-    return error;
+  if (isOmnibusError(error) && error.code === ErrorCodes.DEAD_LETTER_QUERY_INVALID) return error;
   const detail = error instanceof Error ? error.message : String(error);
   return new OmnibusError(
     ErrorCodes.DEAD_LETTER_FAILED,

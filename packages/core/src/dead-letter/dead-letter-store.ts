@@ -79,8 +79,11 @@ export interface PurgeResult {
  * message not yet handled in the dead-letter destination.
  */
 export interface DeadLetterStore {
+  /** The matches, in the dead-letter destination's order; removes nothing. */
   list(query: DeadLetterQuery): Promise<DeadLetterRecord[]>;
+  /** Send the matches back to their group (loop guard applies) and remove them once the copy is durable. */
   replay(query: DeadLetterQuery, options?: ReplayOptions): Promise<ReplayResult>;
+  /** Remove the matches for good (`dryRun`: only report them). */
   purge(query: DeadLetterQuery, options?: { readonly dryRun?: boolean }): Promise<PurgeResult>;
 }
 

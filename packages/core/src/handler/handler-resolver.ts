@@ -7,6 +7,7 @@ import type { Constructor } from './handler-metadata.js';
  * policy. Must be safe to call concurrently.
  */
 export interface HandlerResolver {
+  /** An instance of `ctor` for one delivery (or a promise of one). */
   resolve<T extends object>(ctor: Constructor<T>): T | Promise<T>;
 }
 
@@ -18,6 +19,7 @@ export interface HandlerResolver {
 export class ConstructorResolver implements HandlerResolver {
   readonly #instances = new Map<Constructor, object>();
 
+  /** The one instance of `ctor`, created with `new` on first use. */
   resolve<T extends object>(ctor: Constructor<T>): T {
     let instance = this.#instances.get(ctor);
     if (instance === undefined) {

@@ -3,6 +3,7 @@ import type { BusHealth } from './bus-health.js';
 
 /** Anything with a `health()` snapshot (an `EventBus`). */
 export interface HealthSource {
+  /** The current health snapshot. */
   health(): BusHealth;
 }
 

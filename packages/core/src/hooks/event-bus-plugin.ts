@@ -25,6 +25,7 @@ export interface EventBusPlugin {
   readonly name: string;
   readonly publish?: PublishMiddleware;
   readonly deliver?: DeliveryInterceptor;
+  /** Called once when the bus starts; may return a disposer called when it stops. */
   readonly attach?: (host: PluginHost) => (() => void) | void;
   /**
    * Whether the plugin's hooks have work to do right now (e.g. an OpenTelemetry SDK is

@@ -32,15 +32,19 @@ export class ConsoleLogger implements Logger {
       ((level, line) => (level === 'warn' || level === 'error' ? console.error(line) : console.log(line)));
   }
 
+  /** Write a `debug` line when the level allows it. */
   debug(message: string, fields?: LogFields): void {
     this.#log('debug', message, fields);
   }
+  /** Write an `info` line when the level allows it. */
   info(message: string, fields?: LogFields): void {
     this.#log('info', message, fields);
   }
+  /** Write a `warn` line (stderr by default). */
   warn(message: string, fields?: LogFields): void {
     this.#log('warn', message, fields);
   }
+  /** Write an `error` line (stderr by default). */
   error(message: string, fields?: LogFields): void {
     this.#log('error', message, fields);
   }

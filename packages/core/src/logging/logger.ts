@@ -7,9 +7,13 @@ export type LogFields = Readonly<Record<string, unknown>>;
  * {@link ConsoleLogger} redacts again defensively.
  */
 export interface Logger {
+  /** Detail for troubleshooting; usually off in production. */
   debug(message: string, fields?: LogFields): void;
+  /** A normal event worth recording (started, stopped, reconnected). */
   info(message: string, fields?: LogFields): void;
+  /** Something unexpected the bus recovered from. */
   warn(message: string, fields?: LogFields): void;
+  /** A failure that needs attention. */
   error(message: string, fields?: LogFields): void;
 }
 
