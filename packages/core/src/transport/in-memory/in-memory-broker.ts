@@ -256,16 +256,16 @@ export class InMemoryBroker {
     const target = this.#group(destination, group);
     this.#seq += 1;
     const frozen = Object.freeze({ ...headers });
-    target.enqueue({
-      seq: this.#seq,
-      brokerMessageId: `in-memory-${String(this.#seq)}`,
-      headers: frozen,
-      payload: payload.slice(),
-      partitionKey: frozen[WireHeaders.partitionKey],
-      enqueuedAt: new Date(),
-      availableAt: performance.now(),
-      deliveryCount: 0,
-    });
+    target.enqueue(
+      new StoredEntry(
+        this.#seq,
+        { headers: frozen },
+        payload.slice(),
+        frozen[WireHeaders.partitionKey],
+        new Date(),
+        performance.now(),
+      ),
+    );
   }
 
   /** Read and remove the dead-lettered messages of one group (out of band). */
