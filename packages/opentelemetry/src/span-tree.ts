@@ -30,6 +30,7 @@ export interface SpanRecord {
 export interface ReadableSpanLike {
   readonly name: string;
   readonly kind: SpanKind;
+  /** Trace and span ids of the span. */
   spanContext(): SpanContext;
   readonly parentSpanContext?: SpanContext | undefined;
   readonly parentSpanId?: string | undefined;

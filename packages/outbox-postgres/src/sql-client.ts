@@ -10,20 +10,27 @@ export interface SqlResult<R> {
  * `getTransactionStatus` (pg ≥ 8.16) is used when present to tell whether a transaction is open.
  */
 export interface SqlClient {
+  /** Run one parameterised statement. */
   query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<SqlResult<R>>;
+  /** `'I'` idle, `'T'` in a transaction, `'E'` failed transaction (pg ≥ 8.16). */
   getTransactionStatus?(): string | null;
 }
 
 /** A connection checked out of a {@link SqlPool}. */
 export interface PooledClient extends SqlClient {
+  /** Give the connection back (an error or `true` destroys it). */
   release(error?: Error | boolean): void;
+  /** Listen for a lost connection while checked out. */
   on?(event: 'error', listener: (error: Error) => void): unknown;
+  /** Detach a listener added with `on`. */
   removeListener?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** A connection pool: a `pg` `Pool`. */
 export interface SqlPool {
+  /** Check a connection out of the pool. */
   connect(): Promise<PooledClient>;
+  /** Run one statement on any pooled connection. */
   query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<SqlResult<R>>;
 }
 

@@ -40,5 +40,6 @@ export interface TelemetrySession {
  * `TransportContractOptions.telemetry` to run case T1 on your transport.
  */
 export interface TelemetryHarness {
+  /** Start a fresh session (exporters empty) for one case. */
   open(): Promise<TelemetrySession>;
 }
