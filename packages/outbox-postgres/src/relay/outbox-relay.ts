@@ -122,7 +122,7 @@ export class OutboxRelay {
   }
 
   /**
-   * Start the workers, the LISTEN connection and the cleanup and lag timers. Resolves at once
+   * Start the workers, the LISTEN connection and the cleanup and lag timers. Returns at once
    * (the relay then runs in the background until {@link stop}).
    * @throws OmnibusError `BUS_NOT_STARTED` when given a bus that is not started.
    */
