@@ -48,6 +48,20 @@ function env() {
 /** Command prefix: as root, run as the `rabbitmq` user (shares its Erlang cookie with rabbitmqctl). */
 const asRabbit = (bin, args) => (isRoot ? ['runuser', ['-u', 'rabbitmq', '--', bin, ...args]] : [bin, args]);
 
+/**
+ * Open-file limit for the node. RabbitMQ needs a descriptor per queue, connection and segment file;
+ * with the 1,024 a login shell gives, a few hundred quorum queues exhaust it and the node accepts TCP
+ * but stops answering AMQP. RabbitMQ's production guidance (and Debian's systemd unit) is 65,536.
+ */
+export const RABBITMQ_FILE_LIMIT = 65_536;
+
+/** As root and where prlimit exists, prefixes a command so the node starts with RABBITMQ_FILE_LIMIT descriptors. */
+function withFileLimit(bin, args) {
+  const prlimit = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
+  if (!isRoot || !prlimit) return [bin, args];
+  return [prlimit, [`--nofile=${RABBITMQ_FILE_LIMIT}:${RABBITMQ_FILE_LIMIT}`, '--', bin, ...args]];
+}
+
 async function install(log) {
   if (existsSync(SERVER)) return;
   if (!isRoot) {
@@ -109,7 +123,7 @@ export default {
   },
 
   async start() {
-    const [cmd, args] = asRabbit(SERVER, []);
+    const [cmd, args] = withFileLimit(...asRabbit(SERVER, []));
     return spawnDetached(cmd, args, { env: env(), cwd: dir, log: logFile(NAME) });
   },
 
