@@ -1,8 +1,22 @@
 #!/usr/bin/env node
-// Compiles every ```ts code block in README.md and docs/**/*.md, so documentation samples
-// cannot rot. Each block becomes its own module under examples/doc-samples/generated/ and is
-// type-checked with the repo's strict settings against the built packages.
-// A block that is deliberately not compilable must be fenced as ```ts-nocheck (use sparingly).
+// Documentation samples cannot rot: every ```ts block in README.md and docs/**/*.md is compiled
+// (strict settings, against the built packages), and every sample that is a complete program is
+// run and its output compared with the ```text block that follows it.
+//
+//   node scripts/check-doc-samples.mjs                       compile all; run every runnable
+//                                                            sample on the in-memory transport
+//   node scripts/check-doc-samples.mjs --transport rabbitmq  compile all; run the runnable samples
+//                                                            that read OMNIBUS_TRANSPORT on that broker
+//
+// Conventions:
+// - A ```ts block directly followed (at most one line of prose between) by a ```text block is a
+//   runnable sample; the text block is its exact standard output.
+// - A ```ts block with top-level `await` is a complete program and must have a ```text block.
+// - A ```cjs block is a CommonJS program (run with `require()` of the ESM packages) and must
+//   have a ```text block too.
+// - A sample that reads the environment (loadConfigFromEnv) also runs with
+//   OMNIBUS_TRANSPORT=bogus and must then fail with TRANSPORT_UNKNOWN.
+// - A block that is deliberately not compilable is fenced ```ts-nocheck (use sparingly).
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -10,6 +24,32 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'examples', 'doc-samples', 'generated');
+const distDir = path.join(outDir, 'dist');
+
+/** Environment pointing each transport at the brokers `npm run brokers -- up` starts here. */
+const LOCAL_BROKERS = {
+  'in-memory': {},
+  rabbitmq: { OMNIBUS_RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672' },
+  kafka: { OMNIBUS_KAFKA_BROKERS: '127.0.0.1:9092' },
+  sqs: {
+    OMNIBUS_SQS_ENDPOINT: 'http://127.0.0.1:4566',
+    OMNIBUS_SQS_REGION: 'us-east-1',
+    OMNIBUS_SQS_ACCESS_KEY_ID: 'local',
+    OMNIBUS_SQS_SECRET_ACCESS_KEY: 'local',
+  },
+  azure: {
+    OMNIBUS_AZURE_CONNECTION_STRING:
+      'Endpoint=sb://127.0.0.1:5673;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;',
+    OMNIBUS_AZURE_PROVISIONING: 'emulator',
+  },
+};
+
+const transportArg = process.argv.indexOf('--transport');
+const transport = transportArg === -1 ? 'in-memory' : process.argv[transportArg + 1];
+if (!(transport in LOCAL_BROKERS)) {
+  console.error(`unknown --transport ${transport}; known: ${Object.keys(LOCAL_BROKERS).join(', ')}`);
+  process.exit(2);
+}
 
 function markdownFiles(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -18,20 +58,51 @@ function markdownFiles(dir) {
   });
 }
 
+/** Every fenced block of a markdown text with its language, body and the text before it. */
+function fencedBlocks(text) {
+  const blocks = [];
+  let last = 0;
+  for (const match of text.matchAll(/^```([\w-]*)\n([\s\S]*?)^```/gm)) {
+    blocks.push({ lang: match[1], body: match[2], before: text.slice(last, match.index) });
+    last = match.index + match[0].length;
+  }
+  return blocks;
+}
+
 rmSync(outDir, { recursive: true, force: true });
-mkdirSync(outDir, { recursive: true });
+mkdirSync(distDir, { recursive: true });
+// Compiled samples are ES modules; the CommonJS samples are .cjs files.
+writeFileSync(path.join(distDir, 'package.json'), '{ "type": "module" }\n');
 const files = [path.join(root, 'README.md'), ...markdownFiles(path.join(root, 'docs'))];
+const runnable = [];
+const problems = [];
 let count = 0;
 for (const file of files) {
-  const text = readFileSync(file, 'utf8');
-  const blocks = [...text.matchAll(/^```ts\n([\s\S]*?)^```/gm)];
-  blocks.forEach((match, i) => {
-    const rel = path.relative(root, file).replace(/[\\/.]/g, '_');
-    const body = match[1];
-    const name = `${rel}_${i + 1}.ts`;
-    // Every sample is a module; `export {}` keeps top-level names from clashing across samples.
-    writeFileSync(path.join(outDir, name), `// From ${path.relative(root, file)}, sample ${i + 1}\n${body}\nexport {};\n`);
-    count += 1;
+  const relFile = path.relative(root, file);
+  const rel = relFile.replace(/[\\/.]/g, '_');
+  const blocks = fencedBlocks(readFileSync(file, 'utf8'));
+  let tsIndex = 0;
+  blocks.forEach((block, i) => {
+    if (block.lang !== 'ts' && block.lang !== 'cjs') return;
+    const next = blocks[i + 1];
+    const expected =
+      next?.lang === 'text' && next.before.trim().split('\n').filter(Boolean).length <= 1 ? next.body : undefined;
+    const complete = block.lang === 'cjs' || /^await /m.test(block.body);
+    if (block.lang === 'cjs') {
+      const name = `${rel}_cjs_${i + 1}.cjs`;
+      writeFileSync(path.join(distDir, name), `// From ${relFile}\n${block.body}`);
+      runnable.push({ where: `${relFile} (CommonJS sample)`, script: name, body: block.body, expected });
+    } else {
+      tsIndex += 1;
+      const name = `${rel}_${tsIndex}`;
+      // Every sample is a module; `export {}` keeps top-level names from clashing across samples.
+      writeFileSync(path.join(outDir, `${name}.ts`), `// From ${relFile}, sample ${tsIndex}\n${block.body}\nexport {};\n`);
+      count += 1;
+      if (expected !== undefined || complete)
+        runnable.push({ where: `${relFile}, sample ${tsIndex}`, script: `${name}.js`, body: block.body, expected });
+    }
+    if (complete && expected === undefined)
+      problems.push(`${relFile}: a complete program (top-level await or CommonJS) needs a \`\`\`text block with its output right after it`);
   });
 }
 writeFileSync(
@@ -39,7 +110,15 @@ writeFileSync(
   JSON.stringify(
     {
       extends: '../../../tsconfig.base.json',
-      compilerOptions: { noEmit: true, composite: false, declaration: false, declarationMap: false, sourceMap: false, noUnusedLocals: false },
+      compilerOptions: {
+        outDir: 'dist',
+        rootDir: '.',
+        composite: false,
+        declaration: false,
+        declarationMap: false,
+        sourceMap: false,
+        noUnusedLocals: false,
+      },
       include: ['*.ts'],
     },
     null,
@@ -54,3 +133,41 @@ if (result.status !== 0) {
   process.exit(1);
 }
 console.log(`✔ ${count} documentation samples compile`);
+
+/** Run one compiled sample with the given environment overrides (OMNIBUS_* of the caller removed). */
+function runSample(script, overrides) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OMNIBUS_')));
+  return spawnSync(process.execPath, [path.join(distDir, script)], {
+    cwd: distDir,
+    env: { ...env, ...overrides },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+const readsEnv = (body) => /loadConfigFromEnv\(/.test(body);
+const selected = transport === 'in-memory' ? runnable : runnable.filter((s) => readsEnv(s.body));
+let ran = 0;
+for (const sample of selected) {
+  if (sample.expected === undefined) continue;
+  const env = transport === 'in-memory' ? {} : { OMNIBUS_TRANSPORT: transport, ...LOCAL_BROKERS[transport] };
+  const run = runSample(sample.script, env);
+  ran += 1;
+  if (run.status !== 0 || run.stdout !== sample.expected) {
+    problems.push(
+      `${sample.where} on ${transport}: exit ${run.status ?? run.signal}\n--- expected output\n${sample.expected}--- actual output\n${run.stdout}--- stderr\n${run.stderr}`,
+    );
+  }
+  if (transport === 'in-memory' && readsEnv(sample.body)) {
+    const bogus = runSample(sample.script, { OMNIBUS_TRANSPORT: 'bogus' });
+    if (bogus.status === 0 || !bogus.stderr.includes('TRANSPORT_UNKNOWN'))
+      problems.push(
+        `${sample.where}: with OMNIBUS_TRANSPORT=bogus it must fail with TRANSPORT_UNKNOWN (exit ${bogus.status}, stderr: ${bogus.stderr.slice(0, 400)})`,
+      );
+  }
+}
+if (problems.length > 0) {
+  for (const p of problems) console.error(`✖ ${p}`);
+  process.exit(1);
+}
+console.log(`✔ ${ran} runnable documentation samples printed their documented output on ${transport}`);

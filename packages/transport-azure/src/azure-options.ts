@@ -126,6 +126,15 @@ export function resolveAzureOptions(raw: Readonly<Record<string, unknown>>): Azu
     );
   }
   const issues = connectionStringIssues(result.options.connectionString);
+  if (
+    result.options.provisioning === 'admin-client' &&
+    parseConnectionString(result.options.connectionString).get('usedevelopmentemulator')?.toLowerCase() ===
+      'true'
+  ) {
+    issues.push(
+      "azure.provisioning is 'admin-client' (the default), but the connection string targets a development emulator (UseDevelopmentEmulator=true), which has no management endpoint: set provisioning: 'emulator' (OMNIBUS_AZURE_PROVISIONING=emulator) for the repository's emulator, or 'none' for Microsoft's emulator with its own Config.json",
+    );
+  }
   if (issues.length > 0) {
     throw new OmnibusError(
       ErrorCodes.CONFIGURATION_INVALID,

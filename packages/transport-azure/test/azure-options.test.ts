@@ -68,8 +68,21 @@ describe('azure options', () => {
   it('accepts the development emulator connection string', () => {
     const emulator =
       'Endpoint=sb://127.0.0.1:5673;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;';
-    expect(resolveAzureOptions({ connectionString: emulator }).connectionString).to.equal(emulator);
+    expect(
+      resolveAzureOptions({ connectionString: emulator, provisioning: 'emulator' }).connectionString,
+    ).to.equal(emulator);
     expect(describeEndpoint(emulator)).to.equal('127.0.0.1:5673');
+  });
+
+  it('an emulator connection string with the default admin-client provisioning fails at once, naming the option', () => {
+    const emulator =
+      'Endpoint=sb://127.0.0.1:5673;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;';
+    const error = captured(() => resolveAzureOptions({ connectionString: emulator }));
+    expect(isOmnibusError(error) && error.code).to.equal('CONFIGURATION_INVALID');
+    expect((error as Error).message).to.contain(
+      "provisioning: 'emulator' (OMNIBUS_AZURE_PROVISIONING=emulator)",
+    );
+    expect((error as Error).message).not.to.contain('SAS_KEY_VALUE');
   });
 
   it('marks the connection string secret for redaction', () => {

@@ -104,6 +104,12 @@ export const kafkaOptionSchema = {
     description: 'Producer retries before a publish rejects (bounds the wait while the broker is down)',
   },
   connectionTimeoutMs: { type: 'integer', default: 3000, min: 100, description: 'TCP connect timeout' },
+  connectTimeoutMs: {
+    type: 'integer',
+    default: 10_000,
+    min: 100,
+    description: 'How long connect() (bus.start()) keeps trying an unreachable cluster before it rejects',
+  },
   requestTimeoutMs: { type: 'integer', default: 30000, min: 100, description: 'Request timeout' },
   ssl: { type: 'boolean', default: false, description: 'Connect with TLS' },
   sslCa: { type: 'string', description: 'PEM CA certificate(s) to trust (TLS)' },

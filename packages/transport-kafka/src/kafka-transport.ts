@@ -1,6 +1,7 @@
 import {
   ErrorCodes,
   OmnibusError,
+  isOmnibusError,
   TransportStatusTracker,
   chooseDelayTier,
   envelopeToWireHeaders,
@@ -223,12 +224,31 @@ export class KafkaTransport implements Transport {
 
   async #connect(): Promise<void> {
     this.#tracker.set('connecting');
+    const limit = this.#options.connectTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new OmnibusError(
+              ErrorCodes.CONNECTION_FAILED,
+              `Kafka: no broker of ${this.#options.brokers.join(',')} answered within connectTimeoutMs (${String(limit)} ms); is the cluster up and are the brokers (OMNIBUS_KAFKA_BROKERS) right?`,
+              { retriable: true },
+            ),
+          ),
+        limit,
+      );
+    });
     try {
-      await this.#client.connect();
+      await Promise.race([this.#client.connect(), timeout]);
     } catch (error) {
       this.#connecting = undefined;
       this.#tracker.set('idle');
-      throw mapKafkaError(error, 'connect', this.#options.brokers.join(','));
+      // Stop kafkajs' own connect retries so nothing keeps running after the rejection.
+      await this.#client.disconnect().catch(() => undefined);
+      throw isOmnibusError(error) ? error : mapKafkaError(error, 'connect', this.#options.brokers.join(','));
+    } finally {
+      clearTimeout(timer);
     }
     this.#tracker.set('ready');
   }

@@ -73,10 +73,11 @@ export const sqsOptionSchema = {
   },
   waitTimeSeconds: {
     type: 'integer',
-    default: 20,
+    default: 5,
     min: 0,
     max: 20,
-    description: 'Long-poll wait of each ReceiveMessage call.',
+    description:
+      'Long-poll wait of each ReceiveMessage call. close()/bus.stop() waits out a poll in flight, so this bounds how long stopping takes beyond the drain.',
   },
   maxPollers: {
     type: 'integer',

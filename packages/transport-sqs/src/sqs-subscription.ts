@@ -123,7 +123,10 @@ export class SqsSubscription implements Subscription {
     // timeout. Its messages are released as they arrive. Only a poll that outlives its wait by
     // far (a dead connection) is aborted.
     const pollDeadline = started + this.#options.waitTimeSeconds * 1000 + POLL_GRACE_MS;
-    await Promise.race([pollersDone, delay(Math.max(0, pollDeadline - Date.now()))]);
+    // The deadline timer is cancelled once the polls return, so it never holds the process.
+    const deadline = new AbortController();
+    await Promise.race([pollersDone, delay(Math.max(0, pollDeadline - Date.now()), deadline.signal)]);
+    deadline.abort();
     this.#abort.abort();
     await pollersDone;
     this.#heartbeat.stop();

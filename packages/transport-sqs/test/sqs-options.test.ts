@@ -15,14 +15,14 @@ function problems(raw: Record<string, unknown>): string {
 }
 
 describe('sqs options', () => {
-  it('has production defaults: SNS fan-out, create, 30 s visibility, 20 s long polls', () => {
+  it('has production defaults: SNS fan-out, create, 30 s visibility, 5 s long polls', () => {
     const o = parseSqsOptions({});
     expect(o).to.include({
       fanOut: 'sns',
       fifo: false,
       provisioning: 'create',
       visibilityTimeoutSeconds: 30,
-      waitTimeSeconds: 20,
+      waitTimeSeconds: 5,
       maxReceiveCount: 50,
     });
     expect(o.endpoint).to.equal(undefined);
