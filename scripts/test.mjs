@@ -57,6 +57,12 @@ const STAGES = [
     env: { OMNIBUS_TRANSPORT: transport },
     command: [process.execPath, 'examples/ecommerce/dist/src/main.js'],
   })),
+  // The README and guide samples that read OMNIBUS_TRANSPORT, run on each broker, output checked.
+  ...['rabbitmq', 'kafka', 'sqs', 'azure'].map((transport) => ({
+    name: `docs-${transport}`,
+    brokers: transport === 'sqs' ? ['sns'] : [transport],
+    command: [process.execPath, 'scripts/check-doc-samples.mjs', '--transport', transport],
+  })),
 ];
 
 function run(command, args, { capture = false, env = {} } = {}) {
