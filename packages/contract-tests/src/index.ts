@@ -30,5 +30,5 @@ export type {
   TelemetryPoint,
 } from './telemetry/telemetry-harness.js';
 export { spanTreeLines, metricLines, T1_EXPECTED_TREE, T1_EXPECTED_METRICS } from './cases/telemetry.js';
-export { startAgainstUnreachableBroker } from './start-up/start-against-unreachable.js';
+export { describeStartUpFailure, startAgainstUnreachableBroker } from './start-up/start-against-unreachable.js';
 export type { UnreachableStartResult } from './start-up/start-against-unreachable.js';

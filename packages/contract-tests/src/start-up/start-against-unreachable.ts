@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 
@@ -48,4 +49,36 @@ export function startAgainstUnreachableBroker(
     stderr: child.stderr,
     elapsedMs: performance.now() - started,
   };
+}
+
+/** Starting Node and importing an SDK on a loaded machine, on top of the connect timeout. */
+const PROCESS_OVERHEAD_MS = 5_000;
+
+/**
+ * Registers the mocha case every adapter runs: with `env` pointing the transport at a closed
+ * port, a top-level-await `bus.start()` rejects with `CONNECTION_FAILED` (non-zero exit, the
+ * typed error on stderr, nothing printed as started) within `connectTimeoutMs` (the documented
+ * default) plus process start-up — never exiting silently, never hanging.
+ */
+export function describeStartUpFailure(options: {
+  readonly transport: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly connectTimeoutMs: number;
+  readonly cwd: string | URL;
+}): void {
+  describe(`${options.transport} start-up with the broker unreachable`, () => {
+    it('a top-level-await bus.start() rejects with CONNECTION_FAILED within the connect timeout, never exiting silently', function () {
+      this.timeout(options.connectTimeoutMs + 60_000);
+      const result = startAgainstUnreachableBroker(
+        { OMNIBUS_TRANSPORT: options.transport, ...options.env },
+        { cwd: options.cwd },
+      );
+      expect(result.stdout, 'nothing started').to.equal('');
+      expect(result.status, `exit code (13 = start() never settled); stderr: ${result.stderr}`).to.equal(1);
+      expect(result.stderr).to.contain("code: 'CONNECTION_FAILED'");
+      expect(result.elapsedMs, 'start-up failure time, ms').to.be.below(
+        options.connectTimeoutMs + PROCESS_OVERHEAD_MS,
+      );
+    });
+  });
 }
