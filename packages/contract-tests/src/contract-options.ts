@@ -1,6 +1,9 @@
 import type { DeadLetterInfo, MessageEnvelope, Transport, TransportCapabilities } from '@omnibus/core';
 import type { TelemetryHarness } from './telemetry/telemetry-harness.js';
 
+/** Header values a foreign producer may send. */
+export type ForeignHeaders = Record<string, string | number | boolean>;
+
 /** A message read out of band from a dead-letter destination by the adapter's native client. */
 export interface DeadLetteredMessage {
   /** The original envelope (payload and headers as published). */
@@ -39,13 +42,11 @@ export interface TransportContractOptions {
   ): Promise<DeadLetteredMessage[]>;
   /**
    * Publish a foreign message (raw bytes, optional raw headers, no Omnibus envelope) to a
-   * provisioned destination with the native client.
+   * provisioned destination with the native client. Number and boolean header values are sent
+   * with the broker's own typed header/attribute/property types where it has them (as text
+   * where it has none, e.g. Kafka's byte headers).
    */
-  publishForeign(
-    destination: string,
-    body: Uint8Array,
-    headers?: Readonly<Record<string, string>>,
-  ): Promise<void>;
+  publishForeign(destination: string, body: Uint8Array, headers?: Readonly<ForeignHeaders>): Promise<void>;
   /**
    * What a message body can hold on this broker: arbitrary `bytes` (default), or `text` only
    * (SQS and SNS bodies are strings of XML characters: no client can send NUL or invalid

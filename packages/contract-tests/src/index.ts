@@ -1,5 +1,10 @@
 // Public API of @omnibus/contract-tests. Explicit named exports only.
-export type { TransportContractOptions, ContractFaults, DeadLetteredMessage } from './contract-options.js';
+export type {
+  TransportContractOptions,
+  ContractFaults,
+  DeadLetteredMessage,
+  ForeignHeaders,
+} from './contract-options.js';
 export { describeTransportContract } from './describe-transport-contract.js';
 export { allCaseGroups } from './cases/all-cases.js';
 export { caseTitle } from './contract-case.js';

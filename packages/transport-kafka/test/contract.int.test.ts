@@ -84,7 +84,13 @@ describeTransportContract({
     ).send({
       topic: naming.mainTopic(destination),
       acks: -1,
-      messages: [{ value: Buffer.from(body), ...(headers === undefined ? {} : { headers: { ...headers } }) }],
+      // Kafka headers are bytes: a foreign producer writes numbers and booleans as their text.
+      messages: [
+        {
+          value: Buffer.from(body),
+          headers: Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, String(v)])),
+        },
+      ],
     });
   },
   telemetry: openTelemetryHarness(),

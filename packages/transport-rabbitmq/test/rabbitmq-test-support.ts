@@ -119,7 +119,7 @@ export class NativeClient {
   async publishForeign(
     destination: string,
     body: Uint8Array,
-    headers?: Readonly<Record<string, string>>,
+    headers?: Readonly<Record<string, string | number | boolean>>,
   ): Promise<void> {
     const channel = await (await this.model()).createConfirmChannel();
     channel.on('error', () => undefined);

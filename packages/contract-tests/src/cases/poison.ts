@@ -61,6 +61,40 @@ export const poisonCases: ContractCaseGroup = {
       },
     },
     {
+      id: 'L3',
+      rules: [9, 12],
+      title:
+        'header values a foreign producer sends as numbers or booleans arrive as their text (42 → "42", 0.5 → "0.5", true → "true"), never dropped',
+      async run(ctx) {
+        const t = await ctx.transport();
+        const { destination, groups } = await ctx.topology(t);
+        const group = groups[0] as string;
+        ctx.ledger.acceptForeign((d) => d.envelope.type === '');
+        const foreign: Delivery[] = [];
+        await ctx.consume(t, { destination, group }, async (d) => {
+          if (d.envelope.type === '') foreign.push(d);
+          await d.ack();
+        });
+        await ctx.options.publishForeign(destination, new TextEncoder().encode('{"foreign":true}'), {
+          'x-count': 42,
+          'x-ratio': 0.5,
+          'x-negative': -7,
+          'x-flag': true,
+          'x-off': false,
+          'x-text': 'plain',
+        });
+        await ctx.waitFor(() => foreign.length >= 1, 'the foreign message');
+        expect((foreign[0] as Delivery).envelope.headers).to.include({
+          'x-count': '42',
+          'x-ratio': '0.5',
+          'x-negative': '-7',
+          'x-flag': 'true',
+          'x-off': 'false',
+          'x-text': 'plain',
+        });
+      },
+    },
+    {
       id: 'L2',
       rules: [4, 5, 12],
       title:

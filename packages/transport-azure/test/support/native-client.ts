@@ -75,7 +75,7 @@ export class NativeServiceBus {
   async publishForeign(
     topic: string,
     body: Uint8Array,
-    headers: Readonly<Record<string, string>> = {},
+    headers: Readonly<Record<string, string | number | boolean>> = {},
     sessionId?: string,
   ): Promise<void> {
     const sender = this.client.createSender(topic);

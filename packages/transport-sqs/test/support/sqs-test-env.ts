@@ -168,10 +168,14 @@ export function deadLetterReader(config: SqsTestConfig, options: Record<string, 
   };
 }
 
-/** `publishForeign` of the contract options: raw bytes as the body, headers as String attributes. */
+/** `publishForeign` of the contract options: raw bytes as the body, headers as String/Number attributes. */
 export function foreignPublisher(config: SqsTestConfig, options: Record<string, unknown>) {
   const { sqs, sns } = nativeClients(config);
-  return async (destination: string, body: Uint8Array, headers: Readonly<Record<string, string>> = {}) => {
+  return async (
+    destination: string,
+    body: Uint8Array,
+    headers: Readonly<Record<string, string | number | boolean>> = {},
+  ) => {
     // SQS/SNS bodies are text: bytes that are not valid UTF-8 text cannot be sent by any client.
     let text: string;
     try {
@@ -181,8 +185,12 @@ export function foreignPublisher(config: SqsTestConfig, options: Record<string, 
         'SQS message bodies are text; a foreign message body must be valid UTF-8 (run the suite with foreignBodies: "text")',
       );
     }
+    // Numbers go as SQS's Number type; SQS has no boolean type, so booleans go as String.
     const attributes = Object.fromEntries(
-      Object.entries(headers).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
+      Object.entries(headers).map(([k, v]) => [
+        k,
+        { DataType: typeof v === 'number' ? 'Number' : 'String', StringValue: String(v) },
+      ]),
     );
     const fifo = usesFifo(config)
       ? { MessageGroupId: randomUUID(), MessageDeduplicationId: randomUUID() }

@@ -225,10 +225,13 @@ export class InMemoryBroker {
   publishForeign(
     destination: string,
     body: Uint8Array,
-    headers: Readonly<Record<string, string>> = {},
+    headers: Readonly<Record<string, string | number | boolean>> = {},
   ): Promise<void> {
     try {
-      this.publish(destination, [{ headers, payload: body }]);
+      // Like every broker adapter, non-string values from a foreign producer arrive as their text.
+      const text: Record<string, string> = {};
+      for (const [name, value] of Object.entries(headers)) text[name] = String(value);
+      this.publish(destination, [{ headers: text, payload: body }]);
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error('non-Error thrown', { cause: error }));
