@@ -11,7 +11,8 @@
 // Conventions:
 // - A ```ts block directly followed (at most one line of prose between) by a ```text block is a
 //   runnable sample; the text block is its exact standard output.
-// - A ```ts block with top-level `await` is a complete program and must have a ```text block.
+// - A ```ts block that runs to its end (a top-level `await ….stop(…)`) is a complete program and
+//   must have a ```text block.
 // - A ```cjs block is a CommonJS program (run with `require()` of the ESM packages) and must
 //   have a ```text block too.
 // - A sample that reads the environment (loadConfigFromEnv) also runs with
@@ -87,7 +88,9 @@ for (const file of files) {
     const next = blocks[i + 1];
     const expected =
       next?.lang === 'text' && next.before.trim().split('\n').filter(Boolean).length <= 1 ? next.body : undefined;
-    const complete = block.lang === 'cjs' || /^await /m.test(block.body);
+    // A program that runs to its end (it stops its bus at top level); fragments that start a bus
+    // and leave it running (service set-up) are compiled only.
+    const complete = block.lang === 'cjs' || /^await .*\.stop\(/m.test(block.body);
     if (block.lang === 'cjs') {
       const name = `${rel}_cjs_${i + 1}.cjs`;
       writeFileSync(path.join(distDir, name), `// From ${relFile}\n${block.body}`);
@@ -102,7 +105,7 @@ for (const file of files) {
         runnable.push({ where: `${relFile}, sample ${tsIndex}`, script: `${name}.js`, body: block.body, expected });
     }
     if (complete && expected === undefined)
-      problems.push(`${relFile}: a complete program (top-level await or CommonJS) needs a \`\`\`text block with its output right after it`);
+      problems.push(`${relFile}: a complete program (top-level await of stop(), or CommonJS) needs a \`\`\`text block with its output right after it`);
   });
 }
 writeFileSync(
