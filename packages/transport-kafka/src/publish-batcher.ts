@@ -29,8 +29,8 @@ export function recordBytes(record: OutgoingRecord): number {
 
 /**
  * Coalesces concurrent publishes into few produce requests while resolving each publish only
- * once the broker acknowledged all of its records. Publishes queued in the same tick are sent
- * together; requests are split so none exceeds `maxRequestBytes` (a record larger than that is
+ * once the broker acknowledged all of its records. One request is in flight at a time; the next
+ * one carries every publish queued meanwhile (at least those of one tick); requests are split so none exceeds `maxRequestBytes` (a record larger than that is
  * sent alone), and sent one after another, so the records of one publish keep their order.
  * A failed request rejects every publish that had records in it; a publish never resolves
  * before all its records are acknowledged.
@@ -61,11 +61,14 @@ export class PublishBatcher {
 
   #flush(): void {
     this.#scheduled = false;
-    const pending = this.#queue;
-    this.#queue = [];
-    const chunks = this.#chunk(pending);
-    const failed = new Map<Pending, unknown>();
     const run = async (): Promise<void> => {
+      // Taken when this send starts, not when it was scheduled: everything queued while the
+      // previous request was in flight goes in this one.
+      const pending = this.#queue;
+      this.#queue = [];
+      if (pending.length === 0) return;
+      const chunks = this.#chunk(pending);
+      const failed = new Map<Pending, unknown>();
       for (const chunk of chunks) {
         const owners = [...chunk.owners].filter((p) => !failed.has(p));
         if (owners.length === 0) continue;
