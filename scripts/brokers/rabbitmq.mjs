@@ -1,6 +1,7 @@
 // RabbitMQ from Debian's apt package, run without systemd as the `rabbitmq` user, with its
 // mnesia (data), plugins file and pid file under .brokers/data/rabbitmq and its log on stdout
 // (appended to .brokers/logs/rabbitmq.log). Port 5672 on 127.0.0.1, guest/guest.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ciDir, dataDir, ensureDir, HOST, logFile } from './paths.mjs';
@@ -51,15 +52,29 @@ const asRabbit = (bin, args) => (isRoot ? ['runuser', ['-u', 'rabbitmq', '--', b
 /**
  * Open-file limit for the node. RabbitMQ needs a descriptor per queue, connection and segment file;
  * with the 1,024 a login shell gives, a few hundred quorum queues exhaust it and the node accepts TCP
- * but stops answering AMQP. RabbitMQ's production guidance (and Debian's systemd unit) is 65,536.
+ * but stops answering AMQP. RabbitMQ's production guidance (and Debian's systemd unit) is 65,536; where
+ * the hard limit is lower (a sandbox without CAP_SYS_RESOURCE), the node gets the hard limit.
  */
 export const RABBITMQ_FILE_LIMIT = 65_536;
 
-/** As root and where prlimit exists, prefixes a command so the node starts with RABBITMQ_FILE_LIMIT descriptors. */
+/** The open-file limit the node will get: RABBITMQ_FILE_LIMIT, or the hard limit when that is lower. */
+export function rabbitFileLimit() {
+  const hard = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout?.trim();
+  const n = Number(hard);
+  return hard === 'unlimited' || !Number.isFinite(n) || n <= 0
+    ? RABBITMQ_FILE_LIMIT
+    : Math.min(n, RABBITMQ_FILE_LIMIT);
+}
+
+/**
+ * Where prlimit exists, prefixes a command so the node starts with rabbitFileLimit() descriptors. It runs
+ * inside runuser: runuser's pam_limits resets the limits it was given to pid 1's.
+ */
 function withFileLimit(bin, args) {
   const prlimit = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
-  if (!isRoot || !prlimit) return [bin, args];
-  return [prlimit, [`--nofile=${RABBITMQ_FILE_LIMIT}:${RABBITMQ_FILE_LIMIT}`, '--', bin, ...args]];
+  if (!prlimit) return [bin, args];
+  const limit = rabbitFileLimit();
+  return [prlimit, [`--nofile=${limit}:${limit}`, '--', bin, ...args]];
 }
 
 async function install(log) {
@@ -123,7 +138,7 @@ export default {
   },
 
   async start() {
-    const [cmd, args] = withFileLimit(...asRabbit(SERVER, []));
+    const [cmd, args] = asRabbit(...withFileLimit(SERVER, []));
     return spawnDetached(cmd, args, { env: env(), cwd: dir, log: logFile(NAME) });
   },
 
