@@ -5,6 +5,7 @@ import { MessageSpy, waitFor } from '@omnibus/core/testing';
 import { PaymentRequested, config, control } from './fixtures/payments-config.js';
 import { runBin } from './support/run-bin.js';
 import { fileURLToPath } from 'node:url';
+import { RabbitMqTransport } from '@omnibus/transport-rabbitmq';
 
 const PAYMENTS_CONFIG = fileURLToPath(new URL('./fixtures/payments-config.js', import.meta.url));
 
@@ -14,6 +15,8 @@ const BROKERS: Readonly<Record<string, (prefix: string) => Record<string, string
     OMNIBUS_TRANSPORT: 'rabbitmq',
     OMNIBUS_RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672',
     OMNIBUS_RABBITMQ_PREFIX: prefix,
+    // Classic queues: nothing left behind weighs on a broker restart (quorum queues recover one by one).
+    OMNIBUS_RABBITMQ_QUEUE_TYPE: 'classic',
   }),
   sqs: (prefix) => ({
     OMNIBUS_TRANSPORT: 'sqs',
@@ -62,6 +65,7 @@ for (const [name, envFor] of Object.entries(BROKERS)) {
       await bus?.stop({ drainTimeoutMs: 1_000 });
       control.failing = true;
       control.handled.length = 0;
+      if (name === 'rabbitmq') await deleteRabbitMqTopology(optionsFrom(env, name));
     });
 
     it('topology apply provisions what the handlers need; topology plan then shows it in place', async function () {
@@ -152,4 +156,28 @@ for (const [name, envFor] of Object.entries(BROKERS)) {
       expect(empty.stdout).to.contain('0 dead letter(s)');
     });
   });
+}
+
+/** Delete the exchanges and queues the RabbitMQ run created (their names come from the adapter). */
+async function deleteRabbitMqTopology(options: Record<string, unknown>): Promise<void> {
+  const transport = new RabbitMqTransport(options);
+  await transport.connect();
+  const model = transport.raw();
+  if (model === undefined) return;
+  const channel = await model.createChannel();
+  const names = transport.names;
+  const destination = PaymentRequested.name;
+  try {
+    await channel.deleteQueue(names.groupQueue(destination, 'payments'));
+    await channel.deleteQueue(names.deadLetterQueue(destination, 'payments'));
+    await channel.deleteExchange(names.destinationExchange(destination));
+    for (const tier of transport.options.delayTiersMs) {
+      await channel.deleteQueue(names.delayQueue(tier));
+      await channel.deleteExchange(names.delayExchange(tier));
+    }
+    await channel.deleteExchange(names.redeliverExchange());
+  } finally {
+    await channel.close().catch(() => undefined);
+    await transport.close(0);
+  }
 }
