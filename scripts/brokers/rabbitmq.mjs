@@ -1,7 +1,6 @@
 // RabbitMQ from Debian's apt package, run without systemd as the `rabbitmq` user, with its
 // mnesia (data), plugins file and pid file under .brokers/data/rabbitmq and its log on stdout
 // (appended to .brokers/logs/rabbitmq.log). Port 5672 on 127.0.0.1, guest/guest.
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ciDir, dataDir, ensureDir, HOST, logFile } from './paths.mjs';
@@ -57,24 +56,14 @@ const asRabbit = (bin, args) => (isRoot ? ['runuser', ['-u', 'rabbitmq', '--', b
  */
 export const RABBITMQ_FILE_LIMIT = 65_536;
 
-/** The open-file limit the node will get: RABBITMQ_FILE_LIMIT, or the hard limit when that is lower. */
-export function rabbitFileLimit() {
-  const hard = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout?.trim();
-  const n = Number(hard);
-  return hard === 'unlimited' || !Number.isFinite(n) || n <= 0
-    ? RABBITMQ_FILE_LIMIT
-    : Math.min(n, RABBITMQ_FILE_LIMIT);
-}
-
 /**
- * Where prlimit exists, prefixes a command so the node starts with rabbitFileLimit() descriptors. It runs
- * inside runuser: runuser's pam_limits resets the limits it was given to pid 1's.
+ * Wraps a command in a shell that raises its open-file limit to RABBITMQ_FILE_LIMIT, or to the hard
+ * limit where that is not permitted, and never fails the start over it. It runs inside runuser:
+ * runuser's pam_limits resets limits set outside it to pid 1's.
  */
 function withFileLimit(bin, args) {
-  const prlimit = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
-  if (!prlimit) return [bin, args];
-  const limit = rabbitFileLimit();
-  return [prlimit, [`--nofile=${limit}:${limit}`, '--', bin, ...args]];
+  const raise = `ulimit -n ${RABBITMQ_FILE_LIMIT} 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"`;
+  return ['/bin/sh', ['-c', raise, bin, ...args]];
 }
 
 async function install(log) {
