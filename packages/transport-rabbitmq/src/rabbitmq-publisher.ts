@@ -58,6 +58,9 @@ export class RabbitMqPublisher {
   readonly #window: number;
   readonly #windowWaiters: (() => void)[] = [];
   #inFlight = 0;
+  /** Per-send tokens: unique per publisher (prefix) and send (counter); cheaper than a UUID each. */
+  readonly #tokenPrefix = `${randomUUID()}.`;
+  #tokens = 0;
   #current: OpenChannel | undefined;
   #opening: Promise<OpenChannel> | undefined;
   #closed = false;
@@ -120,12 +123,14 @@ export class RabbitMqPublisher {
   }
 
   async #sendOne(open: OpenChannel, request: PublishRequest): Promise<Outcome> {
-    await this.#acquire();
+    if (this.#inFlight >= this.#window) await this.#acquire();
+    else this.#inFlight += 1;
     try {
       if (open.drained !== undefined) await open.drained;
       if (open.closed)
         return { kind: 'resend', cause: open.closedBy ?? new Error('channel closed'), channelError: false };
-      const token = randomUUID();
+      this.#tokens += 1;
+      const token = `${this.#tokenPrefix}${this.#tokens.toString(36)}`;
       const headers = {
         ...(request.options.headers as Record<string, unknown> | undefined),
         [TOKEN_HEADER]: token,

@@ -1,6 +1,7 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { ErrorCodes, OmnibusError, chooseDelayTier } from '@omnibus/core';
 import type { DeadLetterReason, Delivery, SubscriptionSpec } from '@omnibus/core';
+import type { AckCoalescer } from './ack-coalescer.js';
 import { settlementError } from './rabbitmq-error-mapper.js';
 import { deadLetterCopy, retryCopy } from './rabbitmq-message-mapper.js';
 import type { ReceivedMessage } from './rabbitmq-message-mapper.js';
@@ -11,6 +12,8 @@ import type { RabbitMqNames } from './rabbitmq-topology.js';
 /** One consumer channel; `open` turns false when the channel closes for any reason. */
 export interface ConsumerChannel {
   readonly channel: Channel;
+  /** Writes this channel's acks, coalesced per event-loop turn. */
+  readonly acks: AckCoalescer;
   open: boolean;
   started: boolean;
   tag: string | undefined;
@@ -38,7 +41,9 @@ export interface RabbitMqSettlementContext {
 /**
  * Builds the {@link Delivery} objects of one subscription and settles them natively:
  *
- * - `ack`: `basic.ack` on the channel the message came from.
+ * - `ack`: `basic.ack` on the channel the message came from, written at the end of the current
+ *   event-loop turn together with the other acks of that turn (one `multiple` ack for a
+ *   contiguous run of settled delivery tags, see {@link AckCoalescer}).
  * - `retry(d)`: a copy carrying the next attempt number is published (confirmed) to the wait
  *   queue of the smallest delay tier ≥ d — or straight back to the group queue for d ≤ 0 —
  *   then the original is acked. Ordered subscriptions retry in place instead (the outcome is
@@ -111,7 +116,7 @@ export class RabbitMqSettlement {
   release(item: ReceivedDelivery): void {
     if (!item.consumer.open) return;
     try {
-      item.consumer.channel.nack(item.message, false, true);
+      item.consumer.acks.nack(item.message);
     } catch {
       // channel closed in between: the broker requeues it anyway
     }
@@ -192,7 +197,7 @@ export class RabbitMqSettlement {
   #ack(item: ReceivedDelivery, action: string): void {
     this.#ensureOpen(item, action);
     try {
-      item.consumer.channel.ack(item.message);
+      item.consumer.acks.ack(item.message);
     } catch (error) {
       throw this.#error(error, action);
     }

@@ -1,4 +1,5 @@
 import type { ConsumeMessage } from 'amqplib';
+import { AckCoalescer } from './ack-coalescer.js';
 import { KeyedDispatcher } from '@omnibus/core';
 import type { DeliveryHandler, Subscription, SubscriptionSpec } from '@omnibus/core';
 import type { RabbitMqConnection } from './rabbitmq-connection.js';
@@ -89,7 +90,13 @@ export class RabbitMqSubscription implements Subscription {
   async #consume(): Promise<void> {
     await this.#context.prepare();
     const channel = await this.#context.connection.createChannel(RESUME_WAIT_MS);
-    const consumer: ConsumerChannel = { channel, open: true, started: false, tag: undefined };
+    const consumer: ConsumerChannel = {
+      channel,
+      acks: new AckCoalescer(channel),
+      open: true,
+      started: false,
+      tag: undefined,
+    };
     channel.on('close', () => {
       consumer.open = false;
       if (consumer.started && !this.#stopping) this.#scheduleResume();
@@ -137,9 +144,15 @@ export class RabbitMqSubscription implements Subscription {
   #onMessage(consumer: ConsumerChannel, message: ConsumeMessage | null): void {
     if (message === null) {
       // Cancelled by the broker (queue deleted or failed over): re-open through 'close'.
+      try {
+        consumer.acks.flush();
+      } catch {
+        // already closed
+      }
       consumer.channel.close().catch(() => undefined);
       return;
     }
+    consumer.acks.received(message);
     const received = amqpToReceived(message);
     this.#dispatcher.push({ message, consumer, received }, received.envelope.partitionKey);
   }
@@ -204,6 +217,13 @@ export class RabbitMqSubscription implements Subscription {
     for (const item of release) this.#settlement.release(item);
     this.#held.length = 0;
     const last = this.#consumer;
-    if (last?.open === true) await last.channel.close().catch(() => undefined);
+    if (last?.open === true) {
+      try {
+        last.acks.flush();
+      } catch {
+        // closed meanwhile: the broker requeues what was not acked
+      }
+      await last.channel.close().catch(() => undefined);
+    }
   }
 }
