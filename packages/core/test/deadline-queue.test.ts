@@ -7,11 +7,16 @@ class Entry implements Expirable {
   readonly expiresAt: number;
   finished = false;
   expired = 0;
+  /** Resolves on the first expiry, so a test awaits the event instead of sleeping past it. */
+  readonly expiredOnce: Promise<void>;
+  #onExpire: () => void = () => undefined;
   constructor(queue: DeadlineQueue) {
     this.expiresAt = queue.deadlineFromNow();
+    this.expiredOnce = new Promise((resolve) => (this.#onExpire = resolve));
   }
   expire(): void {
     this.expired += 1;
+    this.#onExpire();
   }
 }
 
@@ -24,7 +29,8 @@ describe('DeadlineQueue (one shared timer per handler timeout)', () => {
     for (const entry of entries) queue.add(entry);
     (entries[1] as Entry).finished = true;
     queue.prune();
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    // Entries expire in deadline order: once the last one has, the finished middle one was passed over.
+    await (entries[2] as Entry).expiredOnce;
     expect(entries.map((e) => e.expired)).to.deep.equal([1, 0, 1]);
     queue.dispose();
   });
