@@ -7,6 +7,7 @@ import type { HandlerContext } from '../handler/handler-context.js';
 import { childTraceparent, TRACEPARENT_HEADER, TRACESTATE_HEADER } from '../instrumentation/traceparent.js';
 import { createEnvelopeOwningHeaders, type CreateEnvelopeInput } from '../message/create-envelope.js';
 import { isReservedHeader } from '../message/wire-headers.js';
+import { checkPayloadSize, checkPublishDelay } from '../adapter-kit/check-publish.js';
 import type { TransportCapabilities } from '../transport/capabilities.js';
 import type { OutgoingMessage } from '../transport/outgoing-message.js';
 import type { PublishOptions } from './publish-options.js';
@@ -70,13 +71,10 @@ function stampAndEncode(input: OutgoingMessageInput): OutgoingMessage {
       { cause: error },
     );
   }
-  if (bytes.byteLength > capabilities.maxPayloadBytes) {
-    throw new OmnibusError(
-      ErrorCodes.PAYLOAD_TOO_LARGE,
-      `payload of ${event.name} is ${String(bytes.byteLength)} bytes; transport "${input.transportName}" accepts at most ${String(capabilities.maxPayloadBytes)} bytes`,
-    );
-  }
-  const delayMs = checkDelay(options.delayMs, input.transportName, capabilities);
+  checkPayloadSize(bytes.byteLength, input.transportName, capabilities.maxPayloadBytes, event.name);
+  const delayMs = Math.ceil(
+    checkPublishDelay(options.delayMs, input.transportName, capabilities.delayedDelivery, event.name),
+  );
   const envelopeInput: { -readonly [K in keyof CreateEnvelopeInput]: CreateEnvelopeInput[K] } & {
     headers: Record<string, string>;
   } = {
@@ -114,29 +112,4 @@ function checkHeaders(headers: Readonly<Record<string, unknown>>): Record<string
     out[name] = value;
   }
   return out;
-}
-
-function checkDelay(
-  delayMs: number | undefined,
-  transportName: string,
-  capabilities: TransportCapabilities,
-): number {
-  if (delayMs === undefined || delayMs === 0) return 0;
-  if (!Number.isFinite(delayMs) || delayMs < 0)
-    throw new OmnibusError(
-      ErrorCodes.DELAY_OUT_OF_RANGE,
-      `delayMs must be a finite number ≥ 0, got ${String(delayMs)}`,
-    );
-  const support = capabilities.delayedDelivery;
-  if (support === false)
-    throw new OmnibusError(
-      ErrorCodes.DELAY_OUT_OF_RANGE,
-      `transport "${transportName}" does not support delayed delivery (delayMs ${String(delayMs)})`,
-    );
-  if (delayMs > support.maxDelayMs)
-    throw new OmnibusError(
-      ErrorCodes.DELAY_OUT_OF_RANGE,
-      `delayMs ${String(delayMs)} exceeds transport "${transportName}"'s maximum of ${String(support.maxDelayMs)} ms`,
-    );
-  return Math.ceil(delayMs);
 }

@@ -7,5 +7,5 @@ export type {
   SpyCounts,
   InstrumentationSource,
 } from './message-spy.js';
-export { waitFor } from './wait-for.js';
+export { waitFor, WaitTimeoutError } from './wait-for.js';
 export type { WaitForOptions } from './wait-for.js';

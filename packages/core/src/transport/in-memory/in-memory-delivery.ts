@@ -1,108 +1,82 @@
-import { ErrorCodes } from '../../errors/error-codes.js';
-import { OmnibusError } from '../../errors/omnibus-error.js';
+import { SettleOnceDelivery } from '../../adapter-kit/settle-once-delivery.js';
+import type { SettlementPort } from '../../adapter-kit/settle-once-delivery.js';
 import type { MessageEnvelope } from '../../message/envelope.js';
 import { envelopeFromWire } from '../../message/wire-headers.js';
-import type { DeadLetterReason, Delivery } from '../delivery.js';
+import type { DeadLetterReason } from '../delivery.js';
 import type { Lease } from './in-memory-message.js';
 
-/** The broker-native view of an in-memory delivery, exposed as {@link Delivery.raw}. */
+/** The broker-native view of an in-memory delivery, exposed as `Delivery.raw`. */
 export interface InMemoryRawMessage {
   readonly brokerMessageId: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly enqueuedAt: Date;
 }
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /**
- * A lease as a {@link Delivery}. The first successful settlement wins; later ones are ignored
- * (resolve). Settling a lease the broker already took back (subscription closed after its
- * drain timeout, connection dropped) rejects with SETTLEMENT_FAILED: the message is
- * redelivered, never lost. A retry delay outside `[0, maxRetryDelayMs]` rejects with
- * DELAY_OUT_OF_RANGE and leaves the delivery unsettled (it is never shortened).
- *
- * The envelope is the broker's frozen snapshot taken at publish (foreign messages: decoded from
- * their headers), shared by every delivery of the message; its payload is the broker's stored
- * copy, not a fresh copy per delivery, so like every envelope field it is read-only.
+ * Settles leases on the in-memory broker for one subscription; the deliveries themselves are
+ * the adapter kit's {@link SettleOnceDelivery} (settle once, retry-delay range check). Settling a
+ * lease the broker already took back (subscription closed after its drain timeout, connection
+ * dropped) rejects with `SETTLEMENT_FAILED`: the message is redelivered, never lost.
  */
-class InMemoryDelivery implements Delivery {
-  readonly envelope: MessageEnvelope;
-  readonly deliveryAttempt: number;
-  readonly receivedAt: Date;
+export class InMemorySettlement implements SettlementPort<Lease> {
+  readonly transportName = 'in-memory';
+  readonly retryInPlace = false;
   readonly destination: string;
   readonly group: string;
-  readonly #lease: Lease;
-  readonly #maxRetryDelayMs: number;
-  #settled = false;
+  readonly maxRetryDelayMs: number;
 
-  constructor(lease: Lease, maxRetryDelayMs: number) {
-    const message = lease.message;
-    this.#lease = lease;
-    this.#maxRetryDelayMs = maxRetryDelayMs;
-    this.envelope =
-      message.envelope ??
-      envelopeFromWire({
-        headers: message.headers,
-        payload: message.payload,
-        fallbackId: message.brokerMessageId,
-        fallbackTime: message.enqueuedAt,
-      });
-    this.deliveryAttempt = lease.deliveryAttempt;
-    this.receivedAt = new Date();
-    this.destination = lease.group.destination;
-    this.group = lease.group.name;
+  constructor(destination: string, group: string, maxRetryDelayMs: number) {
+    this.destination = destination;
+    this.group = group;
+    this.maxRetryDelayMs = maxRetryDelayMs;
   }
 
-  get raw(): InMemoryRawMessage {
-    const message = this.#lease.message;
+  /** Wrap a lease as a `Delivery`. */
+  delivery(lease: Lease): SettleOnceDelivery<Lease> {
+    return new SettleOnceDelivery(this, lease, envelopeOf(lease), lease.deliveryAttempt);
+  }
+
+  ack(lease: Lease): Promise<void> {
+    lease.group.ack(lease);
+    return RESOLVED;
+  }
+
+  retry(lease: Lease, delayMs: number): Promise<void> {
+    lease.group.retry(lease, delayMs);
+    return RESOLVED;
+  }
+
+  deadLetter(lease: Lease, reason: DeadLetterReason): Promise<void> {
+    lease.group.deadLetter(lease, reason);
+    return RESOLVED;
+  }
+
+  raw(lease: Lease): InMemoryRawMessage {
+    const message = lease.message;
     return {
       brokerMessageId: message.brokerMessageId,
       headers: message.headers,
       enqueuedAt: message.enqueuedAt,
     };
   }
-
-  ack(): Promise<void> {
-    if (this.#settled) return Promise.resolve();
-    const lease = this.#lease;
-    return this.#settle(() => lease.group.ack(lease));
-  }
-
-  retry(delayMs: number): Promise<void> {
-    if (this.#settled) return Promise.resolve();
-    if (
-      typeof delayMs !== 'number' ||
-      !Number.isFinite(delayMs) ||
-      delayMs < 0 ||
-      delayMs > this.#maxRetryDelayMs
-    ) {
-      return Promise.reject(
-        new OmnibusError(
-          ErrorCodes.DELAY_OUT_OF_RANGE,
-          `retry delay must be between 0 and ${String(this.#maxRetryDelayMs)} ms, got ${String(delayMs)}`,
-        ),
-      );
-    }
-    const lease = this.#lease;
-    return this.#settle(() => lease.group.retry(lease, delayMs));
-  }
-
-  deadLetter(reason: DeadLetterReason): Promise<void> {
-    if (this.#settled) return Promise.resolve();
-    const lease = this.#lease;
-    return this.#settle(() => lease.group.deadLetter(lease, reason));
-  }
-
-  #settle(action: () => void): Promise<void> {
-    try {
-      action();
-      this.#settled = true;
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error('non-Error thrown', { cause: error }));
-    }
-  }
 }
 
-/** Wrap a lease as a {@link Delivery} (see {@link InMemoryDelivery}). */
-export function createInMemoryDelivery(lease: Lease, maxRetryDelayMs: number): Delivery {
-  return new InMemoryDelivery(lease, maxRetryDelayMs);
+/**
+ * The broker's frozen snapshot taken at publish (foreign messages: decoded from their headers),
+ * shared by every delivery of the message; its payload is the broker's stored copy, not a fresh
+ * copy per delivery, so like every envelope field it is read-only.
+ */
+function envelopeOf(lease: Lease): MessageEnvelope {
+  const message = lease.message;
+  return (
+    message.envelope ??
+    envelopeFromWire({
+      headers: message.headers,
+      payload: message.payload,
+      fallbackId: message.brokerMessageId,
+      fallbackTime: message.enqueuedAt,
+    })
+  );
 }

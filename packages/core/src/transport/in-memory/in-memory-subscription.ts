@@ -2,7 +2,7 @@ import { KeyedDispatcher } from '../keyed-dispatcher.js';
 import type { DeliveryHandler } from '../delivery.js';
 import type { Subscription, SubscriptionSpec } from '../transport.js';
 import type { AttachedConsumer, InMemoryConnection } from './in-memory-connection.js';
-import { createInMemoryDelivery } from './in-memory-delivery.js';
+import { InMemorySettlement } from './in-memory-delivery.js';
 import type { Lease } from './in-memory-message.js';
 
 /** Settings an {@link InMemorySubscription} takes from its transport. */
@@ -23,6 +23,7 @@ export class InMemorySubscription implements Subscription {
   readonly #onDelivery: DeliveryHandler;
   readonly #settings: InMemorySubscriptionSettings;
   readonly #dispatcher: KeyedDispatcher<Lease>;
+  readonly #settlement: InMemorySettlement;
   #connection: InMemoryConnection | undefined;
   #consumer: AttachedConsumer | undefined;
   #closePromise: Promise<void> | undefined;
@@ -31,6 +32,7 @@ export class InMemorySubscription implements Subscription {
     this.spec = spec;
     this.#onDelivery = onDelivery;
     this.#settings = settings;
+    this.#settlement = new InMemorySettlement(spec.destination, spec.group, settings.maxRetryDelayMs);
     this.#dispatcher = new KeyedDispatcher<Lease>({
       concurrency: spec.concurrency,
       ordered: spec.ordered,
@@ -81,6 +83,6 @@ export class InMemorySubscription implements Subscription {
   #run(lease: Lease): Promise<void> {
     if (lease.state !== 'in-flight') return Promise.resolve();
     lease.started = true;
-    return this.#onDelivery(createInMemoryDelivery(lease, this.#settings.maxRetryDelayMs));
+    return this.#onDelivery(this.#settlement.delivery(lease));
   }
 }

@@ -2,6 +2,7 @@ import { ErrorCodes } from '../../errors/error-codes.js';
 import { OmnibusError, isOmnibusError } from '../../errors/omnibus-error.js';
 import type { MessageEnvelope } from '../../message/envelope.js';
 import { TransportStatusTracker } from '../transport-status-tracker.js';
+import { checkPublish } from '../../adapter-kit/check-publish.js';
 import type { TransportCapabilities } from '../capabilities.js';
 import type { DeliveryHandler } from '../delivery.js';
 import type { OutgoingMessage } from '../outgoing-message.js';
@@ -233,25 +234,7 @@ export class InMemoryTransport implements Transport {
 
   #prepare(destination: string, message: OutgoingMessage): { envelope: MessageEnvelope; delayMs: number } {
     const envelope = message.envelope;
-    const size = envelope.payload.byteLength;
-    if (size > this.#options.maxPayloadBytes) {
-      throw new OmnibusError(
-        ErrorCodes.PAYLOAD_TOO_LARGE,
-        `message ${envelope.id} to "${destination}" has a ${String(size)}-byte payload; the limit is ${String(this.#options.maxPayloadBytes)} bytes`,
-      );
-    }
-    const delayMs = message.delayMs ?? 0;
-    if (
-      typeof delayMs !== 'number' ||
-      !Number.isFinite(delayMs) ||
-      delayMs > this.#options.maxDelayMs ||
-      (delayMs > 0 && this.#options.maxDelayMs === 0)
-    ) {
-      throw new OmnibusError(
-        ErrorCodes.DELAY_OUT_OF_RANGE,
-        `message ${envelope.id} to "${destination}" has delay ${String(delayMs)} ms; the in-memory transport accepts 0..${String(this.#options.maxDelayMs)} ms`,
-      );
-    }
+    const delayMs = checkPublish(this, destination, message);
     if (typeof envelope.id !== 'string' || envelope.id === '') {
       throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, `a message to "${destination}" has no id`);
     }
