@@ -19,7 +19,7 @@ const STAGES = [
   {
     name: 'unit',
     brokers: [],
-    mocha: ['--ignore', '**/*.int.test.js', 'packages/*/dist/test/**/*.test.js', 'tools/*/dist/test/**/*.test.js'],
+    mocha: ['--ignore', '**/*.int.test.js', 'packages/*/dist/test/**/*.test.js', 'tools/*/dist/test/**/*.test.js', 'scripts/brokers/test/*.test.mjs'],
   },
   { name: 'lint', brokers: [], command: [process.execPath, 'node_modules/eslint/bin/eslint.js', '.'] },
   { name: 'docs', brokers: [], command: [process.execPath, 'scripts/check-doc-samples.mjs'] },

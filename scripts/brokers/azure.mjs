@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ciDir, dataDir, ensureDir, HOST, logFile, repoRoot } from './paths.mjs';
 import { readFrom, spawnDetached, stopProcess, tcpProbe } from './process-utils.mjs';
+import { amqp10Probe } from './probes.mjs';
 
 const NAME = 'azure';
 const PORT = 5673;
@@ -54,6 +55,11 @@ export default {
       join(dir, 'state.json'),
     ];
     return spawnDetached(process.execPath, args, { cwd: dir, log: logFile(NAME) });
+  },
+
+  /** Bounded AMQP 1.0 (SASL) protocol header exchange on the AMQP port. */
+  probe({ timeoutMs } = {}) {
+    return amqp10Probe(HOST, PORT, { timeoutMs });
   },
 
   /** Fresh start: it printed a line containing "listening"; always: AMQP port accepts TCP. */

@@ -7,6 +7,10 @@
 //   logs [broker ...] [-n N] [-f]
 //   smoke [broker ...] [--restart]  round-trip one message through each broker's raw client;
 //                                   --restart: publish, restart the broker, then consume
+//   clean <broker> [prefix] [--yes] list leftover topology (queues, exchanges, topics, groups,
+//                                   entities) whose names start with prefix; --yes deletes it
+// `status` probes each running broker's protocol within a bound (OMNIBUS_BROKERS_PROBE_MS, 3 s) and
+// exits with 3 when one accepts connections but does not answer (state "unhealthy").
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { BrokerError, down, expand, logPath, pid, restart, status, up } from './index.mjs';
@@ -14,6 +18,7 @@ import { tailFile } from './process-utils.mjs';
 
 const USAGE = `usage: node scripts/brokers/cli.mjs <command> [broker ...] [options]
 commands: up | down | status | restart | pid | logs [-n N] [-f] | smoke [--restart]
+          clean <broker> [prefix] [--yes]   (dry run without --yes)
 brokers:  rabbitmq | kafka | sqs (elasticmq) | sns (fauxqs) | azure | postgres | all (default)`;
 
 const usage = (message) => Object.assign(new Error(`${message}\n${USAGE}`), { usage: true });
@@ -23,12 +28,13 @@ const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
 function parse(argv) {
   const positional = [];
-  const flags = { n: 50, follow: false, restart: false };
+  const flags = { n: 50, follow: false, restart: false, yes: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '-n' || a === '--lines') flags.n = Number(argv[++i]);
     else if (a === '-f' || a === '--follow') flags.follow = true;
     else if (a === '--restart') flags.restart = true;
+    else if (a === '--yes' || a === '-y') flags.yes = true;
     else if (a === '-h' || a === '--help') flags.help = true;
     else positional.push(a);
   }
@@ -107,7 +113,35 @@ async function main() {
       break;
     }
     case 'status': {
-      printStatus(list(await status(name ?? 'all')));
+      const rows = list(await status(name ?? 'all'));
+      printStatus(rows);
+      if (rows.some((r) => r.state === 'unhealthy')) process.exitCode = 3;
+      // A probe's client library (readiness checks) must not keep a finished status alive.
+      process.exit();
+      break;
+    }
+    case 'clean': {
+      const [broker, prefix = ''] = list(name ?? []);
+      if (!broker || broker === 'all') throw usage('clean needs one broker name (and a prefix to delete)');
+      const { clean, summarize } = await import('./clean.mjs');
+      const { entities, deleted, failed } = await clean(broker, { prefix, yes: flags.yes });
+      const what = `${broker}${prefix ? ` entities starting with "${prefix}"` : ' entities'}`;
+      if (entities.length === 0) say(`no ${what}`);
+      else if (!flags.yes) {
+        if (prefix)
+          for (const e of entities) say(`  ${e.kind.padEnd(8)} ${e.name}${e.note ? `  (${e.note})` : ''}`);
+        else for (const [key, count] of summarize(entities)) say(`  ${String(count).padStart(6)}  ${key}`);
+        say(
+          `${entities.length} ${what} (dry run: nothing deleted; add --yes${prefix ? '' : ' and a prefix'} to delete)`,
+        );
+      } else {
+        for (const f of failed) note(`  ✖ ${f.kind} ${f.name}: ${f.error}`);
+        say(
+          `deleted ${deleted} of ${entities.length} ${what}${failed.length ? `, ${failed.length} failed` : ''}`,
+        );
+        if (failed.length) process.exitCode = 1;
+      }
+      process.exit();
       break;
     }
     case 'pid': {

@@ -8,6 +8,7 @@ import { cacheDir, ciDir, dataDir, HOST, logFile } from './paths.mjs';
 import { ensureJars, jarVersion, javaBin, pomProperty, requireJava } from './java.mjs';
 import { httpGet, logLine, readFrom, run, spawnDetached, stopProcess } from './process-utils.mjs';
 import { step } from './errors.mjs';
+import { httpProbe } from './probes.mjs';
 
 const NAME = 'sqs';
 const PORT = 9324;
@@ -82,6 +83,11 @@ export default {
       'org.elasticmq.server.Main',
     ];
     return spawnDetached(javaBin(), args, { cwd: dir, log: logFile(NAME) });
+  },
+
+  /** Bounded HTTP GET /health. */
+  probe({ timeoutMs } = {}) {
+    return httpProbe(HOST, PORT, '/health', { timeoutMs });
   },
 
   /** /health answers; on a fresh start also every persisted queue has been restored. */

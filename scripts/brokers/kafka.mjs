@@ -7,6 +7,7 @@ import { cacheDir, ciDir, dataDir, ensureDir, HOST, logFile } from './paths.mjs'
 import { ensureJars, jarVersion, javaBin, pomProperty, requireJava } from './java.mjs';
 import { logLine, readFrom, run, spawnDetached, stopProcess } from './process-utils.mjs';
 import { step } from './errors.mjs';
+import { kafkaProbe } from './probes.mjs';
 
 const NAME = 'kafka';
 const PORT = 9092;
@@ -93,6 +94,11 @@ export default {
       props,
     ];
     return spawnDetached(javaBin(), args, { cwd: dir, log: logFile(NAME) });
+  },
+
+  /** Bounded Kafka ApiVersions round trip on the client port. */
+  probe({ timeoutMs } = {}) {
+    return kafkaProbe(HOST, PORT, { timeoutMs });
   },
 
   /**

@@ -27,6 +27,7 @@ import {
 } from './process-utils.mjs';
 import { join } from 'node:path';
 import { BrokerError, step } from './errors.mjs';
+import { bounded, PROBE_TIMEOUT_MS } from './probes.mjs';
 
 const noop = () => {};
 const lockFile = (broker) => join(dataDir(broker.name), 'lock');
@@ -53,12 +54,33 @@ export function findPid(broker) {
   return null;
 }
 
+/** One readiness check, bounded: a node that accepts TCP but never answers counts as not ready. */
 async function isReady(broker, ctx) {
-  try {
-    return Boolean(await broker.ready(ctx));
-  } catch {
-    return false;
+  return (await bounded(broker.ready(ctx), 2 * PROBE_TIMEOUT_MS, 'readiness check')).ok;
+}
+
+/**
+ * Health of a running broker, never slower than about two probe bounds: first the broker's protocol
+ * probe (AMQP handshake, Kafka ApiVersions, HTTP, SQL; see probes.mjs), then its readiness check.
+ * 'unhealthy': the port does not answer the protocol (for example accepts TCP and stays silent);
+ * 'starting': the protocol answers but clients cannot work yet (for example Kafka's group
+ * coordinator still loading). A definition without `probe` (a plug-in) gets 'starting/unhealthy'.
+ * @returns {Promise<{ state: 'up'|'unhealthy'|'starting'|'starting/unhealthy', note?: string, ms: number }>}
+ */
+export async function health(broker, { timeoutMs = PROBE_TIMEOUT_MS } = {}) {
+  const t0 = Date.now();
+  if (broker.probe) {
+    const probe = await bounded(
+      broker.probe({ timeoutMs }).then((p) => (p.ok ? true : Promise.reject(new Error(p.detail)))),
+      timeoutMs + 500,
+      'protocol probe',
+    );
+    if (!probe.ok)
+      return { state: 'unhealthy', note: probe.detail.replace(/^protocol probe: /, ''), ms: Date.now() - t0 };
   }
+  const ready = await bounded(broker.ready({ log: noop, logOffset: 0 }), timeoutMs, 'readiness check');
+  if (ready.ok) return { state: 'up', ms: Date.now() - t0 };
+  return { state: broker.probe ? 'starting' : 'starting/unhealthy', note: ready.detail, ms: Date.now() - t0 };
 }
 
 /**
@@ -207,18 +229,19 @@ export async function restart(broker, { log = noop } = {}) {
   });
 }
 
-export async function status(broker) {
+export async function status(broker, options) {
   const found = findPid(broker);
   const unavailable = found ? null : broker.available?.();
-  const ready = found ? await isReady(broker, { log: noop, logOffset: 0 }) : false;
+  const checked = found ? await health(broker, options) : null;
+  const notes = [checked?.note, found && !found.managed ? 'not started from this checkout' : undefined];
   return {
     name: broker.name,
     version: broker.version(),
     ports: broker.ports,
     pid: found?.pid ?? null,
     managed: found?.managed ?? false,
-    state: unavailable ? 'unavailable' : !found ? 'down' : ready ? 'up' : 'starting/unhealthy',
-    note: unavailable ?? (found && !found.managed ? 'not started from this checkout' : undefined),
+    state: unavailable ? 'unavailable' : !found ? 'down' : checked.state,
+    note: unavailable ?? (notes.filter(Boolean).join('; ') || undefined),
     log: logFile(broker.name),
   };
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { dataDir, ensureDir, HOST, logFile, logsDir } from './paths.mjs';
 import { isAlive, readPid, run, spawnDetached, stopProcess } from './process-utils.mjs';
 import { step } from './errors.mjs';
+import { postgresProbe } from './probes.mjs';
 
 const NAME = 'postgres';
 const PORT = 55432;
@@ -136,6 +137,11 @@ export default {
       cwd: dir,
       log: logFile(NAME),
     });
+  },
+
+  /** Bounded protocol answer (SSL negotiation); the SQL round trip is ready(), bounded by status. */
+  probe({ timeoutMs } = {}) {
+    return postgresProbe(HOST, PORT, { timeoutMs });
   },
 
   async ready() {

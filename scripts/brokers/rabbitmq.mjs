@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ciDir, dataDir, ensureDir, HOST, logFile } from './paths.mjs';
 import { isAlive, logLine, readPid, run, spawnDetached, stopProcess } from './process-utils.mjs';
 import { step } from './errors.mjs';
+import { amqp091Probe } from './probes.mjs';
 
 const NAME = 'rabbitmq';
 const PORT = 5672;
@@ -129,6 +130,11 @@ export default {
   async start() {
     const [cmd, args] = asRabbit(...withFileLimit(SERVER, []));
     return spawnDetached(cmd, args, { env: env(), cwd: dir, log: logFile(NAME) });
+  },
+
+  /** Bounded AMQP 0-9-1 handshake (status: a node accepting TCP but not AMQP is unhealthy). */
+  probe({ timeoutMs } = {}) {
+    return amqp091Probe(HOST, PORT, { timeoutMs });
   },
 
   async ready() {

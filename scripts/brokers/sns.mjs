@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { cacheDir, dataDir, ensureDir, HOST, logFile } from './paths.mjs';
 import { httpGet, logLine, run, spawnDetached, stopProcess } from './process-utils.mjs';
 import { step } from './errors.mjs';
+import { httpProbe } from './probes.mjs';
 
 const NAME = 'sns';
 const PORT = 4566;
@@ -91,6 +92,11 @@ export default {
       cwd: dir,
       log: logFile(NAME),
     });
+  },
+
+  /** Bounded HTTP GET /health. */
+  probe({ timeoutMs } = {}) {
+    return httpProbe(HOST, PORT, '/health', { timeoutMs });
   },
 
   async ready() {
