@@ -87,6 +87,13 @@ export const rabbitmqOptionSchema = {
     default: DEFAULT_DELAY_TIERS_MS,
     description: 'Delay tiers (ms), one TTL wait queue each; a delay is rounded up to the next tier.',
   },
+  delayTierProvisioning: {
+    type: 'string',
+    default: 'lazy',
+    oneOf: ['lazy', 'eager'],
+    description:
+      'lazy: declare a delay tier (exchange + TTL wait queue) on the first retry or delayed publish that needs it; eager: declare every tier when provisioning.',
+  },
   maxPayloadBytes: {
     type: 'integer',
     default: 16 * 1024 * 1024,

@@ -6,7 +6,8 @@ import { settlementError } from './rabbitmq-error-mapper.js';
 import { deadLetterCopy, retryCopy } from './rabbitmq-message-mapper.js';
 import type { ReceivedMessage } from './rabbitmq-message-mapper.js';
 import type { RabbitMqTransportOptions } from './rabbitmq-options.js';
-import type { PublishRequest, RabbitMqPublisher } from './rabbitmq-publisher.js';
+import type { PublishRequest } from './rabbitmq-publisher.js';
+import type { RabbitMqPublishPort } from './rabbitmq-delay-tiers.js';
 import type { RabbitMqNames } from './rabbitmq-topology.js';
 
 /** One consumer channel; `open` turns false when the channel closes for any reason. */
@@ -35,7 +36,7 @@ export interface RabbitMqSettlementContext {
   readonly spec: SubscriptionSpec;
   readonly options: RabbitMqTransportOptions;
   readonly names: RabbitMqNames;
-  readonly publisher: RabbitMqPublisher;
+  readonly publisher: RabbitMqPublishPort;
 }
 
 /**

@@ -6,7 +6,7 @@ import type { RabbitMqConnection } from './rabbitmq-connection.js';
 import { subscribeError } from './rabbitmq-error-mapper.js';
 import { amqpToReceived } from './rabbitmq-message-mapper.js';
 import type { RabbitMqTransportOptions } from './rabbitmq-options.js';
-import type { RabbitMqPublisher } from './rabbitmq-publisher.js';
+import type { RabbitMqPublishPort } from './rabbitmq-delay-tiers.js';
 import { RabbitMqSettlement } from './rabbitmq-settlement.js';
 import type { ConsumerChannel, ReceivedDelivery, SettlementOutcome } from './rabbitmq-settlement.js';
 import type { RabbitMqNames } from './rabbitmq-topology.js';
@@ -18,7 +18,7 @@ export interface RabbitMqSubscriptionContext {
   readonly options: RabbitMqTransportOptions;
   readonly names: RabbitMqNames;
   readonly connection: RabbitMqConnection;
-  readonly publisher: RabbitMqPublisher;
+  readonly publisher: RabbitMqPublishPort;
   /** Makes sure the group's queues exist (declares or verifies them); called before every consume. */
   readonly prepare: () => Promise<void>;
   /** Receives errors that cannot be thrown to a caller (a failed resume, a rejected handler). */

@@ -3,6 +3,7 @@ import type { GroupSpec, TopologySpec } from '@omnibus/core';
 import { ErrorCodes, OmnibusError } from '@omnibus/core';
 import { provisioningError } from './rabbitmq-error-mapper.js';
 import type { RabbitMqTransportOptions } from './rabbitmq-options.js';
+import { RabbitMqDelayTiers } from './rabbitmq-delay-tiers.js';
 
 /** Queue flavour used for every queue of one transport. */
 export type RabbitMqQueueType = 'quorum' | 'classic';
@@ -113,6 +114,8 @@ export function delayQueueArguments(
  */
 export class RabbitMqTopology {
   readonly names: RabbitMqNames;
+  /** Which delay tiers exist; missing ones are declared on first use (see RabbitMqDelayTiers). */
+  readonly delayTiers: RabbitMqDelayTiers;
   readonly #options: RabbitMqTransportOptions;
   readonly #destinations = new Map<string, Map<string, GroupSpec>>();
   /** Destinations found to exist (passive check) but not provisioned here. */
@@ -121,6 +124,12 @@ export class RabbitMqTopology {
   constructor(options: RabbitMqTransportOptions) {
     this.#options = options;
     this.names = new RabbitMqNames(options.prefix);
+    this.delayTiers = new RabbitMqDelayTiers(this.names, options.delayTiersMs);
+  }
+
+  /** Declare one delay tier (exchange, TTL wait queue, binding) on a channel from `openChannel`. */
+  async declareDelayTier(openChannel: () => Promise<Channel>, tierMs: number): Promise<void> {
+    await this.#run(openChannel, (channel) => this.#tier(channel, tierMs));
   }
 
   /** True when `destination` was provisioned or found to exist through this topology. */
@@ -225,21 +234,27 @@ export class RabbitMqTopology {
         );
         await step(`queue "${queue}"`, () => channel.checkQueue(queue));
       }
+      this.delayTiers.markDeclared(this.#options.delayTiersMs);
       return;
     }
     await step(`exchange "${redeliver}"`, () =>
       channel.assertExchange(redeliver, 'direct', { durable: true }),
     );
-    for (const tier of this.#options.delayTiersMs) {
-      const exchange = this.names.delayExchange(tier);
-      const queue = this.names.delayQueue(tier);
-      const args = delayQueueArguments(this.#queueType, tier, redeliver);
-      await step(`exchange "${exchange}"`, () =>
-        channel.assertExchange(exchange, 'fanout', { durable: true }),
-      );
-      await step(`queue "${queue}"`, () => channel.assertQueue(queue, { durable: true, arguments: args }));
-      await step(`binding of "${queue}"`, () => channel.bindQueue(queue, exchange, ''));
-    }
+    // Lazy: only the tiers used so far (again after a reconnect); eager: every configured tier.
+    const tiers =
+      this.#options.delayTierProvisioning === 'eager' ? this.#options.delayTiersMs : this.delayTiers.declared;
+    for (const tier of tiers) await this.#tier(channel, tier);
+    this.delayTiers.markDeclared(tiers);
+  }
+
+  async #tier(channel: Channel, tier: number): Promise<void> {
+    const redeliver = this.names.redeliverExchange();
+    const exchange = this.names.delayExchange(tier);
+    const queue = this.names.delayQueue(tier);
+    const args = delayQueueArguments(this.#queueType, tier, redeliver);
+    await step(`exchange "${exchange}"`, () => channel.assertExchange(exchange, 'fanout', { durable: true }));
+    await step(`queue "${queue}"`, () => channel.assertQueue(queue, { durable: true, arguments: args }));
+    await step(`binding of "${queue}"`, () => channel.bindQueue(queue, exchange, ''));
   }
 
   async #destination(channel: Channel, destination: string): Promise<void> {

@@ -22,6 +22,8 @@ import { envelopeToAmqp } from './rabbitmq-message-mapper.js';
 import { resolveRabbitMqOptions } from './rabbitmq-options.js';
 import type { RabbitMqTransportInput, RabbitMqTransportOptions } from './rabbitmq-options.js';
 import { RabbitMqPublisher } from './rabbitmq-publisher.js';
+import { delayTierPublisher } from './rabbitmq-delay-tiers.js';
+import type { RabbitMqPublishPort } from './rabbitmq-delay-tiers.js';
 import type { PublishRequest } from './rabbitmq-publisher.js';
 import { RabbitMqSubscription } from './rabbitmq-subscription.js';
 import { RabbitMqTopology } from './rabbitmq-topology.js';
@@ -58,6 +60,8 @@ export class RabbitMqTransport implements Transport {
   readonly #connection: RabbitMqConnection;
   readonly #topology: RabbitMqTopology;
   readonly #publisher: RabbitMqPublisher;
+  /** The publisher behind a declare-on-first-use of delay tiers (see RabbitMqDelayTiers). */
+  readonly #tieredPublisher: RabbitMqPublishPort;
   readonly #subscriptions = new Set<RabbitMqSubscription>();
   readonly #destinationChecks = new Map<string, Promise<void>>();
   #connecting: Promise<void> | undefined;
@@ -79,6 +83,10 @@ export class RabbitMqTransport implements Transport {
       (timeoutMs) => this.#connection.createConfirmChannel(timeoutMs),
       this.options.publishWindow,
     );
+    this.#topology.delayTiers.bind((tier) =>
+      this.#topology.declareDelayTier(() => this.#openChannel(), tier),
+    );
+    this.#tieredPublisher = delayTierPublisher(this.#publisher, this.#topology.delayTiers);
     this.capabilities = rabbitMqCapabilities(this.options);
     this.deadLetters = rabbitMqDeadLetterStore({
       names: this.names,
@@ -192,7 +200,7 @@ export class RabbitMqTransport implements Transport {
     if (requests.length === 0) return;
     await this.connect();
     await this.#ensureDestination(destination);
-    await this.#publisher.publish(requests, this.options.publishTimeoutMs);
+    await this.#tieredPublisher.publish(requests, this.options.publishTimeoutMs);
   }
 
   /**
@@ -210,7 +218,7 @@ export class RabbitMqTransport implements Transport {
       options: this.options,
       names: this.names,
       connection: this.#connection,
-      publisher: this.#publisher,
+      publisher: this.#tieredPublisher,
       prepare: () => this.#topology.provisionGroup(() => this.#openChannel(), spec.destination, group),
       onError: (error) => this.#hooks.onError?.(error),
       onClosed: () => this.#subscriptions.delete(subscription),

@@ -145,6 +145,20 @@ export class NativeClient {
     }
   }
 
+  /** Whether a queue exists (passive check on a throw-away channel). */
+  async queueExists(queue: string): Promise<boolean> {
+    const channel = await (await this.model()).createChannel();
+    channel.on('error', () => undefined);
+    try {
+      await channel.checkQueue(queue);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+  }
+
   /** Delete every tracked queue/exchange plus the prefix's shared delay topology, then disconnect. */
   async cleanup(delayTiersMs: readonly number[]): Promise<void> {
     const queues = [...this.#queues, ...delayTiersMs.map((tier) => this.#names.delayQueue(tier))];

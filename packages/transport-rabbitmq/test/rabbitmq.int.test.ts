@@ -62,9 +62,9 @@ describe(`RabbitMqTransport against RabbitMQ (${QUEUE_TYPE} queues)`, function (
     await native.cleanup(TIERS);
   });
 
-  it('provisions exchanges, group and dead-letter queues and delay tiers', async () => {
+  it('provisions exchanges, group and dead-letter queues and (eager) delay tiers', async () => {
     const { destination, group } = names();
-    const transport = make();
+    const transport = make({ delayTierProvisioning: 'eager' });
     await transport.provision({
       destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }],
     });
