@@ -54,6 +54,12 @@ export interface TransportContractOptions {
    * Omnibus envelope instead of raw binary.
    */
   readonly foreignBodies?: 'bytes' | 'text';
+  /**
+   * The publish timeout the transports from {@link createTransport} are configured with (ms): how
+   * long a publish waits and re-sends while the broker is away before it rejects. Enables case R1
+   * (a publish during a broker restart rejects only after this bound, with a retriable error).
+   */
+  readonly publishTimeoutMs?: number;
   /** Optional fault injection. Cases needing an absent hook are skipped with its name. */
   readonly faults?: ContractFaults;
   /** Scale for every wait in the suite (slow brokers, CI). Default 1. */

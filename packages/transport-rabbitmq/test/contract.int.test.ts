@@ -90,6 +90,7 @@ for (const configuration of configurations) {
       native.readDeadLetters(destination, group, count, timeoutMs),
     publishForeign: (destination, body, headers) => native.publishForeign(destination, body, headers),
     runFaultCases: configuration.faults,
+    publishTimeoutMs: resolveRabbitMqOptions(options).publishTimeoutMs,
     telemetry: openTelemetryHarness(),
     faults: {
       restartBroker: restartRabbitMq,

@@ -13,6 +13,7 @@ import { orderingCases } from './ordering.js';
 import { persistenceCases } from './persistence.js';
 import { poisonCases } from './poison.js';
 import { reconnectCases } from './reconnect.js';
+import { recoveryCases } from './publish-outage.js';
 import { retryCases } from './retry.js';
 import { settlementCases } from './settlement.js';
 import { delayCases, sizeCases } from './size-and-delay.js';
@@ -32,6 +33,7 @@ export const allCaseGroups: readonly ContractCaseGroup[] = [
   concurrencyCases,
   persistenceCases,
   reconnectCases,
+  recoveryCases,
   closeCases,
   poisonCases,
   sizeCases,
