@@ -18,31 +18,24 @@
 // - A sample that reads the environment (loadConfigFromEnv) also runs with
 //   OMNIBUS_TRANSPORT=bogus and must then fail with TRANSPORT_UNKNOWN.
 // - A block that is deliberately not compilable is fenced ```ts-nocheck (use sparingly).
+// Without --transport it also fails on wiring a new package still lacks (scripts/workspace-packages.mjs).
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { transportPackages, workspaceProblems } from './workspace-packages.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'examples', 'doc-samples', 'generated');
 const distDir = path.join(outDir, 'dist');
 
-/** Environment pointing each transport at the brokers `npm run brokers -- up` starts here. */
+/**
+ * Environment pointing each transport at the brokers `npm run brokers -- up` starts here: each
+ * transport package's "omnibus.transport.localEnv" (see scripts/workspace-packages.mjs).
+ */
 const LOCAL_BROKERS = {
   'in-memory': {},
-  rabbitmq: { OMNIBUS_RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672' },
-  kafka: { OMNIBUS_KAFKA_BROKERS: '127.0.0.1:9092' },
-  sqs: {
-    OMNIBUS_SQS_ENDPOINT: 'http://127.0.0.1:4566',
-    OMNIBUS_SQS_REGION: 'us-east-1',
-    OMNIBUS_SQS_ACCESS_KEY_ID: 'local',
-    OMNIBUS_SQS_SECRET_ACCESS_KEY: 'local',
-  },
-  azure: {
-    OMNIBUS_AZURE_CONNECTION_STRING:
-      'Endpoint=sb://127.0.0.1:5673;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;',
-    OMNIBUS_AZURE_PROVISIONING: 'emulator',
-  },
+  ...Object.fromEntries(transportPackages().map((t) => [t.name, t.localEnv])),
 };
 
 const transportArg = process.argv.indexOf('--transport');
@@ -77,6 +70,8 @@ writeFileSync(path.join(distDir, 'package.json'), '{ "type": "module" }\n');
 const files = [path.join(root, 'README.md'), ...markdownFiles(path.join(root, 'docs'))];
 const runnable = [];
 const problems = [];
+// The docs stage also checks the wiring a new package still needs by hand (scripts/workspace-packages.mjs).
+if (transport === 'in-memory') problems.push(...workspaceProblems());
 let count = 0;
 for (const file of files) {
   const relFile = path.relative(root, file);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The whole test suite: build, start the brokers the integration stages need, run every stage,
-// print one closing summary line. Usage: npm test [-- stage ...] (stages: see STAGES below).
+// print one closing summary line. Usage: npm test [-- stage ...] (stages: see STAGES below;
+// `node scripts/test.mjs --list` prints them).
 // A stage whose broker cannot start fails loudly; nothing is skipped silently.
 // On a machine whose node is older than 22 it runs itself under the project's Node 24 (node-runtime.mjs).
 import { spawn } from 'node:child_process';
@@ -8,6 +9,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { runUnderSupportedNode } from './node-runtime.mjs';
+import { packageTestStages, transportPackages } from './workspace-packages.mjs';
 
 runUnderSupportedNode();
 
@@ -29,15 +31,10 @@ const STAGES = [
   // The demo with OpenTelemetry (SDK + in-memory exporters): prints one order's trace tree.
   { name: 'demo-trace', brokers: [], env: { OMNIBUS_DEMO_TRACE: '1' }, command: [process.execPath, 'examples/ecommerce/dist/src/main.js'] },
   { name: 'demo-nestjs', brokers: [], command: [process.execPath, 'examples/nestjs-shop/dist/src/main.js'] },
-  { name: 'rabbitmq', brokers: ['rabbitmq'], mocha: ['packages/transport-rabbitmq/dist/test/**/*.int.test.js'] },
-  { name: 'kafka', brokers: ['kafka'], mocha: ['packages/transport-kafka/dist/test/**/*.int.test.js'] },
-  { name: 'sqs', brokers: ['sqs', 'sns'], mocha: ['packages/transport-sqs/dist/test/**/*.int.test.js'] },
-  { name: 'azure', brokers: ['azure'], mocha: ['packages/transport-azure/dist/test/**/*.int.test.js'] },
-  { name: 'outbox-postgres', brokers: ['postgres'], mocha: ['packages/outbox-postgres/dist/test/*.int.test.js'] },
-  // Restarts PostgreSQL, RabbitMQ and Kafka: run it under flock /tmp/omnibus-brokers.lock, like the broker stages.
-  { name: 'outbox-ledger', brokers: ['postgres', 'rabbitmq', 'kafka'], mocha: ['packages/outbox-postgres/dist/test/ledger/*.int.test.js'] },
-  // The `omnibus` bin against real brokers: topology, doctor and dead letters (≈ 30 s).
-  { name: 'cli', brokers: ['rabbitmq', 'sqs', 'azure'], mocha: ['packages/cli/dist/test/**/*.int.test.js'] },
+  // Each package's own stages (package.json "omnibus.testStages", see scripts/workspace-packages.mjs):
+  // rabbitmq, kafka, sqs, azure, outbox-postgres, outbox-ledger (restarts PostgreSQL, RabbitMQ and
+  // Kafka: run it under flock /tmp/omnibus-brokers.lock, like the broker stages), cli.
+  ...packageTestStages(),
   {
     // Proves the benchmark harness runs end to end; asserts nothing about timing.
     name: 'bench-quick',
@@ -51,17 +48,18 @@ const STAGES = [
     env: { OMNIBUS_OUTBOX_DATABASE_URL: 'postgres://omnibus:omnibus@127.0.0.1:55432/omnibus' },
     command: [process.execPath, 'examples/ecommerce/dist/src/main.js'],
   },
-  ...['rabbitmq', 'kafka', 'sqs', 'azure'].map((transport) => ({
-    name: `demo-${transport}`,
-    brokers: transport === 'sqs' ? ['sns'] : [transport],
-    env: { OMNIBUS_TRANSPORT: transport },
+  // Every transport package ("omnibus.transport" in its package.json) runs the demo and the docs samples.
+  ...transportPackages().map((transport) => ({
+    name: `demo-${transport.name}`,
+    brokers: transport.brokers,
+    env: { OMNIBUS_TRANSPORT: transport.name },
     command: [process.execPath, 'examples/ecommerce/dist/src/main.js'],
   })),
   // The README and guide samples that read OMNIBUS_TRANSPORT, run on each broker, output checked.
-  ...['rabbitmq', 'kafka', 'sqs', 'azure'].map((transport) => ({
-    name: `docs-${transport}`,
-    brokers: transport === 'sqs' ? ['sns'] : [transport],
-    command: [process.execPath, 'scripts/check-doc-samples.mjs', '--transport', transport],
+  ...transportPackages().map((transport) => ({
+    name: `docs-${transport.name}`,
+    brokers: transport.brokers,
+    command: [process.execPath, 'scripts/check-doc-samples.mjs', '--transport', transport.name],
   })),
 ];
 
@@ -93,6 +91,10 @@ function countsFrom(output) {
   return { passed: grab('passing'), failed: grab('failing'), skipped: grab('pending') };
 }
 
+if (process.argv[2] === '--list') {
+  for (const s of STAGES) console.log(`${s.name.padEnd(16)} brokers: ${s.brokers.join(', ') || '-'}`);
+  process.exit(0);
+}
 const wanted = process.argv.slice(2);
 const stages = wanted.length ? STAGES.filter((s) => wanted.includes(s.name)) : STAGES;
 if (wanted.length && stages.length !== wanted.length) {

@@ -13,13 +13,13 @@
 // exits with 3 when one accepts connections but does not answer (state "unhealthy").
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { BrokerError, down, expand, logPath, pid, restart, status, up } from './index.mjs';
+import { BrokerError, brokers, down, expand, logPath, pid, restart, status, up } from './index.mjs';
 import { tailFile } from './process-utils.mjs';
 
 const USAGE = `usage: node scripts/brokers/cli.mjs <command> [broker ...] [options]
 commands: up | down | status | restart | pid | logs [-n N] [-f] | smoke [--restart]
           clean <broker> [prefix] [--yes]   (dry run without --yes)
-brokers:  rabbitmq | kafka | sqs (elasticmq) | sns (fauxqs) | azure | postgres | all (default)`;
+brokers:  ${Object.keys(brokers).join(' | ')} | all (default)`;
 
 const usage = (message) => Object.assign(new Error(`${message}\n${USAGE}`), { usage: true });
 const say = (text) => process.stdout.write(`${text}\n`);

@@ -4,7 +4,17 @@
 //   await restart('rabbitmq');    // graceful stop + start with the same data + wait until ready
 //   const p = await pid('sqs');   // server pid or null
 // Names: rabbitmq, kafka, sqs (alias elasticmq), sns (alias fauxqs), azure, postgres (alias
-// postgresql, pg); 'all' (default).
+// postgresql, pg), plus every plug-in in scripts/brokers/plugins/; 'all' (default).
+//
+// A plug-in is one file scripts/brokers/plugins/<name>.mjs whose default export is a broker
+// definition like the built-in ones (name, ports, marker, readyTimeoutMs, stopTimeoutMs,
+// available?, version, prepare, start, ready, stop; see azure.mjs for a small one) plus, optionally:
+//   aliases: ['other-name'],          more names for `npm run brokers -- up <name>`
+//   endpoint: { url: '…', port: N },  connection facts, published as endpoints[<name>]
+//   smoke({ restart, restartNote }):  one message through the broker with its raw client,
+//                                     resolving with a one-line description (`brokers smoke`).
+// Dropping such a file in is the whole registration: up, down, restart, status, smoke and the
+// test stages (package.json "omnibus.testStages" brokers) know it by name.
 // Failures reject with a BrokerError: .broker, .step, .logFile, .logTail, .report().
 import rabbitmq from './rabbitmq.mjs';
 import kafka from './kafka.mjs';
@@ -15,8 +25,11 @@ import postgres from './postgres.mjs';
 import * as lifecycle from './lifecycle.mjs';
 import { BrokerError } from './errors.mjs';
 import { logFile } from './paths.mjs';
+import { loadPlugins } from './plugins.mjs';
 
 export { BrokerError };
+
+const plugins = await loadPlugins();
 
 export const brokers = { rabbitmq, kafka, sqs, sns, azure, postgres };
 const aliases = {
@@ -37,6 +50,14 @@ export const endpoints = {
   azure: { host: '127.0.0.1', port: 5673, adminPort: 5674 },
   postgres: { url: postgres.url, port: 55432 },
 };
+
+for (const plugin of plugins) {
+  if (brokers[plugin.name] !== undefined || aliases[plugin.name] !== undefined)
+    throw new Error(`broker plug-in "${plugin.name}" clashes with a broker of that name`);
+  brokers[plugin.name] = plugin;
+  for (const alias of plugin.aliases ?? []) aliases[alias] = plugin.name;
+  if (plugin.endpoint !== undefined) endpoints[plugin.name] = plugin.endpoint;
+}
 
 export function resolveBroker(name) {
   const key = aliases[name] ?? name;
