@@ -11,6 +11,7 @@
 // available?, version, prepare, start, ready, stop; see azure.mjs for a small one) plus, optionally:
 //   aliases: ['other-name'],          more names for `npm run brokers -- up <name>`
 //   endpoint: { url: '…', port: N },  connection facts, published as endpoints[<name>]
+//   probe({ timeoutMs }):             protocol-level health check for `status` (see probes.mjs)
 //   smoke({ restart, restartNote }):  one message through the broker with its raw client,
 //                                     resolving with a one-line description (`brokers smoke`).
 // Dropping such a file in is the whole registration: up, down, restart, status, smoke and the
