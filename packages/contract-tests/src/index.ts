@@ -37,3 +37,5 @@ export type {
 export { spanTreeLines, metricLines, T1_EXPECTED_TREE, T1_EXPECTED_METRICS } from './cases/telemetry.js';
 export { describeStartUpFailure, startAgainstUnreachableBroker } from './start-up/start-against-unreachable.js';
 export type { UnreachableStartResult } from './start-up/start-against-unreachable.js';
+export { FaultProxy } from './fault-proxy/fault-proxy.js';
+export type { FaultProxyOptions, FaultProxyStats } from './fault-proxy/fault-proxy.js';
