@@ -4,7 +4,7 @@ import { allCaseGroups } from './cases/all-cases.js';
 import { caseTitle, type ContractCase } from './contract-case.js';
 import type { TransportContractOptions } from './contract-options.js';
 import { CaseContext } from './support/case-context.js';
-import { ConformanceRecorder } from './support/conformance-report.js';
+import { ConformanceRecorder, failureDifference } from './support/conformance-report.js';
 
 /** Why a case cannot run with these options (missing fault hook, fault cases off), or undefined. */
 function faultGate(contractCase: ContractCase, options: TransportContractOptions): string | undefined {
@@ -70,10 +70,12 @@ export function describeTransportContract(options: TransportContractOptions): vo
       if (test === undefined || contractCase === undefined) return;
       if (recorder.stateOf(contractCase.id) === 'skipped') return;
       const state = test.state === 'passed' ? 'passed' : test.state === 'failed' ? 'failed' : 'skipped';
+      const difference = state === 'failed' ? failureDifference(test.err) : undefined;
       recorder.record(contractCase.id, {
         state,
         ...(test.duration === undefined ? {} : { durationMs: test.duration }),
         ...(state === 'failed' && test.err !== undefined ? { error: firstLines(test.err) } : {}),
+        ...(difference === undefined ? {} : { difference }),
       });
     });
 

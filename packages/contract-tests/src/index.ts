@@ -24,8 +24,17 @@ export type {
   Consumer,
   Received,
 } from './support/case-context.js';
-export { ConformanceRecorder, conformanceDir, reportFileName } from './support/conformance-report.js';
-export type { ConformanceCaseResult, ConformanceReport } from './support/conformance-report.js';
+export {
+  ConformanceRecorder,
+  conformanceDir,
+  failureDifference,
+  reportFileName,
+} from './support/conformance-report.js';
+export type {
+  ConformanceCaseResult,
+  ConformanceReport,
+  FailureDifference,
+} from './support/conformance-report.js';
 export { waitFor, WaitTimeoutError } from './support/wait-for.js';
 export type { ChildConsumerReport, ChildConsumerRequest } from './child/sigkill-consumer.js';
 export type {
@@ -35,7 +44,10 @@ export type {
   TelemetryPoint,
 } from './telemetry/telemetry-harness.js';
 export { spanTreeLines, metricLines, T1_EXPECTED_TREE, T1_EXPECTED_METRICS } from './cases/telemetry.js';
-export { describeStartUpFailure, startAgainstUnreachableBroker } from './start-up/start-against-unreachable.js';
+export {
+  describeStartUpFailure,
+  startAgainstUnreachableBroker,
+} from './start-up/start-against-unreachable.js';
 export type { UnreachableStartResult } from './start-up/start-against-unreachable.js';
 export { FaultProxy } from './fault-proxy/fault-proxy.js';
 export type { FaultProxyOptions, FaultProxyStats } from './fault-proxy/fault-proxy.js';

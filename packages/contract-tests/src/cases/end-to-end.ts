@@ -10,6 +10,7 @@ import {
 } from '@omnibus/core';
 import { expect } from 'chai';
 import { badInputCase } from './bad-input.js';
+import { causationChainCase, idStabilityCase } from './end-to-end-identity.js';
 import type { ContractCaseGroup } from '../contract-case.js';
 import type { CaseContext } from '../support/case-context.js';
 import { CLOCK_TOLERANCE_MS } from './retry.js';
@@ -176,5 +177,7 @@ export const endToEndCases: ContractCaseGroup = {
       },
     },
     badInputCase,
+    causationChainCase,
+    idStabilityCase,
   ],
 };

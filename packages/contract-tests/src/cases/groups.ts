@@ -110,5 +110,34 @@ export const groupCases: ContractCaseGroup = {
         );
       },
     },
+    {
+      id: 'G5',
+      rules: [1, 6],
+      title:
+        'a group provisioned before a publish and never subscribed receives that message when its first consumer subscribes later (durability without a restart)',
+      async run(ctx) {
+        const t = await ctx.transport();
+        const fanOut = ctx.capabilities.fanOut;
+        const { destination, groups } = await ctx.topology(t, { groups: fanOut ? 2 : 1 });
+        const later = groups[groups.length - 1] as string;
+        // With fan-out, a live group proves the messages were flowing while the later one had no consumer.
+        const live = fanOut ? await ctx.consume(t, { destination, group: groups[0] as string }) : undefined;
+        const sent = ctx.envelopes(10);
+        await ctx.publish(t, destination, sent);
+        if (live !== undefined)
+          await ctx.waitForIds(
+            live,
+            sent.map((e) => e.id),
+            'the live group',
+          );
+        const late = await ctx.consume(await ctx.transport(), { destination, group: later, concurrency: 3 });
+        await ctx.waitForIds(
+          late,
+          sent.map((e) => e.id),
+          'messages published before the group ever had a consumer',
+          10_000,
+        );
+      },
+    },
   ],
 };

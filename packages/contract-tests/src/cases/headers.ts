@@ -21,6 +21,13 @@ function expectSameEnvelope(got: MessageEnvelope, sent: MessageEnvelope, what: s
   ).to.equal(true);
 }
 
+/** A string as hex UTF-16 code units, so a normalised value shows where it differs. */
+function codeUnits(value: string | undefined): string[] | undefined {
+  return value === undefined
+    ? undefined
+    : Array.from({ length: value.length }, (_, i) => value.charCodeAt(i).toString(16).padStart(4, '0'));
+}
+
 /** Publish `sent` to a fresh destination and return what one consumer received for each. */
 async function roundTrip(ctx: CaseContext, sent: readonly MessageEnvelope[]): Promise<Map<string, Delivery>> {
   const t = await ctx.transport();
@@ -137,6 +144,49 @@ export const headerCases: ContractCaseGroup = {
         consumer.received.forEach((r, i) =>
           expectSameEnvelope(r.delivery.envelope, sent, `attempt ${String(i + 1)}`),
         );
+      },
+    },
+    {
+      id: 'B5',
+      rules: [9],
+      title:
+        'non-NFC unicode (decomposed NFD letters, stacked combining marks, compatibility characters) in headers, correlation and partition key arrives unnormalised, code unit for code unit',
+      async run(ctx) {
+        const values = {
+          // "é" as e + U+0301 and "Å" as A + U+030A: NFC would compose them.
+          'x-nfd': 'Cafe\u0301 A\u030Angstro\u0308m',
+          // Hangul as conjoining jamo (NFD form of 한국어).
+          'x-jamo': '\u1112\u1161\u11ab\u1100\u116e\u11a8\u110b\u1165',
+          // Marks in non-canonical order (NFC/NFD reorder them) and a stack of five.
+          'x-mark-order': 'a\u0301\u0323 o\u0323\u0301 x\u0300\u0301\u0302\u0303\u0304',
+          // Singletons NFC replaces (Ångström sign, Ohm sign) and compatibility forms NFKC folds.
+          'x-singletons': '\u212b \u2126 \ufb01 \u2460 \uff21',
+          // A lone combining mark at the start, then a decomposable one.
+          'x-leading-mark': '\u0301 lone, then o\u0308',
+        };
+        for (const [name, value] of Object.entries(values))
+          expect(
+            value.normalize('NFC') !== value || value.normalize('NFKC') !== value,
+            `test value ${name} must differ from its normal form`,
+          ).to.equal(true);
+        const sent = ctx.envelope({
+          correlationId: 'corre\u0301lation-\u212b',
+          partitionKey: 'cle\u0301-\u1100\u1161',
+          headers: values,
+        });
+        const got = await roundTrip(ctx, [sent]);
+        const envelope = (got.get(sent.id) as Delivery).envelope;
+        for (const [name, value] of Object.entries(values))
+          expect(codeUnits(envelope.headers[name]), `header ${name} (code units)`).to.deep.equal(
+            codeUnits(value),
+          );
+        expect(codeUnits(envelope.correlationId), 'correlationId (code units)').to.deep.equal(
+          codeUnits(sent.correlationId),
+        );
+        expect(codeUnits(envelope.partitionKey), 'partitionKey (code units)').to.deep.equal(
+          codeUnits(sent.partitionKey),
+        );
+        expectSameEnvelope(envelope, sent, 'non-NFC round trip');
       },
     },
   ],

@@ -1,8 +1,8 @@
 import { isOmnibusError, type Delivery } from '@omnibus/core';
 import { expect } from 'chai';
 import type { ContractCaseGroup } from '../contract-case.js';
-import { outcome, within } from '../support/wait-for.js';
-import { expectSameIds, needs, receivedIds } from './case-helpers.js';
+import { gate, outcome, within } from '../support/wait-for.js';
+import { expectOmnibusRejection, expectSameIds, needs, receivedIds } from './case-helpers.js';
 
 /** A second settlement must be ignored: it may resolve, or reject with an OmnibusError, never throw synchronously. */
 async function secondSettlementIgnored(settle: () => Promise<void>, what: string): Promise<void> {
@@ -194,6 +194,48 @@ export const settlementCases: ContractCaseGroup = {
         expect(
           [...c1.ids(), ...c2.ids()].filter((id) => id === sent.id).length,
           'deliveries of the slow message',
+        ).to.equal(1);
+      },
+    },
+    {
+      id: 'C9',
+      rules: [1, 3, 10],
+      title:
+        'settling a delivery after its subscription closed rejects with an OmnibusError (ack, retry and deadLetter alike) and the message comes back to the group',
+      async run(ctx) {
+        const t = await ctx.transport();
+        const { destination, groups } = await ctx.topology(t);
+        const group = groups[0] as string;
+        const held: Delivery[] = [];
+        const blocked = gate();
+        const first = await ctx.consume(t, { destination, group }, async (d) => {
+          held.push(d);
+          await blocked.promise;
+        });
+        const sent = ctx.envelope();
+        await ctx.publish(t, destination, [sent]);
+        await ctx.waitForIds(first, [sent.id], 'the delivery to hold');
+        const closed = await within(first.close(ctx.ms(200)), ctx.ms(5_000));
+        expect(closed.settled, 'subscription.close(200) must return while a handler is blocked').to.equal(
+          true,
+        );
+        const late = held[0] as Delivery;
+        // The transport stays open: only the subscription that received the delivery is gone.
+        await expectOmnibusRejection(late.ack(), 'ack after the subscription closed');
+        await expectOmnibusRejection(late.retry(0), 'retry(0) after the subscription closed');
+        await expectOmnibusRejection(
+          late.deadLetter({ code: 'TEST', message: 'after close', attempts: late.deliveryAttempt }),
+          'deadLetter after the subscription closed',
+        );
+        blocked.open();
+        const second = await ctx.consume(t, { destination, group });
+        await ctx.expectRedelivery(second, sent.id, 'the message after the rejected settlements', 10_000);
+        await ctx.waitForLedger();
+        const dead = await ctx.readDeadLetters(destination, group, 1, 300);
+        expect(dead.length, 'dead letters after a rejected deadLetter()').to.equal(0);
+        expect(
+          second.ids().filter((id) => id === sent.id).length,
+          'deliveries of the message after the close',
         ).to.equal(1);
       },
     },

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { inspect } from 'node:util';
 import type { TransportCapabilities } from '@omnibus/core';
 import type { LedgerSummary } from './ledger.js';
 
@@ -14,9 +15,45 @@ export interface ConformanceCaseResult {
   readonly skipReason?: string;
   /** First line(s) of the failure. */
   readonly error?: string;
+  /**
+   * The whole expected and actual values of a failed assertion (chai shortens them in its
+   * message), rendered with `util.inspect` at full depth; absent when the error carries none.
+   */
+  readonly difference?: FailureDifference;
   readonly durationMs?: number;
   readonly ledger?: LedgerSummary;
   readonly notes?: readonly string[];
+}
+
+/** Expected and actual values of a failed assertion, in full. */
+export interface FailureDifference {
+  readonly expected: string;
+  readonly actual: string;
+}
+
+/** Render a value in full: every level, element and character. */
+function full(value: unknown): string {
+  return inspect(value, {
+    depth: null,
+    maxArrayLength: null,
+    maxStringLength: null,
+    breakLength: 120,
+    sorted: true,
+  });
+}
+
+/**
+ * The full expected/actual difference of an assertion error (chai's `AssertionError`, Node's
+ * `assert` errors: anything with `expected` and `actual` properties and no `showDiff: false`),
+ * else that of its `cause`, else undefined.
+ */
+export function failureDifference(error: unknown): FailureDifference | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const candidate = error as { expected?: unknown; actual?: unknown; showDiff?: unknown; cause?: unknown };
+  if (!('expected' in candidate) || !('actual' in candidate) || candidate.showDiff === false)
+    // An assertion inside a handler reaches the case wrapped (its `cause`).
+    return candidate.cause === undefined ? undefined : failureDifference(candidate.cause);
+  return { expected: full(candidate.expected), actual: full(candidate.actual) };
 }
 
 /** The machine-readable result of one run of the suite against one transport configuration. */

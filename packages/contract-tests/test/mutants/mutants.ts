@@ -85,7 +85,7 @@ export const mutants: readonly Mutant[] = [
     name: 'acks-before-handler',
     defect:
       'acks each message on receipt, before the handler ran (auto-ack); settlement by the handler is a no-op',
-    cases: ['C4', 'C5', 'E1'],
+    cases: ['C4', 'C5', 'E1', 'C8'],
     wrap: wrap(
       mapDeliveries(async (d, onDelivery) => {
         await d.ack();
@@ -310,6 +310,117 @@ export const mutants: readonly Mutant[] = [
           messages.map((m) => ({ envelope: m.envelope })),
         ),
     }),
+  },
+  {
+    name: 'normalises-header-text',
+    defect: 'header values, correlation id and partition key are published in Unicode NFC form',
+    cases: ['B2', 'B5'],
+    wrap: wrap({
+      publish: (inner, destination, messages) =>
+        inner.publish(
+          destination,
+          messages.map((m) => {
+            const e = m.envelope;
+            return withEnvelope(m, {
+              ...e,
+              headers: Object.fromEntries(Object.entries(e.headers).map(([k, v]) => [k, v.normalize('NFC')])),
+              ...(e.correlationId === undefined ? {} : { correlationId: e.correlationId.normalize('NFC') }),
+              ...(e.partitionKey === undefined ? {} : { partitionKey: e.partitionKey.normalize('NFC') }),
+            });
+          }),
+        ),
+    }),
+  },
+  {
+    name: 'settles-after-close-silently',
+    defect:
+      'a settlement attempted after its subscription closed resolves without doing anything (the message is released, the caller believes it settled)',
+    cases: ['C5', 'C9'],
+    wrap: wrap({
+      subscribe: async (inner, spec, onDelivery) => {
+        let closed = false;
+        const subscription = await inner.subscribe(spec, (d) =>
+          onDelivery(
+            patchDelivery(d, {
+              ack: () => (closed ? noop() : d.ack()),
+              retry: (delayMs: number) => (closed ? noop() : d.retry(delayMs)),
+              deadLetter: (reason) => (closed ? noop() : d.deadLetter(reason)),
+            }),
+          ),
+        );
+        return {
+          close: async (drainMs: number) => {
+            await subscription.close(drainMs);
+            closed = true;
+          },
+        };
+      },
+    }),
+  },
+  {
+    name: 'provisions-groups-lazily',
+    defect:
+      'provision creates only the destination; a group is created when its first consumer subscribes, so it misses what was published before',
+    cases: ['G3', 'G5'],
+    wrap: wrap({
+      provision: (inner, topology) =>
+        inner.provision({ destinations: topology.destinations.map((d) => ({ name: d.name, groups: [] })) }),
+      subscribe: async (inner, spec, onDelivery) => {
+        await inner.provision({
+          destinations: [{ name: spec.destination, groups: [{ name: spec.group, ordered: spec.ordered }] }],
+        });
+        return inner.subscribe(spec, onDelivery);
+      },
+    }),
+  },
+  {
+    name: 'counts-attempts-in-memory',
+    defect:
+      'deliveryAttempt is counted by the consumer process (per transport instance), not kept by the broker: it starts again at 1 after a restart',
+    cases: ['J4'],
+    wrap: (inner) => {
+      const seen = new Map<string, number>();
+      return new WrappedTransport(
+        inner,
+        mapDeliveries((d, onDelivery) => {
+          const key = `${d.group}/${d.envelope.id}`;
+          const attempt = (seen.get(key) ?? 0) + 1;
+          seen.set(key, attempt);
+          return onDelivery(patchDelivery(d, { deliveryAttempt: attempt }));
+        }),
+      );
+    },
+  },
+  {
+    name: 'drops-causation',
+    defect: 'causationId is not carried (publish leaves it out)',
+    cases: ['Z4'],
+    wrap: wrap({
+      publish: (inner, destination, messages) =>
+        inner.publish(
+          destination,
+          messages.map((m) => {
+            const { causationId: _dropped, ...rest } = m.envelope;
+            return withEnvelope(m, rest);
+          }),
+        ),
+    }),
+  },
+  {
+    name: 'new-id-on-redelivery',
+    defect: 'a redelivered message (retry, replay) arrives under a new id',
+    cases: ['Z5'],
+    wrap: wrap(
+      mapDeliveries((d, onDelivery) =>
+        onDelivery(
+          d.deliveryAttempt === 1
+            ? d
+            : patchDelivery(d, {
+                envelope: { ...d.envelope, id: `${d.envelope.id}-${String(d.deliveryAttempt)}` },
+              }),
+        ),
+      ),
+    ),
   },
 ];
 
