@@ -208,35 +208,40 @@ export const settlementCases: ContractCaseGroup = {
         const group = groups[0] as string;
         const held: Delivery[] = [];
         const blocked = gate();
-        const first = await ctx.consume(t, { destination, group }, async (d) => {
+        const first = await ctx.consume(t, { destination, group, concurrency: 3 }, async (d) => {
           held.push(d);
           await blocked.promise;
         });
-        const sent = ctx.envelope();
-        await ctx.publish(t, destination, [sent]);
-        await ctx.waitForIds(first, [sent.id], 'the delivery to hold');
+        const sent = ctx.envelopes(3);
+        await ctx.publish(t, destination, sent);
+        await ctx.waitForIds(
+          first,
+          sent.map((e) => e.id),
+          'the three deliveries to hold',
+        );
         const closed = await within(first.close(ctx.ms(200)), ctx.ms(5_000));
-        expect(closed.settled, 'subscription.close(200) must return while a handler is blocked').to.equal(
+        expect(closed.settled, 'subscription.close(200) must return while handlers are blocked').to.equal(
           true,
         );
-        const late = held[0] as Delivery;
-        // The transport stays open: only the subscription that received the delivery is gone.
-        await expectOmnibusRejection(late.ack(), 'ack after the subscription closed');
-        await expectOmnibusRejection(late.retry(0), 'retry(0) after the subscription closed');
+        // The transport stays open: only the subscription that received the deliveries is gone.
+        // One settlement per delivery (a second one would be ignored, see C1).
+        const [a, b, c] = held as [Delivery, Delivery, Delivery];
+        await expectOmnibusRejection(a.ack(), 'ack after the subscription closed');
+        await expectOmnibusRejection(b.retry(0), 'retry(0) after the subscription closed');
         await expectOmnibusRejection(
-          late.deadLetter({ code: 'TEST', message: 'after close', attempts: late.deliveryAttempt }),
+          c.deadLetter({ code: 'TEST', message: 'after close', attempts: c.deliveryAttempt }),
           'deadLetter after the subscription closed',
         );
         blocked.open();
-        const second = await ctx.consume(t, { destination, group });
-        await ctx.expectRedelivery(second, sent.id, 'the message after the rejected settlements', 10_000);
+        const second = await ctx.consume(t, { destination, group, concurrency: 3 });
+        for (const e of sent)
+          await ctx.expectRedelivery(second, e.id, `${e.id} after the rejected settlement`, 10_000);
         await ctx.waitForLedger();
         const dead = await ctx.readDeadLetters(destination, group, 1, 300);
         expect(dead.length, 'dead letters after a rejected deadLetter()').to.equal(0);
-        expect(
-          second.ids().filter((id) => id === sent.id).length,
-          'deliveries of the message after the close',
-        ).to.equal(1);
+        expect(second.ids().sort(), 'deliveries after the close: each message once').to.deep.equal(
+          sent.map((e) => e.id).sort(),
+        );
       },
     },
   ],
