@@ -41,18 +41,17 @@ export const causationChainCase: ContractCase = {
     const second = defineEvent<Step>(`${ctx.name('e')}.v1`, { destination: ctx.name('d') });
     const third = defineEvent<Step>(`${ctx.name('e')}.v1`, { destination: ctx.name('d') });
     const hops = { first: [] as Hop[], second: [] as Hop[], third: [] as Hop[] };
-    let bus: EventBus | undefined;
     const group = ctx.name('g');
     class ChainHandlers {
       @EventHandler(first, { group, retry: { maxAttempts: 1 } })
       async onFirst(payload: Step, context: HandlerContext): Promise<void> {
-        const published = await (bus as EventBus).publish(second, payload);
+        const published = await bus.publish(second, payload);
         hops.first.push({ received: context.envelope, published });
       }
 
       @EventHandler(second, { group, retry: { maxAttempts: 1 } })
       async onSecond(payload: Step, context: HandlerContext): Promise<void> {
-        const published = await (bus as EventBus).publish(third, payload);
+        const published = await bus.publish(third, payload);
         hops.second.push({ received: context.envelope, published });
       }
 
@@ -62,7 +61,7 @@ export const causationChainCase: ContractCase = {
         return Promise.resolve();
       }
     }
-    bus = createEventBus({
+    const bus: EventBus = createEventBus({
       transport: await busTransport(ctx),
       handlers: [ChainHandlers],
       events: [first, second, third],
