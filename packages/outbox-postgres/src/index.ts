@@ -16,3 +16,5 @@ export type { CleanupOptions, CleanupResult, OutboxLag } from './maintenance.js'
 export { withTransaction } from './transaction.js';
 export { MIGRATE_COMMAND, isConnectionError } from './store-errors.js';
 export type { SqlClient, SqlPool, SqlResult, PooledClient } from './sql-client.js';
+export { PostgresSagaStore } from './saga/postgres-saga-store.js';
+export type { PostgresSagaStoreOptions } from './saga/postgres-saga-store.js';

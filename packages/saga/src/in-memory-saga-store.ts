@@ -24,7 +24,12 @@ export class InMemorySagaStore implements SagaStore {
     const k = key(change.record.saga, change.record.id);
     const current = this.#records.get(k);
     if ((current?.version ?? 0) !== change.expectedVersion) return Promise.resolve('conflict');
-    this.#records.set(k, structuredClone(change.record));
+    const added =
+      change.pending.length > 0 ? [{ version: change.record.version, messages: change.pending }] : [];
+    this.#records.set(
+      k,
+      structuredClone({ ...change.record, pending: [...(current?.pending ?? []), ...added] }),
+    );
     return Promise.resolve('saved');
   }
 
@@ -32,8 +37,8 @@ export class InMemorySagaStore implements SagaStore {
   markDispatched(saga: string, id: string, version: number): Promise<void> {
     const k = key(saga, id);
     const current = this.#records.get(k);
-    if (current !== undefined && current.version === version && current.pending.length > 0)
-      this.#records.set(k, { ...current, pending: [] });
+    if (current?.pending.some((p) => p.version === version) === true)
+      this.#records.set(k, { ...current, pending: current.pending.filter((p) => p.version !== version) });
     return Promise.resolve();
   }
 

@@ -16,7 +16,14 @@ export { SagaRunner, HANDLED_IDS_KEPT } from './saga-runner.js';
 export type { SagaPublisher, SagaRunnerOptions } from './saga-runner.js';
 export { SagaEmitter } from './saga-events.js';
 export type { SagaEvents, SagaEventName, SagaListener, SagaEventBase } from './saga-events.js';
-export type { SagaRecord, SagaStatus, SagaMessage, SagaTimeout } from './saga-record.js';
+export type {
+  SagaRecord,
+  SagaStatus,
+  SagaMessage,
+  SagaTimeout,
+  SagaPendingStep,
+  SagaHandledMessage,
+} from './saga-record.js';
 export type { SagaStore, SagaChange, SagaQuery, SagaOutgoing } from './saga-store.js';
 export { InMemorySagaStore } from './in-memory-saga-store.js';
 export { matchesSagaQuery, DEFAULT_SAGA_QUERY_LIMIT } from './match-saga-query.js';

@@ -20,6 +20,19 @@ export interface SagaMessage {
   readonly notBefore?: string;
 }
 
+/** The messages of one committed step that are not yet confirmed published. */
+export interface SagaPendingStep {
+  /** The version the step committed. */
+  readonly version: number;
+  readonly messages: readonly SagaMessage[];
+}
+
+/** A message id an instance applied, and the version its step committed. */
+export interface SagaHandledMessage {
+  readonly messageId: string;
+  readonly version: number;
+}
+
 /** A scheduled timeout that is still armed. */
 export interface SagaTimeout {
   /** Unique per scheduling; the timeout message carries it, a stale token is ignored. */
@@ -47,10 +60,13 @@ export interface SagaRecord {
   readonly timeouts: readonly SagaTimeout[];
   /** Compensating messages registered by steps, published (last first) by `compensate`. */
   readonly compensations: readonly SagaMessage[];
-  /** Ids of the last messages applied (a redelivery of one is not applied again). */
-  readonly handled: readonly string[];
-  /** Messages of the last step not yet confirmed published (empty when the store writes them to an outbox). */
-  readonly pending: readonly SagaMessage[];
+  /** The last messages applied (a redelivery of one is not applied again). */
+  readonly handled: readonly SagaHandledMessage[];
+  /**
+   * Steps whose messages are not yet confirmed published (always empty when the store writes
+   * them to an outbox). Maintained by the store: appended by `save`, removed by `markDispatched`.
+   */
+  readonly pending: readonly SagaPendingStep[];
   /** True once a timeout fired on this instance. */
   readonly timedOut: boolean;
   /** Why it ended (`complete(reason)`, `compensate(reason)`). */

@@ -9,7 +9,7 @@ import {
 import { correlationIdOf } from './correlate.js';
 import type { SagaDefinition, SagaEventBinding, SagaStep, SagaTimeoutPayload } from './define-saga.js';
 import type { SagaEmitter, SagaEventBase } from './saga-events.js';
-import type { SagaMessage, SagaRecord } from './saga-record.js';
+import type { SagaMessage, SagaPendingStep, SagaRecord } from './saga-record.js';
 import type { SagaOutgoing, SagaStore } from './saga-store.js';
 import { StepRecorder } from './step-recorder.js';
 
@@ -18,6 +18,7 @@ export const HANDLED_IDS_KEPT = 32;
 
 /** The slice of `EventBus` a saga needs to publish. */
 export interface SagaPublisher {
+  /** Publish durably (resolves once the transport accepted the message); an `EventBus` fits. */
   publish<T>(event: EventDefinition<T>, payload: T, options?: PublishOptions): Promise<unknown>;
   /** When present (an `EventBus`), timeouts are checked against its delayed delivery. */
   readonly transport?:
@@ -32,6 +33,7 @@ export interface SagaRunnerOptions<S> {
   readonly emitter: SagaEmitter;
   /** The bus to publish through (throws when the host is not attached yet). */
   readonly publisher: () => SagaPublisher;
+  /** Random source of the conflict retry delay, [0, 1) (tests). Default `Math.random`. */
   readonly random?: () => number;
 }
 
@@ -99,7 +101,6 @@ export class SagaRunner<S> {
   ): Promise<void> {
     const started = Date.now();
     const d = this.#o.definition;
-    if (record !== undefined && record.pending.length > 0) await this.#dispatch(record);
     const state = record === undefined ? d.options.initialState() : (structuredClone(record.state) as S);
     const recorder = new StepRecorder(d, base.id, version, context, state, this.#maxTimeoutMs());
     await step(recorder, payload);
@@ -109,9 +110,10 @@ export class SagaRunner<S> {
       messages.push(...[...(record?.compensations ?? []), ...recorder.compensations].reverse());
     const store = this.#o.store;
     const outcome = await store.save({
-      record: store.writesMessages ? next : { ...next, pending: messages },
+      record: next,
       expectedVersion: version,
       messages: store.writesMessages ? messages.map((m) => this.#outgoing(m)) : [],
+      pending: store.writesMessages ? [] : messages,
     });
     if (outcome === 'conflict') {
       this.#o.emitter.emit('saga.conflict', {
@@ -125,7 +127,8 @@ export class SagaRunner<S> {
         `saga "${d.name}" instance "${base.id}" changed since version ${String(version)}`,
       );
     }
-    if (!store.writesMessages && messages.length > 0) await this.#dispatch({ ...next, pending: messages });
+    if (!store.writesMessages && messages.length > 0)
+      await this.#dispatch(next, { version: next.version, messages });
     if (this.#o.emitter.has('saga.transition'))
       this.#o.emitter.emit('saga.transition', {
         ...base,
@@ -161,8 +164,10 @@ export class SagaRunner<S> {
       state: r.state,
       timeouts,
       compensations: ended === undefined ? [...(record?.compensations ?? []), ...r.compensations] : [],
-      handled: [...(record?.handled ?? []), base.messageId].slice(-HANDLED_IDS_KEPT),
-      pending: [],
+      handled: [...(record?.handled ?? []), { messageId: base.messageId, version: version + 1 }].slice(
+        -HANDLED_IDS_KEPT,
+      ),
+      pending: record?.pending ?? [],
       timedOut: (record?.timedOut ?? false) || isTimeout,
       ...(reason === undefined ? {} : { reason }),
       lastStep: base.step,
@@ -173,20 +178,22 @@ export class SagaRunner<S> {
 
   /** A redelivery of an applied message: publish what the step may not have published, then acknowledge. */
   async #alreadyApplied(record: SagaRecord, base: SagaEventBase): Promise<boolean> {
-    if (!record.handled.includes(base.messageId)) return false;
-    if (record.pending.length > 0) await this.#dispatch(record);
+    const handled = record.handled.find((h) => h.messageId === base.messageId);
+    if (handled === undefined) return false;
+    const pending = record.pending.find((p) => p.version === handled.version);
+    if (pending !== undefined) await this.#dispatch(record, pending);
     this.#ignored(base, 'duplicate');
     return true;
   }
 
-  /** Publish a record's pending messages in order (same ids as first written), then clear them. */
-  async #dispatch(record: SagaRecord): Promise<void> {
+  /** Publish one step's messages in order (same ids as first written), then remove its pending entry. */
+  async #dispatch(record: SagaRecord, step: SagaPendingStep): Promise<void> {
     const publisher = this.#o.publisher();
-    for (const message of record.pending) {
+    for (const message of step.messages) {
       const { event, payload, options } = this.#outgoing(message);
       await publisher.publish(event, payload, options);
     }
-    await this.#o.store.markDispatched(record.saga, record.id, record.version);
+    await this.#o.store.markDispatched(record.saga, record.id, step.version);
   }
 
   #outgoing(m: SagaMessage): SagaOutgoing {

@@ -1,5 +1,5 @@
 import type { EventDefinition, PublishOptions } from '@omnibus/core';
-import type { SagaRecord, SagaStatus } from './saga-record.js';
+import type { SagaMessage, SagaRecord, SagaStatus } from './saga-record.js';
 
 /** A message with its event definition, as handed to a store that writes messages itself. */
 export interface SagaOutgoing {
@@ -10,15 +10,18 @@ export interface SagaOutgoing {
 
 /** One step's outcome for {@link SagaStore.save}. */
 export interface SagaChange {
-  /** The record after the step (`version` = `expectedVersion + 1`). */
+  /** The record after the step (`version` = `expectedVersion + 1`); its `pending` is ignored (the store keeps its own). */
   readonly record: SagaRecord;
   /** Version read before the step; `0` when the instance is new (insert). */
   readonly expectedVersion: number;
-  /**
-   * The step's messages. A store with `writesMessages` commits them together with the record
-   * (outbox); other stores ignore them (the record's `pending` carries them).
-   */
+  /** The step's messages, for a store with `writesMessages`: committed with the record (outbox). */
   readonly messages: readonly SagaOutgoing[];
+  /**
+   * The step's messages, for a store without `writesMessages`: appended to the stored `pending`
+   * as `{ version: record.version, messages }` (when non-empty), atomically with the record,
+   * never overwriting other steps' pending entries.
+   */
+  readonly pending: readonly SagaMessage[];
 }
 
 /** Filter of {@link SagaStore.find}. Every given field must match. */
@@ -54,7 +57,7 @@ export interface SagaStore {
   load(saga: string, id: string): Promise<SagaRecord | undefined>;
   /** Commit a step: `saved`, or `conflict` when another step committed first (nothing written). */
   save(change: SagaChange): Promise<'saved' | 'conflict'>;
-  /** Clear `pending` of the record if it is still at `version` (no version change); otherwise do nothing. */
+  /** Remove the pending entry of the step that committed `version` (no version change); nothing when absent. */
   markDispatched(saga: string, id: string, version: number): Promise<void>;
   /** Instances matching `query`, oldest `updatedAt` first. */
   find(query: SagaQuery): Promise<SagaRecord[]>;

@@ -1,7 +1,7 @@
 import type { OutboxTables } from './outbox-tables.js';
 
 /**
- * The DDL of the outbox, its dead-letter table and the inbox, for the given table names.
+ * The DDL of the outbox, its dead-letter table, the inbox and the saga instances, for the given table names.
  * Idempotent (`IF NOT EXISTS` / `OR REPLACE`); needs PostgreSQL 14 or newer. Apply it with
  * {@link migrate}, the `omnibus-outbox migrate` command, or your own migration tool.
  */
@@ -55,6 +55,20 @@ CREATE TABLE IF NOT EXISTS ${t.inbox} (
   PRIMARY KEY (group_name, message_id)
 );
 CREATE INDEX IF NOT EXISTS "${p}inbox_handled_at" ON ${t.inbox} (handled_at);
+
+CREATE TABLE IF NOT EXISTS ${t.saga} (
+  saga        text        NOT NULL,
+  id          text        NOT NULL,
+  version     integer     NOT NULL,
+  status      text        NOT NULL,
+  timed_out   boolean     NOT NULL DEFAULT false,
+  next_due_at timestamptz,
+  updated_at  timestamptz NOT NULL,
+  record      jsonb       NOT NULL,
+  PRIMARY KEY (saga, id)
+);
+CREATE INDEX IF NOT EXISTS "${p}saga_status_updated" ON ${t.saga} (saga, status, updated_at);
+CREATE INDEX IF NOT EXISTS "${p}saga_due" ON ${t.saga} (next_due_at) WHERE status = 'active';
 
 CREATE OR REPLACE FUNCTION ${t.notifyFunction}() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN

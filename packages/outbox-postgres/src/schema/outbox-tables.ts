@@ -1,6 +1,6 @@
 import { ErrorCodes, OmnibusError } from '@omnibus/core';
 
-/** Where the outbox, dead-letter and inbox tables live. */
+/** Where the outbox, dead-letter, inbox and saga tables live. */
 export interface OutboxTablesOptions {
   /** PostgreSQL schema of the tables. Default `public`. */
   readonly schema?: string;
@@ -17,6 +17,8 @@ export interface OutboxTables {
   readonly deadLetter: string;
   /** Quoted `"schema"."<prefix>inbox"`. */
   readonly inbox: string;
+  /** Quoted `"schema"."<prefix>saga"`: saga instances of `PostgresSagaStore`. */
+  readonly saga: string;
   /** Unquoted base name, used for index, trigger and function names. */
   readonly prefix: string;
   /** Quoted `"schema"."<prefix>outbox_notify"` trigger function. */
@@ -55,6 +57,7 @@ export function outboxTables(options: OutboxTablesOptions = {}): OutboxTables {
     outbox: `${q(schema)}.${q(`${prefix}outbox`)}`,
     deadLetter: `${q(schema)}.${q(`${prefix}outbox_dead_letter`)}`,
     inbox: `${q(schema)}.${q(`${prefix}inbox`)}`,
+    saga: `${q(schema)}.${q(`${prefix}saga`)}`,
     notifyFunction: `${q(schema)}.${q(`${prefix}outbox_notify`)}`,
     channel: `${prefix}outbox`,
     lockSpace: lockSpaceOf(`${schema}.${prefix}`),
