@@ -31,10 +31,14 @@ const STAGES = [
   // The demo with OpenTelemetry (SDK + in-memory exporters): prints one order's trace tree.
   { name: 'demo-trace', brokers: [], env: { OMNIBUS_DEMO_TRACE: '1' }, command: [process.execPath, 'examples/ecommerce/dist/src/main.js'] },
   { name: 'demo-nestjs', brokers: [], command: [process.execPath, 'examples/nestjs-shop/dist/src/main.js'] },
+  // The fulfilment saga demo (paid orders ship, unpaid ones are compensated) on the in-memory transport.
+  { name: 'demo-saga', brokers: [], command: [process.execPath, 'examples/saga-fulfilment/dist/src/main.js'] },
   // Each package's own stages (package.json "omnibus.testStages", see scripts/workspace-packages.mjs):
   // rabbitmq, kafka, sqs, azure, outbox-postgres, outbox-ledger (restarts PostgreSQL, RabbitMQ and
   // Kafka: run it under flock /tmp/omnibus-brokers.lock, like the broker stages), cli.
   ...packageTestStages(),
+  // The fulfilment saga (docs/concepts/sagas.md) on in-memory and the four brokers, two competing consumers, PostgreSQL store.
+  { name: 'saga', brokers: ['postgres', 'rabbitmq', 'kafka', 'sqs', 'azure'], mocha: ['examples/saga-fulfilment/dist/test/*.int.test.js'] },
   {
     // Proves the benchmark harness runs end to end; asserts nothing about timing.
     name: 'bench-quick',
