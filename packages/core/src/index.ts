@@ -56,7 +56,9 @@ export type {
   ScannedDeadLetter,
 } from './dead-letter/cursor-dead-letter-store.js';
 // Events
-export { defineEvent, destinationOf } from './events/event-definition.js';
+export { defineCommand, defineEvent, destinationOf } from './events/event-definition.js';
+export { upcastPayload, UPCAST_FAILED } from './events/upcasting.js';
+export type { Upcasters } from './events/upcasting.js';
 export type { EventDefinition, DefineEventOptions, PayloadOf } from './events/event-definition.js';
 export type { StandardSchemaV1 } from './events/standard-schema.js';
 export { EventRegistry } from './events/event-registry.js';

@@ -6,6 +6,7 @@ import { sigkillCase } from './crash.js';
 import { deadLetterCases } from './dead-letter.js';
 import { deadLetterStoreCases } from './dead-letter-store.js';
 import { endToEndCases } from './end-to-end.js';
+import { flowCases } from './flows.js';
 import { batchCases, declarationCases, duplicateCases } from './duplicates-and-batches.js';
 import { groupCases } from './groups.js';
 import { headerCases } from './headers.js';
@@ -41,5 +42,6 @@ export const allCaseGroups: readonly ContractCaseGroup[] = [
   duplicateCases,
   batchCases,
   endToEndCases,
+  flowCases,
   telemetryCases,
 ];

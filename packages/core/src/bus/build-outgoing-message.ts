@@ -92,6 +92,7 @@ function stampAndEncode(input: OutgoingMessageInput): OutgoingMessage {
   if (correlationId !== undefined) envelopeInput.correlationId = correlationId;
   if (causationId !== undefined) envelopeInput.causationId = causationId;
   if (options.partitionKey !== undefined) envelopeInput.partitionKey = options.partitionKey;
+  if (event.version !== undefined) envelopeInput.version = event.version;
   const envelope = createEnvelopeOwningHeaders(envelopeInput);
   return delayMs > 0 ? { envelope, delayMs } : { envelope };
 }

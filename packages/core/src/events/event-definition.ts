@@ -1,5 +1,6 @@
 import { assertValidName } from './names.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
+import { assertValidUpcasting, type Upcasters } from './upcasting.js';
 
 declare const payloadType: unique symbol;
 
@@ -15,6 +16,15 @@ export interface EventDefinition<T = unknown> {
   readonly schema?: StandardSchemaV1<unknown, T>;
   /** Destination (topic/exchange/queue) the event is published to; defaults to {@link name}. */
   readonly destination?: string;
+  /**
+   * Current payload version (integer ≥ 1), stamped on every published message. Absent: the
+   * event is unversioned and nothing is stamped.
+   */
+  readonly version?: number;
+  /** Converters from older payload versions, applied by the router before validation. */
+  readonly upcasters?: Upcasters;
+  /** `'command'` for {@link defineCommand} results: exactly one consumer group may handle it. */
+  readonly kind?: 'command';
   /** Type-level only: the payload type. Always absent at run time. */
   readonly [payloadType]?: T;
 }
@@ -28,6 +38,17 @@ export interface DefineEventOptions<T> {
   readonly schema?: StandardSchemaV1<unknown, T>;
   /** Destination name; defaults to the event name. Same character rules as the name. */
   readonly destination?: string;
+  /**
+   * Current payload version (integer ≥ 1). Publishers stamp it on the wire; a consumer that
+   * receives an older version runs {@link upcasters} up to this one before validating. A
+   * message without a version counts as version 1.
+   */
+  readonly version?: number;
+  /**
+   * One converter per older version: `{ 1: (v1) => v2, 2: (v2) => v3 }` for `version: 3`.
+   * Every version below `version` needs one; checked here.
+   */
+  readonly upcasters?: Upcasters;
 }
 
 /**
@@ -41,12 +62,46 @@ export interface DefineEventOptions<T> {
  * characters outside `[A-Za-z0-9._-]`. Pure otherwise: registers nothing globally.
  */
 export function defineEvent<T>(name: string, options: DefineEventOptions<T> = {}): EventDefinition<T> {
+  return buildDefinition(name, options, undefined);
+}
+
+/**
+ * Declare a command: a message with exactly one handling consumer group (point to point).
+ * Published and handled like an event; a bus whose handlers put one command in two groups
+ * fails at `start()` with a `CONFIGURATION_INVALID` error naming both.
+ *
+ * @example
+ * ```ts
+ * export const ShipOrder = defineCommand<{ orderId: string }>('shipping.ship-order.v1');
+ * ```
+ * @throws OmnibusError `CONFIGURATION_INVALID` for the same reasons as {@link defineEvent}.
+ */
+export function defineCommand<T>(name: string, options: DefineEventOptions<T> = {}): EventDefinition<T> {
+  return buildDefinition(name, options, 'command');
+}
+
+function buildDefinition<T>(
+  name: string,
+  options: DefineEventOptions<T>,
+  kind: 'command' | undefined,
+): EventDefinition<T> {
   assertValidName('event name', name);
   if (options.destination !== undefined)
     assertValidName(`destination of event "${name}"`, options.destination);
-  const definition: { name: string; schema?: StandardSchemaV1<unknown, T>; destination?: string } = { name };
+  assertValidUpcasting(name, options.version, options.upcasters);
+  const definition: {
+    name: string;
+    schema?: StandardSchemaV1<unknown, T>;
+    destination?: string;
+    version?: number;
+    upcasters?: Upcasters;
+    kind?: 'command';
+  } = { name };
   if (options.schema !== undefined) definition.schema = options.schema;
   if (options.destination !== undefined) definition.destination = options.destination;
+  if (options.version !== undefined) definition.version = options.version;
+  if (options.upcasters !== undefined) definition.upcasters = Object.freeze({ ...options.upcasters });
+  if (kind !== undefined) definition.kind = kind;
   return Object.freeze(definition);
 }
 

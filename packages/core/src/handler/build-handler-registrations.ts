@@ -21,8 +21,8 @@ export interface BuildHandlerRegistrationsInput {
 /**
  * Read `@EventHandler` metadata from every handler class and validate it: classes listed twice,
  * classes without handlers, static methods, missing methods, invalid or unregistered events,
- * bad options, the same event handled twice in one group, and handlers sharing a destination
- * and group with conflicting concurrency/ordering. Every problem goes to `problems`; the valid
+ * bad options, the same event handled twice in one group, a command handled in two groups, and
+ * handlers sharing a destination and group with conflicting concurrency/ordering. Every problem goes to `problems`; the valid
  * registrations are returned. Pure apart from `problems` and `events`.
  */
 export function buildHandlerRegistrations(
@@ -78,7 +78,29 @@ export function buildHandlerRegistrations(
     }
   }
   checkSharedSubscriptions(registrations, problems);
+  checkCommandGroups(registrations, problems);
   return registrations;
+}
+
+/** A command (`defineCommand`) is handled by exactly one consumer group. */
+function checkCommandGroups(
+  registrations: readonly HandlerRegistration[],
+  problems: ConfigurationProblems,
+): void {
+  const first = new Map<string, HandlerRegistration>();
+  for (const registration of registrations) {
+    if (registration.event.kind !== 'command') continue;
+    const other = first.get(registration.event.name);
+    if (other === undefined) {
+      first.set(registration.event.name, registration);
+      continue;
+    }
+    problems.add(
+      ErrorCodes.HANDLER_DUPLICATE,
+      `command "${registration.event.name}" is handled in two groups: "${other.options.group}" (${other.handlerName}) and "${registration.options.group}" (${registration.handlerName})`,
+      'a command has exactly one handling group: keep one handler, or make it an event (defineEvent) if every group should receive it',
+    );
+  }
 }
 
 function validateEntry(

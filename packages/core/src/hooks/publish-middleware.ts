@@ -53,6 +53,7 @@ export function withHeaders(message: OutgoingMessage, headers: MessageHeaders): 
     ...(envelope.correlationId === undefined ? {} : { correlationId: envelope.correlationId }),
     ...(envelope.causationId === undefined ? {} : { causationId: envelope.causationId }),
     ...(envelope.partitionKey === undefined ? {} : { partitionKey: envelope.partitionKey }),
+    ...(envelope.version === undefined ? {} : { version: envelope.version }),
   });
   return message.delayMs === undefined ? { envelope: copy } : { envelope: copy, delayMs: message.delayMs };
 }

@@ -14,6 +14,8 @@ export interface CreateEnvelopeInput {
   readonly correlationId?: string;
   readonly causationId?: string;
   readonly partitionKey?: string;
+  /** Payload version of a versioned event. */
+  readonly version?: number;
 }
 
 /**
@@ -46,5 +48,6 @@ function buildEnvelope(input: CreateEnvelopeInput, headers: MessageEnvelope['hea
   if (input.correlationId !== undefined) envelope.correlationId = input.correlationId;
   if (input.causationId !== undefined) envelope.causationId = input.causationId;
   if (input.partitionKey !== undefined) envelope.partitionKey = input.partitionKey;
+  if (input.version !== undefined) envelope.version = input.version;
   return Object.freeze(envelope);
 }

@@ -31,4 +31,6 @@ export interface MessageEnvelope {
   readonly causationId?: string;
   /** Ordering / sharding key: Kafka key, SQS MessageGroupId, Service Bus sessionId. */
   readonly partitionKey?: string;
+  /** Payload version of a versioned event (see `defineEvent`'s `version`); absent: unversioned (read as 1). */
+  readonly version?: number;
 }

@@ -16,6 +16,7 @@ export const WireHeaders = {
   correlationId: 'omnibus-correlation-id',
   causationId: 'omnibus-causation-id',
   partitionKey: 'omnibus-partition-key',
+  eventVersion: 'omnibus-event-version',
   deliveryAttempt: 'omnibus-delivery-attempt',
   deadLetterCode: 'omnibus-dead-letter-code',
   deadLetterReason: 'omnibus-dead-letter-reason',
@@ -50,6 +51,7 @@ export function envelopeToWireHeaders(envelope: MessageEnvelope): Record<string,
   if (envelope.correlationId !== undefined) wire[WireHeaders.correlationId] = envelope.correlationId;
   if (envelope.causationId !== undefined) wire[WireHeaders.causationId] = envelope.causationId;
   if (envelope.partitionKey !== undefined) wire[WireHeaders.partitionKey] = envelope.partitionKey;
+  if (envelope.version !== undefined) wire[WireHeaders.eventVersion] = String(envelope.version);
   return wire;
 }
 
@@ -92,6 +94,8 @@ export function envelopeFromWire(message: WireMessage): MessageEnvelope {
   if (correlationId !== undefined) envelope.correlationId = correlationId;
   if (causationId !== undefined) envelope.causationId = causationId;
   if (partitionKey !== undefined) envelope.partitionKey = partitionKey;
+  const version = h[WireHeaders.eventVersion];
+  if (version !== undefined) envelope.version = Number(version);
   return envelope;
 }
 

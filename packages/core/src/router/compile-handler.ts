@@ -5,6 +5,7 @@ import { runInHandlerContext } from '../handler/handler-context-storage.js';
 import type { HandlerRegistration } from '../handler/handler-registration.js';
 import type { HandlerResolver } from '../handler/handler-resolver.js';
 import { composeMiddleware, type HandlerMiddleware } from '../middleware/handler-middleware.js';
+import { upcastPayload } from '../events/upcasting.js';
 import { schemaValidationMiddleware } from '../middleware/schema-validation-middleware.js';
 import type { DeadlineQueue } from './deadline-queue.js';
 
@@ -26,7 +27,8 @@ type Step = (context: MiddlewareContext) => Promise<void> | void;
 
 /**
  * Compose the pipeline of one handler once, outermost first: the handler context
- * (AsyncLocalStorage, entered once per attempt) → schema validation (only when the event has
+ * (AsyncLocalStorage, entered once per attempt) → upcasting (only when the event declares a
+ * `version`: older payloads are converted to the current one) → schema validation (only when the event has
  * a schema) → bus middleware → handler middleware (composed only when there is any) → resolve
  * the instance (`HandlerResolver`, awaited only when it returns a promise) and call the
  * method. Resolution failures become retriable `HANDLER_NOT_RESOLVED` errors. The attempt's
@@ -84,7 +86,21 @@ export function compileHandler(
   const validate = schemaValidationMiddleware();
   const validated: Step = (context) => validate(context, () => Promise.resolve(inner(context)));
   const hasSchema = registration.event.schema !== undefined;
-  const pipeline: Step = hasSchema ? validated : inner;
+  const checked: Step = hasSchema ? validated : inner;
+  const { name, version, upcasters } = registration.event;
+  const pipeline: Step =
+    version === undefined
+      ? checked
+      : (context) => {
+          context.payload = upcastPayload(
+            name,
+            version,
+            upcasters,
+            context.envelope.version,
+            context.payload,
+          );
+          return checked(context);
+        };
   return {
     registration,
     deadlines,

@@ -12,6 +12,7 @@ import {
   type OutgoingMessage,
   type PublishOptions,
   type TransportCapabilities,
+  WireHeaders,
 } from '@omnibus/core';
 import { outboxTables, type OutboxTables, type OutboxTablesOptions } from '../schema/outbox-tables.js';
 import type { SqlClient } from '../sql-client.js';
@@ -152,7 +153,11 @@ export class PostgresOutbox {
         e.partitionKey ?? null,
         e.contentType,
         Buffer.from(e.payload.buffer, e.payload.byteOffset, e.payload.byteLength),
-        JSON.stringify(e.headers),
+        JSON.stringify(
+          e.version === undefined
+            ? e.headers
+            : { ...e.headers, [WireHeaders.eventVersion]: String(e.version) },
+        ),
         e.correlationId ?? null,
         e.causationId ?? null,
         e.occurredAt,

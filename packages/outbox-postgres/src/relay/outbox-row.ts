@@ -2,6 +2,7 @@ import {
   CodecRegistry,
   nameProblem,
   validatePayload,
+  WireHeaders,
   type EventDefinition,
   type MessageEnvelope,
   type OutgoingMessage,
@@ -80,16 +81,18 @@ export async function decodeRow(row: OutboxRow, checks: RowChecks): Promise<Deco
   const delayMs = row.remaining_delay_ms === null ? 0 : Math.max(0, Math.ceil(row.remaining_delay_ms));
   if (delayMs > 0 && (checks.maxDelayMs === false || delayMs > checks.maxDelayMs))
     return fail(`delay of ${String(delayMs)} ms is not supported by the transport`);
+  const { [WireHeaders.eventVersion]: version, ...userHeaders } = headers as Record<string, string>;
   const envelope: MessageEnvelope = {
     id: row.id,
     type: row.type,
     payload: row.payload,
     contentType: row.content_type,
-    headers: headers as Record<string, string>,
+    headers: userHeaders,
     occurredAt: row.occurred_at,
     ...(row.correlation_id === null ? {} : { correlationId: row.correlation_id }),
     ...(row.causation_id === null ? {} : { causationId: row.causation_id }),
     ...(row.partition_key === null ? {} : { partitionKey: row.partition_key }),
+    ...(version === undefined ? {} : { version: Number(version) }),
   };
   return { ok: true, row, message: delayMs > 0 ? { envelope, delayMs } : { envelope } };
 }

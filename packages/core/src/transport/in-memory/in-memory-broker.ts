@@ -49,6 +49,7 @@ function snapshotEnvelope(envelope: MessageEnvelope): MessageEnvelope {
   if (envelope.correlationId !== undefined) snapshot.correlationId = envelope.correlationId;
   if (envelope.causationId !== undefined) snapshot.causationId = envelope.causationId;
   if (envelope.partitionKey !== undefined) snapshot.partitionKey = envelope.partitionKey;
+  if (envelope.version !== undefined) snapshot.version = envelope.version;
   return Object.freeze(snapshot);
 }
 

@@ -1,0 +1,118 @@
+import {
+  EventHandler,
+  createEventBus,
+  defineEvent,
+  type EventBus,
+  type HandlerContext,
+  type Transport,
+} from '@omnibus/core';
+import { expect } from 'chai';
+import type { ContractCaseGroup } from '../contract-case.js';
+import type { CaseContext } from '../support/case-context.js';
+
+/** A transport from the adapter's factory, not connected (the bus connects and owns it). */
+async function busTransport(ctx: CaseContext): Promise<Transport> {
+  const transport = await ctx.options.createTransport();
+  ctx.adopt(transport);
+  return transport;
+}
+
+async function stopBus(bus: EventBus, ctx: CaseContext): Promise<void> {
+  await bus.stop({ drainTimeoutMs: ctx.ms(2_000) });
+}
+
+interface PriceV2 {
+  readonly sku: string;
+  readonly price: { readonly amount: number; readonly currency: string };
+}
+
+/** W. Event flows through the EventBus: upcasting (more to come: commands, filters, request/reply). */
+export const flowCases: ContractCaseGroup = {
+  letter: 'W',
+  title: 'event flows through the EventBus',
+  cases: [
+    {
+      id: 'W1',
+      rules: [9, 12],
+      title:
+        'upcasting: version-1 payloads a foreign producer sends (with and without a version header) reach a version-2 handler converted; a current publish arrives as is; a version newer than the consumer is dead-lettered UPCAST_FAILED',
+      timeoutMs: 30_000,
+      async run(ctx) {
+        const destination = ctx.name('d');
+        const group = ctx.name('g');
+        const name = `${ctx.name('e')}.price-changed`;
+        const PriceChanged = defineEvent<PriceV2>(name, {
+          destination,
+          version: 2,
+          upcasters: {
+            1: (v1: { sku: string; cents: number }) => ({
+              sku: v1.sku,
+              price: { amount: v1.cents / 100, currency: 'EUR' },
+            }),
+          },
+        });
+        const seen: { payload: PriceV2; context: HandlerContext }[] = [];
+        class Prices {
+          @EventHandler(PriceChanged, { group, retry: { maxAttempts: 1 } })
+          handle(payload: PriceV2, context: HandlerContext): Promise<void> {
+            seen.push({ payload, context });
+            return Promise.resolve();
+          }
+        }
+        const bus = createEventBus({ transport: await busTransport(ctx), handlers: [Prices] });
+        const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
+        const headers = (id: string): Record<string, string> => ({
+          'ce-specversion': '1.0',
+          'ce-id': id,
+          'ce-type': name,
+          'content-type': 'application/json',
+        });
+        const ids = { unversioned: ctx.name('m'), v1: ctx.name('m'), newer: ctx.name('m') };
+        try {
+          await bus.start();
+          await ctx.options.publishForeign(
+            destination,
+            json({ sku: 'a', cents: 150 }),
+            headers(ids.unversioned),
+          );
+          await ctx.options.publishForeign(destination, json({ sku: 'b', cents: 275 }), {
+            ...headers(ids.v1),
+            'omnibus-event-version': 1,
+          });
+          const current = await bus.publish(PriceChanged, {
+            sku: 'c',
+            price: { amount: 9, currency: 'USD' },
+          });
+          await ctx.options.publishForeign(destination, json({ sku: 'd', price: 1, tax: 2 }), {
+            ...headers(ids.newer),
+            'omnibus-event-version': '3',
+          });
+          await ctx.waitFor(() => seen.length >= 3, 'three handled price changes');
+          const byId = new Map(seen.map((s) => [s.context.envelope.id, s]));
+          expect(byId.get(ids.unversioned)?.payload, 'no version header: read as version 1').to.deep.equal({
+            sku: 'a',
+            price: { amount: 1.5, currency: 'EUR' },
+          });
+          expect(byId.get(ids.v1)?.payload, 'version 1').to.deep.equal({
+            sku: 'b',
+            price: { amount: 2.75, currency: 'EUR' },
+          });
+          expect(byId.get(current.id)?.payload, 'current version').to.deep.equal({
+            sku: 'c',
+            price: { amount: 9, currency: 'USD' },
+          });
+          expect(byId.get(current.id)?.context.envelope.version, 'version on the wire').to.equal(2);
+          expect(byId.get(ids.v1)?.context.envelope.version).to.equal(1);
+          const dead = await ctx.readDeadLetters(destination, group, 1, 10_000);
+          expect(dead.length, 'dead-lettered newer version').to.equal(1);
+          expect(dead[0]?.envelope.id).to.equal(ids.newer);
+          expect(dead[0]?.info.code).to.equal('UPCAST_FAILED');
+          expect(dead[0]?.info.message).to.contain('version 3, newer than this consumer');
+          expect(seen.length, 'the newer version never reached the handler').to.equal(3);
+        } finally {
+          await stopBus(bus, ctx);
+        }
+      },
+    },
+  ],
+};
