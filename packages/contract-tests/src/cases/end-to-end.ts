@@ -22,13 +22,13 @@ interface E2ePayload {
 }
 
 /** A transport from the adapter's factory, not connected (the bus connects and owns it). */
-async function busTransport(ctx: CaseContext): Promise<Transport> {
+export async function busTransport(ctx: CaseContext): Promise<Transport> {
   const transport = await ctx.options.createTransport();
   ctx.adopt(transport);
   return transport;
 }
 
-async function stopBus(bus: EventBus, ctx: CaseContext): Promise<void> {
+export async function stopBus(bus: EventBus, ctx: CaseContext): Promise<void> {
   await bus.stop({ drainTimeoutMs: ctx.ms(2_000) });
 }
 

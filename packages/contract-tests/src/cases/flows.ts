@@ -1,25 +1,7 @@
-import {
-  EventHandler,
-  createEventBus,
-  defineEvent,
-  type EventBus,
-  type HandlerContext,
-  type Transport,
-} from '@omnibus/core';
+import { EventHandler, createEventBus, defineEvent, type HandlerContext } from '@omnibus/core';
 import { expect } from 'chai';
 import type { ContractCaseGroup } from '../contract-case.js';
-import type { CaseContext } from '../support/case-context.js';
-
-/** A transport from the adapter's factory, not connected (the bus connects and owns it). */
-async function busTransport(ctx: CaseContext): Promise<Transport> {
-  const transport = await ctx.options.createTransport();
-  ctx.adopt(transport);
-  return transport;
-}
-
-async function stopBus(bus: EventBus, ctx: CaseContext): Promise<void> {
-  await bus.stop({ drainTimeoutMs: ctx.ms(2_000) });
-}
+import { busTransport, stopBus } from './end-to-end.js';
 
 interface PriceV2 {
   readonly sku: string;
