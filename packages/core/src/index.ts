@@ -82,6 +82,8 @@ export { HANDLER_METADATA, readHandlerMetadata } from './handler/handler-metadat
 export type { HandlerMetadata, Constructor } from './handler/handler-metadata.js';
 export { DEFAULT_HANDLER_TIMEOUT_MS, DEFAULT_HANDLER_CONCURRENCY } from './handler/event-handler-options.js';
 export type { EventHandlerOptions, ResolvedHandlerOptions } from './handler/event-handler-options.js';
+export { FILTER_FAILED, FILTERED, headersMatch, matchesFilter } from './handler/handler-filter.js';
+export type { HandlerFilter } from './handler/handler-filter.js';
 export { resolveHandlerOptions } from './handler/resolve-handler-options.js';
 export type { HandlerDefaults, ResolveOptionsResult } from './handler/resolve-handler-options.js';
 export type { HandlerContext, MiddlewareContext } from './handler/handler-context.js';

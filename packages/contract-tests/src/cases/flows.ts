@@ -1,6 +1,13 @@
-import { EventHandler, createEventBus, defineEvent, type HandlerContext } from '@omnibus/core';
+import {
+  EventHandler,
+  createEventBus,
+  defineEvent,
+  type HandlerContext,
+  type MessageSettledEvent,
+} from '@omnibus/core';
 import { expect } from 'chai';
 import type { ContractCaseGroup } from '../contract-case.js';
+import { needs } from './case-helpers.js';
 import { busTransport, stopBus } from './end-to-end.js';
 
 interface PriceV2 {
@@ -91,6 +98,83 @@ export const flowCases: ContractCaseGroup = {
           expect(dead[0]?.info.code).to.equal('UPCAST_FAILED');
           expect(dead[0]?.info.message).to.contain('version 3, newer than this consumer');
           expect(seen.length, 'the newer version never reached the handler').to.equal(3);
+        } finally {
+          await stopBus(bus, ctx);
+        }
+      },
+    },
+    {
+      id: 'W2',
+      rules: [3, 6],
+      requires: needs.fanOut,
+      title:
+        'content-based filter: of 8 messages, exactly those matching the header and payload filter reach the handler; the rest are acked as filtered (never retried or dead-lettered) while another group receives all 8',
+      timeoutMs: 30_000,
+      async run(ctx) {
+        const destination = ctx.name('d');
+        const picky = ctx.name('g');
+        const everyone = ctx.name('g');
+        const Placed = defineEvent<{ n: number; total: number }>(`${ctx.name('e')}.v1`, { destination });
+        const picked: number[] = [];
+        const all: number[] = [];
+        class Picky {
+          @EventHandler(Placed, {
+            group: picky,
+            retry: { maxAttempts: 1 },
+            filter: { headers: { region: 'eu' }, where: (order) => order.total >= 100 },
+          })
+          handle(order: { n: number }): Promise<void> {
+            picked.push(order.n);
+            return Promise.resolve();
+          }
+        }
+        class Everyone {
+          @EventHandler(Placed, { group: everyone, retry: { maxAttempts: 1 } })
+          handle(order: { n: number }): Promise<void> {
+            all.push(order.n);
+            return Promise.resolve();
+          }
+        }
+        const bus = createEventBus({ transport: await busTransport(ctx), handlers: [Picky, Everyone] });
+        const settled: MessageSettledEvent[] = [];
+        bus.on('message.settled', (event) => {
+          if (event.group === picky) settled.push(event);
+        });
+        const sends: { total: number; region?: string }[] = [
+          { total: 150, region: 'eu' },
+          { total: 150, region: 'us' },
+          { total: 50, region: 'eu' },
+          { total: 500 },
+          { total: 100, region: 'eu' },
+          { total: 100, region: 'EU' },
+          { total: 99, region: 'eu' },
+          { total: 1_000, region: 'eu' },
+        ];
+        const expected = sends.flatMap((s, n) => (s.region === 'eu' && s.total >= 100 ? [n] : []));
+        try {
+          await bus.start();
+          for (const [n, { total, region }] of sends.entries()) {
+            await bus.publish(Placed, { n, total }, region === undefined ? {} : { headers: { region } });
+          }
+          await ctx.waitFor(
+            () => settled.length >= sends.length,
+            'every message settled in the filtering group',
+          );
+          await ctx.waitFor(() => all.length >= sends.length, 'every message in the other group');
+          expect(
+            [...picked].sort((a, b) => a - b),
+            'messages that reached the filtered handler',
+          ).to.deep.equal(expected);
+          expect([...all].sort((a, b) => a - b)).to.deep.equal(sends.map((_, n) => n));
+          const outcomes = settled.map((s) => s.outcome);
+          expect(outcomes.filter((o) => o === 'acked').length, 'acked').to.equal(expected.length);
+          expect(outcomes.filter((o) => o === 'filtered').length, 'filtered').to.equal(
+            sends.length - expected.length,
+          );
+          expect(
+            settled.every((s) => s.attempt === 1),
+            'nothing retried',
+          ).to.equal(true);
         } finally {
           await stopBus(bus, ctx);
         }

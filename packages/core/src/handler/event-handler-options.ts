@@ -1,11 +1,12 @@
 import type { HandlerMiddleware } from '../middleware/handler-middleware.js';
 import type { RetryPolicy } from '../retry/retry-policy.js';
+import type { HandlerFilter } from './handler-filter.js';
 
 /**
  * Options of `@EventHandler`. Validated when the handler is registered with a bus (at
  * `start()`), never at decoration time; every problem is reported in one error.
  */
-export interface EventHandlerOptions {
+export interface EventHandlerOptions<T = unknown> {
   /** Consumer group: members compete, different groups each get every message. Required unless the bus sets `defaults.group`. Same character rules as event names. */
   readonly group?: string;
   /** Most deliveries handled at once by this subscription (integer ≥ 1). Default 1. */
@@ -20,6 +21,12 @@ export interface EventHandlerOptions {
   readonly deadLetter?: boolean;
   /** Handler-level middleware, inside the bus-level middleware; first is outermost. */
   readonly middleware?: readonly HandlerMiddleware[];
+  /**
+   * Content-based filter: only matching messages reach the handler; the others are acked with
+   * outcome `filtered` (never retried or dead-lettered). A filter that throws dead-letters the
+   * message with `FILTER_FAILED`. See {@link HandlerFilter}.
+   */
+  readonly filter?: HandlerFilter<T>;
 }
 
 /** Options after defaults were applied and validation passed. */
@@ -31,6 +38,8 @@ export interface ResolvedHandlerOptions {
   readonly retry: RetryPolicy;
   readonly deadLetter: boolean;
   readonly middleware: readonly HandlerMiddleware[];
+  /** The handler's filter, when it has one. */
+  readonly filter?: HandlerFilter;
 }
 
 /** Default handler timeout: 30 s. */

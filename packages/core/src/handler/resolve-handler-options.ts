@@ -1,4 +1,5 @@
 import { nameProblem } from '../events/names.js';
+import { filterProblems } from './handler-filter.js';
 import { DEFAULT_RETRY_POLICY, retryPolicyProblems, type RetryPolicy } from '../retry/retry-policy.js';
 import {
   DEFAULT_HANDLER_CONCURRENCY,
@@ -40,6 +41,7 @@ export function resolveHandlerOptions(
     'retry',
     'deadLetter',
     'middleware',
+    'filter',
   ]);
   for (const key of Object.keys(raw)) {
     if (!known.has(key)) problems.push(`unknown option "${key}" (known: ${[...known].join(', ')})`);
@@ -72,6 +74,9 @@ export function resolveHandlerOptions(
     ...(typeof retryInput === 'object' && retryInput !== null ? retryInput : {}),
   };
   problems.push(...retryPolicyProblems(retry));
+  const filter = options.filter;
+  if (filter !== undefined) problems.push(...filterProblems(filter));
   if (problems.length > 0 || group === undefined) return { ok: false, problems };
-  return { ok: true, options: { group, concurrency, ordered, timeoutMs, retry, deadLetter, middleware } };
+  const resolved = { group, concurrency, ordered, timeoutMs, retry, deadLetter, middleware };
+  return { ok: true, options: filter === undefined ? resolved : { ...resolved, filter } };
 }

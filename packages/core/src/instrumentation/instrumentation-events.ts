@@ -2,8 +2,12 @@ import type { MessageEnvelope } from '../message/envelope.js';
 import type { HealthChangedEvent } from '../health/bus-health.js';
 import type { TransportStatus } from '../transport/transport.js';
 
-/** How a delivery ended. `discarded`: dropped without dead-lettering (dead-letter disabled, or no handler for the type in the group). */
-export type SettlementOutcome = 'acked' | 'retried' | 'dead-lettered' | 'discarded';
+/**
+ * How a delivery ended. `discarded`: dropped without dead-lettering (dead-letter disabled, or no
+ * handler for the type in the group). `filtered`: acked without running the handler because its
+ * filter did not match (reason code `FILTERED`).
+ */
+export type SettlementOutcome = 'acked' | 'retried' | 'dead-lettered' | 'discarded' | 'filtered';
 
 /** Why a delivery was retried, dead-lettered or discarded. */
 export interface SettlementReason {

@@ -6,6 +6,8 @@ import type { HandlerRegistration } from '../handler/handler-registration.js';
 import type { HandlerResolver } from '../handler/handler-resolver.js';
 import { composeMiddleware, type HandlerMiddleware } from '../middleware/handler-middleware.js';
 import { upcastPayload } from '../events/upcasting.js';
+import { matchesFilter } from '../handler/handler-filter.js';
+import type { FilterMark } from './delivery-context.js';
 import { schemaValidationMiddleware } from '../middleware/schema-validation-middleware.js';
 import type { DeadlineQueue } from './deadline-queue.js';
 
@@ -29,7 +31,8 @@ type Step = (context: MiddlewareContext) => Promise<void> | void;
  * Compose the pipeline of one handler once, outermost first: the handler context
  * (AsyncLocalStorage, entered once per attempt) → upcasting (only when the event declares a
  * `version`: older payloads are converted to the current one) → schema validation (only when the event has
- * a schema) → bus middleware → handler middleware (composed only when there is any) → resolve
+ * a schema) → the handler's filter (only when it has one; a non-match marks the context
+ * `filtered` and skips the rest) → bus middleware → handler middleware (composed only when there is any) → resolve
  * the instance (`HandlerResolver`, awaited only when it returns a promise) and call the
  * method. Resolution failures become retriable `HANDLER_NOT_RESOLVED` errors. The attempt's
  * timeout and the bus stop are enforced by the router around this pipeline (one shared timer
@@ -83,10 +86,20 @@ export function compileHandler(
   const middleware = [...busMiddleware, ...options.middleware];
   const inner: Step =
     middleware.length === 0 ? invoke : composeMiddleware(middleware, async (c) => invoke(c));
+  const filter = options.filter;
+  const gated: Step =
+    filter === undefined
+      ? inner
+      : (context) => {
+          if (matchesFilter(filter, handlerName, context.payload, context.envelope.headers))
+            return inner(context);
+          (context as Partial<FilterMark>).filtered = true;
+          return undefined;
+        };
   const validate = schemaValidationMiddleware();
-  const validated: Step = (context) => validate(context, () => Promise.resolve(inner(context)));
+  const validated: Step = (context) => validate(context, () => Promise.resolve(gated(context)));
   const hasSchema = registration.event.schema !== undefined;
-  const checked: Step = hasSchema ? validated : inner;
+  const checked: Step = hasSchema ? validated : gated;
   const { name, version, upcasters } = registration.event;
   const pipeline: Step =
     version === undefined

@@ -13,6 +13,11 @@ export interface DeliveryFacts {
   readonly receivedAt: Date;
 }
 
+/** Set by a handler's filter when the message did not match (the router settles it `filtered`). @internal */
+export interface FilterMark {
+  filtered: boolean;
+}
+
 /**
  * The {@link MiddlewareContext} of one attempt. Pays only for what is read: the `traceparent`
  * (parsed, or generated when the message had none) is computed on first read, and the abort
@@ -31,6 +36,8 @@ export class DeliveryContext implements MiddlewareContext {
   readonly handler: string;
   readonly logger: Logger;
   payload: unknown;
+  /** True when the handler's filter rejected the message. @internal */
+  filtered = false;
   #traceparent: string | undefined;
   #controller: AbortController | undefined;
   #signal: AbortSignal | undefined;

@@ -8,6 +8,7 @@ import type { Logger } from '../logging/logger.js';
 import type { TransportCapabilities } from '../transport/capabilities.js';
 import type { Delivery } from '../transport/delivery.js';
 import type { DeliveryReport } from '../hooks/delivery-interceptor.js';
+import { FILTERED } from '../handler/handler-filter.js';
 import type { CompiledHandler } from './compile-handler.js';
 import type { Expirable } from './deadline-queue.js';
 import { DeliveryContext } from './delivery-context.js';
@@ -226,6 +227,20 @@ class Attempt implements Expirable {
     deps.inFlight.delete(this);
     this.#handler.deadlines.prune();
     const handlerName = this.#handler.registration.handlerName;
+    if (!failed && this.#context.filtered) {
+      void settleAs(
+        this.#delivery,
+        'filtered',
+        () => this.#delivery.ack(),
+        { code: FILTERED, message: `filter of ${handlerName} did not match` },
+        deps,
+        this.#started,
+        handlerName,
+        this.#route,
+        this.#report,
+      ).then(this.#resolve);
+      return;
+    }
     let decision = ACK;
     if (failed) decision = this.#failed(error, handlerName);
     void settle(this.#delivery, decision, deps, this.#started, handlerName, this.#route, this.#report).then(

@@ -26,7 +26,8 @@ export class SubscriptionStats {
   /** A delivery ended with `outcome` (`undefined`: the settlement call failed). No clock read. */
   onSettled(outcome: SettlementOutcome | undefined): void {
     this.inFlight--;
-    if (outcome === 'acked' || outcome === 'discarded') this.consecutiveFailures = 0;
+    if (outcome === 'acked' || outcome === 'discarded' || outcome === 'filtered')
+      this.consecutiveFailures = 0;
     else this.consecutiveFailures++;
   }
 }

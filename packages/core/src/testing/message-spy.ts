@@ -71,6 +71,7 @@ export class MessageSpy {
     retried: 0,
     'dead-lettered': 0,
     discarded: 0,
+    filtered: 0,
   };
 
   constructor(source: InstrumentationSource, options: MessageSpyOptions = {}) {
@@ -179,7 +180,7 @@ export class MessageSpy {
   }
 }
 
-const SETTLED = new Set<SpyRecord['kind']>(['acked', 'retried', 'dead-lettered', 'discarded']);
+const SETTLED = new Set<SpyRecord['kind']>(['acked', 'retried', 'dead-lettered', 'discarded', 'filtered']);
 
 function toMatcher(criteria: SpyCriteria): (record: SpyRecord) => boolean {
   if (typeof criteria === 'function') return criteria;
