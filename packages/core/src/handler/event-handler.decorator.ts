@@ -21,7 +21,7 @@ export type EventHandlerMethod<T> = (payload: T, context: HandlerContext) => voi
  * }
  * ```
  */
-export function EventHandler<T>(event: EventDefinition<T>, options: EventHandlerOptions<T> = {}) {
+export function EventHandler<T>(event: EventDefinition<T>, options: EventHandlerOptions<NoInfer<T>> = {}) {
   return <M extends EventHandlerMethod<T>>(
     target: object,
     methodName: string | symbol,
