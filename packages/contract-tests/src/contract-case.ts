@@ -26,6 +26,8 @@ export interface ContractCase {
   readonly faults?: readonly FaultHook[];
   /** Base timeout (ms, multiplied by `timeScale`); default 15 s. */
   readonly timeoutMs?: number;
+  /** Base timeout computed from the options (sized cases such as V1); takes precedence over `timeoutMs`. */
+  readonly timeoutFor?: (options: TransportContractOptions) => number;
   /** The case body. Throw (e.g. a chai assertion) to fail. The ledger is verified afterwards. */
   run(ctx: CaseContext): Promise<void>;
 }

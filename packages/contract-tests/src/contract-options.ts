@@ -75,6 +75,12 @@ export interface TransportContractOptions {
    * skipped with that reason.
    */
   readonly telemetry?: TelemetryHarness;
+  /**
+   * Size of the volume case V1 on this transport (default 10,000 messages). A slow broker or
+   * emulator may run a smaller size in CI; `OMNIBUS_VOLUME_MESSAGES` overrides it for a local
+   * full-size run. The report notes the size run.
+   */
+  readonly volume?: { readonly messages?: number };
 }
 
 /** Fault hooks an adapter author may provide. */

@@ -106,7 +106,8 @@ export function describeTransportContract(options: TransportContractOptions): vo
       return;
     }
     const test = it(title, async function () {
-      this.timeout(Math.round((contractCase.timeoutMs ?? 15_000) * timeScale) + 12_000);
+      const baseTimeoutMs = contractCase.timeoutFor?.(options) ?? contractCase.timeoutMs ?? 15_000;
+      this.timeout(Math.round(baseTimeoutMs * timeScale) + 12_000);
       const capabilities = declared ?? observed;
       if (capabilities === undefined)
         throw new Error('transport capabilities unknown (the probe in before() failed)');

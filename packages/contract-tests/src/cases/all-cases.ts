@@ -19,6 +19,7 @@ import { retryCases } from './retry.js';
 import { settlementCases } from './settlement.js';
 import { delayCases, sizeCases } from './size-and-delay.js';
 import { telemetryCases } from './telemetry.js';
+import { volumeCases } from './volume.js';
 
 /** Every case of the contract suite, grouped by catalogue letter, in registration order. */
 export const allCaseGroups: readonly ContractCaseGroup[] = [
@@ -44,4 +45,5 @@ export const allCaseGroups: readonly ContractCaseGroup[] = [
   endToEndCases,
   flowCases,
   telemetryCases,
+  volumeCases,
 ];
