@@ -78,9 +78,17 @@ export interface TransportContractOptions {
   /**
    * Size of the volume case V1 on this transport (default 10,000 messages). A slow broker or
    * emulator may run a smaller size in CI; `OMNIBUS_VOLUME_MESSAGES` overrides it for a local
-   * full-size run. The report notes the size run.
+   * full-size run. The report notes the size run. `0` turns V1 off for this configuration
+   * (visibly skipped): it runs once per transport, in the configuration with the most groups.
    */
-  readonly volume?: { readonly messages?: number };
+  readonly volume?: {
+    readonly messages?: number;
+    /**
+     * Why V1 is off for this configuration (a known finding or limit): reported as its skip
+     * reason. Setting `OMNIBUS_VOLUME_MESSAGES` runs it anyway.
+     */
+    readonly off?: string;
+  };
 }
 
 /** Fault hooks an adapter author may provide. */

@@ -32,7 +32,12 @@ function runMutant(mutant: Mutant, dir: string): Promise<MutantOutcome> {
       process.execPath,
       [MOCHA, '--no-config', '--exit', '--reporter', 'dot', '--timeout', '60000', '--grep', grep, RUNNER],
       {
-        env: { ...process.env, OMNIBUS_MUTANT: mutant.name, OMNIBUS_CONFORMANCE_DIR: reportDir },
+        env: {
+          ...process.env,
+          ...mutant.env,
+          OMNIBUS_MUTANT: mutant.name,
+          OMNIBUS_CONFORMANCE_DIR: reportDir,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

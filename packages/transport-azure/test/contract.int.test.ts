@@ -58,16 +58,26 @@ const emulatorNative = new NativeServiceBus(EMULATOR_CONNECTION_STRING);
 after(() => emulatorNative.close());
 
 describeTransportContract(
-  contractOptions('azure (servicebus emulator)', emulatorOptions(), emulatorNative, {
-    restartBroker: async () => {
-      await run(process.execPath, ['scripts/brokers/cli.mjs', 'restart', 'azure'], {
-        cwd: repoRoot,
-        timeout: 60_000,
-      });
+  contractOptions(
+    'azure (servicebus emulator)',
+    emulatorOptions(),
+    emulatorNative,
+    {
+      restartBroker: async () => {
+        await run(process.execPath, ['scripts/brokers/cli.mjs', 'restart', 'azure'], {
+          cwd: repoRoot,
+          timeout: 60_000,
+        });
+      },
+      dropConnections: () => dropEmulatorConnections(EMULATOR_ADMIN_URL),
+      childTransportModule: child('child-transport-emulator'),
     },
-    dropConnections: () => dropEmulatorConnections(EMULATOR_ADMIN_URL),
-    childTransportModule: child('child-transport-emulator'),
-  }),
+    {
+      volume: {
+        off: 'on the emulator, 2,000 messages left 2 of ~50 dead-lettered messages missing from the dead-letter queue and 1 message dead-lettered that no handler dead-lettered (finding of issue 23, not yet explained)',
+      },
+    },
+  ),
 );
 
 if (LIVE_CONNECTION_STRING === undefined) {

@@ -90,6 +90,8 @@ for (const configuration of configurations) {
       native.readDeadLetters(destination, group, count, timeoutMs),
     publishForeign: (destination, body, headers) => native.publishForeign(destination, body, headers),
     runFaultCases: configuration.faults,
+    // The volume case runs once per transport: in the configuration with the fault cases.
+    ...(configuration.faults ? {} : { volume: { messages: 0 } }),
     publishTimeoutMs: resolveRabbitMqOptions(options).publishTimeoutMs,
     telemetry: openTelemetryHarness(),
     faults: {

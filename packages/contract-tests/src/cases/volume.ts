@@ -100,6 +100,14 @@ export const volumeCases: ContractCaseGroup = {
       rules: [1, 3, 4, 5, 6, 7, 8, 13],
       title:
         'volume: 10,000 messages (configurable) to 3 groups of 3 competing members, hundreds in flight, keyed order, thousands of retries and delayed messages, near-limit payloads through retry and dead-letter: 0 lost, order per key, duplicates judged by the capability',
+      requires: (_capabilities, options) => {
+        const forced = (process.env[VOLUME_ENV.messages] ?? '') !== '';
+        if (options.volume?.off !== undefined && !forced)
+          return `volume case off: ${options.volume.off} (set ${VOLUME_ENV.messages} to run it)`;
+        return volumeMessages(options) === 0
+          ? 'volume case off for this configuration (options.volume.messages = 0: it runs once per transport)'
+          : undefined;
+      },
       timeoutFor: (options) => 90_000 + volumeMessages(options) * 40,
       async run(ctx) {
         const messages = volumeMessages(ctx.options);

@@ -269,17 +269,7 @@ export async function runWorkload(
   const publishMs = performance.now() - publishStarted;
   if (faultInjected !== undefined) await faultInjected;
 
-  const expectedTimeoutMs = ctx.ms(60_000 + plan.messages * 30);
-  await waitFor(
-    () => ctx.ledger.isSettled(),
-    'every confirmed message to be settled in every group',
-    expectedTimeoutMs,
-    {
-      intervalMs: 250,
-      detail: () =>
-        `unsettled ${String(ctx.ledger.summary().lost.length)}: ${ctx.ledger.summary().lost.slice(0, 5).join(', ')}`,
-    },
-  );
+  await settledOrStalled(ctx, ctx.ms(60_000 + plan.messages * 30), ctx.ms(30_000));
 
   // Dead letters: exactly the planned ones, payloads intact (the near-limit ones included).
   const dlRun = runs[deadLetterGroup] as GroupRun;
@@ -384,5 +374,44 @@ async function publishUnderFault(
       if (!ctx.faultsInjected || attempt >= 30) throw error;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
+  }
+}
+
+/**
+ * Wait until the ledger is settled; fail early when the number of unsettled (group, message)
+ * pairs has not changed for `stallMs` (nothing is moving: the rest will not come), else after
+ * `timeoutMs`.
+ */
+async function settledOrStalled(ctx: CaseContext, timeoutMs: number, stallMs: number): Promise<void> {
+  let lastCount = -1;
+  let lastChange = performance.now();
+  let stalled = false;
+  const unsettled = (): readonly string[] => ctx.ledger.summary().lost;
+  await waitFor(
+    () => {
+      const count = unsettled().length;
+      if (count === 0) return true;
+      const now = performance.now();
+      if (count !== lastCount) {
+        lastCount = count;
+        lastChange = now;
+      } else if (now - lastChange > stallMs) {
+        stalled = true;
+        return true;
+      }
+      return false;
+    },
+    'every confirmed message to be settled in every group',
+    timeoutMs,
+    {
+      intervalMs: 250,
+      detail: () => `unsettled ${String(unsettled().length)}: ${unsettled().slice(0, 5).join(', ')}`,
+    },
+  );
+  if (stalled) {
+    const lost = unsettled();
+    throw new Error(
+      `[rule 1] no progress for ${String(stallMs)} ms with ${String(lost.length)} confirmed message(s) unsettled: ${lost.slice(0, 10).join(', ')}`,
+    );
   }
 }

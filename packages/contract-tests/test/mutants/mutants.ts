@@ -17,6 +17,8 @@ export interface Mutant {
   readonly cases: readonly string[];
   /** Wrap a correct transport into the broken one. */
   wrap(inner: Transport): Transport;
+  /** Environment for its run (e.g. the soak mode's duration and seed). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const noop = (): Promise<void> => Promise.resolve();
@@ -37,6 +39,21 @@ function mapDeliveries(
 }
 
 let publishedCount = 0;
+
+/** Ack every `n`-th delivery (counted over every transport of the run) without running the handler. */
+function losesOneIn(n: number): (inner: Transport) => Transport {
+  let deliveries = 0;
+  return (inner) => {
+    return new WrappedTransport(
+      inner,
+      mapDeliveries(async (d, onDelivery) => {
+        deliveries += 1;
+        if (deliveries % n === 0) await d.ack();
+        else await onDelivery(d);
+      }),
+    );
+  };
+}
 /** destination → the one group every group of it is folded into (shared by all wrapped transports). */
 const sharedGroups = new Map<string, string>();
 
@@ -378,6 +395,20 @@ export const mutants: readonly Mutant[] = [
       ),
     ),
   },
+  {
+    name: 'loses-one-in-thousands',
+    defect:
+      'acks every 2,500th delivery without handing it to the handler: a loss no case of a few hundred messages sees',
+    cases: ['A2', 'O1', 'V1'],
+    wrap: losesOneIn(2_500),
+  },
+  {
+    name: 'loses-one-in-thousands-soak',
+    defect: 'the same rare loss, found by a short seeded soak (15 s, seed 7)',
+    cases: ['S1'],
+    env: { OMNIBUS_SOAK_MS: '15000', OMNIBUS_SOAK_SEED: '7' },
+    wrap: losesOneIn(2_500),
+  },
 ];
 
 /** The unmutated wrapper, used as the self-test's control. */
@@ -385,6 +416,7 @@ export const control: Mutant = {
   name: 'none',
   defect: 'none (control)',
   cases: [...new Set(mutants.flatMap((m) => m.cases))],
+  env: Object.assign({}, ...mutants.map((m) => m.env ?? {})) as Record<string, string>,
   wrap: wrap({}),
 };
 
