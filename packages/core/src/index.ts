@@ -56,10 +56,18 @@ export type {
   ScannedDeadLetter,
 } from './dead-letter/cursor-dead-letter-store.js';
 // Events
-export { defineCommand, defineEvent, destinationOf } from './events/event-definition.js';
+export { defineCommand, defineEvent, defineRequest, destinationOf } from './events/event-definition.js';
 export { upcastPayload, UPCAST_FAILED } from './events/upcasting.js';
 export type { Upcasters } from './events/upcasting.js';
-export type { EventDefinition, DefineEventOptions, PayloadOf } from './events/event-definition.js';
+export type {
+  EventDefinition,
+  DefineEventOptions,
+  PayloadOf,
+  ReplyOf,
+  RequestDefinition,
+} from './events/event-definition.js';
+export { REPLY_TYPE } from './bus/reply-channel.js';
+export type { ReplyBody, RequestStats } from './bus/reply-channel.js';
 export type { StandardSchemaV1 } from './events/standard-schema.js';
 export { EventRegistry } from './events/event-registry.js';
 export { nameProblem, MAX_NAME_LENGTH } from './events/names.js';
@@ -77,7 +85,7 @@ export { toCloudEventAttributes, fromCloudEventAttributes } from './message/clou
 export type { CloudEventAttributes } from './message/cloud-event-attributes.js';
 // Handlers
 export { EventHandler } from './handler/event-handler.decorator.js';
-export type { EventHandlerMethod } from './handler/event-handler.decorator.js';
+export type { EventHandlerMethod, RequestHandlerMethod } from './handler/event-handler.decorator.js';
 export { HANDLER_METADATA, readHandlerMetadata } from './handler/handler-metadata.js';
 export type { HandlerMetadata, Constructor } from './handler/handler-metadata.js';
 export { DEFAULT_HANDLER_TIMEOUT_MS, DEFAULT_HANDLER_CONCURRENCY } from './handler/event-handler-options.js';
@@ -123,7 +131,8 @@ export { prepareBus } from './bus/prepare-bus.js';
 export type { PreparedBus } from './bus/prepare-bus.js';
 export type { EventBusConfig } from './bus/event-bus-config.js';
 export type { BusStatus } from './bus/bus-status.js';
-export type { PublishOptions, BatchPublishOptions } from './bus/publish-options.js';
+export type { PublishOptions, BatchPublishOptions, RequestOptions } from './bus/publish-options.js';
+export { DEFAULT_REQUEST_TIMEOUT_MS } from './bus/publish-options.js';
 export { buildOutgoingMessage } from './bus/build-outgoing-message.js';
 export type { OutgoingMessageInput } from './bus/build-outgoing-message.js';
 export type { StopOnSignalsOptions } from './bus/stop-on-signals.js';

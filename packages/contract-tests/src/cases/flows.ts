@@ -2,12 +2,13 @@ import {
   EventHandler,
   createEventBus,
   defineEvent,
+  defineRequest,
   type HandlerContext,
   type MessageSettledEvent,
 } from '@omnibus/core';
 import { expect } from 'chai';
 import type { ContractCaseGroup } from '../contract-case.js';
-import { needs } from './case-helpers.js';
+import { expectOmnibusRejection, needs } from './case-helpers.js';
 import { busTransport, stopBus } from './end-to-end.js';
 
 interface PriceV2 {
@@ -175,6 +176,56 @@ export const flowCases: ContractCaseGroup = {
             settled.every((s) => s.attempt === 1),
             'nothing retried',
           ).to.equal(true);
+        } finally {
+          await stopBus(bus, ctx);
+        }
+      },
+    },
+    {
+      id: 'W3',
+      rules: [1, 9],
+      title:
+        'request/reply through the EventBus: a request resolves with its handler’s typed reply (also when requested from inside another handler); a handler failing for good reaches the requester as REQUEST_FAILED; nothing pending afterwards',
+      timeoutMs: 60_000,
+      async run(ctx) {
+        const destination = ctx.name('d');
+        const group = ctx.name('g');
+        const Quote = defineRequest<{ kg: number }, { cents: number }>(`${ctx.name('e')}.quote`, {
+          destination,
+        });
+        const Trigger = defineEvent<{ kg: number }>(`${ctx.name('e')}.trigger`, {
+          destination: ctx.name('d'),
+        });
+        const fromHandler: number[] = [];
+        class Quotes {
+          @EventHandler(Quote, { group, retry: { maxAttempts: 1 } })
+          quote(request: { kg: number }): { cents: number } {
+            if (request.kg < 0) throw new Error(`negative weight ${String(request.kg)}`);
+            return { cents: request.kg * 150 };
+          }
+        }
+        class Triggers {
+          @EventHandler(Trigger, { group: ctx.name('g'), retry: { maxAttempts: 1 } })
+          async on(payload: { kg: number }): Promise<void> {
+            const reply = await bus.request(Quote, payload, { timeoutMs: ctx.ms(20_000) });
+            fromHandler.push(reply.cents);
+          }
+        }
+        const bus = createEventBus({ transport: await busTransport(ctx), handlers: [Quotes, Triggers] });
+        try {
+          await bus.start();
+          const reply = await bus.request(Quote, { kg: 2 }, { timeoutMs: ctx.ms(20_000) });
+          expect(reply, 'typed reply').to.deep.equal({ cents: 300 });
+          await bus.publish(Trigger, { kg: 3 });
+          await ctx.waitFor(() => fromHandler.length >= 1, 'the reply to a request sent from a handler');
+          expect(fromHandler).to.deep.equal([450]);
+          const failure = await expectOmnibusRejection(
+            bus.request(Quote, { kg: -1 }, { timeoutMs: ctx.ms(20_000) }),
+            'a request whose handler fails',
+            'REQUEST_FAILED',
+          );
+          expect(failure.message).to.contain('negative weight -1');
+          expect(bus.requestStats()).to.include({ pending: 0, lateReplies: 0 });
         } finally {
           await stopBus(bus, ctx);
         }

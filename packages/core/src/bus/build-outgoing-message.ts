@@ -22,6 +22,8 @@ export interface OutgoingMessageInput {
   readonly codec: Codec;
   readonly transportName: string;
   readonly capabilities: TransportCapabilities;
+  /** Reply destination, for requests. @internal */
+  readonly replyTo?: string;
 }
 
 /**
@@ -93,6 +95,7 @@ function stampAndEncode(input: OutgoingMessageInput): OutgoingMessage {
   if (causationId !== undefined) envelopeInput.causationId = causationId;
   if (options.partitionKey !== undefined) envelopeInput.partitionKey = options.partitionKey;
   if (event.version !== undefined) envelopeInput.version = event.version;
+  if (input.replyTo !== undefined) envelopeInput.replyTo = input.replyTo;
   const envelope = createEnvelopeOwningHeaders(envelopeInput);
   return delayMs > 0 ? { envelope, delayMs } : { envelope };
 }

@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { Codec } from '../codec/codec.js';
 import { JsonCodec } from '../codec/json-codec.js';
 import { ErrorCodes } from '../errors/error-codes.js';
 import { isOmnibusError, OmnibusError } from '../errors/omnibus-error.js';
-import { destinationOf, type EventDefinition } from '../events/event-definition.js';
+import { destinationOf, type EventDefinition, type RequestDefinition } from '../events/event-definition.js';
 import type { EventRegistry } from '../events/event-registry.js';
 import { currentHandlerContext } from '../handler/handler-context-storage.js';
 import { ConstructorResolver } from '../handler/handler-resolver.js';
@@ -36,7 +37,13 @@ import {
 import type { BusStatus } from './bus-status.js';
 import type { EventBusConfig } from './event-bus-config.js';
 import { prepareBus } from './prepare-bus.js';
-import type { BatchPublishOptions, PublishOptions } from './publish-options.js';
+import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type BatchPublishOptions,
+  type PublishOptions,
+  type RequestOptions,
+} from './publish-options.js';
+import { ReplyChannel, replyEnvelope, type ReplyBody, type RequestStats } from './reply-channel.js';
 import { installSignalHandlers, type StopOnSignalsOptions } from './stop-on-signals.js';
 
 /** Default drain budget of {@link EventBus.stop}: 10 s. */
@@ -56,6 +63,8 @@ interface Running {
   /** Destinations whose provisioning completed (publish skips awaiting them). */
   readonly ready: Set<string>;
   readonly disposeStatus: () => void;
+  /** This instance's reply destination, opened by the first request. */
+  replies: ReplyChannel | undefined;
 }
 
 /**
@@ -178,9 +187,18 @@ export class EventBus {
         logger: this.#logger,
         interceptors: this.#interceptors,
         ...(this.#interceptorsActive === undefined ? {} : { interceptorsActive: this.#interceptorsActive }),
+        replier: (request, body) => this.#reply(request, body),
       });
       const ready = new Set(topology.destinations.map((d) => d.name));
-      this.#running = { transport, events: prepared.events, router, provisioned, ready, disposeStatus };
+      this.#running = {
+        transport,
+        events: prepared.events,
+        router,
+        provisioned,
+        ready,
+        disposeStatus,
+        replies: undefined,
+      };
       this.#publishOpen = true;
       await router.start();
       this.#status = 'started';
@@ -230,6 +248,10 @@ export class EventBus {
       this.#logger.warn('subscriptions did not close in time'),
     );
     this.#publishOpen = false;
+    if (running.replies !== undefined)
+      await bounded(running.replies.close(Math.max(0, deadline - Date.now())), 3000, () =>
+        this.#logger.warn('the reply destination did not close in time'),
+      );
     const remaining = Math.max(0, deadline - Date.now());
     await bounded(
       running.transport
@@ -294,9 +316,74 @@ export class EventBus {
     return this.#publish(event, items);
   }
 
+  /**
+   * Send a request and resolve with the reply its one handler returns. The request is published
+   * like a command, with this bus instance's reply destination (created and subscribed on the
+   * first request, removed at stop where the transport can delete topology) and its message id
+   * as the correlation key. Works from inside a handler (correlation and causation are stamped).
+   *
+   * Rejects with the same errors as {@link publish} when the request cannot be published (for
+   * example `ARGUMENT_INVALID` for a definition not made by `defineRequest`); with
+   * `REQUEST_TIMEOUT` when no reply came within `timeoutMs` (default 30 s; a late reply is
+   * discarded and counted in {@link requestStats}); with `REQUEST_FAILED` when the handler failed
+   * for good (unrecoverable error or last attempt), carrying its code and message; with
+   * `BUS_CLOSED` when the bus stops first.
+   */
+  async request<T, R>(
+    definition: RequestDefinition<T, R>,
+    payload: T,
+    options: RequestOptions = {},
+  ): Promise<R> {
+    checkEventArgument('request', definition);
+    checkPayloadArgument('request', definition.name, payload);
+    checkPublishOptions('request', options);
+    const kind = (definition as EventDefinition<T>).kind;
+    if (kind !== 'request')
+      throw new OmnibusError(
+        ErrorCodes.ARGUMENT_INVALID,
+        `request() needs a definition made by defineRequest(); "${definition.name}" is ${kind === undefined ? 'an event' : `a ${kind}`}`,
+      );
+    const { timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, ...publishOptions } = options;
+    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)
+      throw new OmnibusError(
+        ErrorCodes.ARGUMENT_INVALID,
+        `request timeoutMs must be a number > 0, got ${String(timeoutMs)}`,
+      );
+    const running = this.#requireOpen();
+    running.replies ??= new ReplyChannel(running.transport, this.#codec, this.#logger);
+    const replies = running.replies;
+    await replies.open();
+    const id = publishOptions.id ?? randomUUID();
+    const reply = replies.await(id, definition.name, timeoutMs);
+    try {
+      await this.#publish(definition, [{ payload, options: { ...publishOptions, id } }], replies.destination);
+    } catch (error) {
+      replies.cancel(id);
+      reply.catch(() => undefined);
+      throw error;
+    }
+    return (await reply) as R;
+  }
+
+  /** Requests waiting for a reply now, and late replies discarded since start. Cheap. */
+  requestStats(): RequestStats {
+    return this.#running?.replies?.stats() ?? { pending: 0, lateReplies: 0 };
+  }
+
+  /** Send a request's reply to its reply destination (provisioned once per destination). */
+  async #reply(request: MessageEnvelope, body: ReplyBody): Promise<void> {
+    const running = this.#running;
+    const replyTo = request.replyTo;
+    if (running === undefined || replyTo === undefined) return;
+    const provisioning = this.#provisionOnce(running, replyTo);
+    if (provisioning !== undefined) await provisioning;
+    await running.transport.publish(replyTo, [{ envelope: replyEnvelope(request, body, this.#codec) }]);
+  }
+
   async #publish(
     event: EventDefinition<unknown>,
     items: readonly { payload: unknown; options: PublishOptions }[],
+    replyTo?: string,
   ): Promise<MessageEnvelope[]> {
     const running = this.#requireOpen();
     const known = this.#ensureKnown(running, event);
@@ -312,6 +399,7 @@ export class EventBus {
         codec: this.#codec,
         transportName: running.transport.name,
         capabilities: running.transport.capabilities,
+        ...(replyTo === undefined ? {} : { replyTo }),
       });
       messages.push(built instanceof Promise ? await built : built);
     }
@@ -400,7 +488,11 @@ export class EventBus {
   #ensureKnown(running: Running, event: EventDefinition<unknown>): Promise<void> | undefined {
     const conflict = running.events.register(event);
     if (conflict !== undefined) throw new OmnibusError(ErrorCodes.CONFIGURATION_INVALID, conflict);
-    const destination = destinationOf(event);
+    return this.#provisionOnce(running, destinationOf(event));
+  }
+
+  /** Provision `destination` (no groups) once per bus; `undefined` when already done. */
+  #provisionOnce(running: Running, destination: string): Promise<void> | undefined {
     if (running.ready.has(destination)) return undefined;
     let provisioning = running.provisioned.get(destination);
     if (provisioning === undefined) {

@@ -24,3 +24,12 @@ export interface PublishOptions {
  */
 export type BatchPublishOptions<T> =
   Omit<PublishOptions, 'id'> | ((payload: T, index: number) => PublishOptions);
+
+/** Options of `EventBus.request`: publish options plus how long to wait for the reply. */
+export interface RequestOptions extends PublishOptions {
+  /** Reject with `REQUEST_TIMEOUT` when no reply arrived within this many ms. Default 30000. */
+  readonly timeoutMs?: number;
+}
+
+/** Default `timeoutMs` of `EventBus.request`: 30 s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;

@@ -32,6 +32,10 @@ export const ErrorCodes = {
   DEAD_LETTER_FAILED: 'DEAD_LETTER_FAILED',
   /** A dead-letter query is malformed (the message lists every problem). */
   DEAD_LETTER_QUERY_INVALID: 'DEAD_LETTER_QUERY_INVALID',
+  /** `EventBus.request` got no reply within its `timeoutMs` (no handler answered, or too slowly). */
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  /** The handler of an `EventBus.request` failed for good; the message carries its error. */
+  REQUEST_FAILED: 'REQUEST_FAILED',
 } as const;
 
 /** Union of {@link ErrorCodes} values. */

@@ -3,6 +3,7 @@ import type { StandardSchemaV1 } from './standard-schema.js';
 import { assertValidUpcasting, type Upcasters } from './upcasting.js';
 
 declare const payloadType: unique symbol;
+declare const replyType: unique symbol;
 
 /**
  * An event type: a stable explicit name (never derived from a class name), the payload type
@@ -23,11 +24,27 @@ export interface EventDefinition<T = unknown> {
   readonly version?: number;
   /** Converters from older payload versions, applied by the router before validation. */
   readonly upcasters?: Upcasters;
-  /** `'command'` for {@link defineCommand} results: exactly one consumer group may handle it. */
-  readonly kind?: 'command';
+  /**
+   * `'command'` for {@link defineCommand} and `'request'` for {@link defineRequest} results:
+   * exactly one consumer group may handle it. Absent for events.
+   */
+  readonly kind?: 'command' | 'request';
   /** Type-level only: the payload type. Always absent at run time. */
   readonly [payloadType]?: T;
 }
+
+/**
+ * A request: a command whose one handler returns a reply of type `R`, which
+ * `EventBus.request` resolves with. Created by {@link defineRequest}.
+ */
+export interface RequestDefinition<T = unknown, R = unknown> extends EventDefinition<T> {
+  readonly kind: 'request';
+  /** Type-level only: the reply type. Always absent at run time. */
+  readonly [replyType]?: R;
+}
+
+/** The reply type of a {@link RequestDefinition}. */
+export type ReplyOf<D> = D extends RequestDefinition<unknown, infer R> ? R : never;
 
 /** The payload type of an {@link EventDefinition}. */
 export type PayloadOf<E> = E extends EventDefinition<infer T> ? T : never;
@@ -80,10 +97,28 @@ export function defineCommand<T>(name: string, options: DefineEventOptions<T> = 
   return buildDefinition(name, options, 'command');
 }
 
+/**
+ * Declare a request: a command (exactly one handling group) whose handler's return value is sent
+ * back to the requester. Call it with `EventBus.request(definition, payload, { timeoutMs })`;
+ * publishing it with `publish` runs the handler without a reply.
+ *
+ * @example
+ * ```ts
+ * export const QuoteShipping = defineRequest<{ weightKg: number }, { priceCents: number }>('shipping.quote.v1');
+ * ```
+ * @throws OmnibusError `CONFIGURATION_INVALID` for the same reasons as {@link defineEvent}.
+ */
+export function defineRequest<T, R>(
+  name: string,
+  options: DefineEventOptions<T> = {},
+): RequestDefinition<T, R> {
+  return buildDefinition(name, options, 'request') as RequestDefinition<T, R>;
+}
+
 function buildDefinition<T>(
   name: string,
   options: DefineEventOptions<T>,
-  kind: 'command' | undefined,
+  kind: 'command' | 'request' | undefined,
 ): EventDefinition<T> {
   assertValidName('event name', name);
   if (options.destination !== undefined)
@@ -95,7 +130,7 @@ function buildDefinition<T>(
     destination?: string;
     version?: number;
     upcasters?: Upcasters;
-    kind?: 'command';
+    kind?: 'command' | 'request';
   } = { name };
   if (options.schema !== undefined) definition.schema = options.schema;
   if (options.destination !== undefined) definition.destination = options.destination;

@@ -89,7 +89,7 @@ function checkCommandGroups(
 ): void {
   const first = new Map<string, HandlerRegistration>();
   for (const registration of registrations) {
-    if (registration.event.kind !== 'command') continue;
+    if (registration.event.kind === undefined) continue;
     const other = first.get(registration.event.name);
     if (other === undefined) {
       first.set(registration.event.name, registration);
@@ -97,8 +97,8 @@ function checkCommandGroups(
     }
     problems.add(
       ErrorCodes.HANDLER_DUPLICATE,
-      `command "${registration.event.name}" is handled in two groups: "${other.options.group}" (${other.handlerName}) and "${registration.options.group}" (${registration.handlerName})`,
-      'a command has exactly one handling group: keep one handler, or make it an event (defineEvent) if every group should receive it',
+      `${registration.event.kind} "${registration.event.name}" is handled in two groups: "${other.options.group}" (${other.handlerName}) and "${registration.options.group}" (${registration.handlerName})`,
+      `a ${registration.event.kind} has exactly one handling group: keep one handler, or make it an event (defineEvent) if every group should receive it`,
     );
   }
 }

@@ -1,10 +1,13 @@
-import type { EventDefinition } from '../events/event-definition.js';
+import type { EventDefinition, RequestDefinition } from '../events/event-definition.js';
 import type { EventHandlerOptions } from './event-handler-options.js';
 import type { HandlerContext } from './handler-context.js';
 import { appendHandlerMetadata } from './handler-metadata.js';
 
 /** Signature a decorated method must have. */
 export type EventHandlerMethod<T> = (payload: T, context: HandlerContext) => void | Promise<void>;
+
+/** Signature of the handler of a request: returns (or resolves with) the reply. */
+export type RequestHandlerMethod<T, R> = (payload: T, context: HandlerContext) => R | Promise<R>;
 
 /**
  * Marks a method as the handler of `event`. Records metadata on the class only (no global
@@ -21,12 +24,24 @@ export type EventHandlerMethod<T> = (payload: T, context: HandlerContext) => voi
  * }
  * ```
  */
+export function EventHandler<T, R>(
+  event: RequestDefinition<T, R>,
+  options?: EventHandlerOptions<NoInfer<T>>,
+): <M extends RequestHandlerMethod<T, R>>(
+  target: object,
+  methodName: string | symbol,
+  descriptor: TypedPropertyDescriptor<M>,
+) => void;
+export function EventHandler<T>(
+  event: EventDefinition<T>,
+  options?: EventHandlerOptions<NoInfer<T>>,
+): <M extends EventHandlerMethod<T>>(
+  target: object,
+  methodName: string | symbol,
+  descriptor: TypedPropertyDescriptor<M>,
+) => void;
 export function EventHandler<T>(event: EventDefinition<T>, options: EventHandlerOptions<NoInfer<T>> = {}) {
-  return <M extends EventHandlerMethod<T>>(
-    target: object,
-    methodName: string | symbol,
-    _descriptor: TypedPropertyDescriptor<M>,
-  ): void => {
+  return (target: object, methodName: string | symbol, _descriptor: PropertyDescriptor): void => {
     const isStatic = typeof target === 'function';
     const ctor = isStatic ? target : (target as { constructor: object }).constructor;
     appendHandlerMetadata(ctor, { methodName, event, options, isStatic });

@@ -54,6 +54,7 @@ export function withHeaders(message: OutgoingMessage, headers: MessageHeaders): 
     ...(envelope.causationId === undefined ? {} : { causationId: envelope.causationId }),
     ...(envelope.partitionKey === undefined ? {} : { partitionKey: envelope.partitionKey }),
     ...(envelope.version === undefined ? {} : { version: envelope.version }),
+    ...(envelope.replyTo === undefined ? {} : { replyTo: envelope.replyTo }),
   });
   return message.delayMs === undefined ? { envelope: copy } : { envelope: copy, delayMs: message.delayMs };
 }

@@ -16,6 +16,8 @@ export interface CreateEnvelopeInput {
   readonly partitionKey?: string;
   /** Payload version of a versioned event. */
   readonly version?: number;
+  /** Reply destination of a request. */
+  readonly replyTo?: string;
 }
 
 /**
@@ -49,5 +51,6 @@ function buildEnvelope(input: CreateEnvelopeInput, headers: MessageEnvelope['hea
   if (input.causationId !== undefined) envelope.causationId = input.causationId;
   if (input.partitionKey !== undefined) envelope.partitionKey = input.partitionKey;
   if (input.version !== undefined) envelope.version = input.version;
+  if (input.replyTo !== undefined) envelope.replyTo = input.replyTo;
   return Object.freeze(envelope);
 }

@@ -33,4 +33,6 @@ export interface MessageEnvelope {
   readonly partitionKey?: string;
   /** Payload version of a versioned event (see `defineEvent`'s `version`); absent: unversioned (read as 1). */
   readonly version?: number;
+  /** Reply destination of a request (`EventBus.request`); absent on events. */
+  readonly replyTo?: string;
 }

@@ -17,6 +17,7 @@ export const WireHeaders = {
   causationId: 'omnibus-causation-id',
   partitionKey: 'omnibus-partition-key',
   eventVersion: 'omnibus-event-version',
+  replyTo: 'omnibus-reply-to',
   deliveryAttempt: 'omnibus-delivery-attempt',
   deadLetterCode: 'omnibus-dead-letter-code',
   deadLetterReason: 'omnibus-dead-letter-reason',
@@ -52,6 +53,7 @@ export function envelopeToWireHeaders(envelope: MessageEnvelope): Record<string,
   if (envelope.causationId !== undefined) wire[WireHeaders.causationId] = envelope.causationId;
   if (envelope.partitionKey !== undefined) wire[WireHeaders.partitionKey] = envelope.partitionKey;
   if (envelope.version !== undefined) wire[WireHeaders.eventVersion] = String(envelope.version);
+  if (envelope.replyTo !== undefined) wire[WireHeaders.replyTo] = envelope.replyTo;
   return wire;
 }
 
@@ -96,6 +98,8 @@ export function envelopeFromWire(message: WireMessage): MessageEnvelope {
   if (partitionKey !== undefined) envelope.partitionKey = partitionKey;
   const version = h[WireHeaders.eventVersion];
   if (version !== undefined) envelope.version = Number(version);
+  const replyTo = h[WireHeaders.replyTo];
+  if (replyTo !== undefined) envelope.replyTo = replyTo;
   return envelope;
 }
 

@@ -1,5 +1,8 @@
+import type { ReplyBody } from '../bus/reply-channel.js';
 import { ErrorCodes } from '../errors/error-codes.js';
-import { OmnibusError } from '../errors/omnibus-error.js';
+import { isOmnibusError, OmnibusError } from '../errors/omnibus-error.js';
+import { isUnrecoverableError } from '../errors/unrecoverable-error.js';
+import type { MessageEnvelope } from '../message/envelope.js';
 import type { MiddlewareContext } from '../handler/handler-context.js';
 import { runInHandlerContext } from '../handler/handler-context-storage.js';
 import type { HandlerRegistration } from '../handler/handler-registration.js';
@@ -43,7 +46,9 @@ export function compileHandler(
   resolver: HandlerResolver,
   busMiddleware: readonly HandlerMiddleware[],
   deadlines: DeadlineQueue,
+  replier?: Replier,
 ): CompiledHandler {
+  const answers = registration.event.kind === 'request' && replier !== undefined;
   const { handlerClass, methodName, handlerName, options } = registration;
   const call = (instance: object, context: MiddlewareContext): Promise<void> | void => {
     const method = (instance as Record<string | symbol, unknown>)[methodName];
@@ -59,6 +64,7 @@ export function compileHandler(
       context.payload,
       context,
     );
+    if (answers) return keepReply(context, result);
     if (result instanceof Promise) return result as Promise<void>;
     return isThenable(result) ? (Promise.resolve(result) as Promise<void>) : undefined;
   };
@@ -114,11 +120,68 @@ export function compileHandler(
           );
           return checked(context);
         };
+  const run: Step =
+    answers && replier !== undefined ? (context) => answerRequest(context, pipeline, replier) : pipeline;
   return {
     registration,
     deadlines,
-    run: (context) => runInHandlerContext(context, () => pipeline(context)),
+    run: (context) => runInHandlerContext(context, () => run(context)),
   };
+}
+
+/** Sends a reply for a request: to `request.replyTo`, confirmed before the request is acked. @internal */
+export type Replier = (request: MessageEnvelope, body: ReplyBody) => Promise<void>;
+
+const REPLY_VALUE = Symbol('omnibus.reply-value');
+
+function keepReply(context: MiddlewareContext, result: unknown): Promise<void> | undefined {
+  const holder = context as unknown as Record<symbol, unknown>;
+  if (!isThenable(result)) {
+    holder[REPLY_VALUE] = result;
+    return undefined;
+  }
+  return Promise.resolve(result).then((value) => {
+    holder[REPLY_VALUE] = value;
+  });
+}
+
+/**
+ * Run a request's pipeline and answer it: the handler's value on success; on a failure that
+ * ends the request (unrecoverable, or the last attempt) a `{ ok: false }` reply with the error's
+ * code and message before rethrowing, so the requester never hangs on a dead-lettered request.
+ * A request published without `replyTo` (plain `publish`) runs without a reply. A failing
+ * success reply fails the attempt (the request is retried).
+ */
+async function answerRequest(context: MiddlewareContext, pipeline: Step, replier: Replier): Promise<void> {
+  if (context.envelope.replyTo === undefined) return pipeline(context);
+  try {
+    await pipeline(context);
+  } catch (error) {
+    if (isUnrecoverableError(error) || context.deliveryAttempt >= context.maxAttempts) {
+      const code = isUnrecoverableError(error) || isOmnibusError(error) ? error.code : 'HANDLER_FAILED';
+      const message = error instanceof Error ? error.message : String(error);
+      await replier(context.envelope, { ok: false, error: { code, message } }).catch(
+        (replyError: unknown) => {
+          context.logger.warn('could not send the failure reply of a request', {
+            messageId: context.envelope.id,
+            error: replyError,
+          });
+        },
+      );
+    }
+    throw error;
+  }
+  if ((context as Partial<FilterMark>).filtered === true) {
+    await replier(context.envelope, {
+      ok: false,
+      error: { code: 'FILTERED', message: `the filter of ${context.handler} did not match the request` },
+    });
+    return;
+  }
+  await replier(context.envelope, {
+    ok: true,
+    value: (context as unknown as Record<symbol, unknown>)[REPLY_VALUE],
+  });
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -14,7 +14,7 @@ import {
 } from '../hooks/delivery-interceptor.js';
 import type { Delivery } from '../transport/delivery.js';
 import type { Subscription, SubscriptionSpec, Transport } from '../transport/transport.js';
-import { compileHandler, type CompiledHandler } from './compile-handler.js';
+import { compileHandler, type CompiledHandler, type Replier } from './compile-handler.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { processDelivery, type Route } from './delivery-processor.js';
 import { InFlightTracker } from './in-flight-tracker.js';
@@ -36,6 +36,8 @@ export interface EventRouterOptions {
   readonly interceptorsActive?: () => boolean;
   /** Random source for retry jitter (tests pin it). */
   readonly random?: () => number;
+  /** Sends the replies of request handlers (the bus gives one). */
+  readonly replier?: Replier;
 }
 
 /**
@@ -97,6 +99,7 @@ export class EventRouter {
           this.#options.resolver,
           this.#options.middleware,
           this.#deadlineQueue(options.timeoutMs),
+          this.#options.replier,
         ),
       );
       entry.deadLetter ||= options.deadLetter;

@@ -79,4 +79,10 @@ export interface Transport {
    * typed error when the broker cannot be asked.
    */
   inspectTopology?(topology: TopologySpec): Promise<TopologyInspection>;
+  /**
+   * Optional: delete the destinations and groups of `topology` from the broker, with their
+   * messages (used for a bus's per-instance reply destination at stop). Idempotent: missing
+   * objects are not an error. Rejects with a typed error when the broker refused.
+   */
+  deleteTopology?(topology: TopologySpec): Promise<void>;
 }

@@ -50,6 +50,7 @@ function snapshotEnvelope(envelope: MessageEnvelope): MessageEnvelope {
   if (envelope.causationId !== undefined) snapshot.causationId = envelope.causationId;
   if (envelope.partitionKey !== undefined) snapshot.partitionKey = envelope.partitionKey;
   if (envelope.version !== undefined) snapshot.version = envelope.version;
+  if (envelope.replyTo !== undefined) snapshot.replyTo = envelope.replyTo;
   return Object.freeze(snapshot);
 }
 
@@ -137,6 +138,16 @@ export class InMemoryBroker {
           groups.set(spec.name, new InMemoryGroup(destination.name, spec.name, spec.ordered));
         else existing.ordered ||= spec.ordered;
       }
+    }
+  }
+
+  /** Delete destinations (every group and its messages) or single groups. Idempotent. */
+  deleteTopology(topology: TopologySpec): void {
+    for (const destination of topology.destinations) {
+      const groups = this.#destinations.get(destination.name);
+      if (groups === undefined) continue;
+      for (const group of destination.groups) groups.delete(group.name);
+      if (groups.size === 0 || destination.groups.length === 0) this.#destinations.delete(destination.name);
     }
   }
 

@@ -110,6 +110,12 @@ export class InMemoryTransport implements Transport {
     }
   }
 
+  /** Delete the destinations and groups of `topology` from the broker (idempotent). */
+  deleteTopology(topology: TopologySpec): Promise<void> {
+    this.broker.deleteTopology(topology);
+    return Promise.resolve();
+  }
+
   /** Which destinations and groups of `topology` the broker has (dead letters live with their group). */
   inspectTopology(topology: TopologySpec): Promise<TopologyInspection> {
     const items: TopologyItem[] = [];
