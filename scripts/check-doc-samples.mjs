@@ -18,11 +18,13 @@
 // - A sample that reads the environment (loadConfigFromEnv) also runs with
 //   OMNIBUS_TRANSPORT=bogus and must then fail with TRANSPORT_UNKNOWN.
 // - A block that is deliberately not compilable is fenced ```ts-nocheck (use sparingly).
-// Without --transport it also fails on wiring a new package still lacks (scripts/workspace-packages.mjs).
+// Without --transport it also fails on wiring a new package still lacks (scripts/workspace-packages.mjs)
+// and on a stale docs/concepts/delivery-contract.md (scripts/delivery-contract.mjs).
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deliveryContractProblems } from './delivery-contract.mjs';
 import { transportPackages, workspaceProblems } from './workspace-packages.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -70,8 +72,9 @@ writeFileSync(path.join(distDir, 'package.json'), '{ "type": "module" }\n');
 const files = [path.join(root, 'README.md'), ...markdownFiles(path.join(root, 'docs'))];
 const runnable = [];
 const problems = [];
-// The docs stage also checks the wiring a new package still needs by hand (scripts/workspace-packages.mjs).
-if (transport === 'in-memory') problems.push(...workspaceProblems());
+// The docs stage also checks the wiring a new package still needs by hand (scripts/workspace-packages.mjs)
+// and that the delivery contract's case tables match the contract suite (scripts/delivery-contract.mjs).
+if (transport === 'in-memory') problems.push(...workspaceProblems(), ...(await deliveryContractProblems()));
 let count = 0;
 for (const file of files) {
   const relFile = path.relative(root, file);

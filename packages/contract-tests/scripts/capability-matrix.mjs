@@ -10,6 +10,7 @@
 //   --check  exit 1 when a report has failed cases (after writing)
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { DELIVERY_RULES } from '../dist/src/delivery-rules.js';
 
 const args = process.argv.slice(2);
 const option = (name) => {
@@ -37,22 +38,8 @@ const PROOF = {
   deadLetterStore: ['Q1', 'Q2', 'Q3', 'Q4'],
 };
 
-/** Rules of DESIGN §3, for the per-rule summary. */
-const RULES = {
-  1: 'At-least-once',
-  2: 'Durable publish',
-  3: 'Ack is final',
-  4: 'Retry with backoff',
-  5: 'Dead-letter',
-  6: 'Groups',
-  7: 'Ordering',
-  8: 'Concurrency',
-  9: 'Headers round-trip',
-  10: 'Close drains',
-  11: 'Reconnect',
-  12: 'Bad input',
-  13: 'Delayed delivery',
-};
+/** The delivery contract's rules (docs/concepts/delivery-contract.md), for the per-rule summary. */
+const RULES = Object.fromEntries(DELIVERY_RULES.map((r) => [r.number, r.name]));
 
 function readReports(dir) {
   let files = [];
@@ -198,7 +185,7 @@ function render({ reports, selfTest }) {
   );
   lines.push('');
 
-  lines.push('## DESIGN §3 rules');
+  lines.push('## Delivery rules ([the contract](concepts/delivery-contract.md))');
   lines.push('');
   lines.push(header('rule'));
   lines.push(rule);

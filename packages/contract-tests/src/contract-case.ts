@@ -7,7 +7,8 @@ export type FaultHook = 'restartBroker' | 'dropConnections' | 'childTransportMod
 
 /**
  * One case of the contract suite. `id` is stable (catalogue letter + number, e.g. `D1`) and
- * `rules` names the DESIGN §3 rules it checks; both appear in the test title and the report.
+ * `rules` names the delivery-contract rules it checks (`DELIVERY_RULES`,
+ * docs/concepts/delivery-contract.md); both appear in the test title and the report.
  */
 export interface ContractCase {
   readonly id: string;

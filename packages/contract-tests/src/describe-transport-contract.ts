@@ -30,7 +30,7 @@ function firstLines(error: unknown): string {
 /**
  * Register the Omnibus transport contract suite with mocha (call it at the top level of a
  * spec file, or inside a `describe`). Every case drives the Transport SPI directly and names
- * the DESIGN §3 rule it checks in its title. Cases the transport's capabilities exclude, whose
+ * the delivery-contract rule it checks in its title (docs/concepts/delivery-contract.md). Cases the transport's capabilities exclude, whose
  * fault hook is missing, or fault cases with `runFaultCases: false`, are registered as pending
  * with `(skipped: <reason>)` in their title: visible, never counted as passed. When
  * `options.capabilities` is omitted, capability gating happens at run time instead (the test

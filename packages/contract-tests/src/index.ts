@@ -8,6 +8,8 @@ export type {
 export { describeTransportContract } from './describe-transport-contract.js';
 export { allCaseGroups } from './cases/all-cases.js';
 export { caseTitle } from './contract-case.js';
+export { DELIVERY_RULES } from './delivery-rules.js';
+export type { DeliveryRule } from './delivery-rules.js';
 export type { ContractCase, ContractCaseGroup, FaultHook } from './contract-case.js';
 export { Ledger } from './support/ledger.js';
 export type {

@@ -12,7 +12,7 @@ type Misuse = readonly [what: string, code: string, call: (bus: EventBus) => Pro
  */
 export const badInputCase: ContractCase = {
   id: 'Z3',
-  rules: [9],
+  rules: [9, 14],
   title:
     'through the EventBus, publish with a string for the event, a missing payload or mistyped options rejects with a typed error and publishes nothing',
   timeoutMs: 30_000,

@@ -73,7 +73,7 @@ export const deadLetterStoreCases: ContractCaseGroup = {
   cases: [
     {
       id: 'Q1',
-      rules: [5],
+      rules: [5, 17],
       title:
         'deadLetters.list browses a group’s dead letters (original id, payload, headers, reason) filtered by code, type, id, time and limit, without removing them',
       requires: deadLetterStore,
@@ -123,7 +123,7 @@ export const deadLetterStoreCases: ContractCaseGroup = {
     },
     {
       id: 'Q2',
-      rules: [5, 6],
+      rules: [5, 6, 17],
       title:
         'deadLetters.replay sends matches back to the dead-lettering group only, with original id, payload and headers plus a replay count; they are handled and leave the dead-letter destination',
       requires: deadLetterStore,
@@ -197,7 +197,7 @@ export const deadLetterStoreCases: ContractCaseGroup = {
     },
     {
       id: 'Q3',
-      rules: [5],
+      rules: [5, 17],
       title:
         'loop guard: a replayed message dead-lettered again is not replayed again unless asked (includeReplayed), and its replay count goes on',
       requires: deadLetterStore,
@@ -233,7 +233,7 @@ export const deadLetterStoreCases: ContractCaseGroup = {
     },
     {
       id: 'Q4',
-      rules: [5],
+      rules: [5, 17],
       title:
         'deadLetters.purge removes only the matches for good; dry runs of purge and replay change nothing',
       requires: deadLetterStore,

@@ -62,7 +62,7 @@ export const poisonCases: ContractCaseGroup = {
     },
     {
       id: 'L3',
-      rules: [9, 12],
+      rules: [9, 12, 15],
       title:
         'header values a foreign producer sends as numbers or booleans arrive as their text (42 → "42", 0.5 → "0.5", true → "true"), never dropped',
       async run(ctx) {

@@ -116,7 +116,7 @@ export const telemetryCases: ContractCaseGroup = {
   cases: [
     {
       id: 'T1',
-      rules: [4, 5, 9],
+      rules: [4, 5, 9, 16],
       title:
         'with OpenTelemetry, publish → fail once → retry → ack (publishing a follow-up from the handler) and a poison message → dead-letter give the same span tree and metric points as on every transport',
       timeoutMs: 30_000,

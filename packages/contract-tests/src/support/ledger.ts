@@ -56,7 +56,7 @@ interface PublishedRecord {
 }
 
 /**
- * Per-message accounting for one contract case (DESIGN §3 rules 1–3): for every message id,
+ * Per-message accounting for one contract case (delivery contract rules 1–3, docs/concepts/delivery-contract.md): for every message id,
  * the publishes the broker confirmed, every delivery per group with its attempt and outcome,
  * and the acks/dead-letters. At the end of every case {@link problems} reports lost messages
  * (always a failure), duplicates (a failure when fault-free and the transport declares

@@ -62,7 +62,7 @@ export interface PurgeResult {
 }
 
 /**
- * Browse, replay and purge the dead letters of a transport (DESIGN §3 rule 5), through the
+ * Browse, replay and purge the dead letters of a transport (delivery contract rules 5 and 17, docs/concepts/delivery-contract.md), through the
  * broker's native dead-letter destination. Exposed as `transport.deadLetters` by transports
  * that declare the `deadLetterStore` capability; the transport must be connected.
  *

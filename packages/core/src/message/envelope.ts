@@ -7,7 +7,7 @@ export type MessageHeaders = Readonly<Record<string, string>>;
 
 /**
  * The broker-neutral unit that travels: an already-encoded payload plus the metadata every
- * transport must carry unchanged (DESIGN §3 rule 9). Immutable once published.
+ * transport must carry unchanged (delivery contract rule 9, docs/concepts/delivery-contract.md). Immutable once published.
  *
  * Maps onto CloudEvents 1.0: `id` → id, `type` → type, `occurredAt` → time,
  * `contentType` → datacontenttype; see {@link toCloudEventAttributes}.

@@ -1,14 +1,15 @@
 /**
  * What a transport can do. The router checks handler requirements against it at start, the
  * contract suite gates its cases on it, and the docs render it as the capability matrix.
- * A transport must never declare more than the contract suite proves.
+ * A transport must never declare more than the contract suite proves; the rules are stated in
+ * docs/concepts/delivery-contract.md.
  */
 export interface TransportCapabilities {
   /** `per-key`: messages with one partition key are handled in publish order, one at a time. */
   readonly ordering: 'none' | 'per-key';
-  /** Messages can be published with a delay (DESIGN §3 rule 13); `false` when unsupported. */
+  /** Messages can be published with a delay (delivery contract rule 13); `false` when unsupported. */
   readonly delayedDelivery: false | DelayCapability;
-  /** Largest delay a retry can be scheduled with, in ms (DESIGN §3 rule 4). */
+  /** Largest delay a retry can be scheduled with, in ms (delivery contract rule 4). */
   readonly maxRetryDelayMs: number;
   /** Largest encoded payload accepted at publish, in bytes (rule 12). */
   readonly maxPayloadBytes: number;

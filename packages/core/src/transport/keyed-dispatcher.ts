@@ -17,7 +17,7 @@ interface Entry<T> {
 
 /**
  * Shared helper for adapters: runs received items with a concurrency limit and, when ordered,
- * one at a time per key in arrival order (DESIGN §3 rules 7 and 8). Push-based adapters push
+ * one at a time per key in arrival order (delivery contract rules 7 and 8, docs/concepts/delivery-contract.md). Push-based adapters push
  * everything the broker hands them; pull-based adapters await {@link waitForCapacity} before
  * each fetch. On close, {@link stop} hands back the items that never started, so the adapter
  * can release them to the broker, and {@link drain} waits for the running ones.
