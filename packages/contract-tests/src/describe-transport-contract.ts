@@ -97,7 +97,10 @@ export function describeTransportContract(options: TransportContractOptions): vo
   function register(contractCase: ContractCase): void {
     const title = caseTitle(contractCase);
     recorder.register(contractCase.id, contractCase.rules, title);
+    const limit =
+      process.env['OMNIBUS_CONTRACT_IGNORE_LIMITS'] === '1' ? undefined : options.limits?.[contractCase.id];
     const staticReason =
+      (limit === undefined ? undefined : `declared limit: ${limit}`) ??
       faultGate(contractCase, options) ??
       (declared === undefined ? undefined : contractCase.requires?.(declared, options));
     if (staticReason !== undefined) {

@@ -94,6 +94,10 @@ describeTransportContract({
     });
   },
   telemetry: openTelemetryHarness(),
+  limits: {
+    C9: 'a settlement attempted after the subscription closed resolves instead of rejecting with an OmnibusError (found by C9, issue 23)',
+    J4: 'not yet proven on kafka: in its only run the broker did not come back from the restart on the shared machine (it stayed down for minutes); declared until a run passes it',
+  },
   faults: {
     restartBroker,
     childTransportModule: fileURLToPath(new URL('./kafka-child-transport.js', import.meta.url)),

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { ContractCaseGroup } from '../contract-case.js';
 import type { CaseContext } from '../support/case-context.js';
 import { gate, outcome, within } from '../support/wait-for.js';
+import { needs } from './case-helpers.js';
 
 /**
  * Publish one message at a time until `until` settles; each publish either resolves (confirmed,
@@ -216,6 +217,100 @@ export const reconnectCases: ContractCaseGroup = {
         }
         await ctx.waitForLedger('the message to end acked', 30_000);
         ctx.notes.push(settled.value.ok ? 'stale ack resolved' : 'stale ack rejected; message redelivered');
+      },
+    },
+    {
+      id: 'J4',
+      rules: [4, 11],
+      title:
+        'delivery attempts continue across a broker restart: messages retried before it come back with the next attempt number, and messages held unsettled through it come back with a higher one',
+      faults: ['restartBroker'],
+      requires: needs.survivesBrokerRestart,
+      timeoutMs: 150_000,
+      async run(ctx) {
+        const restartBroker = ctx.options.faults?.restartBroker?.bind(ctx.options.faults);
+        if (restartBroker === undefined) return;
+        const t = await ctx.transport();
+        const retriedTopology = await ctx.topology(t);
+        const heldTopology = await ctx.topology(t);
+        const retriedGroup = retriedTopology.groups[0] as string;
+        const heldGroup = heldTopology.groups[0] as string;
+        const retried = ctx.envelopes(8);
+        const held = ctx.envelopes(4);
+        // Retried: every attempt asks for a retry after a delay, until the subscription closes.
+        const retrying = await ctx.consume(
+          t,
+          { destination: retriedTopology.destination, group: retriedGroup, concurrency: retried.length },
+          (d) => d.retry(ctx.ms(1_000)),
+        );
+        const retriedOnce = (): boolean =>
+          retried.every((e) =>
+            ctx.ledger.deliveriesOf(retriedGroup, e.id).some((d) => d.outcome === 'retry'),
+          );
+        await ctx.publish(t, retriedTopology.destination, retried);
+        await ctx.waitFor(retriedOnce, 'every message retried once', 15_000);
+        await retrying.close(ctx.ms(5_000));
+        // Held: the first attempt of each stays in its handler, unsettled, through the restart.
+        const release = gate();
+        let staleSettlements = 0;
+        await ctx.consume(
+          t,
+          { destination: heldTopology.destination, group: heldGroup, concurrency: held.length },
+          async (d) => {
+            if (d.deliveryAttempt === 1 && !release.isOpen()) await release.promise;
+            await d.ack().catch((error: unknown) => {
+              if (!ctx.faultsInjected || !isOmnibusError(error)) throw error;
+              staleSettlements += 1;
+            });
+          },
+        );
+        await ctx.publish(t, heldTopology.destination, held);
+        await ctx.waitFor(
+          () => held.every((e) => ctx.ledger.deliveriesOf(heldGroup, e.id).length > 0),
+          'every held message in a handler',
+          15_000,
+        );
+        const before = new Map(
+          retried.map((e) => [e.id, ctx.ledger.deliveriesOf(retriedGroup, e.id).map((d) => d.attempt)]),
+        );
+        ctx.markFaultInjected();
+        await restartBroker();
+        release.open();
+        await ctx.consume(await ctx.transport(), {
+          destination: retriedTopology.destination,
+          group: retriedGroup,
+          concurrency: 4,
+        });
+        await ctx.waitForLedger('every message acked after the restart', 60_000);
+        for (const e of retried) {
+          const attempts = ctx.ledger.deliveriesOf(retriedGroup, e.id).map((d) => d.attempt);
+          const earlier = before.get(e.id) ?? [];
+          expect(
+            attempts,
+            `attempts of retried message ${e.id} (${String(earlier.length)} before the restart): one more per delivery`,
+          ).to.deep.equal(attempts.map((_, i) => i + 1));
+        }
+        for (const e of held) {
+          const attempts = ctx.ledger.deliveriesOf(heldGroup, e.id).map((d) => d.attempt);
+          expect(attempts[0], `first attempt of held message ${e.id}`).to.equal(1);
+          attempts.forEach((attempt, i) => {
+            if (i > 0)
+              expect(
+                attempt,
+                `attempts of held message ${e.id} (${attempts.join(', ')}) increase across the restart`,
+              ).to.be.greaterThan(attempts[i - 1] as number);
+          });
+        }
+        ctx.notes.push(
+          `retried messages' attempts before the restart: ${[...before.values()].map((a) => a.length).join(', ')}; stale settlements rejected: ${String(staleSettlements)}; held messages' attempts: ${held
+            .map((e) =>
+              ctx.ledger
+                .deliveriesOf(heldGroup, e.id)
+                .map((d) => d.attempt)
+                .join('/'),
+            )
+            .join(', ')}`,
+        );
       },
     },
   ],

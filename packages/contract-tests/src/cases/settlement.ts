@@ -1,8 +1,8 @@
 import { isOmnibusError, type Delivery } from '@omnibus/core';
 import { expect } from 'chai';
 import type { ContractCaseGroup } from '../contract-case.js';
-import { outcome, within } from '../support/wait-for.js';
-import { expectSameIds, needs, receivedIds } from './case-helpers.js';
+import { gate, outcome, within } from '../support/wait-for.js';
+import { expectOmnibusRejection, expectSameIds, needs, receivedIds } from './case-helpers.js';
 
 /** A second settlement must be ignored: it may resolve, or reject with an OmnibusError, never throw synchronously. */
 async function secondSettlementIgnored(settle: () => Promise<void>, what: string): Promise<void> {
@@ -195,6 +195,53 @@ export const settlementCases: ContractCaseGroup = {
           [...c1.ids(), ...c2.ids()].filter((id) => id === sent.id).length,
           'deliveries of the slow message',
         ).to.equal(1);
+      },
+    },
+    {
+      id: 'C9',
+      rules: [1, 3, 10],
+      title:
+        'settling a delivery after its subscription closed rejects with an OmnibusError (ack, retry and deadLetter alike) and the message comes back to the group',
+      async run(ctx) {
+        const t = await ctx.transport();
+        const { destination, groups } = await ctx.topology(t);
+        const group = groups[0] as string;
+        const held: Delivery[] = [];
+        const blocked = gate();
+        const first = await ctx.consume(t, { destination, group, concurrency: 3 }, async (d) => {
+          held.push(d);
+          await blocked.promise;
+        });
+        const sent = ctx.envelopes(3);
+        await ctx.publish(t, destination, sent);
+        await ctx.waitForIds(
+          first,
+          sent.map((e) => e.id),
+          'the three deliveries to hold',
+        );
+        const closed = await within(first.close(ctx.ms(200)), ctx.ms(5_000));
+        expect(closed.settled, 'subscription.close(200) must return while handlers are blocked').to.equal(
+          true,
+        );
+        // The transport stays open: only the subscription that received the deliveries is gone.
+        // One settlement per delivery (a second one would be ignored, see C1).
+        const [a, b, c] = held as [Delivery, Delivery, Delivery];
+        await expectOmnibusRejection(a.ack(), 'ack after the subscription closed');
+        await expectOmnibusRejection(b.retry(0), 'retry(0) after the subscription closed');
+        await expectOmnibusRejection(
+          c.deadLetter({ code: 'TEST', message: 'after close', attempts: c.deliveryAttempt }),
+          'deadLetter after the subscription closed',
+        );
+        blocked.open();
+        const second = await ctx.consume(t, { destination, group, concurrency: 3 });
+        for (const e of sent)
+          await ctx.expectRedelivery(second, e.id, `${e.id} after the rejected settlement`, 10_000);
+        await ctx.waitForLedger();
+        const dead = await ctx.readDeadLetters(destination, group, 1, 300);
+        expect(dead.length, 'dead letters after a rejected deadLetter()').to.equal(0);
+        expect(second.ids().sort(), 'deliveries after the close: each message once').to.deep.equal(
+          sent.map((e) => e.id).sort(),
+        );
       },
     },
   ],

@@ -365,6 +365,50 @@ export const mutants: readonly Mutant[] = [
     }),
   },
   {
+    name: 'settles-after-close-silently',
+    defect:
+      'a settlement attempted after its subscription closed resolves without doing anything (the message is released, the caller believes it settled)',
+    cases: ['C5', 'C9'],
+    wrap: wrap({
+      subscribe: async (inner, spec, onDelivery) => {
+        let closed = false;
+        const subscription = await inner.subscribe(spec, (d) =>
+          onDelivery(
+            patchDelivery(d, {
+              ack: () => (closed ? noop() : d.ack()),
+              retry: (delayMs: number) => (closed ? noop() : d.retry(delayMs)),
+              deadLetter: (reason) => (closed ? noop() : d.deadLetter(reason)),
+            }),
+          ),
+        );
+        return {
+          close: async (drainMs: number) => {
+            await subscription.close(drainMs);
+            closed = true;
+          },
+        };
+      },
+    }),
+  },
+  {
+    name: 'counts-attempts-in-memory',
+    defect:
+      'deliveryAttempt is counted by the consumer process (per transport instance), not kept by the broker: it starts again at 1 after a restart',
+    cases: ['J4'],
+    wrap: (inner) => {
+      const seen = new Map<string, number>();
+      return new WrappedTransport(
+        inner,
+        mapDeliveries((d, onDelivery) => {
+          const key = `${d.group}/${d.envelope.id}`;
+          const attempt = (seen.get(key) ?? 0) + 1;
+          seen.set(key, attempt);
+          return onDelivery(patchDelivery(d, { deliveryAttempt: attempt }));
+        }),
+      );
+    },
+  },
+  {
     name: 'drops-causation',
     defect: 'causationId is not carried (publish leaves it out)',
     cases: ['Z4'],
