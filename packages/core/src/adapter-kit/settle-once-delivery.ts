@@ -61,8 +61,9 @@ const RESOLVED: Promise<void> = Promise.resolve();
  * A {@link Delivery} that enforces the settlement bookkeeping every adapter needs, so the
  * adapter only writes the native operations ({@link SettlementPort}):
  *
- * - **Settle once.** The first of `ack`, `retry`, `deadLetter` wins; every later call (and any
- *   call after {@link release}) resolves at once without touching the broker.
+ * - **Settle once.** The first of `ack`, `retry`, `deadLetter` wins; every later call resolves
+ *   at once without touching the broker. After {@link release} every call rejects with
+ *   `SETTLEMENT_FAILED` (never resolves: the message was given back and will be redelivered).
  * - **Retry-delay range.** `retry(d)` with `d` not a finite number in `0…maxRetryDelayMs`, or
  *   refused by {@link SettlementPort.retryProblem}, rejects with `DELAY_OUT_OF_RANGE` (or the
  *   port's error) and leaves the delivery unsettled and still settleable: a delay is never
@@ -128,7 +129,7 @@ export class SettleOnceDelivery<N> implements Delivery {
 
   /** {@inheritDoc Delivery.ack} */
   ack(): Promise<void> {
-    if (this.#settlement !== undefined) return RESOLVED;
+    if (this.#settlement !== undefined) return this.#again();
     this.#settlement = 'acked';
     let work: Promise<void>;
     try {
@@ -142,7 +143,7 @@ export class SettleOnceDelivery<N> implements Delivery {
 
   /** {@inheritDoc Delivery.retry} */
   retry(delayMs: number): Promise<void> {
-    if (this.#settlement !== undefined) return RESOLVED;
+    if (this.#settlement !== undefined) return this.#again();
     const port = this.#port;
     if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > port.maxRetryDelayMs) {
       return Promise.reject(
@@ -174,7 +175,7 @@ export class SettleOnceDelivery<N> implements Delivery {
 
   /** {@inheritDoc Delivery.deadLetter} */
   deadLetter(reason: DeadLetterReason): Promise<void> {
-    if (this.#settlement !== undefined) return RESOLVED;
+    if (this.#settlement !== undefined) return this.#again();
     this.#settlement = 'dead-lettered';
     let work: Promise<void>;
     try {
@@ -186,11 +187,25 @@ export class SettleOnceDelivery<N> implements Delivery {
     return work;
   }
 
+  /** A settlement call after the first: a no-op, except after {@link release} (rejects). */
+  #again(): Promise<void> {
+    if (this.#settlement !== 'released') return RESOLVED;
+    const port = this.#port;
+    return Promise.reject(
+      new OmnibusError(
+        ErrorCodes.SETTLEMENT_FAILED,
+        `${port.transportName}: message ${this.envelope.id} on ${this.destination}/${this.group} was already given back to the broker (its subscription closed or its handler returned without settling); it is redelivered`,
+        { retriable: false },
+      ),
+    );
+  }
+
   /**
    * Take the message back without settling it: returns `true` when it was still pending (the
    * caller then returns it to the broker: nack, abandon, visibility 0, or simply never commits
    * it) and `false` when it was already settled or released. Every later settlement call
-   * resolves without doing anything. Call it after the handler returned (to detect a delivery
+   * rejects with `SETTLEMENT_FAILED` without touching the broker, so a handler that settles after
+   * its subscription closed learns that the message comes back instead of seeing it vanish. Call it after the handler returned (to detect a delivery
    * the router left unsettled) and when a closing subscription gives up on a running handler.
    */
   release(): boolean {

@@ -160,18 +160,21 @@ describe('adapter kit: SettleOnceDelivery', () => {
     expect(await delivery(port, 'never').settledOk()).to.equal(false);
   });
 
-  it('release() reports a delivery left unsettled once, and makes later settlements no-ops', async () => {
+  it('release() reports a delivery left unsettled once; later settlements reject SETTLEMENT_FAILED without touching the broker', async () => {
     const d = delivery(port);
     expect(d.release()).to.equal(true);
     expect(d.release()).to.equal(false);
-    await d.ack();
-    await d.retry(1);
+    for (const late of [d.ack(), d.retry(1), d.deadLetter(reason)]) {
+      const error = await rejectionOf(late);
+      expect(isOmnibusError(error) && error.code).to.equal('SETTLEMENT_FAILED');
+    }
     expect(port.calls).to.deep.equal([]);
     expect(d.settlement).to.equal('released');
     const settled = delivery(port, 'm2');
     await settled.ack();
     expect(settled.release()).to.equal(false);
     expect(settled.settlement).to.equal('acked');
+    await settled.ack();
   });
 
   it("uses the port's raw() when it has one", () => {
