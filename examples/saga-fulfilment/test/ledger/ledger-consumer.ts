@@ -17,7 +17,13 @@ const outbox = new PostgresOutbox({ schema: settings.schema });
 const inbox = new PostgresInbox({ pool, schema: settings.schema });
 const { events: e, saga } = ledgerFlow(settings);
 const sagas = new SagaHost({ sagas: [saga], store: new PostgresSagaStore({ pool, outbox }) });
-sagas.on('saga.conflict', (c) => console.error(`conflict ${c.id} ${c.step} v${String(c.expectedVersion)}`));
+// Counted by the test from the log: version conflicts and messages a saga had applied already.
+sagas.on('saga.conflict', (c) =>
+  console.error(`saga-conflict ${c.id} ${c.step} v${String(c.expectedVersion)}`),
+);
+sagas.on('saga.ignored', (i) => {
+  if (i.reason === 'duplicate') console.error(`saga-duplicate ${i.id} ${i.step}`);
+});
 const services = fulfilmentServices(
   e,
   {
