@@ -58,6 +58,8 @@ export type {
 // Events
 export { defineCommand, defineEvent, defineRequest, destinationOf } from './events/event-definition.js';
 export { upcastPayload, UPCAST_FAILED } from './events/upcasting.js';
+export { defineFlow } from './flows/forwarding-flow.js';
+export type { Flow, ForwardingFlow } from './flows/forwarding-flow.js';
 export type { Upcasters } from './events/upcasting.js';
 export type {
   EventDefinition,

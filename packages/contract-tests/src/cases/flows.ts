@@ -2,6 +2,7 @@ import {
   EventHandler,
   createEventBus,
   defineEvent,
+  defineFlow,
   defineRequest,
   type HandlerContext,
   type MessageSettledEvent,
@@ -226,6 +227,65 @@ export const flowCases: ContractCaseGroup = {
           );
           expect(failure.message).to.contain('negative weight -1');
           expect(bus.requestStats()).to.include({ pending: 0, lateReplies: 0 });
+        } finally {
+          await stopBus(bus, ctx);
+        }
+      },
+    },
+    {
+      id: 'W4',
+      rules: [1, 9],
+      title:
+        'forwarding flow through the EventBus: matching source messages are re-published mapped as the target event with causation = source id and the correlation kept; filtered ones are not forwarded',
+      timeoutMs: 60_000,
+      async run(ctx) {
+        const Source = defineEvent<{ n: number; keep: boolean }>(`${ctx.name('e')}.source`, {
+          destination: ctx.name('d'),
+        });
+        const Target = defineEvent<{ doubled: number }>(`${ctx.name('e')}.target`, {
+          destination: ctx.name('d'),
+        });
+        const seen: { payload: { doubled: number }; context: HandlerContext }[] = [];
+        class Targets {
+          @EventHandler(Target, { group: ctx.name('g'), retry: { maxAttempts: 1 } })
+          on(payload: { doubled: number }, context: HandlerContext): Promise<void> {
+            seen.push({ payload, context });
+            return Promise.resolve();
+          }
+        }
+        const flow = defineFlow({
+          name: 'doubler',
+          from: Source,
+          to: Target,
+          group: ctx.name('g'),
+          filter: { where: (s) => s.keep },
+          map: (s) => ({ doubled: s.n * 2 }),
+          options: { retry: { maxAttempts: 1 } },
+        });
+        const bus = createEventBus({
+          transport: await busTransport(ctx),
+          handlers: [Targets],
+          flows: [flow],
+        });
+        const sourceOutcomes = new Map<string, string>();
+        bus.on('message.settled', (event) => {
+          if (event.group === flow.group) sourceOutcomes.set(event.envelope.id, event.outcome);
+        });
+        try {
+          await bus.start();
+          const kept = await bus.publish(Source, { n: 21, keep: true }, { correlationId: 'conv-w4' });
+          const dropped = await bus.publish(Source, { n: 1, keep: false });
+          const last = await bus.publish(Source, { n: 5, keep: true });
+          await ctx.waitFor(() => seen.length >= 2, 'two forwarded messages');
+          const byCause = new Map(seen.map((s) => [s.context.envelope.causationId, s]));
+          expect(byCause.get(kept.id)?.payload).to.deep.equal({ doubled: 42 });
+          expect(byCause.get(kept.id)?.context.envelope.correlationId).to.equal('conv-w4');
+          expect(byCause.get(last.id)?.payload).to.deep.equal({ doubled: 10 });
+          expect(byCause.get(last.id)?.context.envelope.correlationId).to.equal(last.id);
+          await ctx.waitFor(() => sourceOutcomes.size >= 3, 'the three source messages settled');
+          expect(sourceOutcomes.get(dropped.id), 'the filtered source message').to.equal('filtered');
+          expect(sourceOutcomes.get(kept.id)).to.equal('acked');
+          expect(seen.length, 'nothing else forwarded').to.equal(2);
         } finally {
           await stopBus(bus, ctx);
         }

@@ -1,3 +1,4 @@
+import type { Flow } from '../flows/forwarding-flow.js';
 import type { Codec } from '../codec/codec.js';
 import type { TransportSelection } from '../config/transport-selection.js';
 import type { EventDefinition } from '../events/event-definition.js';
@@ -22,6 +23,8 @@ export interface EventBusConfig {
   readonly providers?: readonly TransportProvider[];
   /** Handler classes with `@EventHandler` methods. */
   readonly handlers?: readonly Constructor[];
+  /** Declarative forwarding flows (`defineFlow`): each becomes one handler of this bus. */
+  readonly flows?: readonly Flow[];
   /** How handler instances are obtained. Default: {@link ConstructorResolver}. */
   readonly resolver?: HandlerResolver;
   /** Bus-level middleware, around every handler's own; first is outermost. */

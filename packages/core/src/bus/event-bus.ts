@@ -43,6 +43,7 @@ import {
   type PublishOptions,
   type RequestOptions,
 } from './publish-options.js';
+import { flowHandlerClass } from '../flows/forwarding-flow.js';
 import { ReplyChannel, replyEnvelope, type ReplyBody, type RequestStats } from './reply-channel.js';
 import { installSignalHandlers, type StopOnSignalsOptions } from './stop-on-signals.js';
 
@@ -160,7 +161,22 @@ export class EventBus {
     // would otherwise let Node exit silently (code 13 under top-level await) before start settles.
     const keepAlive = setInterval(() => undefined, 60_000);
     try {
-      const prepared = await prepareBus(this.#config);
+      const flows = this.#config.flows ?? [];
+      const prepared = await prepareBus(
+        flows.length === 0
+          ? this.#config
+          : {
+              ...this.#config,
+              handlers: [
+                ...(this.#config.handlers ?? []),
+                ...flows.map((flow) =>
+                  flowHandlerClass(flow.spec, (event, payload, options) =>
+                    this.publish(event, payload, options),
+                  ),
+                ),
+              ],
+            },
+      );
       transport = prepared.transport;
       this.#transportSince = Date.now();
       const disposeStatus = transport.onStatusChange((status, error) => {
