@@ -1,19 +1,12 @@
-import { setTimeout as sleepTimer } from 'node:timers/promises';
+import { sleep as kitSleep, waitFor as kitWaitFor, withTimeout } from '@omnibus/core/adapter-kit';
 
-/** Thrown by {@link waitFor} when the condition did not hold in time. */
-export class WaitTimeoutError extends Error {
-  constructor(description: string, timeoutMs: number, detail?: string) {
-    super(
-      `timed out after ${String(timeoutMs)} ms waiting for ${description}${detail === undefined ? '' : `: ${detail}`}`,
-    );
-    this.name = 'WaitTimeoutError';
-  }
-}
+export { WaitTimeoutError } from '@omnibus/core/adapter-kit';
 
 /**
- * Poll `condition` (every `intervalMs`) until it returns true, or reject with a
- * {@link WaitTimeoutError} after `timeoutMs`. The condition may be async. `detail` is called on
- * timeout to explain the state (e.g. which ids are missing). Leaves no timer behind.
+ * Poll `condition` (every `intervalMs`, default 5) until it returns true, or reject with a
+ * `WaitTimeoutError` after `timeoutMs` ("timed out waiting for <description> within <n> ms",
+ * then `detail()` to explain the state, e.g. which ids are missing). The condition may be async.
+ * Leaves no timer behind. The adapter kit's `waitFor` with the suite's argument order.
  */
 export async function waitFor(
   condition: () => boolean | Promise<boolean>,
@@ -21,18 +14,17 @@ export async function waitFor(
   timeoutMs: number,
   options: { readonly intervalMs?: number; readonly detail?: () => string } = {},
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const interval = options.intervalMs ?? 5;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() >= deadline) throw new WaitTimeoutError(description, timeoutMs, options.detail?.());
-    await sleepTimer(interval);
-  }
+  await kitWaitFor(async () => ((await condition()) ? true : undefined), {
+    timeoutMs,
+    intervalMs: options.intervalMs ?? 5,
+    message: `timed out waiting for ${description}`,
+    ...(options.detail === undefined ? {} : { detail: options.detail }),
+  });
 }
 
 /** Resolves after `ms` (never used as an assertion, only to pace or to bound a negative check). */
-export function sleep(ms: number): Promise<void> {
-  return sleepTimer(ms).then(() => undefined);
+export async function sleep(ms: number): Promise<void> {
+  await kitSleep(ms);
 }
 
 /** A promise with its resolve function exposed (handlers that block until the test releases them). */
@@ -61,22 +53,10 @@ export function gate(): Gate {
 
 /**
  * Race `promise` against a timeout: resolves with `{ settled: true, value }` or
- * `{ settled: false }` after `timeoutMs`. The timer is cleared either way.
+ * `{ settled: false }` after `timeoutMs`. The timer is cleared either way (the adapter kit's
+ * `withTimeout`).
  */
-export async function within<T>(
-  promise: Promise<T>,
-  timeoutMs: number,
-): Promise<{ settled: true; value: T } | { settled: false }> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<{ settled: false }>((resolve) => {
-    timer = setTimeout(() => resolve({ settled: false }), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise.then((value) => ({ settled: true as const, value })), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export const within = withTimeout;
 
 /** Settle `promise` and report how: resolved value or rejection reason. */
 export async function outcome<T>(
