@@ -129,6 +129,14 @@ export const sqsOptionSchema = {
     max: 20,
     description: 'Attempts the AWS SDK makes for one request before the operation fails.',
   },
+  publishTimeoutMs: {
+    type: 'integer',
+    default: 10000,
+    min: 100,
+    max: 600000,
+    description:
+      'How long publish keeps re-sending while SQS/SNS is unreachable (network, 5xx, throttling) before it rejects with a retriable PUBLISH_FAILED.',
+  },
   settlementRetryMs: {
     type: 'integer',
     default: 30000,

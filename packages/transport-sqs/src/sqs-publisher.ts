@@ -17,6 +17,7 @@ import {
 } from './sqs-message-codec.js';
 import { toFifoId, type SqsNaming } from './sqs-naming.js';
 import type { SqsTransportOptions } from './sqs-options.js';
+import { publishWithinDeadline, type PublishDeadline } from './publish-deadline.js';
 
 /** One message ready to send: wire form plus the SQS/SNS send parameters. */
 interface PreparedMessage {
@@ -29,6 +30,9 @@ interface PreparedMessage {
 }
 
 const MAX_BATCH_ENTRIES = 10;
+
+/** Sends one chunk of prepared messages before the publish call's deadline. */
+type Sender = (batch: readonly PreparedMessage[], deadline: PublishDeadline) => Promise<void>;
 
 /**
  * Publishes envelopes to a destination: to its SNS topic (fanOut "sns") or straight to its
@@ -43,7 +47,7 @@ export class SqsPublisher {
   readonly #sns: SNSClient | undefined;
   readonly #naming: SqsNaming;
   readonly #directory: SqsDirectory;
-  readonly #options: Pick<SqsTransportOptions, 'fifo' | 'fanOut' | 'maxMessageBytes'>;
+  readonly #options: Pick<SqsTransportOptions, 'fifo' | 'fanOut' | 'maxMessageBytes' | 'publishTimeoutMs'>;
   readonly #capabilities: TransportCapabilities;
 
   constructor(deps: {
@@ -51,7 +55,7 @@ export class SqsPublisher {
     sns: SNSClient | undefined;
     naming: SqsNaming;
     directory: SqsDirectory;
-    options: Pick<SqsTransportOptions, 'fifo' | 'fanOut' | 'maxMessageBytes'>;
+    options: Pick<SqsTransportOptions, 'fifo' | 'fanOut' | 'maxMessageBytes' | 'publishTimeoutMs'>;
     capabilities: TransportCapabilities;
   }) {
     this.#sqs = deps.sqs;
@@ -62,16 +66,23 @@ export class SqsPublisher {
     this.#capabilities = deps.capabilities;
   }
 
-  /** See {@link SqsPublisher}. */
+  /**
+   * See {@link SqsPublisher}. While SQS/SNS is unreachable (network error, 5xx, throttling) each
+   * request is re-sent with backoff until `publishTimeoutMs` from the call has passed, then the call
+   * rejects with a retriable `PUBLISH_FAILED` (see {@link publishWithinDeadline}).
+   */
   async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const prepared = messages.map((m) => this.#prepare(m));
-    const send =
-      this.#options.fanOut === 'sns'
-        ? await this.#snsSender(destination)
-        : await this.#sqsSender(destination);
+    const deadline = {
+      at: Date.now() + this.#options.publishTimeoutMs,
+      timeoutMs: this.#options.publishTimeoutMs,
+    };
+    const send = await publishWithinDeadline(deadline, destination, () =>
+      this.#options.fanOut === 'sns' ? this.#snsSender(destination) : this.#sqsSender(destination),
+    );
     for (const chunk of chunks(prepared, this.#options.maxMessageBytes)) {
-      await send(chunk);
+      await send(chunk, deadline);
     }
   }
 
@@ -107,52 +118,62 @@ export class SqsPublisher {
     };
   }
 
-  async #sqsSender(destination: string): Promise<(batch: readonly PreparedMessage[]) => Promise<void>> {
+  async #sqsSender(destination: string): Promise<Sender> {
     const name = this.#naming.queues(destination, '', false).queue;
     const url = await this.#directory.queueUrl(name, ErrorCodes.PUBLISH_FAILED);
-    return async (batch) => {
+    return async (batch, deadline) => {
       const context = `Publishing to SQS queue "${name}"`;
       if (batch.length === 1) {
         const m = batch[0] as PreparedMessage;
-        await this.#call(context, () =>
+        await this.#call(context, deadline, destination, () =>
           this.#sqs.send(new SendMessageCommand({ QueueUrl: url, ...sqsEntry(m) })),
         );
         return;
       }
       const entries = batch.map((m, i) => ({ Id: `m${String(i)}`, ...sqsEntry(m) }));
-      const out = await this.#call(context, () =>
+      const out = await this.#call(context, deadline, destination, () =>
         this.#sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries })),
       );
       throwOnFailed(out.Failed, batch, context);
     };
   }
 
-  async #snsSender(destination: string): Promise<(batch: readonly PreparedMessage[]) => Promise<void>> {
+  async #snsSender(destination: string): Promise<Sender> {
     const sns = this.#sns;
     if (sns === undefined) throw new Error('SNS client not configured');
     const name = this.#naming.topic(destination);
     const arn = await this.#directory.topicArn(name, ErrorCodes.PUBLISH_FAILED);
-    return async (batch) => {
+    return async (batch, deadline) => {
       const context = `Publishing to SNS topic "${name}"`;
       if (batch.length === 1) {
         const m = batch[0] as PreparedMessage;
-        await this.#call(context, () => sns.send(new PublishCommand({ TopicArn: arn, ...snsEntry(m) })));
+        await this.#call(context, deadline, destination, () =>
+          sns.send(new PublishCommand({ TopicArn: arn, ...snsEntry(m) })),
+        );
         return;
       }
       const entries = batch.map((m, i) => ({ Id: `m${String(i)}`, ...snsEntry(m) }));
-      const out = await this.#call(context, () =>
+      const out = await this.#call(context, deadline, destination, () =>
         sns.send(new PublishBatchCommand({ TopicArn: arn, PublishBatchRequestEntries: entries })),
       );
       throwOnFailed(out.Failed, batch, context);
     };
   }
 
-  async #call<T>(context: string, send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (error) {
-      throw toOmnibusError(error, ErrorCodes.PUBLISH_FAILED, context);
-    }
+  /** One request, re-sent on transient failures until the publish deadline (a whole-request failure stored nothing). */
+  #call<T>(
+    context: string,
+    deadline: PublishDeadline,
+    destination: string,
+    send: () => Promise<T>,
+  ): Promise<T> {
+    return publishWithinDeadline(deadline, destination, async () => {
+      try {
+        return await send();
+      } catch (error) {
+        throw toOmnibusError(error, ErrorCodes.PUBLISH_FAILED, context);
+      }
+    });
   }
 }
 

@@ -44,6 +44,7 @@ function contract(config: SqsTestConfig, name: string, runFaultCases: boolean): 
     },
     // The volume case runs once per transport: in the SNS configuration, the one with fan-out.
     ...(config === 'sns' ? {} : { volume: { messages: 0 } }),
+    publishTimeoutMs: parseSqsOptions(options).publishTimeoutMs,
     telemetry: openTelemetryHarness(),
     ...(runFaultCases ? { faults: { restartBroker: restartElasticMq, childTransportModule } } : {}),
   });
