@@ -12,8 +12,8 @@ export interface PublishDeadline {
 /**
  * Runs `operation` (one SQS/SNS request, or a queue/topic lookup) and, while it fails with a
  * transient error (network, 5xx, throttling: the endpoint is down or restarting), runs it again
- * after 100 ms doubling to 1 s, as long as the next attempt starts before `deadline.at`. Then it
- * rejects with a retriable `PUBLISH_FAILED` naming the timeout and the last cause. Permanent errors
+ * after 100 ms doubling to 1 s, as long as the next attempt starts before `deadline.at`; a request
+ * still running at `deadline.at` is aborted (its signal). Then it rejects with a retriable `PUBLISH_FAILED` naming the timeout and the last cause. Permanent errors
  * (missing queue, bad request) reject at once. The same behaviour every transport has during an
  * outage: wait and resend within the publish timeout, then a typed retriable error.
  *
@@ -23,16 +23,22 @@ export interface PublishDeadline {
 export async function publishWithinDeadline<T>(
   deadline: PublishDeadline,
   destination: string,
-  operation: () => Promise<T>,
+  operation: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
+    // The request itself is aborted at the deadline too (a server that accepts and stays silent).
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), Math.max(1, deadline.at - Date.now()));
     try {
-      return await operation();
+      return await operation(abort.signal);
     } catch (error) {
+      if (abort.signal.aborted) throw timedOut(error, deadline, destination);
       if (!isTransientSqsError(error)) throw error;
       const wait = Math.min(1_000, 100 * 2 ** (attempt - 1));
       if (Date.now() + wait >= deadline.at) throw timedOut(error, deadline, destination);
       await new Promise((resolve) => setTimeout(resolve, wait));
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

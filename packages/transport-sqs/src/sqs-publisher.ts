@@ -125,14 +125,14 @@ export class SqsPublisher {
       const context = `Publishing to SQS queue "${name}"`;
       if (batch.length === 1) {
         const m = batch[0] as PreparedMessage;
-        await this.#call(context, deadline, destination, () =>
-          this.#sqs.send(new SendMessageCommand({ QueueUrl: url, ...sqsEntry(m) })),
+        await this.#call(context, deadline, destination, (abortSignal) =>
+          this.#sqs.send(new SendMessageCommand({ QueueUrl: url, ...sqsEntry(m) }), { abortSignal }),
         );
         return;
       }
       const entries = batch.map((m, i) => ({ Id: `m${String(i)}`, ...sqsEntry(m) }));
-      const out = await this.#call(context, deadline, destination, () =>
-        this.#sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries })),
+      const out = await this.#call(context, deadline, destination, (abortSignal) =>
+        this.#sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries }), { abortSignal }),
       );
       throwOnFailed(out.Failed, batch, context);
     };
@@ -147,14 +147,16 @@ export class SqsPublisher {
       const context = `Publishing to SNS topic "${name}"`;
       if (batch.length === 1) {
         const m = batch[0] as PreparedMessage;
-        await this.#call(context, deadline, destination, () =>
-          sns.send(new PublishCommand({ TopicArn: arn, ...snsEntry(m) })),
+        await this.#call(context, deadline, destination, (abortSignal) =>
+          sns.send(new PublishCommand({ TopicArn: arn, ...snsEntry(m) }), { abortSignal }),
         );
         return;
       }
       const entries = batch.map((m, i) => ({ Id: `m${String(i)}`, ...snsEntry(m) }));
-      const out = await this.#call(context, deadline, destination, () =>
-        sns.send(new PublishBatchCommand({ TopicArn: arn, PublishBatchRequestEntries: entries })),
+      const out = await this.#call(context, deadline, destination, (abortSignal) =>
+        sns.send(new PublishBatchCommand({ TopicArn: arn, PublishBatchRequestEntries: entries }), {
+          abortSignal,
+        }),
       );
       throwOnFailed(out.Failed, batch, context);
     };
@@ -165,11 +167,11 @@ export class SqsPublisher {
     context: string,
     deadline: PublishDeadline,
     destination: string,
-    send: () => Promise<T>,
+    send: (abortSignal: AbortSignal) => Promise<T>,
   ): Promise<T> {
-    return publishWithinDeadline(deadline, destination, async () => {
+    return publishWithinDeadline(deadline, destination, async (signal) => {
       try {
-        return await send();
+        return await send(signal);
       } catch (error) {
         throw toOmnibusError(error, ErrorCodes.PUBLISH_FAILED, context);
       }
