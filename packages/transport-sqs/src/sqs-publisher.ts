@@ -8,7 +8,7 @@ import {
   type TransportCapabilities,
 } from '@omnibus/core';
 import type { SqsDirectory } from './sqs-directory.js';
-import { batchEntryError, toOmnibusError } from './sqs-error-mapper.js';
+import { batchEntryError, isTransientSqsError, toOmnibusError } from './sqs-error-mapper.js';
 import {
   assertWithinLimits,
   encodeWireMessage,
@@ -17,7 +17,7 @@ import {
 } from './sqs-message-codec.js';
 import { toFifoId, type SqsNaming } from './sqs-naming.js';
 import type { SqsTransportOptions } from './sqs-options.js';
-import { publishWithinDeadline, type PublishDeadline } from './publish-deadline.js';
+import { publishDeadline, resendUntil, type PublishDeadline } from '@omnibus/core/adapter-kit';
 
 /** One message ready to send: wire form plus the SQS/SNS send parameters. */
 interface PreparedMessage {
@@ -69,16 +69,13 @@ export class SqsPublisher {
   /**
    * See {@link SqsPublisher}. While SQS/SNS is unreachable (network error, 5xx, throttling) each
    * request is re-sent with backoff until `publishTimeoutMs` from the call has passed, then the call
-   * rejects with a retriable `PUBLISH_FAILED` (see {@link publishWithinDeadline}).
+   * rejects with a retriable `PUBLISH_FAILED` (core's `resendUntil`, the behaviour every transport shares).
    */
   async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const prepared = messages.map((m) => this.#prepare(m));
-    const deadline = {
-      at: Date.now() + this.#options.publishTimeoutMs,
-      timeoutMs: this.#options.publishTimeoutMs,
-    };
-    const send = await publishWithinDeadline(deadline, destination, () =>
+    const deadline = publishDeadline(this.#options.publishTimeoutMs);
+    const send = await resendUntil(deadline, resendOptions(destination), () =>
       this.#options.fanOut === 'sns' ? this.#snsSender(destination) : this.#sqsSender(destination),
     );
     for (const chunk of chunks(prepared, this.#options.maxMessageBytes)) {
@@ -169,7 +166,7 @@ export class SqsPublisher {
     destination: string,
     send: (abortSignal: AbortSignal) => Promise<T>,
   ): Promise<T> {
-    return publishWithinDeadline(deadline, destination, async (signal) => {
+    return resendUntil(deadline, resendOptions(destination), async (signal) => {
       try {
         return await send(signal);
       } catch (error) {
@@ -178,6 +175,12 @@ export class SqsPublisher {
     });
   }
 }
+
+const resendOptions = (destination: string) => ({
+  transport: 'SQS',
+  destination,
+  isTransient: isTransientSqsError,
+});
 
 function sqsEntry(m: PreparedMessage) {
   return {

@@ -12,3 +12,5 @@ export { withTimeout } from './with-timeout.js';
 export type { TimeoutResult } from './with-timeout.js';
 export { waitFor, WaitTimeoutError } from './wait-for.js';
 export type { WaitForOptions } from './wait-for.js';
+export { publishDeadline, resendUntil } from './resend-until.js';
+export type { PublishDeadline, ResendOptions } from './resend-until.js';
