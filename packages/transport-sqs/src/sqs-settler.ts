@@ -46,16 +46,23 @@ export class SqsSettler implements DeliverySettler {
   readonly #deletes: RequestBatcher<SqsDelivery>;
   readonly #onRetried: (delivery: SqsDelivery) => void;
   readonly #onRemoved: (delivery: SqsDelivery) => void;
+  readonly #onDeadLettered: ((delivery: SqsDelivery) => void) | undefined;
 
   constructor(
     sqs: SQSClient,
     target: SettlerTarget,
-    hooks: { onRetried: (delivery: SqsDelivery) => void; onRemoved: (delivery: SqsDelivery) => void },
+    hooks: {
+      onRetried: (delivery: SqsDelivery) => void;
+      onRemoved: (delivery: SqsDelivery) => void;
+      /** The dead-letter copy was accepted (the original is deleted next). */
+      onDeadLettered?: (delivery: SqsDelivery) => void;
+    },
   ) {
     this.#sqs = sqs;
     this.#target = target;
     this.#onRetried = hooks.onRetried;
     this.#onRemoved = hooks.onRemoved;
+    this.#onDeadLettered = hooks.onDeadLettered;
     this.#deletes = new RequestBatcher((batch) => this.#deleteBatch(batch));
   }
 
@@ -140,6 +147,7 @@ export class SqsSettler implements DeliverySettler {
         `Dead-lettering message ${delivery.envelope.id} (SendMessage to the dead-letter queue)`,
       );
     }
+    this.#onDeadLettered?.(delivery);
     await this.#deletes.add(delivery);
     this.#onRemoved(delivery);
   }

@@ -7,6 +7,7 @@ import {
   type SubscriptionSpec,
 } from '@omnibus/core';
 import { FifoFence } from './fifo-fence.js';
+import type { DeadLetterMemory } from './dead-letter-memory.js';
 import type { ReleaseLedger } from './release-ledger.js';
 import { SqsDelivery } from './sqs-delivery.js';
 import { isAbort } from './sqs-error-mapper.js';
@@ -52,6 +53,7 @@ export class SqsSubscription implements Subscription {
   readonly #onDelivery: DeliveryHandler;
   readonly #health: SubscriptionHealth;
   readonly #ledger: ReleaseLedger;
+  readonly #deadLettered: DeadLetterMemory | undefined;
   readonly #dispatcher: KeyedDispatcher<SqsDelivery>;
   readonly #settler: SqsSettler;
   readonly #heartbeat: VisibilityHeartbeat;
@@ -73,6 +75,8 @@ export class SqsSubscription implements Subscription {
     onDelivery: DeliveryHandler;
     health: SubscriptionHealth;
     ledger: ReleaseLedger;
+    /** Messages this transport dead-lettered (one dead-letter copy per message, see DeadLetterMemory). */
+    deadLettered?: DeadLetterMemory;
   }) {
     this.#sqs = deps.sqs;
     this.#spec = deps.spec;
@@ -81,10 +85,12 @@ export class SqsSubscription implements Subscription {
     this.#onDelivery = deps.onDelivery;
     this.#health = deps.health;
     this.#ledger = deps.ledger;
+    this.#deadLettered = deps.deadLettered;
     this.#fence = deps.target.fifo && deps.spec.ordered ? new FifoFence() : undefined;
     this.#settler = new SqsSettler(deps.sqs, deps.target, {
       onRetried: (d) => this.#fence?.retried(d.key, d.sequence, this.#sequence),
       onRemoved: (d) => this.#ledger.forget(d.ledgerKey),
+      onDeadLettered: (d) => this.#deadLettered?.add(d.ledgerKey),
     });
     this.#dispatcher = new KeyedDispatcher<SqsDelivery>({
       concurrency: deps.spec.concurrency,
@@ -229,6 +235,11 @@ export class SqsSubscription implements Subscription {
 
   async #run(d: SqsDelivery): Promise<void> {
     try {
+      if (this.#deadLettered?.has(d.ledgerKey) === true) {
+        // Dead-lettered before, but its delete was lost: delete it, never dead-letter it twice.
+        await d.ack();
+        return;
+      }
       if (this.#fence?.starting(d.key, d.sequence) === true) {
         await this.#release([d], true);
         return;

@@ -25,6 +25,7 @@ import { parseSqsOptions, type SqsTransportOptions } from './sqs-options.js';
 import { SqsProvisioner } from './sqs-provisioner.js';
 import { SqsPublisher } from './sqs-publisher.js';
 import { SqsSubscription } from './sqs-subscription.js';
+import { DeadLetterMemory } from './dead-letter-memory.js';
 import { ReleaseLedger } from './release-ledger.js';
 
 const DEFAULT_DRAIN_MS = 30_000;
@@ -56,6 +57,7 @@ export class SqsTransport implements Transport {
   /** fanOut "none": the one group consuming each destination through this transport. */
   readonly #soleGroups = new Map<string, string>();
   readonly #ledger = new ReleaseLedger();
+  readonly #deadLettered = new DeadLetterMemory();
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -191,6 +193,7 @@ export class SqsTransport implements Transport {
       },
       onDelivery,
       ledger: this.#ledger,
+      deadLettered: this.#deadLettered,
       health: {
         onReceiveError: (error) => this.#reconnecting(error),
         onReceiveOk: () => {
