@@ -3,12 +3,13 @@ import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aw
 import {
   envelopeToWireHeaders,
   ErrorCodes,
+  isOmnibusError,
   OmnibusError,
   type OutgoingMessage,
   type TransportCapabilities,
 } from '@omnibus/core';
 import type { SqsDirectory } from './sqs-directory.js';
-import { batchEntryError, isTransientSqsError, toOmnibusError } from './sqs-error-mapper.js';
+import { batchEntryError, isQueueMissing, isTransientSqsError, toOmnibusError } from './sqs-error-mapper.js';
 import {
   assertWithinLimits,
   encodeWireMessage,
@@ -166,7 +167,7 @@ export class SqsPublisher {
     destination: string,
     send: (abortSignal: AbortSignal) => Promise<T>,
   ): Promise<T> {
-    return resendUntil(deadline, resendOptions(destination), async (signal) => {
+    return resendUntil(deadline, sendOptions(destination), async (signal) => {
       try {
         return await send(signal);
       } catch (error) {
@@ -180,6 +181,18 @@ const resendOptions = (destination: string) => ({
   transport: 'SQS',
   destination,
   isTransient: isTransientSqsError,
+});
+
+/**
+ * For sends to a queue whose URL was resolved (it existed): "queue does not exist" is transient
+ * too, because ElasticMQ answers for a few seconds after a restart before it has restored its
+ * queues. A queue deleted for good therefore rejects after publishTimeoutMs instead of at once.
+ */
+const sendOptions = (destination: string) => ({
+  transport: 'SQS',
+  destination,
+  isTransient: (error: unknown) =>
+    isTransientSqsError(error) || isQueueMissing(isOmnibusError(error) ? error.cause : error),
 });
 
 function sqsEntry(m: PreparedMessage) {
