@@ -1,0 +1,48 @@
+// One consumer process of the chaos run (forked by scripts/chaos/cli.mjs). It runs an EventBus on
+// the broker under test with one handler group and reports every settlement to its parent over IPC:
+//   { type: 'ready' } once bus.start() resolved; { type: 'settled', id, outcome, attempt, at }.
+// Poison messages ({ poison: true }) always throw, so they are dead-lettered after maxAttempts;
+// malformed ones never reach the handler (the router dead-letters what it cannot decode).
+import { createEventBus, EventHandler } from '@omnibus/core';
+import { chaosEvent, MAX_ATTEMPTS, transportFor } from './setup.mjs';
+
+const [broker, runId] = process.argv.slice(2);
+const Ledgered = chaosEvent();
+const send = (message) => process.send?.(message);
+
+class ChaosHandler {
+  async handle(payload) {
+    if (payload.poison) throw new Error(`poison message ${payload.n}`);
+  }
+}
+EventHandler(Ledgered, {
+  group: 'chaos',
+  concurrency: 8,
+  retry: { maxAttempts: MAX_ATTEMPTS, initialDelayMs: 200, maxDelayMs: 1_000 },
+})(ChaosHandler.prototype, 'handle', Object.getOwnPropertyDescriptor(ChaosHandler.prototype, 'handle'));
+
+const bus = createEventBus({ transport: transportFor(broker, runId), handlers: [ChaosHandler] });
+bus.on('message.settled', (event) =>
+  send({
+    type: 'settled',
+    id: event.envelope.id,
+    outcome: event.outcome,
+    attempt: event.attempt,
+    at: Date.now(),
+  }),
+);
+const t0 = Date.now();
+try {
+  await bus.start();
+  send({ type: 'ready', ms: Date.now() - t0 });
+} catch (error) {
+  send({
+    type: 'start-failed',
+    ms: Date.now() - t0,
+    error: `${error?.code ?? ''} ${error?.message ?? error}`,
+  });
+  process.exit(2);
+}
+process.on('message', (message) => {
+  if (message?.type === 'stop') void bus.stop({ drainTimeoutMs: 5_000 }).finally(() => process.exit(0));
+});
