@@ -81,8 +81,6 @@ export class SettleOnceDelivery<N> implements Delivery {
   readonly envelope: MessageEnvelope;
   readonly deliveryAttempt: number;
   readonly receivedAt: Date;
-  readonly destination: string;
-  readonly group: string;
   /** The adapter's per-message handle this delivery settles. */
   readonly native: N;
   readonly #port: SettlementPort<N>;
@@ -102,8 +100,16 @@ export class SettleOnceDelivery<N> implements Delivery {
     this.envelope = envelope;
     this.deliveryAttempt = deliveryAttempt;
     this.receivedAt = new Date();
-    this.destination = port.destination;
-    this.group = port.group;
+  }
+
+  /** The subscription's destination (read from the port: no field per delivery). */
+  get destination(): string {
+    return this.#port.destination;
+  }
+
+  /** The subscription's group (read from the port). */
+  get group(): string {
+    return this.#port.group;
   }
 
   /** See {@link Delivery.raw}: the port's `raw(native)`, else the native handle. */
