@@ -185,6 +185,12 @@ export class RabbitMqTopology {
     this.#remember(destination, [group]);
   }
 
+  /** Stop re-declaring `destination` after reconnects (it was deleted). */
+  forget(destination: string): void {
+    this.#destinations.delete(destination);
+    this.#existing.delete(destination);
+  }
+
   #remember(destination: string, groups: readonly GroupSpec[]): void {
     const known = this.#destinations.get(destination) ?? new Map<string, GroupSpec>();
     for (const group of groups) known.set(group.name, group);

@@ -1,3 +1,4 @@
+import { deleteRabbitMqTopology } from './rabbitmq-delete-topology.js';
 import type { Channel, ChannelModel } from 'amqplib';
 import { TransportStatusTracker, chooseDelayTier } from '@omnibus/core';
 import { checkPublish } from '@omnibus/core/adapter-kit';
@@ -138,6 +139,16 @@ export class RabbitMqTransport implements Transport {
   async provision(topology: TopologySpec): Promise<void> {
     await this.connect();
     await this.#topology.provision(() => this.#openChannel(), topology);
+  }
+
+  /**
+   * Delete every group queue, dead-letter queue and destination exchange of `topology` (used
+   * for a bus's reply destination at stop) and stop re-declaring them. Idempotent.
+   */
+  async deleteTopology(topology: TopologySpec): Promise<void> {
+    await this.connect();
+    await deleteRabbitMqTopology(() => this.#openChannel(), this.#topology.names, topology);
+    for (const destination of topology.destinations) this.#topology.forget(destination.name);
   }
 
   /**

@@ -186,7 +186,7 @@ export const flowCases: ContractCaseGroup = {
       id: 'W3',
       rules: [1, 9],
       title:
-        'request/reply through the EventBus: a request resolves with its handler’s typed reply (also when requested from inside another handler); a handler failing for good reaches the requester as REQUEST_FAILED; nothing pending afterwards',
+        'request/reply through the EventBus: a request resolves with its handler’s typed reply (also when requested from inside another handler); a handler failing for good reaches the requester as REQUEST_FAILED; nothing pending afterwards; where the transport deletes topology, stop removed the reply destination',
       timeoutMs: 60_000,
       async run(ctx) {
         const destination = ctx.name('d');
@@ -229,6 +229,22 @@ export const flowCases: ContractCaseGroup = {
           expect(bus.requestStats()).to.include({ pending: 0, lateReplies: 0 });
         } finally {
           await stopBus(bus, ctx);
+        }
+        // Where the transport can delete topology, stop removed the reply destination.
+        const replyDestination = bus.requestStats().replyDestination;
+        const probe = await ctx.transport();
+        if (
+          replyDestination !== undefined &&
+          probe.deleteTopology !== undefined &&
+          probe.inspectTopology !== undefined
+        ) {
+          const left = await probe.inspectTopology({
+            destinations: [{ name: replyDestination, groups: [{ name: replyDestination, ordered: false }] }],
+          });
+          expect(
+            left.items.filter((item) => item.state === 'present').map((item) => item.nativeName),
+            'reply destination objects left after stop',
+          ).to.deep.equal([]);
         }
       },
     },
