@@ -62,20 +62,20 @@ export const kafkaOptionSchema = {
   },
   sessionTimeoutMs: {
     type: 'integer',
-    default: 30000,
+    default: 10000,
     min: 1000,
     description:
       'Group session timeout: a silent member is evicted after it (broker bounds apply, default ≥ 6000)',
   },
   rebalanceTimeoutMs: {
     type: 'integer',
-    default: 60000,
+    default: 20000,
     min: 1000,
     description: 'How long the coordinator waits for members to re-join during a rebalance',
   },
   heartbeatIntervalMs: {
     type: 'integer',
-    default: 3000,
+    default: 1000,
     min: 100,
     description: 'Group heartbeat interval; lower values notice rebalances sooner',
   },
@@ -96,6 +96,13 @@ export const kafkaOptionSchema = {
     default: 1_000_000,
     min: 1,
     description: 'Largest payload accepted at publish; keep below the broker/topic max.message.bytes',
+  },
+  publishTimeoutMs: {
+    type: 'integer',
+    default: 10_000,
+    min: 100,
+    description:
+      'How long publish waits and re-sends while the cluster is unreachable before it rejects with a retriable PUBLISH_FAILED',
   },
   publishRetries: {
     type: 'integer',

@@ -17,6 +17,7 @@ import type {
   TransportStatus,
   TransportStatusListener,
 } from '@omnibus/core';
+import { publishDeadline, resendUntil } from '@omnibus/core/adapter-kit';
 import type { KafkaClientPort, OutgoingRecord } from './kafka-client-port.js';
 import { mapKafkaError } from './kafka-error-mapper.js';
 import { delayedHeaders } from './kafka-headers.js';
@@ -142,15 +143,31 @@ export class KafkaTransport implements Transport {
       else list.push(record);
     }
     const main = this.#naming.mainTopic(destination);
-    await this.#provisioner.require([main], ErrorCodes.PUBLISH_FAILED, `Cannot publish to "${destination}"`);
-    await this.#provisioner.ensure([...byTopic.keys()].filter((topic) => topic !== main));
-    try {
-      await Promise.all([...byTopic].map(([topic, records]) => this.#batcher.publish(topic, records)));
-    } catch (error) {
-      const mapped = mapKafkaError(error, 'publish', this.#naming.mainTopic(destination));
-      if (mapped.retriable) this.#tracker.set('reconnecting', mapped);
-      throw mapped;
-    }
+    // During an outage: wait and re-send until publishTimeoutMs, then a retriable PUBLISH_FAILED
+    // (core's resendUntil; the same behaviour on every transport, contract case R1).
+    await resendUntil(
+      publishDeadline(this.#options.publishTimeoutMs),
+      {
+        transport: 'Kafka',
+        destination,
+        isTransient: (error) => mapKafkaError(error, 'publish', main).retriable,
+      },
+      async () => {
+        await this.#provisioner.require(
+          [main],
+          ErrorCodes.PUBLISH_FAILED,
+          `Cannot publish to "${destination}"`,
+        );
+        await this.#provisioner.ensure([...byTopic.keys()].filter((topic) => topic !== main));
+        try {
+          await Promise.all([...byTopic].map(([topic, records]) => this.#batcher.publish(topic, records)));
+        } catch (error) {
+          const mapped = mapKafkaError(error, 'publish', main);
+          if (mapped.retriable) this.#tracker.set('reconnecting', mapped);
+          throw mapped;
+        }
+      },
+    );
     if (this.#tracker.status === 'reconnecting' && this.#unhealthy.size === 0) this.#tracker.set('ready');
   }
 

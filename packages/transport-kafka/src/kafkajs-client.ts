@@ -259,7 +259,7 @@ class KafkajsConsumer implements ConsumerPort {
         if (!event.payload.restart) failed(error);
       }),
     );
-    try {
+    const steps = (async () => {
       await c.connect();
       await c.subscribe({ topics: [...this.#config.topics], fromBeginning: this.#config.fromBeginning });
       await c.run({
@@ -268,6 +268,13 @@ class KafkajsConsumer implements ConsumerPort {
         partitionsConsumedConcurrently: this.#config.partitionsConsumedConcurrently,
         eachBatch: (payload) => onBatch(toReceivedBatch(payload)),
       });
+    })();
+    steps.catch(() => undefined); // observed below
+    try {
+      // The join bound covers connect and subscribe too: a coordinator that accepts the connection
+      // but never answers must not keep start() (and bus.start()) waiting forever.
+      await Promise.race([steps, firstJoin]);
+      await steps;
       await firstJoin;
     } finally {
       clearTimeout(timer);

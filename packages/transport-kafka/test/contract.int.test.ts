@@ -5,8 +5,15 @@ import { describeTransportContract } from '@omnibus/contract-tests';
 import { openTelemetryHarness } from '@omnibus/contract-tests/telemetry';
 import type { Producer } from 'kafkajs';
 import { KafkaNaming } from '../src/kafka-naming.js';
+import { parseKafkaOptions } from '../src/kafka-options.js';
 import { KafkaDeadLetterReader } from './kafka-dead-letter-reader.js';
-import { CONTRACT_PREFIX_ENV, nativeKafka, nativeProducer, testTransport } from './kafka-test-support.js';
+import {
+  CONTRACT_PREFIX_ENV,
+  TEST_OPTIONS,
+  nativeKafka,
+  nativeProducer,
+  testTransport,
+} from './kafka-test-support.js';
 
 // One topic/group prefix for the whole run (the contract suite names destinations uniquely
 // per case); the SIGKILL child inherits it through the environment.
@@ -93,6 +100,7 @@ describeTransportContract({
       ],
     });
   },
+  publishTimeoutMs: parseKafkaOptions({ ...TEST_OPTIONS }).publishTimeoutMs,
   telemetry: openTelemetryHarness(),
   limits: {
     C9: 'a settlement attempted after the subscription closed resolves instead of rejecting with an OmnibusError (found by C9, issue 23)',
