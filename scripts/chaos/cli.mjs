@@ -220,6 +220,7 @@ await Promise.all(
 );
 // Where the broker's dead-letter destination can be listed, it is the authoritative dead-letter set.
 let brokerDeadLetters;
+let deadLetterReasons = {};
 if (raw.deadLetters !== undefined) {
   const records = await raw.deadLetters
     .list({ destination: destinationOf(Ledgered), group: 'chaos' })
@@ -228,11 +229,15 @@ if (raw.deadLetters !== undefined) {
       return undefined;
     });
   brokerDeadLetters = records?.map((record) => record.envelope.id);
+  deadLetterReasons = Object.fromEntries(
+    (records ?? []).map((r) => [r.envelope.id, `${r.info.code} attempts ${r.info.attempts}`]),
+  );
 }
 await raw.close();
 await bus.stop();
 
 const result = analyse({
+  deadLetterReasons,
   broker,
   runId,
   total,
