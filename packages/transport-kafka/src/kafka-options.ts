@@ -99,7 +99,7 @@ export const kafkaOptionSchema = {
   },
   publishTimeoutMs: {
     type: 'integer',
-    default: 10_000,
+    default: 30_000,
     min: 100,
     description:
       'How long publish waits and re-sends while the cluster is unreachable before it rejects with a retriable PUBLISH_FAILED',
