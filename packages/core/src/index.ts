@@ -13,6 +13,7 @@ export type { WireMessage, DeadLetterInfo } from './message/wire-headers.js';
 export type { TransportCapabilities, DelayCapability } from './transport/capabilities.js';
 export type { TopologySpec, DestinationSpec, GroupSpec } from './transport/topology.js';
 export type { TopologyItem, TopologyInspection } from './transport/topology-inspection.js';
+export type { BacklogKind, BacklogCapability, BacklogReading } from './transport/backlog.js';
 export type { Delivery, DeliveryHandler, DeadLetterReason } from './transport/delivery.js';
 export type { OutgoingMessage } from './transport/outgoing-message.js';
 export type {
@@ -154,6 +155,8 @@ export type {
   HealthInputs,
 } from './health/bus-health.js';
 export { healthRequestHandler } from './health/health-request-handler.js';
+export { BacklogSampler } from './health/backlog-sampler.js';
+export type { BacklogOptions, BacklogRead, SubscriptionBacklog } from './health/backlog-sampler.js';
 export type { HealthSource, HealthRequestHandlerOptions } from './health/health-request-handler.js';
 export { SubscriptionStats } from './router/subscription-stats.js';
 // Configuration

@@ -31,6 +31,10 @@ export const MessagingAttributes = {
   HANDLER: 'omnibus.handler',
   /** Requested delivery delay of a published message, in ms. */
   DELAY_MS: 'omnibus.message.delay_ms',
+  /** What a backlog point counts (`unsettled`, `offset-lag`, `ready`, `approximate`, `active`). */
+  BACKLOG_KIND: 'omnibus.backlog.kind',
+  /** True when the broker's backlog count is an estimate (SQS). */
+  BACKLOG_APPROXIMATE: 'omnibus.backlog.approximate',
 } as const;
 
 /** Metric instrument names. */
@@ -49,6 +53,11 @@ export const MessagingMetrics = {
   DEAD_LETTERS: 'omnibus.messages.dead_lettered',
   /** UpDownCounter {handler}: handler attempts running now. */
   IN_FLIGHT: 'omnibus.handlers.in_flight',
+  /**
+   * Observable gauge {message}: messages waiting for a consumer group, read from the broker only
+   * when collected (the conventions define no backlog or lag metric yet).
+   */
+  BACKLOG: 'omnibus.consumer.backlog',
 } as const;
 
 /** `messaging.system` of each first-party transport; other transports keep their own name. */

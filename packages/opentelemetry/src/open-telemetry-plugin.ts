@@ -24,7 +24,10 @@ import {
   type PublishContext,
   type PublishMiddleware,
   type SubscriptionInfo,
+  type BacklogOptions,
+  type PluginHost,
 } from '@omnibus/core';
+import { observeBacklog } from './backlog-gauge.js';
 import { MessagingAttributes as A, messagingSystem } from './messaging-attributes.js';
 import type { MessagingInstruments } from './messaging-instruments.js';
 import { telemetryResolver, type ActiveTelemetry } from './telemetry-resolver.js';
@@ -46,6 +49,13 @@ export interface OpenTelemetryOptions {
   readonly consumerContext?: 'parent' | 'link';
   /** `messaging.system` for a transport name. Default {@link messagingSystem}. */
   readonly systemName?: (transport: string) => string;
+  /**
+   * The `omnibus.consumer.backlog` gauge: read from the broker (`bus.backlog()`) only when a
+   * metric reader collects, with these bounds (default: readings reused for 5 s, at most 2 s
+   * waited per collection). `false` leaves it out. Needs a meter provider at bus construction
+   * (the global one registered before `createEventBus`, or `meterProvider`).
+   */
+  readonly backlog?: false | BacklogOptions;
 }
 
 /**
@@ -56,7 +66,8 @@ export interface OpenTelemetryOptions {
  * the carried context (parent or link), is the active context while the handler runs (nested
  * spans and publishes chain under it) and records the settlement (`omnibus.settlement.outcome`,
  * retry delay, dead-letter reason, `error.type`). Metrics: sent, consumed, operation and process
- * durations, retries, dead letters by reason, in-flight handlers.
+ * durations, retries, dead letters by reason, in-flight handlers, and the consumer backlog
+ * (an observable gauge read from the broker only when collected).
  *
  * Depends only on `@opentelemetry/api`: without an SDK every call is a no-op. Never fails a
  * publish or a delivery because of telemetry; a malformed `traceparent` starts a new trace.
@@ -67,11 +78,22 @@ export interface OpenTelemetryOptions {
  * ```
  */
 export function openTelemetry(options: OpenTelemetryOptions = {}): EventBusPlugin {
-  const resolve = telemetryResolver(options.tracerProvider, options.meterProvider);
   const systemName = options.systemName ?? messagingSystem;
+  const hosts = new Set<PluginHost>();
+  const backlog = options.backlog;
+  const resolve = telemetryResolver(
+    options.tracerProvider,
+    options.meterProvider,
+    backlog === false ? undefined : (meter) => observeBacklog(meter, hosts, systemName, backlog ?? {}),
+  );
   const link = options.consumerContext === 'link';
   return {
     name: 'opentelemetry',
+    attach: (host) => {
+      hosts.add(host);
+      resolve();
+      return () => hosts.delete(host);
+    },
     active: () => resolve() !== undefined,
     publish: publishMiddleware(resolve, systemName),
     deliver: deliveryInterceptor(resolve, systemName, link),

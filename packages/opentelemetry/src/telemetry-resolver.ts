@@ -3,6 +3,7 @@ import {
   metrics,
   ProxyTracerProvider,
   trace,
+  type Meter,
   type MeterProvider,
   type Tracer,
   type TracerProvider,
@@ -22,17 +23,21 @@ export const INSTRUMENTATION_SCOPE = { name: '@omnibus/opentelemetry', version: 
  * Resolve the tracer and instruments at each operation, cheaply: providers given explicitly are
  * used as they are; otherwise the global ones, looked up each time (so an SDK registered after
  * the bus was created is picked up). Returns `undefined` when both are the API's no-ops (no SDK),
- * so the plugin skips all work. Instruments are created once per meter provider.
+ * so the plugin skips all work. Instruments are created once per meter provider; `onMeter` is
+ * called once per recording meter (its disposer when the meter provider changes).
  */
 export function telemetryResolver(
   tracerProvider: TracerProvider | undefined,
   meterProvider: MeterProvider | undefined,
+  onMeter?: (meter: Meter) => () => void,
 ): () => ActiveTelemetry | undefined {
   const noopTracerProvider = new ProxyTracerProvider().getDelegate();
   const noopMeter = createNoopMeter();
   let lastTracerProvider: TracerProvider | undefined;
   let lastMeterProvider: MeterProvider | undefined;
+  let lastMeterProviderSeen: MeterProvider | undefined;
   let active: ActiveTelemetry | undefined;
+  let disposeMeter: (() => void) | undefined;
   return () => {
     const traces = unwrap(tracerProvider ?? trace.getTracerProvider());
     const meters = meterProvider ?? metrics.getMeterProvider();
@@ -40,6 +45,11 @@ export function telemetryResolver(
     lastTracerProvider = traces;
     lastMeterProvider = meters;
     const meter = meters.getMeter(INSTRUMENTATION_SCOPE.name, INSTRUMENTATION_SCOPE.version);
+    if (onMeter !== undefined && meters !== lastMeterProviderSeen) {
+      lastMeterProviderSeen = meters;
+      disposeMeter?.();
+      disposeMeter = meter === noopMeter ? undefined : onMeter(meter);
+    }
     active =
       traces === noopTracerProvider && meter === noopMeter
         ? undefined

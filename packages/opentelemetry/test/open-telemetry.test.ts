@@ -180,6 +180,77 @@ describe('openTelemetry()', () => {
     );
   });
 
+  it('the backlog gauge reads the broker only when collected, per group, down to 0 after the drain; a broker that does not answer in time does not hold up collection (its last reading stays)', async () => {
+    const Order = defineEvent<{ n: number }>(unique('order'));
+    let release: (() => void) | undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    class Handler {
+      @EventHandler(Order, { group: 'billing', concurrency: 1 })
+      async on(): Promise<void> {
+        await released;
+      }
+    }
+    const transport = new InMemoryTransport();
+    const read = transport.readBacklog.bind(transport);
+    let reads = 0;
+    let stall = false;
+    transport.readBacklog = (destination, group) => {
+      reads += 1;
+      return stall ? new Promise(() => undefined) : read(destination, group);
+    };
+    const bus = createEventBus({
+      transport,
+      handlers: [Handler],
+      plugins: [
+        openTelemetry({
+          tracerProvider: sdk.tracerProvider,
+          meterProvider: sdk.meterProvider,
+          backlog: { maxAgeMs: 0, timeoutMs: 200 },
+        }),
+      ],
+    });
+    buses.push(bus);
+    await bus.start();
+    await bus.publishBatch(Order, [{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }]);
+    expect(reads, 'nothing asks the broker until a reader collects').to.equal(0);
+    const key = `omnibus.consumer.backlog{messaging.consumer.group.name=billing,messaging.destination.name=${Order.name},messaging.system=omnibus_in_memory,omnibus.backlog.approximate=false,omnibus.backlog.kind=unsettled}`;
+    expect((await sdk.points()).get(key)).to.equal(4);
+    expect(reads).to.equal(1);
+    release?.();
+    await waitFor(async () => (await sdk.points()).get(key) === 0, { message: 'backlog 0 after the drain' });
+    stall = true;
+    const before = reads;
+    const points = await sdk.points();
+    expect(reads, 'one query for the stalled collection').to.equal(before + 1);
+    expect(
+      [...points.keys()].filter((k) => k.startsWith('omnibus.consumer.backlog{')),
+      'the last reading is kept while the broker is silent',
+    ).to.deep.equal([key]);
+    await sdk.points();
+    expect(reads, 'no second query while the first is still unanswered').to.equal(before + 1);
+  });
+
+  it('backlog: false registers no backlog gauge', async () => {
+    const Order = defineEvent<{ n: number }>(unique('order'));
+    class Handler {
+      @EventHandler(Order, { group: 'g' })
+      on(): void {}
+    }
+    await start({
+      handlers: [Handler],
+      plugins: [
+        openTelemetry({
+          tracerProvider: sdk.tracerProvider,
+          meterProvider: sdk.meterProvider,
+          backlog: false,
+        }),
+      ],
+    });
+    expect(
+      [...(await sdk.points()).keys()].filter((k) => k.startsWith('omnibus.consumer.backlog')),
+    ).to.deep.equal([]);
+  });
+
   it('with @opentelemetry/api and no SDK nothing is recorded and messages keep a valid core traceparent', async () => {
     await sdk.close();
     sdk = openSdk();

@@ -12,6 +12,7 @@ import type {
   InstrumentationEventName,
   InstrumentationListener,
 } from '../instrumentation/instrumentation-events.js';
+import { BacklogSampler, type BacklogOptions, type SubscriptionBacklog } from '../health/backlog-sampler.js';
 import { computeHealth, type BusHealth } from '../health/bus-health.js';
 import type { DeliveryInterceptor } from '../hooks/delivery-interceptor.js';
 import { hooksActive } from '../hooks/event-bus-plugin.js';
@@ -95,6 +96,7 @@ export class EventBus {
   #transportSince = Date.now();
   #startFailed = false;
   #lastVerdict = '';
+  #backlog: { readonly transport: Transport; readonly sampler: BacklogSampler } | undefined;
 
   /**
    * Prefer {@link createEventBus}. `config` is deliberately required, so a DI container asked
@@ -124,7 +126,11 @@ export class EventBus {
       plugins,
       (p) => p.deliver !== undefined,
     );
-    const host = { on: this.on.bind(this), logger: this.#logger };
+    const host = {
+      on: this.on.bind(this),
+      logger: this.#logger,
+      backlog: this.backlog.bind(this),
+    };
     for (const plugin of plugins) {
       const dispose = plugin.attach?.(host);
       if (typeof dispose === 'function') this.#detach.push(dispose);
@@ -481,6 +487,30 @@ export class EventBus {
       });
     }
     return health;
+  }
+
+  /**
+   * How many messages wait for each subscription's group, as the broker reports it (Kafka
+   * consumer lag, RabbitMQ ready messages, SQS approximate depth, Service Bus active count; see
+   * `BacklogKind`). Asks the broker only when called — nothing runs in the background — with at
+   * most one query in flight per group, readings reused for `maxAgeMs` and a wait bounded by
+   * `timeoutMs` (a group the broker did not answer in time keeps its previous reading and gets
+   * `error`). Never rejects. Empty when the bus is not started or its transport does not report
+   * backlog (`capabilities.backlog` absent). Kept out of {@link health}, which stays synchronous
+   * and broker-free for probes.
+   */
+  async backlog(options: BacklogOptions = {}): Promise<readonly SubscriptionBacklog[]> {
+    const running = this.#running;
+    const read = running?.transport.readBacklog?.bind(running.transport);
+    if (running === undefined || read === undefined) return [];
+    if (this.#backlog?.transport !== running.transport)
+      this.#backlog = {
+        transport: running.transport,
+        sampler: new BacklogSampler(running.transport.name, read),
+      };
+    const targets = running.router.subscriptions().map(({ spec }) => spec);
+    this.#backlog.sampler.retain(targets);
+    return this.#backlog.sampler.sample(targets, options);
   }
 
   #checkHealth(): void {

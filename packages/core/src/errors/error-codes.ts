@@ -36,6 +36,8 @@ export const ErrorCodes = {
   REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
   /** The handler of an `EventBus.request` failed for good; the message carries its error. */
   REQUEST_FAILED: 'REQUEST_FAILED',
+  /** The broker could not report a group's backlog (unreachable, or the group is not provisioned). */
+  BACKLOG_UNAVAILABLE: 'BACKLOG_UNAVAILABLE',
 } as const;
 
 /** Union of {@link ErrorCodes} values. */

@@ -2,6 +2,7 @@ import type {
   InstrumentationEventName,
   InstrumentationListener,
 } from '../instrumentation/instrumentation-events.js';
+import type { BacklogOptions, SubscriptionBacklog } from '../health/backlog-sampler.js';
 import type { Logger } from '../logging/logger.js';
 import type { DeliveryInterceptor } from './delivery-interceptor.js';
 import type { PublishMiddleware } from './publish-middleware.js';
@@ -12,6 +13,8 @@ export interface PluginHost {
   on<K extends InstrumentationEventName>(name: K, listener: InstrumentationListener<K>): () => void;
   /** The bus logger. */
   readonly logger: Logger;
+  /** `EventBus.backlog()`: each subscription's backlog, read from the broker on demand. */
+  backlog(options?: BacklogOptions): Promise<readonly SubscriptionBacklog[]>;
 }
 
 /**

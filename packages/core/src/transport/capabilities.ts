@@ -1,3 +1,5 @@
+import type { BacklogCapability } from './backlog.js';
+
 /**
  * What a transport can do. The router checks handler requirements against it at start, the
  * contract suite gates its cases on it, and the docs render it as the capability matrix.
@@ -30,6 +32,12 @@ export interface TransportCapabilities {
    * dead letters of a group. Optional; absent means `false`.
    */
   readonly deadLetterStore?: boolean;
+  /**
+   * The transport reports how many messages wait for a consumer group
+   * (`Transport.readBacklog`), and what its count means. Optional; absent means the broker does
+   * not expose it (with these options).
+   */
+  readonly backlog?: BacklogCapability;
 }
 
 /** Delayed-delivery support. */

@@ -1,4 +1,5 @@
 import type { DeadLetterStore } from '../dead-letter/dead-letter-store.js';
+import type { BacklogReading } from './backlog.js';
 import type { TransportCapabilities } from './capabilities.js';
 import type { DeliveryHandler } from './delivery.js';
 import type { OutgoingMessage } from './outgoing-message.js';
@@ -85,4 +86,12 @@ export interface Transport {
    * objects are not an error. Rejects with a typed error when the broker refused.
    */
   deleteTopology?(topology: TopologySpec): Promise<void>;
+  /**
+   * Read how many messages wait for `group` on `destination` (one broker query per call, on a
+   * channel or client of its own: a missing group rejects without disturbing consumers). Present
+   * exactly when `capabilities.backlog` is set; use it after `connect()`. Works whether or not the
+   * group is being consumed. Rejects with a typed error (`BACKLOG_UNAVAILABLE`) when the broker
+   * cannot answer or the group is not provisioned.
+   */
+  readBacklog?(destination: string, group: string): Promise<BacklogReading>;
 }

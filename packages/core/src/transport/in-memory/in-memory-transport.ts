@@ -3,6 +3,7 @@ import { OmnibusError, isOmnibusError } from '../../errors/omnibus-error.js';
 import type { MessageEnvelope } from '../../message/envelope.js';
 import { TransportStatusTracker } from '../transport-status-tracker.js';
 import { checkPublish } from '../../adapter-kit/check-publish.js';
+import type { BacklogReading } from '../backlog.js';
 import type { TransportCapabilities } from '../capabilities.js';
 import type { DeliveryHandler } from '../delivery.js';
 import type { OutgoingMessage } from '../outgoing-message.js';
@@ -72,6 +73,7 @@ export class InMemoryTransport implements Transport {
       publishDeduplication: deduplicationWindowMs > 0,
       atomicBatchPublish: true,
       deadLetterStore: true,
+      backlog: Object.freeze({ kind: 'unsettled', approximate: false }),
     });
     this.deadLetters = inMemoryDeadLetterStore(this.broker);
   }
@@ -114,6 +116,25 @@ export class InMemoryTransport implements Transport {
   deleteTopology(topology: TopologySpec): Promise<void> {
     this.broker.deleteTopology(topology);
     return Promise.resolve();
+  }
+
+  /** Messages of the group not yet settled: waiting (delayed retries included) plus in handlers. Exact. */
+  readBacklog(destination: string, group: string): Promise<BacklogReading> {
+    if (!this.broker.has(destination, group))
+      return Promise.reject(
+        new OmnibusError(
+          ErrorCodes.BACKLOG_UNAVAILABLE,
+          `in-memory group "${group}" of "${destination}" is not provisioned`,
+        ),
+      );
+    const stats = this.broker.stats(destination, group);
+    return Promise.resolve({
+      destination,
+      group,
+      messages: stats.ready + stats.inFlight,
+      kind: 'unsettled',
+      approximate: false,
+    });
   }
 
   /** Which destinations and groups of `topology` the broker has (dead letters live with their group). */
