@@ -36,6 +36,7 @@ const PROOF = {
   publishDeduplication: ['O2'],
   atomicBatchPublish: ['P2'],
   deadLetterStore: ['Q1', 'Q2', 'Q3', 'Q4'],
+  backlog: ['Y1', 'Y2'],
 };
 
 /** The delivery contract's rules (docs/concepts/delivery-contract.md), for the per-rule summary. */
@@ -99,6 +100,10 @@ function declared(capability, caps) {
       return { claimed: true, text: value === undefined ? '?' : formatMs(value) };
     case 'maxPayloadBytes':
       return { claimed: true, text: value === undefined ? '?' : formatBytes(value) };
+    case 'backlog':
+      return value === undefined
+        ? { claimed: false, text: 'no' }
+        : { claimed: true, text: `${value.kind}${value.approximate ? ' (approximate)' : ''}` };
     default:
       return { claimed: value === true, text: value === true ? 'yes' : 'no' };
   }

@@ -3,6 +3,7 @@ import { ServiceBusClient } from '@azure/service-bus';
 import type { ServiceBusMessage, ServiceBusMessageBatch, ServiceBusSender } from '@azure/service-bus';
 import { ErrorCodes, OmnibusError, TransportStatusTracker } from '@omnibus/core';
 import type {
+  BacklogReading,
   DeliveryHandler,
   OutgoingMessage,
   Subscription,
@@ -21,6 +22,7 @@ import type { Consumer, ConsumerContext } from './consumers/consumer-context.js'
 import { PullConsumer } from './consumers/pull-consumer.js';
 import { SessionConsumer } from './consumers/session-consumer.js';
 import { subscriptionName, topicName } from './entity-names.js';
+import { azureBacklogCapability, readAzureBacklog } from './azure-backlog.js';
 import { azureDeadLetterStore } from './azure-dead-letters.js';
 import { RETRY_TARGET_PROPERTY, toServiceBusMessage } from './message-mapper.js';
 import { createProvisioner } from './provisioning/create-provisioner.js';
@@ -52,6 +54,11 @@ export class AzureServiceBusTransport implements Transport {
   readonly capabilities: TransportCapabilities;
   /** Browse, replay and purge dead letters (each subscription's `$DeadLetterQueue`); after `connect()`. */
   readonly deadLetters: DeadLetterStore;
+  /**
+   * The group subscription's active message count (see `readAzureBacklog`); present with
+   * `admin-client` and `emulator` provisioning, absent with `none`.
+   */
+  readonly readBacklog?: (destination: string, group: string) => Promise<BacklogReading>;
   readonly #options: AzureServiceBusOptions;
   readonly #provisioner: EntityProvisioner;
   readonly #tracker = new TransportStatusTracker();
@@ -81,6 +88,22 @@ export class AzureServiceBusTransport implements Transport {
       atomicBatchPublish: false,
       deadLetterStore: true,
     };
+    const backlog = azureBacklogCapability(this.#provisioner, this.#options.provisioning);
+    if (backlog !== undefined) {
+      this.capabilities = { ...this.capabilities, backlog };
+      this.readBacklog = async (destination, group) => {
+        await this.connect();
+        const topic = this.#topic(destination);
+        return readAzureBacklog(
+          this.#provisioner,
+          backlog,
+          topic,
+          subscriptionName(group),
+          destination,
+          group,
+        );
+      };
+    }
     this.deadLetters = azureDeadLetterStore({
       client: () => this.#requireClient(),
       topic: (destination) => this.#topic(destination),

@@ -70,6 +70,17 @@ export interface CommitOffset {
   readonly metadata?: string;
 }
 
+/** One partition's positions, offsets as decimal strings. */
+export interface PartitionOffsets {
+  readonly partition: number;
+  /** The group's committed offset (next record to consume), `-1` when it never committed. */
+  readonly committed: string;
+  /** First offset still in the log. */
+  readonly low: string;
+  /** Offset the next produced record will get. */
+  readonly high: string;
+}
+
 /** One topic's partitions. */
 export interface TopicPartitions {
   readonly topic: string;
@@ -140,6 +151,12 @@ export interface KafkaClientPort {
   send(batches: readonly TopicRecords[]): Promise<void>;
   /** A new, not yet started consumer-group member. */
   createConsumer(config: ConsumerConfig): ConsumerPort;
+  /**
+   * Per partition of `topic`: the group's committed offset (`-1` when none) and the topic's low
+   * and high watermarks, read through the admin client (no consumer involved). Rejects when the
+   * topic does not exist or the cluster cannot be asked.
+   */
+  groupOffsets(groupId: string, topic: string): Promise<PartitionOffsets[]>;
   /** Disconnect the admin client and the producer. Idempotent. */
   disconnect(): Promise<void>;
   /** The underlying client objects (escape hatch). */

@@ -7,6 +7,7 @@ import {
   envelopeToWireHeaders,
 } from '@omnibus/core';
 import type {
+  BacklogReading,
   DeliveryHandler,
   OutgoingMessage,
   Subscription,
@@ -21,6 +22,7 @@ import { publishDeadline, resendUntil } from '@omnibus/core/adapter-kit';
 import type { KafkaClientPort, OutgoingRecord } from './kafka-client-port.js';
 import { mapKafkaError } from './kafka-error-mapper.js';
 import { delayedHeaders } from './kafka-headers.js';
+import { readKafkaBacklog } from './kafka-backlog.js';
 import { KafkaNaming } from './kafka-naming.js';
 import { parseKafkaOptions } from './kafka-options.js';
 import type { KafkaTransportOptions } from './kafka-options.js';
@@ -55,6 +57,7 @@ export function kafkaCapabilities(options: KafkaTransportOptions): TransportCapa
     noDuplicatesWithoutFaults: false,
     publishDeduplication: false,
     atomicBatchPublish: false,
+    backlog: { kind: 'offset-lag', approximate: false },
   };
 }
 
@@ -232,6 +235,13 @@ export class KafkaTransport implements Transport {
   close(drainTimeoutMs: number = DEFAULT_DRAIN_MS): Promise<void> {
     this.#closing ??= this.#close(drainTimeoutMs);
     return this.#closing;
+  }
+
+  /** The group's offset lag on the destination's main topic (see `readKafkaBacklog`). */
+  async readBacklog(destination: string, group: string): Promise<BacklogReading> {
+    await this.connect();
+    const fromBeginning = this.#options.startFrom !== 'latest';
+    return readKafkaBacklog(this.#client, this.#naming, destination, group, fromBeginning);
   }
 
   /** `{ kafka, admin, producer }` from kafkajs (or whatever the injected client returns). */

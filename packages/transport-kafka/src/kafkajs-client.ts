@@ -16,6 +16,7 @@ import type {
   ConsumerConfig,
   ConsumerListeners,
   ConsumerPort,
+  PartitionOffsets,
   KafkaClientPort,
   ReceivedBatch,
   ReceivedRecord,
@@ -95,6 +96,22 @@ export class KafkajsClient implements KafkaClientPort {
       })),
     });
     await this.#waitForLeaders(topics.map((t) => t.name));
+  }
+
+  async groupOffsets(groupId: string, topic: string): Promise<PartitionOffsets[]> {
+    const [ends, committed] = await Promise.all([
+      this.#admin.fetchTopicOffsets(topic),
+      this.#admin.fetchOffsets({ groupId, topics: [topic] }),
+    ]);
+    const byPartition = new Map(
+      (committed.find((t) => t.topic === topic)?.partitions ?? []).map((p) => [p.partition, p.offset]),
+    );
+    return ends.map((e) => ({
+      partition: e.partition,
+      committed: byPartition.get(e.partition) ?? '-1',
+      low: e.low,
+      high: e.high,
+    }));
   }
 
   async describeTopics(names: readonly string[]): Promise<TopicInfo[]> {

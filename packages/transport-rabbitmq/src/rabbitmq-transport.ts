@@ -3,6 +3,7 @@ import type { Channel, ChannelModel } from 'amqplib';
 import { TransportStatusTracker, chooseDelayTier } from '@omnibus/core';
 import { checkPublish } from '@omnibus/core/adapter-kit';
 import type {
+  BacklogReading,
   DeadLetterStore,
   DeliveryHandler,
   TopologyInspection,
@@ -16,6 +17,7 @@ import type {
   TransportStatus,
   TransportStatusListener,
 } from '@omnibus/core';
+import { readRabbitMqBacklog } from './rabbitmq-backlog.js';
 import { RabbitMqConnection } from './rabbitmq-connection.js';
 import { rabbitMqDeadLetterStore } from './rabbitmq-dead-letters.js';
 import type { ConnectionState } from './rabbitmq-connection.js';
@@ -199,6 +201,13 @@ export class RabbitMqTransport implements Transport {
     return { items };
   }
 
+  /** Ready messages in the group's queue (see `readRabbitMqBacklog`). */
+  async readBacklog(destination: string, group: string): Promise<BacklogReading> {
+    await this.connect();
+    const queue = this.names.groupQueue(destination, group);
+    return readRabbitMqBacklog(() => this.#openChannel(), queue, destination, group);
+  }
+
   /**
    * Publish persistent, mandatory messages and resolve once the broker confirmed all of them.
    * Rejects with `PAYLOAD_TOO_LARGE` / `DELAY_OUT_OF_RANGE` before sending anything, with
@@ -330,5 +339,6 @@ export function rabbitMqCapabilities(options: RabbitMqTransportOptions): Transpo
     publishDeduplication: false,
     deadLetterStore: true,
     atomicBatchPublish: false,
+    backlog: { kind: 'ready', approximate: false },
   };
 }

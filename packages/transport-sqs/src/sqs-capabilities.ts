@@ -32,6 +32,7 @@ export function maxPayloadBytes(maxMessageBytes: number): number {
  *   and may deliver a copy twice; FIFO de-duplicates by MessageDeduplicationId for 5 minutes).
  * - deadLetterStore: standard queues only (a FIFO queue hides the rest of a message group
  *   while one of its messages is held, so a pass cannot browse it).
+ * - backlog: the group queue's approximate counts (visible + not visible + delayed).
  */
 export function sqsCapabilities(
   options: Pick<SqsTransportOptions, 'fifo' | 'fanOut' | 'maxMessageBytes'> & {
@@ -51,5 +52,6 @@ export function sqsCapabilities(
     publishDeduplication: options.fifo,
     atomicBatchPublish: false,
     deadLetterStore: !options.fifo,
+    backlog: { kind: 'approximate', approximate: true },
   };
 }

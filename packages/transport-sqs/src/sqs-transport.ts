@@ -4,6 +4,7 @@ import {
   TransportStatusTracker,
   ErrorCodes,
   OmnibusError,
+  type BacklogReading,
   type DeadLetterStore,
   type DeliveryHandler,
   type OutgoingMessage,
@@ -15,6 +16,7 @@ import {
   type TransportStatus,
   type TransportStatusListener,
 } from '@omnibus/core';
+import { readSqsBacklog } from './sqs-backlog.js';
 import { sqsCapabilities } from './sqs-capabilities.js';
 import { sqsDeadLetterStore } from './sqs-dead-letters.js';
 import { createSqsClients, type SqsClients } from './sqs-clients.js';
@@ -224,6 +226,13 @@ export class SqsTransport implements Transport {
     this.#clients.sqs.destroy();
     this.#clients.sns?.destroy();
     this.#tracker.set('closed');
+  }
+
+  /** The group queue's approximate depth (see `readSqsBacklog`). */
+  async readBacklog(destination: string, group: string): Promise<BacklogReading> {
+    this.#assertOpen();
+    const { queue } = this.#naming.queues(destination, group, this.#options.fanOut === 'sns');
+    return readSqsBacklog(this.#clients.sqs, this.#directory, queue, destination, group);
   }
 
   /** The SDK clients: `{ sqs: SQSClient, sns: SNSClient | undefined }`. */

@@ -1,4 +1,5 @@
 import type { ContractCaseGroup } from '../contract-case.js';
+import { backlogCases } from './backlog.js';
 import { basicsCases } from './basics.js';
 import { closeCases } from './close.js';
 import { concurrencyCases } from './concurrency.js';
@@ -46,4 +47,5 @@ export const allCaseGroups: readonly ContractCaseGroup[] = [
   flowCases,
   telemetryCases,
   volumeCases,
+  backlogCases,
 ];

@@ -8,7 +8,8 @@ import {
 } from '@omnibus/core';
 import { expect } from 'chai';
 import type { ContractCaseGroup } from '../contract-case.js';
-import type { TelemetryPoint, TelemetrySpan } from '../telemetry/telemetry-harness.js';
+import type { CaseContext } from '../support/case-context.js';
+import type { TelemetryPoint, TelemetrySession, TelemetrySpan } from '../telemetry/telemetry-harness.js';
 
 /** Span attributes the tree compares (besides name and kind). */
 const TREE_ATTRIBUTES: readonly [string, string][] = [
@@ -62,13 +63,19 @@ export function spanTreeLines(
     .flat();
 }
 
-/** Metric points of the given destinations as sorted `name{attr=value,…}=value` lines. Pure. */
+/** The backlog gauge: its value depends on when the broker reflects settlement, so T1 checks it apart. */
+export const BACKLOG_METRIC = 'omnibus.consumer.backlog';
+
+/** Metric points of the given destinations as sorted `name{attr=value,…}=value` lines (backlog apart). Pure. */
 export function metricLines(
   points: readonly TelemetryPoint[],
   names: Readonly<Record<string, string>>,
 ): string[] {
   return points
-    .filter((p) => names[String(p.attributes['messaging.destination.name'])] !== undefined)
+    .filter(
+      (p) =>
+        p.name !== BACKLOG_METRIC && names[String(p.attributes['messaging.destination.name'])] !== undefined,
+    )
     .map((p) => {
       const attributes = POINT_ATTRIBUTES.filter(([key]) => p.attributes[key] !== undefined).map(
         ([key, short]) => `${short}=${names[String(p.attributes[key])] ?? String(p.attributes[key])}`,
@@ -108,6 +115,48 @@ export const T1_EXPECTED_METRICS: readonly string[] = [
   'omnibus.messages.dead_lettered{dest=D,group=G,reason=UNRECOVERABLE}=1',
   'omnibus.messages.retried{dest=D,group=G,outcome=retried,error.type=Error}=1',
 ].sort();
+
+/**
+ * The backlog gauge has one point per group, with the transport's declared kind, and reads 0 once
+ * everything settled (polled: settlement and broker counts land asynchronously, and the plugin
+ * reuses a reading for up to 5 s); no point when the transport does not declare `backlog`.
+ */
+async function expectBacklogPoints(
+  ctx: CaseContext,
+  session: TelemetrySession,
+  names: Readonly<Record<string, string>>,
+): Promise<void> {
+  const capability = ctx.capabilities.backlog;
+  let lines: string[] = [];
+  const read = async (): Promise<string[]> =>
+    (await session.metrics())
+      .filter(
+        (p) =>
+          p.name === BACKLOG_METRIC &&
+          names[String(p.attributes['messaging.destination.name'])] !== undefined,
+      )
+      .map(
+        (p) =>
+          `${names[String(p.attributes['messaging.destination.name'])] ?? '?'}/${names[String(p.attributes['messaging.consumer.group.name'])] ?? '?'} kind=${String(p.attributes['omnibus.backlog.kind'])} approximate=${String(p.attributes['omnibus.backlog.approximate'])} =${String(p.value)}`,
+      )
+      .sort();
+  if (capability === undefined) {
+    expect(await read(), 'no backlog points without the backlog capability').to.deep.equal([]);
+    return;
+  }
+  const expected = ['D', 'F'].map(
+    (d) => `${d}/G kind=${capability.kind} approximate=${String(capability.approximate)} =0`,
+  );
+  await ctx.waitFor(
+    async () => {
+      lines = await read();
+      return JSON.stringify(lines) === JSON.stringify(expected);
+    },
+    'backlog gauge points of both groups at 0',
+    20_000,
+    () => lines.join('; '),
+  );
+}
 
 /** T. Telemetry parity: the same spans and metric points on every transport (optional hook). */
 export const telemetryCases: ContractCaseGroup = {
@@ -177,6 +226,7 @@ export const telemetryCases: ContractCaseGroup = {
           expect(metricLines(await session.metrics(), names), 'metric points').to.deep.equal(
             T1_EXPECTED_METRICS,
           );
+          await expectBacklogPoints(ctx, session, names);
           const messaging = spans.filter((s) => s.kind === 'producer' || s.kind === 'consumer');
           const systems = new Set(messaging.map((s) => s.attributes['messaging.system']));
           expect(systems.size, 'one messaging.system').to.equal(1);

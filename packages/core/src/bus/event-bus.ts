@@ -502,7 +502,8 @@ export class EventBus {
   async backlog(options: BacklogOptions = {}): Promise<readonly SubscriptionBacklog[]> {
     const running = this.#running;
     const read = running?.transport.readBacklog?.bind(running.transport);
-    if (running === undefined || read === undefined) return [];
+    if (running === undefined || read === undefined || running.transport.capabilities.backlog === undefined)
+      return [];
     if (this.#backlog?.transport !== running.transport)
       this.#backlog = {
         transport: running.transport,

@@ -36,6 +36,12 @@ export class AdminClientProvisioner implements EntityProvisioner {
     }
   }
 
+  /** `activeMessageCount` of the subscription's runtime properties (needs Manage rights). */
+  async activeMessageCount(topic: string, subscription: string): Promise<number> {
+    const properties = await this.#admin.getSubscriptionRuntimeProperties(topic, subscription);
+    return properties.activeMessageCount;
+  }
+
   /** Create (or verify) a subscription; a different session mode on an existing one fails. */
   async ensureSubscription(
     topic: string,

@@ -64,6 +64,18 @@ export class EmulatorProvisioner implements EntityProvisioner {
     );
   }
 
+  /** `counts.active` of the emulator's `GET /topics/:topic/subscriptions/:sub` (locked messages included). */
+  async activeMessageCount(topic: string, subscription: string): Promise<number> {
+    const path = `/topics/${encodeURIComponent(topic)}/subscriptions/${encodeURIComponent(subscription)}`;
+    const response = await this.#request('GET', path);
+    const active = (response.body as { counts?: { active?: unknown } } | undefined)?.counts?.active;
+    if (response.status !== 200 || typeof active !== 'number')
+      throw new Error(
+        `emulator answered HTTP ${String(response.status)} ${JSON.stringify(response.body ?? '')}`,
+      );
+    return active;
+  }
+
   /** Nothing is kept open between requests. */
   close(): Promise<void> {
     return Promise.resolve();

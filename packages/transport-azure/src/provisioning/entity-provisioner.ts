@@ -27,6 +27,12 @@ export interface EntityProvisioner {
   ensureTopic(topic: string): Promise<void>;
   /** Ensure a subscription exists on `topic` with compatible settings (session mode cannot change). */
   ensureSubscription(topic: string, subscription: string, settings: SubscriptionSettings): Promise<void>;
+  /**
+   * Optional: the subscription's active message count (locked messages included; scheduled,
+   * deferred and dead-lettered ones not), from the management plane. Absent when the provisioner
+   * has no management access (`none`). Rejects when the subscription does not exist.
+   */
+  activeMessageCount?(topic: string, subscription: string): Promise<number>;
   /** Release HTTP resources. Idempotent. */
   close(): Promise<void>;
 }
