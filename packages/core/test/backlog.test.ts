@@ -95,7 +95,7 @@ describe('BacklogSampler', () => {
   it('never waits longer than timeoutMs, keeps one query in flight per group, and reports the broker’s error', async () => {
     const answers: ((r: BacklogReading) => void)[] = [];
     let fail = false;
-    const sampler = new BacklogSampler('test', (d, g) =>
+    const sampler = new BacklogSampler('test', () =>
       fail
         ? Promise.reject(new Error('broker says no'))
         : new Promise<BacklogReading>((resolve) => answers.push(resolve)),
