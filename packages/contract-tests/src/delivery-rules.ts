@@ -29,4 +29,5 @@ export const DELIVERY_RULES: readonly DeliveryRule[] = [
   { number: 15, name: 'Foreign header values' },
   { number: 16, name: 'Telemetry parity' },
   { number: 17, name: 'Dead-letter store' },
+  { number: 18, name: 'Backlog' },
 ];

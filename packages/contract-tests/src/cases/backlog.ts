@@ -48,7 +48,7 @@ export const backlogCases: ContractCaseGroup = {
   cases: [
     {
       id: 'Y1',
-      rules: [6],
+      rules: [18],
       title:
         'readBacklog reports N messages published to a group nobody consumes yet (exactly, or once the broker’s approximate count caught up), then 0 once a consumer drained and settled them',
       requires: backlog,
@@ -90,7 +90,7 @@ export const backlogCases: ContractCaseGroup = {
     },
     {
       id: 'Y2',
-      rules: [6],
+      rules: [18],
       title:
         'readBacklog of a destination that was never provisioned rejects with BACKLOG_UNAVAILABLE, and a consumer on the same transport keeps receiving',
       requires: backlog,
