@@ -71,6 +71,13 @@ export const azureOptionSchema = {
     description:
       'Largest message the namespace accepts: 262144 on the standard tier, up to 100 MiB on premium.',
   },
+  receiver: {
+    type: 'string',
+    oneOf: ['stream', 'pull'],
+    default: 'stream',
+    description:
+      'How unordered groups receive: stream (the SDK streaming receiver, subscribe with maxConcurrentCalls = concurrency; credit is topped up as handlers finish) or pull (a receiveMessages loop asking for as many messages as there are free handler slots; the earlier design, kept for comparison).',
+  },
   receiveWaitMs: {
     type: 'integer',
     default: 1_000,

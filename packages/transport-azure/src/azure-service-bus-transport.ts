@@ -21,6 +21,7 @@ import type { AzureServiceBusOptions, AzureServiceBusOptionsInput } from './azur
 import type { Consumer, ConsumerContext } from './consumers/consumer-context.js';
 import { PullConsumer } from './consumers/pull-consumer.js';
 import { SessionConsumer } from './consumers/session-consumer.js';
+import { StreamConsumer } from './consumers/stream-consumer.js';
 import { subscriptionName, topicName } from './entity-names.js';
 import { azureBacklogCapability, readAzureBacklog } from './azure-backlog.js';
 import { azureDeadLetterStore } from './azure-dead-letters.js';
@@ -178,7 +179,8 @@ export class AzureServiceBusTransport implements Transport {
   /**
    * Start consuming one group. The subscription must exist (see {@link provision}); it is checked
    * over AMQP first, so a missing one rejects with `SUBSCRIBE_FAILED`. Ordered specs use session
-   * receivers, others a peek-lock pull loop; see {@link SessionConsumer} and {@link PullConsumer}.
+   * receivers, others the SDK's streaming peek-lock receiver (or, with `receiver: 'pull'`, a
+   * pull loop); see {@link SessionConsumer}, {@link StreamConsumer} and {@link PullConsumer}.
    */
   async subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {
     const client = this.#requireClient();
@@ -207,7 +209,9 @@ export class AzureServiceBusTransport implements Transport {
     };
     const consumer = spec.ordered
       ? new SessionConsumer(context, this.#options.lockDurationMs, this.#options.sessionAcceptTimeoutMs)
-      : new PullConsumer(context, this.#options.lockDurationMs);
+      : this.#options.receiver === 'pull'
+        ? new PullConsumer(context, this.#options.lockDurationMs)
+        : new StreamConsumer(context, this.#options.lockDurationMs);
     this.#consumers.add(consumer);
     consumer.start();
     return {
