@@ -73,10 +73,10 @@ export const azureOptionSchema = {
   },
   receiver: {
     type: 'string',
-    oneOf: ['stream', 'pull'],
-    default: 'stream',
+    oneOf: ['pull', 'stream'],
+    default: 'pull',
     description:
-      'How unordered groups receive: stream (the SDK streaming receiver, subscribe with maxConcurrentCalls = concurrency; credit is topped up as handlers finish) or pull (a receiveMessages loop asking for as many messages as there are free handler slots; the earlier design, kept for comparison).',
+      'How unordered groups receive: pull (a receiveMessages loop asking for as many messages as there are free handler slots) or stream (experimental: the SDK streaming receiver, subscribe with maxConcurrentCalls = concurrency; drains about 3x faster on the emulator, but a dropped connection is not reported as reconnecting).',
   },
   receiveWaitMs: {
     type: 'integer',

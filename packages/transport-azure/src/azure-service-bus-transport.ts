@@ -179,8 +179,8 @@ export class AzureServiceBusTransport implements Transport {
   /**
    * Start consuming one group. The subscription must exist (see {@link provision}); it is checked
    * over AMQP first, so a missing one rejects with `SUBSCRIBE_FAILED`. Ordered specs use session
-   * receivers, others the SDK's streaming peek-lock receiver (or, with `receiver: 'pull'`, a
-   * pull loop); see {@link SessionConsumer}, {@link StreamConsumer} and {@link PullConsumer}.
+   * receivers, others a peek-lock pull loop (or, with the experimental `receiver: 'stream'`, the
+   * SDK's streaming receiver); see {@link SessionConsumer}, {@link PullConsumer} and {@link StreamConsumer}.
    */
   async subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {
     const client = this.#requireClient();
@@ -209,9 +209,9 @@ export class AzureServiceBusTransport implements Transport {
     };
     const consumer = spec.ordered
       ? new SessionConsumer(context, this.#options.lockDurationMs, this.#options.sessionAcceptTimeoutMs)
-      : this.#options.receiver === 'pull'
-        ? new PullConsumer(context, this.#options.lockDurationMs)
-        : new StreamConsumer(context, this.#options.lockDurationMs);
+      : this.#options.receiver === 'stream'
+        ? new StreamConsumer(context, this.#options.lockDurationMs)
+        : new PullConsumer(context, this.#options.lockDurationMs);
     this.#consumers.add(consumer);
     consumer.start();
     return {

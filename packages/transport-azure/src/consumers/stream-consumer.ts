@@ -26,8 +26,10 @@ const LOCK_RENEWAL_MARGIN_MS = 60_000;
  * renewed (by {@link keepMessageLocked}, not the SDK) from receipt until its delivery is done, for
  * at most `handlerTimeoutMs` + 1 min (at least 5 min).
  *
- * Errors: the SDK retries the link on every error by itself; each is reported through
- * `context.onError` (status `reconnecting`) and the next delivery reports the consumer healthy.
+ * Experimental (option `receiver: 'stream'`). Errors: the SDK retries the link on every error by
+ * itself; each error it reports is passed to `context.onError` (status `reconnecting`) and the
+ * next delivery reports the consumer healthy. Known gap: the SDK re-attaches after a dropped
+ * connection without reporting an error, so the transport status stays `ready` through it.
  * Deliveries received before a dropped connection cannot be settled any more (see
  * `receivedOnClosedLink`); a complete or dead-letter cut off mid-flight is checked with a peek
  * (`confirmRemovedByPeek`).
