@@ -1,6 +1,7 @@
 // Apache Kafka, single-node KRaft (combined broker + controller), run from Maven Central jars.
 // Jars: .ci/brokers/kafka/pom.xml -> .brokers/cache/kafka-libs. Data: .brokers/data/kafka.
-// Ports 9092 (PLAINTEXT, advertised 127.0.0.1:9092) and 9093 (CONTROLLER).
+// Ports 9092 (PLAINTEXT, advertised 127.0.0.1:9092), 9093 (CONTROLLER) and 9094 (PROXIED,
+// advertised 127.0.0.1:9095: the contract suite's fault proxy listens there and forwards to 9094).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir, ciDir, dataDir, ensureDir, HOST, logFile } from './paths.mjs';
@@ -12,6 +13,7 @@ import { kafkaProbe } from './probes.mjs';
 const NAME = 'kafka';
 const PORT = 9092;
 const CONTROLLER_PORT = 9093;
+const PROXIED_PORT = 9094;
 /** Fixed cluster id (22-char base64 UUID): storage is formatted once and kept across restarts. */
 const CLUSTER_ID = 'T21uaWJ1c0thZmthRGV2MQ';
 const STARTED = 'Kafka Server started';
@@ -38,7 +40,7 @@ const commonJvm = () => [
 
 export default {
   name: NAME,
-  ports: [PORT, CONTROLLER_PORT],
+  ports: [PORT, CONTROLLER_PORT, PROXIED_PORT],
   marker: 'kafka.Kafka',
   readyTimeoutMs: 180_000,
   stopTimeoutMs: 60_000,

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describeTransportContract } from '@omnibus/contract-tests';
+import { describeTransportContract, FaultProxy } from '@omnibus/contract-tests';
 import { openTelemetryHarness } from '@omnibus/contract-tests/telemetry';
 import type { Producer } from 'kafkajs';
 import { KafkaNaming } from '../src/kafka-naming.js';
@@ -73,6 +74,36 @@ async function restartBroker(): Promise<void> {
   }
 }
 
+/**
+ * The broker's PROXIED listener (.ci/brokers/kafka/server.properties) advertises port 9095, where
+ * this run's fault proxy listens and forwards to the listener's own port 9094: a client that
+ * bootstraps through the proxy opens every later connection through it, so resetting the proxy's
+ * connections drops every connection of the transports under test (J2, J3), with the broker up.
+ */
+const PROXIED_LISTENER = { host: '127.0.0.1', port: 9094 };
+const PROXY_PORT = 9095;
+const proxy = await FaultProxy.start({ port: PROXY_PORT, target: PROXIED_LISTENER });
+after(() => proxy.close());
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+// A broker started before the PROXIED listener was configured reads it on its next start. The
+// kafka stage runs under the broker lock (it restarts the broker in J1 anyway).
+before(async function () {
+  this.timeout(300_000);
+  if (await accepts(PROXIED_LISTENER.port)) return;
+  process.stderr.write('[kafka contract] the broker has no PROXIED listener on 9094 yet: restarting it\n');
+  await restartBroker();
+});
+
 describeTransportContract({
   name: 'kafka',
   version: pkg.version,
@@ -81,7 +112,8 @@ describeTransportContract({
   // OMNIBUS_KAFKA_TIME_SCALE).
   timeScale: Number(process.env['OMNIBUS_KAFKA_TIME_SCALE'] ?? '2'),
   capabilities: testTransport(prefix).capabilities,
-  createTransport: () => testTransport(prefix),
+  // Every connection of the transports under test goes through the fault proxy.
+  createTransport: () => testTransport(prefix, { brokers: [proxy.address] }),
   readDeadLetters: (destination, group, count, timeoutMs) =>
     deadLetters.read(destination, group, count, timeoutMs),
   publishForeign: async (destination, body, headers) => {
@@ -108,6 +140,11 @@ describeTransportContract({
   },
   faults: {
     restartBroker,
+    // RST on every proxied connection, both sides; the broker stays up.
+    dropConnections: () => {
+      proxy.reset();
+      return Promise.resolve();
+    },
     childTransportModule: fileURLToPath(new URL('./kafka-child-transport.js', import.meta.url)),
   },
 });
