@@ -167,6 +167,7 @@ async function inject(fault) {
   } else if (fault.kind === 'restart') {
     log('broker restart');
     const ms = await withBrokerLock(async () => {
+      record.at = Date.now(); // the fault starts once the broker lock is ours, not when it was scheduled
       const s = Date.now();
       await restartFor(broker)();
       return Date.now() - s;
@@ -175,7 +176,10 @@ async function inject(fault) {
     log(`broker restarted in ${ms} ms`);
   } else if (fault.kind === 'drop') {
     log('drop every client connection');
-    await withBrokerLock(drop);
+    await withBrokerLock(() => {
+      record.at = Date.now();
+      return drop();
+    });
   }
   record.endAt ??= Date.now();
 }
