@@ -1,7 +1,6 @@
 import { deleteRabbitMqTopology } from './rabbitmq-delete-topology.js';
 import type { Channel, ChannelModel } from 'amqplib';
-import { TransportStatusTracker, chooseDelayTier } from '@omnibus/core';
-import { checkPublish } from '@omnibus/core/adapter-kit';
+import { TransportStatusTracker, ErrorCodes, OmnibusError, chooseDelayTier } from '@omnibus/core';
 import type {
   BacklogReading,
   DeadLetterStore,
@@ -49,7 +48,7 @@ const DEFAULT_DRAIN_MS = 10_000;
  * delay tier dead-lettering into a redeliver exchange (see docs/transports/rabbitmq.md).
  *
  * Concurrency: every method may be called concurrently after {@link connect}. `connect`,
- * `provision` and `close` are idempotent. Failures reject with `OmnibusError`s; secrets
+ * `provision` and `close` are idempotent. Failures reject with {@link OmnibusError}s; secrets
  * never appear in messages.
  */
 export class RabbitMqTransport implements Transport {
@@ -277,11 +276,24 @@ export class RabbitMqTransport implements Transport {
   }
 
   #request(destination: string, message: OutgoingMessage): PublishRequest {
-    const delayMs = checkPublish(this, destination, message);
+    const { envelope } = message;
+    if (envelope.payload.byteLength > this.options.maxPayloadBytes) {
+      throw new OmnibusError(
+        ErrorCodes.PAYLOAD_TOO_LARGE,
+        `RabbitMQ: payload of ${String(envelope.payload.byteLength)} bytes for "${destination}" exceeds maxPayloadBytes ${String(this.options.maxPayloadBytes)}`,
+      );
+    }
     const exchange = this.names.destinationExchange(destination);
-    const parts = envelopeToAmqp(message.envelope);
-    if (delayMs === 0) return { ...parts, exchange, routingKey: '', destination };
-    const tier = chooseDelayTier(delayMs, this.options.delayTiersMs) as number; // within the largest tier: checked above
+    const parts = envelopeToAmqp(envelope);
+    const delayMs = message.delayMs ?? 0;
+    if (delayMs <= 0) return { ...parts, exchange, routingKey: '', destination };
+    const tier = chooseDelayTier(delayMs, this.options.delayTiersMs);
+    if (tier === undefined) {
+      throw new OmnibusError(
+        ErrorCodes.DELAY_OUT_OF_RANGE,
+        `RabbitMQ: delay of ${String(delayMs)} ms for "${destination}" exceeds the largest delay tier (${String(this.capabilities.maxRetryDelayMs)} ms)`,
+      );
+    }
     return { ...parts, exchange: this.names.delayExchange(tier), routingKey: exchange, destination };
   }
 
