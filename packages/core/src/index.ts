@@ -27,6 +27,8 @@ export { KeyedDispatcher } from './transport/keyed-dispatcher.js';
 export type { KeyedDispatcherOptions } from './transport/keyed-dispatcher.js';
 export { chooseDelayTier } from './transport/delay-tiers.js';
 export { TransportStatusTracker } from './transport/transport-status-tracker.js';
+export { SubscriberCheck, noSubscribersError } from './transport/subscriber-check.js';
+export type { SubscriberProbe } from './transport/subscriber-check.js';
 export { ErrorCodes } from './errors/error-codes.js';
 export type { ErrorCode } from './errors/error-codes.js';
 export { OmnibusError, isOmnibusError } from './errors/omnibus-error.js';

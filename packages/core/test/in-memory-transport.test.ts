@@ -227,9 +227,21 @@ describe('InMemoryTransport', () => {
     expect(attempts).to.deep.equal([2]);
   });
 
+  it('rejects a publish to a destination without groups (NO_SUBSCRIBERS, retriable, nothing stored) until a group exists', async () => {
+    const t = await transport();
+    await t.provision({ destinations: [{ name: 'd', groups: [] }] });
+    const refused = await rejection(t.publish('d', [{ envelope: envelope() }, { envelope: envelope() }]));
+    expect(isOmnibusError(refused) && refused.code).to.equal(ErrorCodes.NO_SUBSCRIBERS);
+    expect(isOmnibusError(refused) && refused.retriable).to.equal(true);
+    expect(String((refused as Error).message)).to.contain('Start the consuming service');
+    await t.provision({ destinations: [{ name: 'd', groups: [{ name: 'g', ordered: false }] }] });
+    await t.publish('d', [{ envelope: envelope() }]);
+    expect(broker.stats('d', 'g').ready).to.equal(1);
+  });
+
   it('rejects oversize payloads, out-of-range delays, unknown destinations and publish after close', async () => {
     const t = await transport({ maxPayloadBytes: 4, maxDelayMs: 1000 });
-    await t.provision({ destinations: [{ name: 'd', groups: [] }] });
+    await t.provision({ destinations: [{ name: 'd', groups: [{ name: 'g', ordered: false }] }] });
     const big = await rejection(t.publish('d', [{ envelope: envelope({ payload: new Uint8Array(5) }) }]));
     expect(isOmnibusError(big) && big.code).to.equal(ErrorCodes.PAYLOAD_TOO_LARGE);
     await t.publish('d', [{ envelope: envelope({ payload: new Uint8Array(4) }) }]);

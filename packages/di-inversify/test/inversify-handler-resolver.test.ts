@@ -40,11 +40,23 @@ class Billing {
   }
 }
 
+/** Consumes the follow-up event: a publish to a destination without a group is refused (NO_SUBSCRIBERS). */
+@injectable()
+class Receipts {
+  @EventHandler(PaymentTaken, { group: 'receipts' })
+  onPaid(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
 describe('InversifyHandlerResolver', () => {
   it('constructs handlers with real constructor injection, including the EventBus', async () => {
     const container = new Container();
     container.bind(PaymentGateway).toSelf().inSingletonScope();
-    const bus = createEventBus({ handlers: [Billing], resolver: new InversifyHandlerResolver(container) });
+    const bus = createEventBus({
+      handlers: [Billing, Receipts],
+      resolver: new InversifyHandlerResolver(container),
+    });
     container.bind(EventBus).toDynamicValue(() => bus);
     const spy = new MessageSpy(bus);
     await bus.start();

@@ -33,10 +33,22 @@ class Shipping {
   }
 }
 
+/** Consumes the follow-up event: a publish to a destination without a group is refused (NO_SUBSCRIBERS). */
+@injectable()
+class Dispatch {
+  @EventHandler(ShipmentRequested, { group: 'dispatch' })
+  onRequested(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
 describe('TsyringeHandlerResolver', () => {
   it('constructs handlers with real constructor injection, including the EventBus', async () => {
     const container = rootContainer.createChildContainer();
-    const bus = createEventBus({ handlers: [Shipping], resolver: new TsyringeHandlerResolver(container) });
+    const bus = createEventBus({
+      handlers: [Shipping, Dispatch],
+      resolver: new TsyringeHandlerResolver(container),
+    });
     container.register(EventBus, { useFactory: () => bus });
     const spy = new MessageSpy(bus);
     await bus.start();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ServiceBusClient } from '@azure/service-bus';
 import type { ServiceBusMessage, ServiceBusMessageBatch, ServiceBusSender } from '@azure/service-bus';
-import { ErrorCodes, OmnibusError, TransportStatusTracker } from '@omnibus/core';
+import { ErrorCodes, OmnibusError, SubscriberCheck, TransportStatusTracker } from '@omnibus/core';
 import type {
   BacklogReading,
   DeliveryHandler,
@@ -66,6 +66,8 @@ export class AzureServiceBusTransport implements Transport {
   readonly #senders = new Map<string, ServiceBusSender>();
   readonly #ensured = new Map<string, Promise<void>>();
   readonly #consumers = new Set<Consumer>();
+  /** Absent with `provisioning: 'none'` (no management rights to count subscriptions). */
+  readonly #subscribers: SubscriberCheck | undefined;
   #client: ServiceBusClient | undefined;
   /** Separate connection for session receivers, with the short `sessionAcceptTimeoutMs` operation timeout. */
   #sessionClient: ServiceBusClient | undefined;
@@ -88,6 +90,7 @@ export class AzureServiceBusTransport implements Transport {
       publishDeduplication: false,
       atomicBatchPublish: false,
       deadLetterStore: true,
+      publishWithoutSubscribers: this.#provisioner.hasSubscriptions === undefined ? 'unchecked' : 'rejects',
     };
     const backlog = azureBacklogCapability(this.#provisioner, this.#options.provisioning);
     if (backlog !== undefined) {
@@ -105,6 +108,13 @@ export class AzureServiceBusTransport implements Transport {
         );
       };
     }
+    const hasSubscriptions = this.#provisioner.hasSubscriptions?.bind(this.#provisioner);
+    this.#subscribers =
+      hasSubscriptions === undefined
+        ? undefined
+        : new SubscriberCheck('Azure Service Bus', (destination) =>
+            hasSubscriptions(this.#topic(destination)),
+          );
     this.deadLetters = azureDeadLetterStore({
       client: () => this.#requireClient(),
       topic: (destination) => this.#topic(destination),
@@ -150,6 +160,8 @@ export class AzureServiceBusTransport implements Transport {
       }
     }
     await Promise.all(work);
+    for (const destination of topology.destinations)
+      if (destination.groups.length > 0) this.#subscribers?.markSubscribed(destination.name);
   }
 
   /**
@@ -157,13 +169,17 @@ export class AzureServiceBusTransport implements Transport {
    * every message. Payloads over `capabilities.maxPayloadBytes` (or messages the link refuses as
    * too large) reject with `PAYLOAD_TOO_LARGE` before anything of the call is sent; delays beyond
    * 7 days with `DELAY_OUT_OF_RANGE`; a topic that was never provisioned with `PUBLISH_FAILED`
-   * (publish never creates entities). Not atomic across batches.
+   * (publish never creates entities); a topic without subscriptions with `NO_SUBSCRIBERS` before
+   * anything is sent (asked through the management API until one is seen, then remembered; not
+   * checked with `provisioning: 'none'`). Not atomic across batches.
    */
   async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
     const client = this.#requireClient();
     this.#validate(destination, messages);
     if (messages.length === 0) return;
     const topic = this.#topic(destination);
+    const subscribed = this.#subscribers?.require(destination);
+    if (subscribed !== undefined) await subscribed;
     const sender = this.#sender(client, topic);
     const now = Date.now();
     const outgoing = messages.map((message) => toServiceBusMessage(message, now));

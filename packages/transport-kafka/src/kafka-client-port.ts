@@ -144,6 +144,8 @@ export interface KafkaClientPort {
   createTopics(topics: readonly TopicSpec[]): Promise<void>;
   /** The topics among `names` that exist, with their partition counts. */
   describeTopics(names: readonly string[]): Promise<TopicInfo[]>;
+  /** The names of every topic in the cluster (one metadata request). */
+  listTopics(): Promise<string[]>;
   /**
    * Produce with acks from all in-sync replicas through the idempotent producer. Resolves once
    * the broker acknowledged every record; rejects otherwise.

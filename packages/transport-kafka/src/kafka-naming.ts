@@ -43,6 +43,17 @@ export class KafkaNaming {
     return topicName(`${this.#options.topicPrefix}${destination}.${group}.dlq`);
   }
 
+  /**
+   * True when `topic` is the dead-letter topic of some group of `destination`: the adapter creates
+   * one per group, so its existence says the destination has a group (ADR 0005). A destination
+   * whose name extends this one's with a dot can look like a group of it; the record then stays
+   * in the topic for groups created later.
+   */
+  isGroupTopicOf(topic: string, destination: string): boolean {
+    const stem = `${this.mainTopic(destination)}.`;
+    return topic.length > stem.length + 4 && topic.startsWith(stem) && topic.endsWith('.dlq');
+  }
+
   groupId(destination: string, group: string): string {
     return `${this.#options.groupIdPrefix}${group}.${destination}`;
   }

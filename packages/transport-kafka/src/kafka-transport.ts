@@ -5,6 +5,7 @@ import {
   TransportStatusTracker,
   chooseDelayTier,
   envelopeToWireHeaders,
+  SubscriberCheck,
 } from '@omnibus/core';
 import type {
   BacklogReading,
@@ -58,6 +59,7 @@ export function kafkaCapabilities(options: KafkaTransportOptions): TransportCapa
     publishDeduplication: false,
     atomicBatchPublish: false,
     backlog: { kind: 'offset-lag', approximate: false },
+    publishWithoutSubscribers: 'rejects',
   };
 }
 
@@ -83,6 +85,7 @@ export class KafkaTransport implements Transport {
   readonly #naming: KafkaNaming;
   readonly #provisioner: TopicProvisioner;
   readonly #batcher: PublishBatcher;
+  readonly #subscribers: SubscriberCheck;
   readonly #tracker = new TransportStatusTracker();
   readonly #subscriptions = new Set<KafkaSubscription>();
   readonly #unhealthy = new Set<KafkaSubscription>();
@@ -105,6 +108,7 @@ export class KafkaTransport implements Transport {
       replicationFactor: o.replicationFactor,
     });
     this.#batcher = new PublishBatcher((batches) => this.#client.send(batches), o.maxMessageBytes);
+    this.#subscribers = new SubscriberCheck('Kafka', (destination) => this.#hasGroup(destination));
   }
 
   get status(): TransportStatus {
@@ -133,6 +137,8 @@ export class KafkaTransport implements Transport {
       }
     }
     await this.#provisioner.ensure(topics);
+    for (const destination of topology.destinations)
+      if (destination.groups.length > 0) this.#subscribers.markSubscribed(destination.name);
   }
 
   async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
@@ -161,6 +167,8 @@ export class KafkaTransport implements Transport {
           ErrorCodes.PUBLISH_FAILED,
           `Cannot publish to "${destination}"`,
         );
+        const subscribed = this.#subscribers.require(destination);
+        if (subscribed !== undefined) await subscribed;
         await this.#provisioner.ensure([...byTopic.keys()].filter((topic) => topic !== main));
         try {
           await Promise.all([...byTopic].map(([topic, records]) => this.#batcher.publish(topic, records)));
@@ -172,6 +180,17 @@ export class KafkaTransport implements Transport {
       },
     );
     if (this.#tracker.status === 'reconnecting' && this.#unhealthy.size === 0) this.#tracker.set('ready');
+  }
+
+  /** Whether some group's dead-letter topic exists for `destination` (one metadata request). */
+  async #hasGroup(destination: string): Promise<boolean> {
+    let topics: string[];
+    try {
+      topics = await this.#client.listTopics();
+    } catch (error) {
+      throw mapKafkaError(error, 'publish', this.#naming.mainTopic(destination));
+    }
+    return topics.some((topic) => this.#naming.isGroupTopicOf(topic, destination));
   }
 
   async subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {

@@ -114,6 +114,10 @@ export class KafkajsClient implements KafkaClientPort {
     }));
   }
 
+  listTopics(): Promise<string[]> {
+    return this.#admin.listTopics();
+  }
+
   async describeTopics(names: readonly string[]): Promise<TopicInfo[]> {
     if (names.length === 0) return [];
     const all = new Set(await this.#admin.listTopics());

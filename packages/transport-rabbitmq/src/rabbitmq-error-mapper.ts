@@ -1,4 +1,4 @@
-import { ErrorCodes, OmnibusError, isOmnibusError, redactUrl } from '@omnibus/core';
+import { ErrorCodes, OmnibusError, isOmnibusError, noSubscribersError, redactUrl } from '@omnibus/core';
 import type { ErrorCode } from '@omnibus/core';
 
 /**
@@ -103,13 +103,12 @@ export function publishError(error: unknown, destination: string): OmnibusError 
   );
 }
 
-/** A message was returned by the broker because no queue is bound to its destination. */
+/**
+ * A message was returned by the broker because no queue is bound to its destination: no
+ * consumer group subscribes to it (ADR 0005), `NO_SUBSCRIBERS`, retriable.
+ */
 export function unroutableError(destination: string): OmnibusError {
-  return new OmnibusError(
-    ErrorCodes.PUBLISH_FAILED,
-    `RabbitMQ: publish to "${destination}" was returned as unroutable: no queue is bound (provision a consumer group first)`,
-    { retriable: false },
-  );
+  return noSubscribersError('RabbitMQ', destination);
 }
 
 /** A publish could not complete before its deadline (broker down or not confirming). */

@@ -210,7 +210,8 @@ export class RabbitMqTransport implements Transport {
   /**
    * Publish persistent, mandatory messages and resolve once the broker confirmed all of them.
    * Rejects with `PAYLOAD_TOO_LARGE` / `DELAY_OUT_OF_RANGE` before sending anything, with
-   * `PUBLISH_FAILED` for an unprovisioned destination, an unroutable (returned) or nacked
+   * `NO_SUBSCRIBERS` when no group's queue is bound (the broker returned the mandatory message),
+   * `PUBLISH_FAILED` for an unprovisioned destination, a nacked
    * message, or no confirm within `publishTimeoutMs` (messages may then be stored or not; a
    * re-send after a connection loss may store one twice). Not atomic across the batch.
    */
@@ -352,5 +353,6 @@ export function rabbitMqCapabilities(options: RabbitMqTransportOptions): Transpo
     deadLetterStore: true,
     atomicBatchPublish: false,
     backlog: { kind: 'ready', approximate: false },
+    publishWithoutSubscribers: 'rejects',
   };
 }

@@ -58,7 +58,8 @@ describe('RabbitMQ error mapper', () => {
     const gone = Object.assign(new Error('Channel closed'), { name: 'IllegalOperationError' });
     expect(isChannelGone(gone)).to.equal(true);
     expect(publishError(gone, 'd').retriable).to.equal(true);
-    expect(unroutableError('d').retriable).to.equal(false);
+    expect(unroutableError('d').code).to.equal(ErrorCodes.NO_SUBSCRIBERS);
+    expect(unroutableError('d').retriable).to.equal(true);
     expect(settlementError(gone, 'ack', 'd', 'g').code).to.equal(ErrorCodes.SETTLEMENT_FAILED);
   });
 });

@@ -139,7 +139,7 @@ describe(`RabbitMqTransport against RabbitMQ (${QUEUE_TYPE} queues)`, function (
     expect(missing).to.be.instanceOf(Error);
   });
 
-  it('rejects an unroutable publish (no group bound) with a typed error', async () => {
+  it('rejects an unroutable publish (no group bound) with NO_SUBSCRIBERS', async () => {
     const { destination } = names();
     const transport = make();
     await transport.provision({ destinations: [{ name: destination, groups: [] }] });
@@ -147,8 +147,8 @@ describe(`RabbitMqTransport against RabbitMQ (${QUEUE_TYPE} queues)`, function (
       () => undefined,
       (e: unknown) => e,
     );
-    expect(isOmnibusError(error) && error.code).to.equal('PUBLISH_FAILED');
-    expect((error as Error).message).to.match(/unroutable/);
+    expect(isOmnibusError(error) && error.code).to.equal('NO_SUBSCRIBERS');
+    expect((error as Error).message).to.match(/no consumer group subscribes/);
     // The shared confirm channel still works afterwards.
     const other = names();
     await transport.provision({

@@ -30,6 +30,9 @@ export function maxPayloadBytes(maxMessageBytes: number): number {
  *   ElasticMQ persists asynchronously, so a message accepted just before its restart can be lost).
  * - noDuplicatesWithoutFaults / publishDeduplication: FIFO only (standard SQS is at-least-once
  *   and may deliver a copy twice; FIFO de-duplicates by MessageDeduplicationId for 5 minutes).
+ * - publishWithoutSubscribers: with SNS a topic without subscriptions rejects the publish
+ *   (ListSubscriptionsByTopic); without SNS the destination's queue is its one group, created
+ *   with the destination, and keeps the message until a consumer comes ("retained").
  * - deadLetterStore: standard queues only (a FIFO queue hides the rest of a message group
  *   while one of its messages is held, so a pass cannot browse it).
  * - backlog: the group queue's approximate counts (visible + not visible + delayed).
@@ -53,5 +56,6 @@ export function sqsCapabilities(
     atomicBatchPublish: false,
     deadLetterStore: !options.fifo,
     backlog: { kind: 'approximate', approximate: true },
+    publishWithoutSubscribers: sns ? 'rejects' : 'retained',
   };
 }

@@ -1,10 +1,16 @@
-import { PublishBatchCommand, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import {
+  ListSubscriptionsByTopicCommand,
+  PublishBatchCommand,
+  PublishCommand,
+  type SNSClient,
+} from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
   envelopeToWireHeaders,
   ErrorCodes,
   isOmnibusError,
   OmnibusError,
+  SubscriberCheck,
   type OutgoingMessage,
   type TransportCapabilities,
 } from '@omnibus/core';
@@ -41,7 +47,9 @@ type Sender = (batch: readonly PreparedMessage[], deadline: PublishDeadline) => 
  * validated (size, attribute count, delay) before anything is sent, so a bad message fails the
  * call without a partial send. Resolves only when SQS/SNS accepted every entry; otherwise
  * rejects with `PUBLISH_FAILED` (entries accepted before the failure stay published: batches
- * are not atomic). Safe to call concurrently.
+ * are not atomic). With SNS, a topic without a confirmed subscription rejects the whole call
+ * with `NO_SUBSCRIBERS` before anything is sent (asked with ListSubscriptionsByTopic until a
+ * subscription is seen, then remembered). Safe to call concurrently.
  */
 export class SqsPublisher {
   readonly #sqs: SQSClient;
@@ -50,6 +58,7 @@ export class SqsPublisher {
   readonly #directory: SqsDirectory;
   readonly #options: Pick<SqsTransportOptions, 'fifo' | 'fanOut' | 'maxMessageBytes' | 'publishTimeoutMs'>;
   readonly #capabilities: TransportCapabilities;
+  readonly #subscribers: SubscriberCheck;
 
   constructor(deps: {
     sqs: SQSClient;
@@ -65,6 +74,12 @@ export class SqsPublisher {
     this.#directory = deps.directory;
     this.#options = deps.options;
     this.#capabilities = deps.capabilities;
+    this.#subscribers = new SubscriberCheck('SNS', (destination) => this.#hasSubscription(destination));
+  }
+
+  /** Remember that `destination` has a group (this transport subscribed one to its topic). */
+  markSubscribed(destination: string): void {
+    this.#subscribers.markSubscribed(destination);
   }
 
   /**
@@ -141,6 +156,9 @@ export class SqsPublisher {
     if (sns === undefined) throw new Error('SNS client not configured');
     const name = this.#naming.topic(destination);
     const arn = await this.#directory.topicArn(name, ErrorCodes.PUBLISH_FAILED);
+    // SNS accepts and drops a message for a topic nobody subscribes to (ADR 0005).
+    const subscribed = this.#subscribers.require(destination);
+    if (subscribed !== undefined) await subscribed;
     return async (batch, deadline) => {
       const context = `Publishing to SNS topic "${name}"`;
       if (batch.length === 1) {
@@ -158,6 +176,39 @@ export class SqsPublisher {
       );
       throwOnFailed(out.Failed, batch, context);
     };
+  }
+
+  /** Whether the destination's topic has a confirmed subscription (ListSubscriptionsByTopic, first page that has one). */
+  async #hasSubscription(destination: string): Promise<boolean> {
+    const sns = this.#sns;
+    if (sns === undefined) return true;
+    const name = this.#naming.topic(destination);
+    const arn = await this.#directory.topicArn(name, ErrorCodes.PUBLISH_FAILED);
+    let next: string | undefined;
+    do {
+      const token = next;
+      let page;
+      try {
+        page = await sns.send(
+          new ListSubscriptionsByTopicCommand({
+            TopicArn: arn,
+            ...(token === undefined ? {} : { NextToken: token }),
+          }),
+        );
+      } catch (error) {
+        throw toOmnibusError(
+          error,
+          ErrorCodes.PUBLISH_FAILED,
+          `Listing the subscriptions of SNS topic "${name}"`,
+        );
+      }
+      const confirmed = page.Subscriptions?.some(
+        (s) => s.SubscriptionArn !== undefined && s.SubscriptionArn !== 'PendingConfirmation',
+      );
+      if (confirmed === true) return true;
+      next = page.NextToken;
+    } while (next !== undefined && next !== '');
+    return false;
   }
 
   /** One request, re-sent on transient failures until the publish deadline (a whole-request failure stored nothing). */

@@ -159,6 +159,7 @@ export class SqsTransport implements Transport {
       }
     }
     await this.#provisioner.provision(topology);
+    for (const d of topology.destinations) if (d.groups.length > 0) this.#publisher.markSubscribed(d.name);
   }
 
   /** Publish; resolves when SQS/SNS accepted every message. See {@link SqsPublisher}. */

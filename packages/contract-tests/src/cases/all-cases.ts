@@ -11,6 +11,7 @@ import { flowCases } from './flows.js';
 import { batchCases, declarationCases, duplicateCases } from './duplicates-and-batches.js';
 import { groupCases } from './groups.js';
 import { headerCases } from './headers.js';
+import { noSubscriberCases } from './no-subscribers.js';
 import { orderingCases } from './ordering.js';
 import { persistenceCases } from './persistence.js';
 import { poisonCases } from './poison.js';
@@ -33,6 +34,7 @@ export const allCaseGroups: readonly ContractCaseGroup[] = [
   deadLetterStoreCases,
   orderingCases,
   groupCases,
+  noSubscriberCases,
   concurrencyCases,
   persistenceCases,
   reconnectCases,

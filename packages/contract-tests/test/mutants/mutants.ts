@@ -1,3 +1,4 @@
+import { ErrorCodes, isOmnibusError, OmnibusError } from '@omnibus/core';
 import type {
   Delivery,
   DeliveryHandler,
@@ -452,6 +453,44 @@ export const mutants: readonly Mutant[] = [
     cases: ['S1'],
     env: { OMNIBUS_SOAK_MS: '15000', OMNIBUS_SOAK_SEED: '7' },
     wrap: losesOneIn(2_500),
+  },
+  {
+    name: 'drops-without-subscribers',
+    defect: 'a publish to a destination without groups resolves (the message is dropped)',
+    cases: ['S1'],
+    wrap: wrap({
+      publish: (inner, destination, messages) =>
+        inner.publish(destination, messages).catch((error: unknown) => {
+          if (isOmnibusError(error) && error.code === ErrorCodes.NO_SUBSCRIBERS) return undefined;
+          throw error;
+        }),
+    }),
+  },
+  {
+    name: 'remembers-no-subscribers',
+    defect: 'remembers a NO_SUBSCRIBERS answer, so publishes keep failing after a group appears',
+    cases: ['S1'],
+    wrap: (inner) => {
+      const refused = new Set<string>();
+      return new WrappedTransport(inner, {
+        publish: async (i, destination, messages) => {
+          if (refused.has(destination))
+            throw new OmnibusError(
+              ErrorCodes.NO_SUBSCRIBERS,
+              `remembered: nobody subscribes to ${destination}`,
+              {
+                retriable: true,
+              },
+            );
+          try {
+            await i.publish(destination, messages);
+          } catch (error) {
+            if (isOmnibusError(error) && error.code === ErrorCodes.NO_SUBSCRIBERS) refused.add(destination);
+            throw error;
+          }
+        },
+      });
+    },
   },
 ];
 

@@ -10,6 +10,11 @@ export const ErrorCodes = {
   CONNECTION_FAILED: 'CONNECTION_FAILED',
   PROVISIONING_FAILED: 'PROVISIONING_FAILED',
   PUBLISH_FAILED: 'PUBLISH_FAILED',
+  /**
+   * A publish was refused because no consumer group subscribes to its destination (nothing was
+   * accepted that no group would receive). Retriable: it succeeds once a group exists.
+   */
+  NO_SUBSCRIBERS: 'NO_SUBSCRIBERS',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   DELAY_OUT_OF_RANGE: 'DELAY_OUT_OF_RANGE',
   VALIDATION_FAILED: 'VALIDATION_FAILED',

@@ -84,6 +84,15 @@ export class AdminClientProvisioner implements EntityProvisioner {
     }
   }
 
+  /** The topic's subscription count from its runtime properties (one management request). */
+  async hasSubscriptions(topic: string): Promise<boolean> {
+    try {
+      return ((await this.#admin.getTopicRuntimeProperties(topic)).subscriptionCount ?? 0) > 0;
+    } catch (error) {
+      throw mapAzureError(error, 'publish', `topic "${topic}" (counting its subscriptions)`);
+    }
+  }
+
   /** The admin client holds no connection; nothing to release. */
   close(): Promise<void> {
     return Promise.resolve();

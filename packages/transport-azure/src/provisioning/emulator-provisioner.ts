@@ -76,6 +76,21 @@ export class EmulatorProvisioner implements EntityProvisioner {
     return active;
   }
 
+  /** `GET /topics/:topic` lists the topic's subscriptions. */
+  async hasSubscriptions(topic: string): Promise<boolean> {
+    const response = await this.#request('GET', `/topics/${encodeURIComponent(topic)}`);
+    if (response.status === 404) return false;
+    const subscriptions = (response.body as { subscriptions?: unknown } | undefined)?.subscriptions;
+    if (response.status !== 200 || !Array.isArray(subscriptions)) {
+      throw new OmnibusError(
+        ErrorCodes.PUBLISH_FAILED,
+        `Emulator could not list the subscriptions of topic "${topic}": HTTP ${String(response.status)}`,
+        { retriable: response.status >= 500 },
+      );
+    }
+    return subscriptions.length > 0;
+  }
+
   /** Nothing is kept open between requests. */
   close(): Promise<void> {
     return Promise.resolve();

@@ -33,6 +33,12 @@ export interface EntityProvisioner {
    * has no management access (`none`). Rejects when the subscription does not exist.
    */
   activeMessageCount?(topic: string, subscription: string): Promise<number>;
+  /**
+   * Whether `topic` has at least one subscription (ADR 0005: a publish to a topic without one
+   * would be accepted and dropped). Absent when the provisioner cannot ask (`provisioning: 'none'`).
+   * Rejects with a typed error when the management endpoint cannot be asked.
+   */
+  hasSubscriptions?(topic: string): Promise<boolean>;
   /** Release HTTP resources. Idempotent. */
   close(): Promise<void>;
 }

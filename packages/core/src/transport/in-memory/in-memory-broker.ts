@@ -3,6 +3,7 @@ import { ErrorCodes } from '../../errors/error-codes.js';
 import { OmnibusError } from '../../errors/omnibus-error.js';
 import type { MessageEnvelope } from '../../message/envelope.js';
 import { isReservedHeader, WireHeaders } from '../../message/wire-headers.js';
+import { noSubscribersError } from '../subscriber-check.js';
 import type { TopologySpec } from '../topology.js';
 import { InMemoryConnection } from './in-memory-connection.js';
 import { InMemoryGroup } from './in-memory-group.js';
@@ -160,7 +161,8 @@ export class InMemoryBroker {
    * Store messages for every group of `destination` (all or nothing). Messages published
    * before a group was provisioned are not delivered to it. With `deduplicationWindowMs` > 0,
    * a message whose `ce-id` was published to the destination within the window is dropped.
-   * Throws PUBLISH_FAILED when the destination is not provisioned or the broker is down.
+   * Throws PUBLISH_FAILED when the destination is not provisioned or the broker is down, and
+   * NO_SUBSCRIBERS (storing nothing) when it has no group yet (ADR 0005).
    */
   publish(
     destination: string,
@@ -216,6 +218,7 @@ export class InMemoryBroker {
     if (groups === undefined) {
       throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, `destination "${destination}" is not provisioned`);
     }
+    if (groups.size === 0) throw noSubscribersError('in-memory broker', destination);
     const now = performance.now();
     const enqueuedAt = new Date();
     for (const item of items) {

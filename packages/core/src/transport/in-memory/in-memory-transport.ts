@@ -35,7 +35,8 @@ const DEFAULT_DRAIN_MS = 5_000;
  * group, dead-letter queues, native delays, per-key ordering and competing consumers.
  *
  * Concurrency: every method may be called concurrently after `connect()` resolved. Failure:
- * every rejection is an {@link OmnibusError}; publish is all-or-nothing per call. While the
+ * every rejection is an {@link OmnibusError}; publish is all-or-nothing per call and rejects with
+ * `NO_SUBSCRIBERS` when the destination has no group (exact, every publish). While the
  * (simulated) connection is down, `publish` waits up to `connectTimeoutMs` and then rejects
  * (retriable); subscriptions re-attach by themselves. `close()` is idempotent and leaves no
  * timers or other handles behind.
@@ -74,6 +75,7 @@ export class InMemoryTransport implements Transport {
       atomicBatchPublish: true,
       deadLetterStore: true,
       backlog: Object.freeze({ kind: 'unsettled', approximate: false }),
+      publishWithoutSubscribers: 'rejects',
     });
     this.deadLetters = inMemoryDeadLetterStore(this.broker);
   }
