@@ -37,6 +37,7 @@ const PROOF = {
   atomicBatchPublish: ['P2'],
   deadLetterStore: ['Q1', 'Q2', 'Q3', 'Q4'],
   backlog: ['Y1', 'Y2'],
+  publishWithoutSubscribers: ['S1', 'S2'],
 };
 
 /** The delivery contract's rules (docs/concepts/delivery-contract.md), for the per-rule summary. */
@@ -104,6 +105,9 @@ function declared(capability, caps) {
       return value === undefined
         ? { claimed: false, text: 'no' }
         : { claimed: true, text: `${value.kind}${value.approximate ? ' (approximate)' : ''}` };
+    case 'publishWithoutSubscribers':
+      // `retained` is a claim too (S2 proves a group provisioned elsewhere is seen); absent = unchecked.
+      return { claimed: value === 'rejects' || value === 'retained', text: value ?? 'unchecked' };
     default:
       return { claimed: value === true, text: value === true ? 'yes' : 'no' };
   }

@@ -28,6 +28,7 @@ describe('outbox-postgres: outbox and relay (real PostgreSQL)', function () {
   let schema: string;
   let outbox: PostgresOutbox;
   let transport: RecordingTransport;
+  let broker: InMemoryBroker;
   const relays: OutboxRelay[] = [];
 
   beforeEach(async () => {
@@ -35,8 +36,13 @@ describe('outbox-postgres: outbox and relay (real PostgreSQL)', function () {
     schema = uniqueSchema('outbox');
     await migrate(pool, { schema });
     outbox = new PostgresOutbox({ schema });
-    transport = recordingTransport(new InMemoryTransport({ broker: new InMemoryBroker() }));
+    broker = new InMemoryBroker();
+    transport = recordingTransport(new InMemoryTransport({ broker }));
     await transport.connect();
+    // A consumer group, as the consuming service would provision: without one a publish is refused.
+    await transport.provision({
+      destinations: [{ name: Placed.name, groups: [{ name: 'readers', ordered: false }] }],
+    });
   });
 
   afterEach(async () => {
@@ -227,6 +233,31 @@ describe('outbox-postgres: outbox and relay (real PostgreSQL)', function () {
     );
     expect(rows[0]!.attempts).to.equal(3);
     expect(rows[0]!.dispatched_at).to.be.an.instanceOf(Date);
+  });
+
+  it('a destination no consumer group subscribes to keeps its rows pending (NO_SUBSCRIBERS, retried with backoff) until a group exists', async () => {
+    const Lonely = defineEvent<{ order: number }>('outbox-test.nobody-listens.v1');
+    await withTransaction(pool, (tx) => outbox.publish(tx, Lonely, { order: 1 }));
+    const errors: unknown[] = [];
+    const r = relay({ backoff: { baseMs: 20, maxMs: 100 } });
+    r.on('error', (event) => errors.push(event.error));
+    r.start();
+    await waitFor(() => errors.length >= 2, { timeoutMs: 10_000 });
+    expect(
+      errors.every((e) => isOmnibusError(e) && e.code === ErrorCodes.NO_SUBSCRIBERS && e.retriable),
+    ).to.equal(true);
+    const pending = await pool.query<{ attempts: number; last_error: string; dispatched_at: Date | null }>(
+      `SELECT attempts, last_error, dispatched_at FROM "${schema}".omnibus_outbox`,
+    );
+    expect(pending.rows).to.have.length(1);
+    expect(pending.rows[0]!.dispatched_at).to.equal(null);
+    expect(pending.rows[0]!.attempts).to.be.at.least(2);
+    expect(pending.rows[0]!.last_error).to.contain('no consumer group subscribes');
+    await transport.provision({
+      destinations: [{ name: Lonely.name, groups: [{ name: 'late', ordered: false }] }],
+    });
+    await waitFor(() => transport.published.length === 1, { timeoutMs: 10_000 });
+    expect(broker.stats(Lonely.name, 'late').ready).to.equal(1);
   });
 
   it('PostgreSQL unreachable: the relay reports STORE_UNAVAILABLE with growing backoff and stops cleanly', async () => {
