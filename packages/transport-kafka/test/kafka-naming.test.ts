@@ -12,6 +12,16 @@ describe('KafkaNaming', () => {
     expect(naming.groupId('orders', 'billing')).to.equal('svc-billing.orders');
   });
 
+  it("recognises a group's dead-letter topic as proof that a destination has a group", () => {
+    const dlq = naming.deadLetterTopic('orders', 'billing');
+    expect(naming.isGroupTopicOf(dlq, 'orders')).to.equal(true);
+    expect(naming.isGroupTopicOf(naming.mainTopic('orders'), 'orders')).to.equal(false);
+    expect(naming.isGroupTopicOf(naming.delayTopic('orders', 1000), 'orders')).to.equal(false);
+    expect(naming.isGroupTopicOf(naming.retryTopic('orders', 'billing', 5000), 'orders')).to.equal(false);
+    expect(naming.isGroupTopicOf(dlq, 'payments')).to.equal(false);
+    expect(naming.isGroupTopicOf(naming.deadLetterTopic('orders-eu', 'billing'), 'orders')).to.equal(false);
+  });
+
   it('replaces illegal characters and bounds the length', () => {
     expect(topicName('a/b c:d')).to.equal('a_b_c_d');
     const long = topicName('x'.repeat(300));

@@ -113,7 +113,7 @@ describe('Kafka transport (real broker): adapter specifics', function () {
     it('resolves after the broker acknowledged; key, headers and payload are on the record', async () => {
       const dest = uniqueName('pub');
       const t = transport();
-      await t.provision({ destinations: [{ name: dest, groups: [] }] });
+      await t.provision({ destinations: [{ name: dest, groups: [{ name: 'g', ordered: false }] }] });
       const e = envelope(
         { hello: 'kafka' },
         {
@@ -135,7 +135,7 @@ describe('Kafka transport (real broker): adapter specifics', function () {
     it('coalesces concurrent publishes and resolves each one', async () => {
       const dest = uniqueName('batch');
       const t = transport();
-      await t.provision({ destinations: [{ name: dest, groups: [] }] });
+      await t.provision({ destinations: [{ name: dest, groups: [{ name: 'g', ordered: false }] }] });
       await Promise.all(
         Array.from({ length: 50 }, (_, i) =>
           t.publish(dest, outgoing(envelope({ i }, { partitionKey: `k${String(i % 5)}` }))),
