@@ -299,9 +299,10 @@ export class EventBus {
    * Publish one event. Resolves with the envelope once the transport durably accepted it.
    * Rejects (nothing published) with `ARGUMENT_INVALID` (not an event definition, options of the
    * wrong type), `VALIDATION_FAILED`, `ENCODE_FAILED`, `PAYLOAD_TOO_LARGE`,
-   * `DELAY_OUT_OF_RANGE`, `BUS_NOT_STARTED` or `BUS_CLOSED`; with the transport's typed error
-   * (e.g. `PUBLISH_FAILED`) when the broker refused it. An event not known at start is
-   * registered and its destination provisioned on first publish.
+   * `DELAY_OUT_OF_RANGE`, `BUS_NOT_STARTED` or `BUS_CLOSED`; with `NO_SUBSCRIBERS` (retriable)
+   * when no consumer group subscribes to the destination yet (ADR 0005); with the transport's
+   * typed error (e.g. `PUBLISH_FAILED`) when the broker refused it. An event not known at start
+   * is registered and its destination provisioned on first publish.
    */
   async publish<T>(
     event: EventDefinition<T>,
@@ -318,8 +319,9 @@ export class EventBus {
   /**
    * Publish several payloads of one event in one transport call. All are validated and
    * encoded first (nothing is published if any is invalid). Atomic only when the transport
-   * declares `atomicBatchPublish`; otherwise a rejection may follow a partial publish.
-   * Resolves with the envelopes in input order.
+   * declares `atomicBatchPublish`; otherwise a rejection may follow a partial publish. The
+   * no-subscriber rule (`NO_SUBSCRIBERS`) is checked once for the whole batch, before anything
+   * is sent. Resolves with the envelopes in input order.
    */
   async publishBatch<T>(
     event: EventDefinition<T>,
