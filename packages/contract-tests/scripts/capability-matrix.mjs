@@ -37,7 +37,7 @@ const PROOF = {
   atomicBatchPublish: ['P2'],
   deadLetterStore: ['Q1', 'Q2', 'Q3', 'Q4'],
   backlog: ['Y1', 'Y2'],
-  publishWithoutSubscribers: ['S1', 'S2'],
+  publishWithoutSubscribers: ['U1', 'U2'],
 };
 
 /** The delivery contract's rules (docs/concepts/delivery-contract.md), for the per-rule summary. */
@@ -106,7 +106,7 @@ function declared(capability, caps) {
         ? { claimed: false, text: 'no' }
         : { claimed: true, text: `${value.kind}${value.approximate ? ' (approximate)' : ''}` };
     case 'publishWithoutSubscribers':
-      // `retained` is a claim too (S2 proves a group provisioned elsewhere is seen); absent = unchecked.
+      // `retained` is a claim too (U2 proves a group provisioned elsewhere is seen); absent = unchecked.
       return { claimed: value === 'rejects' || value === 'retained', text: value ?? 'unchecked' };
     default:
       return { claimed: value === true, text: value === true ? 'yes' : 'no' };

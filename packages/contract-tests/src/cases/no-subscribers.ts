@@ -27,11 +27,11 @@ async function addGroup(ctx: CaseContext, destination: string): Promise<string> 
 
 /** S. Publishing to a destination no consumer group subscribes to (ADR 0005). */
 export const noSubscriberCases: ContractCaseGroup = {
-  letter: 'S',
+  letter: 'U',
   title: 'publishing without subscribers',
   cases: [
     {
-      id: 'S1',
+      id: 'U1',
       rules: [2, 6],
       title:
         'a publish to a destination no group subscribes to rejects with NO_SUBSCRIBERS and stores nothing; the first publish after a group appears is delivered',
@@ -74,7 +74,7 @@ export const noSubscriberCases: ContractCaseGroup = {
       },
     },
     {
-      id: 'S2',
+      id: 'U2',
       rules: [2, 6],
       title:
         'a fresh publisher asks the broker: a group provisioned by another service makes its first publish succeed',

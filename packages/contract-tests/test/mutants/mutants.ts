@@ -457,7 +457,7 @@ export const mutants: readonly Mutant[] = [
   {
     name: 'drops-without-subscribers',
     defect: 'a publish to a destination without groups resolves (the message is dropped)',
-    cases: ['S1'],
+    cases: ['U1'],
     wrap: wrap({
       publish: (inner, destination, messages) =>
         inner.publish(destination, messages).catch((error: unknown) => {
@@ -469,7 +469,7 @@ export const mutants: readonly Mutant[] = [
   {
     name: 'remembers-no-subscribers',
     defect: 'remembers a NO_SUBSCRIBERS answer, so publishes keep failing after a group appears',
-    cases: ['S1'],
+    cases: ['U1'],
     wrap: (inner) => {
       const refused = new Set<string>();
       return new WrappedTransport(inner, {

@@ -41,7 +41,7 @@ export interface TransportCapabilities {
   /**
    * What a publish to a destination no consumer group subscribes to does (ADR 0005):
    * `rejects` — it rejects with `NO_SUBSCRIBERS` and stores nothing, so a resolved publish always
-   * means some group holds the message (contract cases S1, S2); `retained` — a destination never
+   * means some group holds the message (contract cases U1, U2); `retained` — a destination never
    * lacks a group in this configuration (SQS without SNS: the destination's queue is its one
    * group and keeps the message); `unchecked` — this configuration cannot ask the broker (e.g.
    * Service Bus without management rights) and such a publish may be dropped. Absent means
