@@ -143,11 +143,17 @@ describe('request/reply', () => {
     expect(bus.requestStats()).to.include({ pending: 0, lateReplies: 1 });
   });
 
-  it('a request nobody handles times out with a message saying no handler answered', async () => {
+  it('a request no group subscribes to rejects at once with NO_SUBSCRIBERS; one whose group has no consumer running times out saying no handler answered', async () => {
     const Orphan = defineRequest<{ n: number }, string>(unique('orphan'));
-    const bus = createEventBus({ transport: { name: 'in-memory' }, events: [Orphan] });
+    const transport = new InMemoryTransport();
+    const bus = createEventBus({ transport, events: [Orphan] });
     buses.push(bus);
     await bus.start();
+    const refused = await rejection(bus.request(Orphan, { n: 1 }, { timeoutMs: 30_000 }));
+    expect(refused.code).to.equal('NO_SUBSCRIBERS');
+    await transport.provision({
+      destinations: [{ name: Orphan.name, groups: [{ name: 'idle', ordered: false }] }],
+    });
     const error = await rejection(bus.request(Orphan, { n: 1 }, { timeoutMs: 30 }));
     expect(error.code).to.equal('REQUEST_TIMEOUT');
     expect(error.message).to.contain('no handler answered');

@@ -2,7 +2,13 @@
 // instances, redelivery of an applied step, and the fulfilment flow end to end.
 import 'reflect-metadata';
 import { expect } from 'chai';
-import { createEventBus, defineEvent, type EventBus } from '@omnibus/core';
+import {
+  createEventBus,
+  defineEvent,
+  destinationOf,
+  type EventBus,
+  type EventDefinition,
+} from '@omnibus/core';
 import { MessageSpy, waitFor } from '@omnibus/core/testing';
 import {
   defineSaga,
@@ -50,6 +56,16 @@ describe('sagas on the in-memory transport', () => {
   afterEach(async () => {
     await Promise.all(buses.splice(0).map((bus) => bus.stop({ drainTimeoutMs: 500 })));
   });
+
+  /** Provision a consumer group for events only the saga publishes (a publish nobody subscribes to is refused). */
+  async function observe(bus: EventBus, ...events: EventDefinition<unknown>[]): Promise<void> {
+    await bus.transport?.provision({
+      destinations: events.map((e) => ({
+        name: destinationOf(e),
+        groups: [{ name: 'observer', ordered: false }],
+      })),
+    });
+  }
 
   async function start(host: SagaHost, extra: (new () => object)[] = []): Promise<EventBus> {
     const bus = createEventBus({ handlers: [...host.handlers, ...extra] });
@@ -183,6 +199,7 @@ describe('sagas on the in-memory transport', () => {
     const host = new SagaHost({ sagas: [saga] });
     const seen = record(host);
     const bus = await start(host);
+    await observe(bus, Undo1, Undo2);
     const spy = new MessageSpy(bus);
     await bus.publish(Started, { id: 'r1' });
     await bus.publish(Extend, { id: 'r1' });
@@ -275,6 +292,7 @@ describe('sagas on the in-memory transport', () => {
     });
     const spy = new MessageSpy(bus);
     await bus.start();
+    await observe(bus, Next);
     const sent = await bus.publish(Started, { id: 'p1' });
     await spy.waitFor({ id: sent.id, outcome: 'acked' });
     expect(steps).to.equal(1);
