@@ -1,5 +1,5 @@
 import { ErrorCodes } from '../errors/error-codes.js';
-import { OmnibusError } from '../errors/omnibus-error.js';
+import { isOmnibusError, OmnibusError } from '../errors/omnibus-error.js';
 
 /** When one publish call must have succeeded or given up (shared by the requests of one call). */
 export interface PublishDeadline {
@@ -29,7 +29,7 @@ export function publishDeadline(timeoutMs: number): PublishDeadline {
  * attempt starts before `deadline.at`. An attempt still running at `deadline.at` is given up (its
  * `signal` aborts; a client that cannot be aborted keeps running in the background) and the call
  * rejects with a retriable `PUBLISH_FAILED` naming the timeout and the last cause. Permanent
- * errors reject at once, unchanged. One timer per attempt, cleared when it settles.
+ * errors, and `NO_SUBSCRIBERS` (retriable, but no outage), reject at once, unchanged. One timer per attempt, cleared when it settles.
  *
  * A request whose answer was lost may have stored its message: a re-send (or the caller's retry of
  * a rejected publish) can store it twice, never lose a confirmed one.
@@ -55,6 +55,8 @@ export async function resendUntil<T>(
       return await Promise.race([operation(abort.signal), expired]);
     } catch (error) {
       if (abort.signal.aborted) throw timedOut(error, deadline, options);
+      // Nobody subscribes (ADR 0005): a deployment state, not an outage; the caller retries it.
+      if (isOmnibusError(error) && error.code === ErrorCodes.NO_SUBSCRIBERS) throw error;
       if (!options.isTransient(error)) throw error;
       const wait = Math.min(1_000, 100 * 2 ** (attempt - 1));
       if (Date.now() + wait >= deadline.at) throw timedOut(error, deadline, options);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { isOmnibusError } from '../../src/index.js';
+import { isOmnibusError, noSubscribersError } from '../../src/index.js';
 import { resendUntil } from '../../src/adapter-kit/index.js';
 
 const deadline = (timeoutMs: number) => ({ at: Date.now() + timeoutMs, timeoutMs });
@@ -22,6 +22,19 @@ describe('resendUntil (a publish during an outage)', () => {
     });
     expect(result).to.equal('sent');
     expect(calls).to.equal(3);
+  });
+
+  it('rejects NO_SUBSCRIBERS at once and unchanged, even when the transport calls retriable errors transient', async () => {
+    let calls = 0;
+    const result = await settle(
+      resendUntil(deadline(5_000), { ...options, isTransient: () => true }, () => {
+        calls += 1;
+        return Promise.reject(noSubscribersError('SNS', 'orders'));
+      }),
+    );
+    expect(calls).to.equal(1);
+    const error = result.ok ? undefined : result.error;
+    expect(isOmnibusError(error) && error.code).to.equal('NO_SUBSCRIBERS');
   });
 
   it('gives up at the deadline with a retriable PUBLISH_FAILED naming the timeout and the cause', async () => {
