@@ -2,7 +2,14 @@ import type { TransportProvider } from '../transport/transport-provider.js';
 import { transportExportName, transportPackageName } from './transport-selection.js';
 
 /** Names of the first-party transports, for error messages. */
-export const FIRST_PARTY_TRANSPORTS: readonly string[] = ['in-memory', 'rabbitmq', 'kafka', 'sqs', 'azure'];
+export const FIRST_PARTY_TRANSPORTS: readonly string[] = [
+  'in-memory',
+  'rabbitmq',
+  'kafka',
+  'sqs',
+  'azure',
+  'nats',
+];
 
 /** Outcome of {@link findTransportProvider}. */
 export type FindProviderResult =

@@ -1,0 +1,158 @@
+import { ErrorCodes, OmnibusError, isOmnibusError, redactUrl } from '@omnibus/core';
+import type { ErrorCode } from '@omnibus/core';
+
+/**
+ * The one place where NATS client and JetStream API errors become {@link OmnibusError}s. Every
+ * message goes through `redactUrl`, so a server URL with credentials never reaches a log.
+ */
+
+/** JetStream API error codes (`err_code`) the adapter reacts to. */
+export const JetStreamErrorCodes = {
+  STREAM_NOT_FOUND: 10059,
+  CONSUMER_NOT_FOUND: 10014,
+  STREAM_NAME_IN_USE: 10058,
+  CONSUMER_NAME_EXISTS: 10013,
+  MESSAGE_TOO_LARGE: 10054,
+} as const;
+
+/** The JetStream API `err_code` of an error, if it carries one. */
+export function jetStreamErrorCode(error: unknown): number | undefined {
+  const apiError = (error as { api_error?: { err_code?: unknown } } | null)?.api_error;
+  if (typeof apiError?.err_code === 'number') return apiError.err_code;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' && code >= 10_000 ? code : undefined;
+}
+
+/** Text of an error, redacted. */
+export function describe(error: unknown): string {
+  if (error instanceof Error) return redactUrl(error.message);
+  return redactUrl(String(error));
+}
+
+/** True when the failure says no stream captures the subject (no responders / 503). */
+export function isNoResponders(error: unknown): boolean {
+  return (
+    /no responders|503|jetstream is not enabled/i.test(describe(error)) ||
+    /NoResponders|JetStreamNotEnabled/.test(nameOf(error))
+  );
+}
+
+/** True when the failure only says the connection is gone or not answering (worth retrying). */
+export function isTransient(error: unknown): boolean {
+  const text = `${nameOf(error)} ${describe(error)}`;
+  return /timeout|timed out|disconnect|closed|connection|reconnect|draining|ECONN|EPIPE|ETIMEDOUT|no responders|503/i.test(
+    text,
+  );
+}
+
+function nameOf(error: unknown): string {
+  return error instanceof Error ? error.name : '';
+}
+
+/** A new error with `code`; an OmnibusError cause with the same code is returned as is. */
+function wrap(code: ErrorCode, message: string, error: unknown, retriable: boolean): OmnibusError {
+  if (isOmnibusError(error)) {
+    if (error.code === code) return error;
+    return new OmnibusError(code, redactUrl(message), { retriable: error.retriable, cause: error });
+  }
+  return new OmnibusError(code, redactUrl(message), { retriable, cause: error });
+}
+
+/** The connection (or JetStream) could not be reached within the connect timeout. */
+export function connectionError(error: unknown, servers: readonly string[]): OmnibusError {
+  const refused = /authorization|authentication|permissions/i.test(describe(error));
+  return wrap(
+    ErrorCodes.CONNECTION_FAILED,
+    `NATS: cannot connect to ${servers.map(redactUrl).join(', ')}: ${describe(error)}`,
+    error,
+    !refused,
+  );
+}
+
+/** Adding or checking a stream or consumer failed. */
+export function provisioningError(error: unknown, what: string): OmnibusError {
+  const code = jetStreamErrorCode(error);
+  let hint = '';
+  if (code === JetStreamErrorCodes.STREAM_NOT_FOUND || code === JetStreamErrorCodes.CONSUMER_NOT_FOUND)
+    hint = ' (missing: provision it, or use provisioning "create")';
+  if (code === JetStreamErrorCodes.STREAM_NAME_IN_USE || code === JetStreamErrorCodes.CONSUMER_NAME_EXISTS)
+    hint =
+      ' (it exists with a different configuration: ordering, partitions, storage or duplicate window changed; delete it or use another prefix)';
+  return wrap(
+    ErrorCodes.PROVISIONING_FAILED,
+    `NATS: provisioning ${what} failed: ${describe(error)}${hint}`,
+    error,
+    isTransient(error),
+  );
+}
+
+/** A publish was refused, not acknowledged by JetStream, or timed out. */
+export function publishError(error: unknown, destination: string): OmnibusError {
+  if (
+    jetStreamErrorCode(error) === JetStreamErrorCodes.MESSAGE_TOO_LARGE ||
+    /max.?payload/i.test(describe(error))
+  ) {
+    return wrap(
+      ErrorCodes.PAYLOAD_TOO_LARGE,
+      `NATS: message for "${destination}" exceeds the server's size limit: ${describe(error)}`,
+      error,
+      false,
+    );
+  }
+  const hint = isNoResponders(error) ? ' (no stream captures it: provision the destination first)' : '';
+  return wrap(
+    ErrorCodes.PUBLISH_FAILED,
+    `NATS: publish to "${destination}" failed: ${describe(error)}${hint}`,
+    error,
+    isTransient(error),
+  );
+}
+
+/** Starting a pull consumer failed. */
+export function subscribeError(error: unknown, destination: string, group: string): OmnibusError {
+  const code = jetStreamErrorCode(error);
+  const hint =
+    code === JetStreamErrorCodes.STREAM_NOT_FOUND
+      ? ' (the destination does not exist: provision it)'
+      : code === JetStreamErrorCodes.CONSUMER_NOT_FOUND
+        ? ' (the group does not exist: provision it)'
+        : '';
+  return wrap(
+    ErrorCodes.SUBSCRIBE_FAILED,
+    `NATS: subscribing group "${group}" to "${destination}" failed: ${describe(error)}${hint}`,
+    error,
+    isTransient(error),
+  );
+}
+
+/** An ack, retry or dead-letter could not be confirmed; the server redelivers the message. */
+export function settlementError(
+  error: unknown,
+  action: string,
+  destination: string,
+  group: string,
+): OmnibusError {
+  return wrap(
+    ErrorCodes.SETTLEMENT_FAILED,
+    `NATS: ${action} for group "${group}" of "${destination}" failed, the message will be redelivered: ${describe(error)}`,
+    error,
+    true,
+  );
+}
+
+/** An operation on a closed transport. */
+export function closedError(operation: string): OmnibusError {
+  return new OmnibusError(ErrorCodes.BUS_CLOSED, `NATS transport is closed: cannot ${operation}`, {
+    retriable: false,
+  });
+}
+
+/** Anything thrown by the client as an `Error` for status listeners (message redacted). */
+export function asError(error: unknown): Error {
+  if (error instanceof Error) {
+    const copy = new Error(describe(error), { cause: error });
+    copy.name = error.name;
+    return copy;
+  }
+  return new Error(describe(error));
+}

@@ -1,0 +1,238 @@
+import type { Consumer, JsMsg } from '@nats-io/jetstream';
+import { KeyedDispatcher } from '@omnibus/core';
+import type { DeliveryHandler, Subscription, SubscriptionSpec } from '@omnibus/core';
+import { receivedToEnvelope } from './nats-message-mapper.js';
+import type { NatsTransportOptions } from './nats-options.js';
+import { NatsSettlement } from './nats-settlement.js';
+import type { HeldMessage, NatsSettlementContext, SettlementOutcome } from './nats-settlement.js';
+
+/** What a subscription needs from its transport. */
+export interface NatsSubscriptionContext {
+  readonly spec: SubscriptionSpec;
+  readonly onDelivery: DeliveryHandler;
+  readonly options: NatsTransportOptions;
+  /** The group's durable consumers: one (unordered) or one per partition (ordered), in partition order. */
+  readonly consumers: readonly Consumer[];
+  readonly settlement: Omit<NatsSettlementContext, 'spec' | 'options'>;
+  /** Receives errors that cannot be thrown to a caller (failed pulls, a rejected handler). */
+  readonly onError: (error: unknown) => void;
+  /** Called once the subscription is closed, so the transport can forget it. */
+  readonly onClosed: () => void;
+}
+
+/** How long one pull request waits for messages (the client's minimum). Close waits one out. */
+const PULL_EXPIRES_MS = 1_000;
+const MAX_BACKOFF_MS = 2_000;
+
+/**
+ * Consumes one group through its durable pull consumers and runs deliveries through core's
+ * {@link KeyedDispatcher} (concurrency limit; per-key order when ordered).
+ *
+ * - Unordered: one pull loop asks for as many messages as the concurrency limit has room for.
+ * - Ordered: one pull loop per partition consumer (`max_ack_pending: 1` server-side), each
+ *   asking for the next message only once its partition's message is settled.
+ *
+ * While a message is held (queued, running, or waiting out an ordered retry) its lease is
+ * extended with `working()` every third of the ack wait. Pull loops survive reconnects and
+ * server restarts (they retry with backoff). Close: stop starting work, `nak` the unstarted
+ * messages at once (other members get them), wait out the pull requests in flight (their
+ * messages are nak'd as they arrive), drain running handlers up to the bound, then `nak`
+ * whatever is still unsettled.
+ */
+export class NatsSubscription implements Subscription {
+  readonly #context: NatsSubscriptionContext;
+  readonly #settlement: NatsSettlement;
+  readonly #dispatcher: KeyedDispatcher<HeldMessage>;
+  readonly #held = new Set<HeldMessage>();
+  readonly #retryTimers = new Map<HeldMessage, NodeJS.Timeout>();
+  readonly #abort = new AbortController();
+  readonly #partitionWaiters = new Map<number, () => void>();
+  #loops: Promise<void>[] = [];
+  #heartbeat: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(context: NatsSubscriptionContext) {
+    this.#context = context;
+    this.#settlement = new NatsSettlement({
+      ...context.settlement,
+      spec: context.spec,
+      options: context.options,
+    });
+    this.#dispatcher = new KeyedDispatcher<HeldMessage>({
+      concurrency: context.spec.concurrency,
+      ordered: context.spec.ordered,
+      run: (held) => this.#run(held),
+      onError: (error) => context.onError(error),
+    });
+  }
+
+  /** Start the pull loops and the lease heartbeat. Call once. */
+  start(): void {
+    const every = Math.max(500, Math.floor(this.#context.options.ackWaitMs / 3));
+    this.#heartbeat = setInterval(() => this.#extendLeases(), every);
+    if (this.#context.spec.ordered) {
+      this.#loops = this.#context.consumers.map((consumer, partition) =>
+        this.#orderedLoop(consumer, partition),
+      );
+    } else {
+      const consumer = this.#context.consumers[0];
+      if (consumer !== undefined) this.#loops = [this.#loop(consumer)];
+    }
+  }
+
+  /** See {@link Subscription.close}. Idempotent; never rejects. */
+  close(drainTimeoutMs: number): Promise<void> {
+    this.#closing ??= this.#close(drainTimeoutMs).finally(() => this.#context.onClosed());
+    return this.#closing;
+  }
+
+  get #stopping(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  async #loop(consumer: Consumer): Promise<void> {
+    let failures = 0;
+    while (!this.#stopping) {
+      await this.#dispatcher.waitForCapacity();
+      if (this.#stopping) break;
+      const want = Math.max(1, this.#dispatcher.freeSlots);
+      try {
+        await this.#pull(consumer, want, -1);
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        await this.#backoff(error, failures);
+      }
+    }
+  }
+
+  async #orderedLoop(consumer: Consumer, partition: number): Promise<void> {
+    let failures = 0;
+    while (!this.#stopping) {
+      await this.#partitionIdle(partition);
+      if (this.#stopping) break;
+      try {
+        await this.#pull(consumer, 1, partition);
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        await this.#backoff(error, failures);
+      }
+    }
+  }
+
+  async #pull(consumer: Consumer, max: number, partition: number): Promise<void> {
+    const messages = await consumer.fetch({ max_messages: max, expires: PULL_EXPIRES_MS });
+    for await (const msg of messages) this.#accept(msg, partition);
+  }
+
+  async #backoff(error: unknown, failures: number): Promise<void> {
+    if (this.#stopping) return;
+    this.#context.onError(error);
+    await this.#sleep(Math.min(MAX_BACKOFF_MS, 50 * 2 ** failures));
+  }
+
+  #accept(msg: JsMsg, partition: number): void {
+    const envelope = receivedToEnvelope({
+      headers: msg.headers,
+      data: msg.data,
+      stream: msg.info.stream,
+      seq: msg.seq,
+      timestampMs: Math.floor(msg.info.timestampNanos / 1_000_000),
+    });
+    const held: HeldMessage = { msg, envelope, partition, state: 'held' };
+    if (this.#stopping) {
+      this.#settlement.release(held);
+      return;
+    }
+    this.#held.add(held);
+    this.#dispatcher.push(held, envelope.partitionKey);
+  }
+
+  /** Resolves once no message of `partition` is held (ordered loops pull one at a time). */
+  #partitionIdle(partition: number): Promise<void> {
+    const busy = [...this.#held].some((h) => h.partition === partition);
+    if (!busy) return Promise.resolve();
+    return new Promise((resolve) => this.#partitionWaiters.set(partition, resolve));
+  }
+
+  #forget(held: HeldMessage): void {
+    this.#held.delete(held);
+    const waiter = this.#partitionWaiters.get(held.partition);
+    if (waiter !== undefined) {
+      this.#partitionWaiters.delete(held.partition);
+      waiter();
+    }
+  }
+
+  async #run(held: HeldMessage): Promise<void> {
+    let outcome: SettlementOutcome | undefined;
+    const delivery = this.#settlement.delivery(held, (settled) => {
+      outcome = settled;
+    });
+    try {
+      await this.#context.onDelivery(delivery);
+    } catch (error) {
+      this.#context.onError(error);
+    }
+    if (outcome?.kind === 'local-retry') {
+      this.#retryLater(held, outcome.delayMs);
+      return;
+    }
+    // Never settled: give it back rather than hold it forever.
+    if (outcome === undefined) this.#settlement.release(held);
+    this.#forget(held);
+  }
+
+  /** Ordered retry: keep holding (lease extended, partition blocked), then nak for redelivery. */
+  #retryLater(held: HeldMessage, delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.#retryTimers.delete(held);
+      this.#settlement.release(held);
+      this.#forget(held);
+    }, delayMs);
+    this.#retryTimers.set(held, timer);
+  }
+
+  #extendLeases(): void {
+    for (const held of this.#held) if (held.state === 'held') held.msg.working();
+  }
+
+  /** Resolves after `ms`, or at once when the subscription is closing. */
+  #sleep(ms: number): Promise<void> {
+    const signal = this.#abort.signal;
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  async #close(drainTimeoutMs: number): Promise<void> {
+    const unstarted = this.#dispatcher.stop();
+    this.#abort.abort();
+    for (const held of unstarted) {
+      this.#settlement.release(held);
+      this.#forget(held);
+    }
+    for (const resolve of this.#partitionWaiters.values()) resolve();
+    this.#partitionWaiters.clear();
+    await Promise.all([Promise.all(this.#loops), this.#dispatcher.drain(drainTimeoutMs)]);
+    for (const [held, timer] of this.#retryTimers) {
+      clearTimeout(timer);
+      this.#settlement.release(held);
+    }
+    this.#retryTimers.clear();
+    for (const held of this.#held) this.#settlement.release(held);
+    this.#held.clear();
+    clearInterval(this.#heartbeat);
+    await this.#context.settlement.flush().catch(() => undefined);
+  }
+}

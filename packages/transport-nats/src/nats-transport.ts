@@ -1,0 +1,264 @@
+import { connect as natsConnect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { TransportStatusTracker } from '@omnibus/core';
+import type {
+  DeliveryHandler,
+  OutgoingMessage,
+  Subscription,
+  SubscriptionSpec,
+  TopologySpec,
+  Transport,
+  TransportCapabilities,
+  TransportStatus,
+  TransportStatusListener,
+} from '@omnibus/core';
+import { asError, closedError, connectionError, subscribeError } from './nats-error-mapper.js';
+import { NatsNames } from './nats-names.js';
+import { resolveNatsOptions } from './nats-options.js';
+import type { NatsTransportInput, NatsTransportOptions } from './nats-options.js';
+import { NatsPublisher } from './nats-publisher.js';
+import { NatsSubscription } from './nats-subscription.js';
+import { NatsTopology } from './nats-topology.js';
+
+/** Optional hooks of {@link NatsTransport}. */
+export interface NatsTransportHooks {
+  /** Errors with no caller to reject (a failed pull, a rejected handler, a failed re-provision). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** The live client objects of a connected transport. */
+interface Connected {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+}
+
+const DEFAULT_DRAIN_MS = 10_000;
+
+/**
+ * The NATS JetStream transport (`@nats-io/transport-node` + `@nats-io/jetstream`). One NATS
+ * connection per transport, reconnected forever once opened. Per destination one stream with
+ * interest retention; per group durable pull consumers with explicit acks; dead letters in one
+ * stream per prefix (see {@link NatsNames} and docs/transports/nats.md).
+ *
+ * Concurrency: every method may be called concurrently after {@link connect}. `connect`,
+ * `provision` and `close` are idempotent. Failures reject with `OmnibusError`s; secrets never
+ * appear in messages.
+ */
+export class NatsTransport implements Transport {
+  readonly name = 'nats';
+  readonly capabilities: TransportCapabilities;
+  /** The validated options (contains secrets: redact before logging). */
+  readonly options: NatsTransportOptions;
+  /** Naming of this transport's streams, subjects and consumers. */
+  readonly names: NatsNames;
+  readonly #hooks: NatsTransportHooks;
+  readonly #tracker = new TransportStatusTracker();
+  readonly #topology: NatsTopology;
+  readonly #publisher: NatsPublisher;
+  readonly #subscriptions = new Set<NatsSubscription>();
+  #connected: Connected | undefined;
+  #connecting: Promise<Connected> | undefined;
+  #closing: Promise<void> | undefined;
+
+  /** Validates `options` (throws `CONFIGURATION_INVALID` listing every problem); does not connect. */
+  constructor(
+    options: NatsTransportInput | Readonly<Record<string, unknown>> = {},
+    hooks: NatsTransportHooks = {},
+  ) {
+    this.options = resolveNatsOptions(options);
+    this.#hooks = hooks;
+    this.names = new NatsNames(this.options.prefix, this.options.orderedPartitions);
+    this.#topology = new NatsTopology(this.names, this.options);
+    this.#publisher = new NatsPublisher(this.names, this.options);
+    this.capabilities = natsCapabilities(this.options);
+  }
+
+  /** Current lifecycle state (`reconnecting` while the client re-establishes the connection). */
+  get status(): TransportStatus {
+    return this.#tracker.status;
+  }
+
+  /** Subscribe to status changes; a listener that throws is ignored. Returns a disposer. */
+  onStatusChange(listener: TransportStatusListener): () => void {
+    return this.#tracker.onChange(listener);
+  }
+
+  /**
+   * Connect and check that JetStream answers. Idempotent; concurrent calls share one attempt.
+   * Rejects with `CONNECTION_FAILED` within `connectTimeoutMs` when no server (or no JetStream)
+   * answers, or `BUS_CLOSED` after {@link close}.
+   */
+  async connect(): Promise<void> {
+    await this.#connect();
+  }
+
+  /**
+   * Add (`create`) or check (`verify`) the stream of every destination, the durable consumers of
+   * every group and the dead-letter stream. Connects first if needed. Idempotent. Rejects with
+   * `PROVISIONING_FAILED` naming the failing object.
+   */
+  async provision(topology: TopologySpec): Promise<void> {
+    const { jsm } = await this.#connect();
+    await this.#topology.provision(jsm, topology);
+  }
+
+  /**
+   * Publish to a destination's stream and resolve once JetStream acknowledged (stored) every
+   * message. Rejects with `PAYLOAD_TOO_LARGE` / `DELAY_OUT_OF_RANGE` before sending anything, with
+   * `PUBLISH_FAILED` when no stream captures the destination (unprovisioned), on a negative
+   * PubAck, or without a PubAck within `publishTimeoutMs` (the message may then be stored or
+   * not; a re-publish with the same id within the duplicate window is dropped). Not atomic.
+   */
+  async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (this.#closing !== undefined) throw closedError('publish');
+    for (const message of messages) this.#publisher.check(destination, message);
+    if (messages.length === 0) return;
+    const { js } = await this.#connect();
+    await this.#publisher.publish(js, destination, messages);
+  }
+
+  /**
+   * Start consuming one group of a provisioned destination (its consumers are added in `create`
+   * mode). Rejects with `SUBSCRIBE_FAILED` when the destination's stream or (in `verify` mode)
+   * the group's consumers do not exist. The subscription survives reconnects and restarts.
+   */
+  async subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {
+    if (this.#closing !== undefined) throw closedError('subscribe');
+    const { nc, js, jsm } = await this.#connect();
+    const stream = this.names.stream(spec.destination);
+    let consumers;
+    try {
+      await this.#topology.checkDestination(jsm, spec.destination);
+      await this.#topology.provisionGroup(jsm, spec.destination, { name: spec.group, ordered: spec.ordered });
+      consumers = await Promise.all(
+        this.names.consumers(spec.group, spec.ordered).map((name) => js.consumers.get(stream, name)),
+      );
+    } catch (error) {
+      throw subscribeError(error, spec.destination, spec.group);
+    }
+    if (this.#closing !== undefined) throw closedError('subscribe');
+    const subscription: NatsSubscription = new NatsSubscription({
+      spec,
+      onDelivery,
+      options: this.options,
+      consumers,
+      settlement: {
+        publishDeadLetter: (headers, payload) =>
+          this.#publisher.publishDeadLetter(js, spec.destination, spec.group, headers, payload),
+        flush: () => nc.flush(),
+      },
+      onError: (error) => this.#hooks.onError?.(error),
+      onClosed: () => this.#subscriptions.delete(subscription),
+    });
+    this.#subscriptions.add(subscription);
+    subscription.start();
+    return subscription;
+  }
+
+  /**
+   * Close every subscription (draining up to `drainTimeoutMs`, default 10 s), then the connection.
+   * Idempotent; never rejects. Later calls reject with `BUS_CLOSED`.
+   */
+  close(drainTimeoutMs: number = DEFAULT_DRAIN_MS): Promise<void> {
+    this.#closing ??= this.#close(drainTimeoutMs);
+    return this.#closing;
+  }
+
+  /** The `NatsConnection` (undefined before connect and after close). */
+  raw(): NatsConnection | undefined {
+    return this.#connected?.nc;
+  }
+
+  /** The JetStream manager of the live connection (connects first): streams, consumers, messages. */
+  async manager(): Promise<JetStreamManager> {
+    return (await this.#connect()).jsm;
+  }
+
+  #connect(): Promise<Connected> {
+    if (this.#closing !== undefined) return Promise.reject(closedError('connect'));
+    this.#connecting ??= this.#open().catch((error: unknown) => {
+      this.#connecting = undefined;
+      if (this.#closing === undefined) this.#tracker.set('idle', asError(error));
+      throw error;
+    });
+    return this.#connecting;
+  }
+
+  async #open(): Promise<Connected> {
+    const { options } = this;
+    this.#tracker.set('connecting');
+    let nc: NatsConnection;
+    try {
+      nc = await natsConnect({
+        servers: [...options.servers],
+        name: options.connectionName,
+        timeout: options.connectTimeoutMs,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: options.reconnectWaitMs,
+        ...(options.username !== undefined ? { user: options.username } : {}),
+        ...(options.password !== undefined ? { pass: options.password } : {}),
+        ...(options.token !== undefined ? { token: options.token } : {}),
+      });
+    } catch (error) {
+      throw connectionError(error, options.servers);
+    }
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: options.connectTimeoutMs });
+      const js = jetstream(nc, { timeout: options.publishTimeoutMs });
+      const connected = { nc, js, jsm };
+      this.#connected = connected;
+      void this.#watch(connected);
+      this.#tracker.set('ready');
+      return connected;
+    } catch (error) {
+      await nc.close().catch(() => undefined);
+      throw connectionError(error, options.servers);
+    }
+  }
+
+  /** Mirror the client's connection events into the status; re-provision after a reconnect. */
+  async #watch({ nc, jsm }: Connected): Promise<void> {
+    for await (const event of nc.status()) {
+      if (this.#closing !== undefined) continue;
+      if (event.type === 'disconnect' || event.type === 'staleConnection') this.#tracker.set('reconnecting');
+      if (event.type === 'reconnect') {
+        this.#tracker.set('ready');
+        if (this.options.storage === 'memory') {
+          this.#topology.redeclare(jsm).catch((error: unknown) => this.#hooks.onError?.(error));
+        }
+      }
+    }
+  }
+
+  async #close(drainTimeoutMs: number): Promise<void> {
+    this.#tracker.set('closing');
+    await Promise.all([...this.#subscriptions].map((subscription) => subscription.close(drainTimeoutMs)));
+    const connecting = this.#connecting;
+    if (connecting !== undefined) {
+      const connected = await connecting.catch(() => undefined);
+      await connected?.nc.close().catch(() => undefined);
+    }
+    this.#connected = undefined;
+    this.#tracker.set('closed');
+  }
+}
+
+/** Capabilities for a set of options: what the contract suite proves for this adapter. */
+export function natsCapabilities(options: NatsTransportOptions): TransportCapabilities {
+  return {
+    ordering: 'per-key',
+    delayedDelivery: false,
+    maxRetryDelayMs: options.maxRetryDelayMs,
+    maxPayloadBytes: options.maxPayloadBytes,
+    competingConsumers: true,
+    fanOut: true,
+    survivesBrokerRestart: options.storage === 'file',
+    noDuplicatesWithoutFaults: true,
+    publishDeduplication: options.duplicateWindowMs > 0,
+    atomicBatchPublish: false,
+    deadLetterStore: false,
+  };
+}
