@@ -1,6 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { ErrorCodes, OmnibusError } from '@omnibus/core';
 import type { OutgoingMessage } from '@omnibus/core';
+import { checkPublish } from '@omnibus/core/adapter-kit';
+import type { PublishLimits } from '@omnibus/core/adapter-kit';
 import { publishError } from './nats-error-mapper.js';
 import { envelopeToNatsHeaders, toNatsHeaders } from './nats-message-mapper.js';
 import type { NatsNames } from './nats-names.js';
@@ -12,34 +13,24 @@ import type { NatsTransportOptions } from './nats-options.js';
  * publish of that id within the window is acknowledged as a duplicate and not stored again)
  * and the expected stream name (a subject captured by another stream is refused).
  *
- * Checks before sending anything: payload size (`PAYLOAD_TOO_LARGE`) and delay
- * (`DELAY_OUT_OF_RANGE`: JetStream 2.9 has no delayed publish). A batch is sent in order on one
- * connection and is not atomic.
+ * Checks before sending anything (the kit's `checkPublish`): payload size (`PAYLOAD_TOO_LARGE`)
+ * and delay (`DELAY_OUT_OF_RANGE`: JetStream 2.9 has no scheduled messages). A batch is sent in
+ * order on one connection and is not atomic.
  */
 export class NatsPublisher {
   readonly #names: NatsNames;
   readonly #options: NatsTransportOptions;
+  readonly #limits: PublishLimits;
 
-  constructor(names: NatsNames, options: NatsTransportOptions) {
+  constructor(names: NatsNames, options: NatsTransportOptions, limits: PublishLimits) {
     this.#names = names;
     this.#options = options;
+    this.#limits = limits;
   }
 
   /** Throws the typed error for a message that must not be sent. */
   check(destination: string, message: OutgoingMessage): void {
-    const size = message.envelope.payload.byteLength;
-    if (size > this.#options.maxPayloadBytes) {
-      throw new OmnibusError(
-        ErrorCodes.PAYLOAD_TOO_LARGE,
-        `NATS: payload of ${String(size)} bytes for "${destination}" exceeds maxPayloadBytes ${String(this.#options.maxPayloadBytes)}`,
-      );
-    }
-    if ((message.delayMs ?? 0) > 0) {
-      throw new OmnibusError(
-        ErrorCodes.DELAY_OUT_OF_RANGE,
-        `NATS: delayed delivery is not supported (delayMs ${String(message.delayMs)} for "${destination}"); JetStream 2.9 has no scheduled messages`,
-      );
-    }
+    checkPublish(this.#limits, destination, message);
   }
 
   /** Publish every message (checked first) and resolve once JetStream acknowledged all of them. */

@@ -1,6 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { ErrorCodes, OmnibusError, RETRIES_EXHAUSTED, deadLetterWireHeaders } from '@omnibus/core';
-import type { DeadLetterReason, Delivery, MessageEnvelope, SubscriptionSpec } from '@omnibus/core';
+import { RETRIES_EXHAUSTED, deadLetterWireHeaders } from '@omnibus/core';
+import type { DeadLetterReason, MessageEnvelope, SubscriptionSpec } from '@omnibus/core';
+import type { SettleOnceDelivery, SettlementPort } from '@omnibus/core/adapter-kit';
 import { settlementError } from './nats-error-mapper.js';
 import { fromNatsHeaders } from './nats-message-mapper.js';
 import type { NatsTransportOptions } from './nats-options.js';
@@ -11,13 +12,9 @@ export interface HeldMessage {
   readonly envelope: MessageEnvelope;
   /** Partition (ordered groups) or -1. */
   readonly partition: number;
-  /** `held` until acked, nak'd or dead-lettered; the lease is extended only while `held`. */
-  state: 'held' | 'settled' | 'released';
+  /** True until it was acked, nak'd or dead-lettered: only then is its lease extended. */
+  held: boolean;
 }
-
-/** How the router settled one delivery. `local-retry`: ordered groups, nak after the delay. */
-export type SettlementOutcome =
-  { readonly kind: 'settled' } | { readonly kind: 'local-retry'; readonly delayMs: number };
 
 /** What {@link NatsSettlement} needs. */
 export interface NatsSettlementContext {
@@ -30,99 +27,98 @@ export interface NatsSettlementContext {
 }
 
 /**
- * Builds the {@link Delivery} of each received message and settles it natively:
+ * The native settlement of one subscription, driven by the kit's `SettleOnceDelivery` (which
+ * enforces settle-once and the retry-delay range):
  *
  * - `ack`: a JetStream double ack (`ackAck`), resolved once the server confirmed it.
- * - `retry(d)`: unordered groups `nak(d)` — the server redelivers no sooner than `d`, with the
- *   delivery count (the attempt) one higher. Ordered groups keep the message (the lease is
- *   extended, so the partition stays blocked) and `nak()` it after `d`; the server redelivers
- *   it before any later message of its partition. A delay above `maxRetryDelayMs` rejects with
- *   `DELAY_OUT_OF_RANGE` and leaves the delivery unsettled. On the delivery that reached
- *   `maxDeliver` a retry dead-letters instead (`RETRIES_EXHAUSTED`): the server would not
- *   deliver it again.
+ * - `retry(d)`: `nak(d)` — the server redelivers no sooner than `d`, with the delivery count (the
+ *   attempt) one higher; resolved once the server received the nak (flush). Ordered groups
+ *   retry in place instead (`retryInPlace`): the subscription keeps the message, its lease
+ *   extended and its partition blocked, and gives it back with {@link handBack} after the delay.
+ *   On the delivery that reached `maxDeliver` a retry dead-letters instead (`RETRIES_EXHAUSTED`):
+ *   the server would never deliver it again.
  * - `deadLetter(r)`: a copy with the reason headers is published to the group's dead-letter
  *   subject (PubAck awaited), then the original is acked. When the copy cannot be stored the
- *   original is nak'd and the call rejects.
+ *   original is nak'd (redelivered after 1 s) and the call rejects.
  *
- * The first settlement wins; later calls resolve and change nothing. Failures reject with
- * `SETTLEMENT_FAILED`; the server then redelivers the message after its ack wait at the latest.
+ * Failures reject with `SETTLEMENT_FAILED`; the server then redelivers the message after its ack
+ * wait at the latest.
  */
-export class NatsSettlement {
+export class NatsSettlement implements SettlementPort<HeldMessage> {
+  readonly transportName = 'nats';
+  readonly destination: string;
+  readonly group: string;
+  readonly maxRetryDelayMs: number;
+  readonly retryInPlace: boolean;
   readonly #context: NatsSettlementContext;
 
   constructor(context: NatsSettlementContext) {
     this.#context = context;
+    this.destination = context.spec.destination;
+    this.group = context.spec.group;
+    this.maxRetryDelayMs = context.options.maxRetryDelayMs;
+    this.retryInPlace = context.spec.ordered;
   }
 
-  /** A delivery for `held`; `settle` receives the outcome synchronously on the first settlement. */
-  delivery(held: HeldMessage, settle: (outcome: SettlementOutcome) => void): Delivery {
-    const { spec, options } = this.#context;
-    const attempt = held.msg.info.deliveryCount;
-    let settled = false;
-    const once = (): boolean => {
-      if (settled || held.state !== 'held') return false;
-      settled = true;
-      return true;
-    };
-    return {
-      envelope: held.envelope,
-      deliveryAttempt: attempt,
-      receivedAt: new Date(),
+  /** What `Delivery.raw` exposes: the `JsMsg`. */
+  raw(held: HeldMessage): unknown {
+    return held.msg;
+  }
+
+  async ack(held: HeldMessage): Promise<void> {
+    held.held = false;
+    await this.#ack(held, 'ack');
+  }
+
+  async retry(held: HeldMessage, delayMs: number, delivery: SettleOnceDelivery<HeldMessage>): Promise<void> {
+    if (this.exhausted(delivery)) {
+      await this.deadLetter(held, this.exhaustedReason(delivery));
+      return;
+    }
+    held.held = false;
+    held.msg.nak(delayMs > 0 ? delayMs : undefined);
+    await this.#flush('retry');
+  }
+
+  async deadLetter(held: HeldMessage, reason: DeadLetterReason): Promise<void> {
+    held.held = false;
+    const { spec } = this.#context;
+    const original = fromNatsHeaders(held.msg.headers);
+    // A foreign message's fallback id is kept, so the dead letter can be traced back to it.
+    original['ce-id'] ??= held.envelope.id;
+    const headers = deadLetterWireHeaders(original, reason, {
       destination: spec.destination,
       group: spec.group,
-      raw: held.msg,
-      ack: async () => {
-        if (!once()) return;
-        settle({ kind: 'settled' });
-        held.state = 'settled';
-        await this.#ack(held, 'ack');
-      },
-      retry: async (delayMs: number) => {
-        this.#checkDelay(delayMs);
-        if (!once()) return;
-        if (attempt >= options.maxDeliver) {
-          settle({ kind: 'settled' });
-          held.state = 'settled';
-          await this.#deadLetter(held, {
-            code: RETRIES_EXHAUSTED,
-            message: `NATS: delivery ${String(attempt)} reached the consumer's maxDeliver (${String(options.maxDeliver)})`,
-            attempts: attempt,
-          });
-          return;
-        }
-        if (spec.ordered) {
-          settle({ kind: 'local-retry', delayMs: Math.max(0, delayMs) });
-          return;
-        }
-        settle({ kind: 'settled' });
-        held.state = 'settled';
-        held.msg.nak(delayMs > 0 ? delayMs : undefined);
-        await this.#flush('retry');
-      },
-      deadLetter: async (reason: DeadLetterReason) => {
-        if (!once()) return;
-        settle({ kind: 'settled' });
-        held.state = 'settled';
-        await this.#deadLetter(held, reason);
-      },
+    });
+    try {
+      await this.#context.publishDeadLetter(headers, held.msg.data);
+    } catch (error) {
+      held.msg.nak(1_000);
+      throw this.#error(error, 'dead-letter');
+    }
+    await this.#ack(held, 'dead-letter');
+  }
+
+  /** True when the server will not deliver this message again (`maxDeliver` reached). */
+  exhausted(delivery: SettleOnceDelivery<HeldMessage>): boolean {
+    return delivery.deliveryAttempt >= this.#context.options.maxDeliver;
+  }
+
+  /** The reason a message that reached `maxDeliver` is dead-lettered with. */
+  exhaustedReason(delivery: SettleOnceDelivery<HeldMessage>): DeadLetterReason {
+    const { maxDeliver } = this.#context.options;
+    return {
+      code: RETRIES_EXHAUSTED,
+      message: `NATS: delivery ${String(delivery.deliveryAttempt)} reached the consumer's maxDeliver (${String(maxDeliver)})`,
+      attempts: delivery.deliveryAttempt,
     };
   }
 
-  /** Give a message back for immediate redelivery (`nak`). A no-op once it was settled. */
-  release(held: HeldMessage): void {
-    if (held.state !== 'held') return;
-    held.state = 'released';
+  /** Give a message back for immediate redelivery (`nak`) unless it was already settled. */
+  handBack(held: HeldMessage): void {
+    if (!held.held) return;
+    held.held = false;
     held.msg.nak();
-  }
-
-  #checkDelay(delayMs: number): void {
-    const largest = this.#context.options.maxRetryDelayMs;
-    if (delayMs > largest) {
-      throw new OmnibusError(
-        ErrorCodes.DELAY_OUT_OF_RANGE,
-        `NATS: retry delay of ${String(delayMs)} ms exceeds maxRetryDelayMs (${String(largest)} ms)`,
-      );
-    }
   }
 
   async #ack(held: HeldMessage, action: string): Promise<void> {
@@ -143,25 +139,7 @@ export class NatsSettlement {
     }
   }
 
-  async #deadLetter(held: HeldMessage, reason: DeadLetterReason): Promise<void> {
-    const { spec } = this.#context;
-    const original = fromNatsHeaders(held.msg.headers);
-    // A foreign message's fallback id is kept, so the dead letter can be traced back to it.
-    if (original['ce-id'] === undefined) original['ce-id'] = held.envelope.id;
-    const headers = deadLetterWireHeaders(original, reason, {
-      destination: spec.destination,
-      group: spec.group,
-    });
-    try {
-      await this.#context.publishDeadLetter(headers, held.msg.data);
-    } catch (error) {
-      held.msg.nak(1_000);
-      throw this.#error(error, 'dead-letter');
-    }
-    await this.#ack(held, 'dead-letter');
-  }
-
-  #error(error: unknown, action: string): OmnibusError {
+  #error(error: unknown, action: string): Error {
     return settlementError(error, action, this.#context.spec.destination, this.#context.spec.group);
   }
 }

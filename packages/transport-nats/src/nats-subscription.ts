@@ -1,10 +1,11 @@
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import { KeyedDispatcher } from '@omnibus/core';
 import type { DeliveryHandler, Subscription, SubscriptionSpec } from '@omnibus/core';
+import { SettleOnceDelivery, sleep } from '@omnibus/core/adapter-kit';
 import { receivedToEnvelope } from './nats-message-mapper.js';
 import type { NatsTransportOptions } from './nats-options.js';
 import { NatsSettlement } from './nats-settlement.js';
-import type { HeldMessage, NatsSettlementContext, SettlementOutcome } from './nats-settlement.js';
+import type { HeldMessage, NatsSettlementContext } from './nats-settlement.js';
 
 /** What a subscription needs from its transport. */
 export interface NatsSubscriptionContext {
@@ -44,6 +45,7 @@ export class NatsSubscription implements Subscription {
   readonly #settlement: NatsSettlement;
   readonly #dispatcher: KeyedDispatcher<HeldMessage>;
   readonly #held = new Set<HeldMessage>();
+  readonly #running = new Map<HeldMessage, SettleOnceDelivery<HeldMessage>>();
   readonly #retryTimers = new Map<HeldMessage, NodeJS.Timeout>();
   readonly #abort = new AbortController();
   readonly #partitionWaiters = new Map<number, () => void>();
@@ -129,7 +131,7 @@ export class NatsSubscription implements Subscription {
   async #backoff(error: unknown, failures: number): Promise<void> {
     if (this.#stopping) return;
     this.#context.onError(error);
-    await this.#sleep(Math.min(MAX_BACKOFF_MS, 50 * 2 ** failures));
+    await sleep(Math.min(MAX_BACKOFF_MS, 50 * 2 ** failures), this.#abort.signal);
   }
 
   #accept(msg: JsMsg, partition: number): void {
@@ -140,9 +142,9 @@ export class NatsSubscription implements Subscription {
       seq: msg.seq,
       timestampMs: Math.floor(msg.info.timestampNanos / 1_000_000),
     });
-    const held: HeldMessage = { msg, envelope, partition, state: 'held' };
+    const held: HeldMessage = { msg, envelope, partition, held: true };
     if (this.#stopping) {
-      this.#settlement.release(held);
+      this.#settlement.handBack(held);
       return;
     }
     this.#held.add(held);
@@ -166,71 +168,69 @@ export class NatsSubscription implements Subscription {
   }
 
   async #run(held: HeldMessage): Promise<void> {
-    let outcome: SettlementOutcome | undefined;
-    const delivery = this.#settlement.delivery(held, (settled) => {
-      outcome = settled;
-    });
+    const delivery = new SettleOnceDelivery(
+      this.#settlement,
+      held,
+      held.envelope,
+      held.msg.info.deliveryCount,
+    );
+    this.#running.set(held, delivery);
     try {
       await this.#context.onDelivery(delivery);
     } catch (error) {
       this.#context.onError(error);
     }
-    if (outcome?.kind === 'local-retry') {
-      this.#retryLater(held, outcome.delayMs);
-      return;
+    this.#running.delete(held);
+    if (delivery.settlement === 'retry-in-place') {
+      if (this.#settlement.exhausted(delivery)) {
+        await this.#settlement
+          .deadLetter(held, this.#settlement.exhaustedReason(delivery))
+          .catch((error: unknown) => this.#context.onError(error));
+      } else {
+        this.#retryLater(held, delivery.retryDelayMs);
+        return;
+      }
     }
     // Never settled: give it back rather than hold it forever.
-    if (outcome === undefined) this.#settlement.release(held);
+    if (delivery.release()) this.#settlement.handBack(held);
     this.#forget(held);
   }
 
-  /** Ordered retry: keep holding (lease extended, partition blocked), then nak for redelivery. */
+  /**
+   * Ordered retry: keep holding the message (lease extended, partition blocked: the consumer
+   * allows one unacknowledged message), then `nak` it. The server redelivers a nak'd message
+   * before any later one of its partition, with the delivery count (the attempt) one higher, to
+   * whichever member pulls next; the attempt count survives a crash meanwhile.
+   */
   #retryLater(held: HeldMessage, delayMs: number): void {
     const timer = setTimeout(() => {
       this.#retryTimers.delete(held);
-      this.#settlement.release(held);
+      this.#settlement.handBack(held);
       this.#forget(held);
     }, delayMs);
     this.#retryTimers.set(held, timer);
   }
 
   #extendLeases(): void {
-    for (const held of this.#held) if (held.state === 'held') held.msg.working();
-  }
-
-  /** Resolves after `ms`, or at once when the subscription is closing. */
-  #sleep(ms: number): Promise<void> {
-    const signal = this.#abort.signal;
-    if (signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    for (const held of this.#held) if (held.held) held.msg.working();
   }
 
   async #close(drainTimeoutMs: number): Promise<void> {
     const unstarted = this.#dispatcher.stop();
     this.#abort.abort();
     for (const held of unstarted) {
-      this.#settlement.release(held);
+      this.#settlement.handBack(held);
       this.#forget(held);
     }
     for (const resolve of this.#partitionWaiters.values()) resolve();
     this.#partitionWaiters.clear();
     await Promise.all([Promise.all(this.#loops), this.#dispatcher.drain(drainTimeoutMs)]);
-    for (const [held, timer] of this.#retryTimers) {
-      clearTimeout(timer);
-      this.#settlement.release(held);
-    }
+    for (const timer of this.#retryTimers.values()) clearTimeout(timer);
     this.#retryTimers.clear();
-    for (const held of this.#held) this.#settlement.release(held);
+    // Handlers still running past the bound: their late settlement becomes a no-op.
+    for (const delivery of this.#running.values()) delivery.release();
+    this.#running.clear();
+    for (const held of this.#held) this.#settlement.handBack(held);
     this.#held.clear();
     clearInterval(this.#heartbeat);
     await this.#context.settlement.flush().catch(() => undefined);

@@ -72,8 +72,8 @@ export class NatsTransport implements Transport {
     this.#hooks = hooks;
     this.names = new NatsNames(this.options.prefix, this.options.orderedPartitions);
     this.#topology = new NatsTopology(this.names, this.options);
-    this.#publisher = new NatsPublisher(this.names, this.options);
     this.capabilities = natsCapabilities(this.options);
+    this.#publisher = new NatsPublisher(this.names, this.options, this);
   }
 
   /** Current lifecycle state (`reconnecting` while the client re-establishes the connection). */
