@@ -60,6 +60,13 @@ export const natsOptionSchema = {
     max: 5,
     description: 'Replicas of every stream the transport creates (clustered JetStream).',
   },
+  maxAgeMs: {
+    type: 'integer',
+    default: 7 * 24 * 3_600_000,
+    min: 0,
+    description:
+      'Retention of every destination stream (limits retention): a message is kept this long whether consumed or not, then discarded even if a group never consumed it (0 keeps messages forever).',
+  },
   duplicateWindowMs: {
     type: 'integer',
     default: 120_000,
@@ -167,6 +174,9 @@ function crossFieldIssues(options: NatsTransportOptions): string[] {
   });
   if (options.token !== undefined && options.username !== undefined) {
     issues.push('nats.token and nats.username are both set: use one authentication method');
+  }
+  if (options.maxAgeMs > 0 && options.duplicateWindowMs > options.maxAgeMs) {
+    issues.push('nats.duplicateWindowMs must not exceed nats.maxAgeMs');
   }
   if (options.password !== undefined && options.username === undefined) {
     issues.push('nats.password needs nats.username');

@@ -2,7 +2,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import { RETRIES_EXHAUSTED, deadLetterWireHeaders } from '@omnibus/core';
 import type { DeadLetterReason, MessageEnvelope, SubscriptionSpec } from '@omnibus/core';
 import type { SettleOnceDelivery, SettlementPort } from '@omnibus/core/adapter-kit';
-import { settlementError } from './nats-error-mapper.js';
+import { isTransient, settlementError } from './nats-error-mapper.js';
 import { fromNatsHeaders } from './nats-message-mapper.js';
 import type { NatsTransportOptions } from './nats-options.js';
 
@@ -24,7 +24,13 @@ export interface NatsSettlementContext {
   readonly publishDeadLetter: (headers: Record<string, string>, payload: Uint8Array) => Promise<void>;
   /** Resolves once the server received everything sent so far (PING/PONG). */
   readonly flush: () => Promise<void>;
+  /** A core NATS request (used to re-send an unconfirmed ack to the message's reply subject). */
+  readonly request: (subject: string, body: Uint8Array, timeoutMs: number) => Promise<unknown>;
 }
+
+/** How long one ack confirmation is waited for before the ack is sent again. */
+const ACK_TRY_MS = 2_000;
+const ACK_BODY = new TextEncoder().encode('+ACK');
 
 /**
  * The native settlement of one subscription, driven by the kit's `SettleOnceDelivery` (which
@@ -121,14 +127,36 @@ export class NatsSettlement implements SettlementPort<HeldMessage> {
     held.msg.nak();
   }
 
+  /**
+   * Double ack. When the confirmation does not come (the connection dropped with the ack or its
+   * reply in flight) the ack is sent again on the new connection until `settleTimeoutMs`: acks
+   * are idempotent, and only a confirmed ack tells whether the server removed the message (an ack
+   * that reached the server but whose reply was lost must not be reported as failed — the
+   * message would then be neither redelivered nor counted as acked).
+   */
   async #ack(held: HeldMessage, action: string): Promise<void> {
-    let confirmed: boolean;
+    const deadline = Date.now() + this.#context.options.settleTimeoutMs;
+    const reply = (held.msg as unknown as { readonly reply?: unknown }).reply;
+    let last: unknown;
     try {
-      confirmed = await held.msg.ackAck({ timeout: this.#context.options.settleTimeoutMs });
+      if (await held.msg.ackAck({ timeout: Math.min(ACK_TRY_MS, this.#context.options.settleTimeoutMs) }))
+        return;
     } catch (error) {
-      throw this.#error(error, action);
+      last = error;
     }
-    if (!confirmed) throw this.#error(new Error('the server did not confirm the ack'), action);
+    while (typeof reply === 'string' && reply !== '' && isTransient(last) && Date.now() < deadline) {
+      try {
+        await this.#context.request(
+          reply,
+          ACK_BODY,
+          Math.min(ACK_TRY_MS, Math.max(1, deadline - Date.now())),
+        );
+        return;
+      } catch (error) {
+        last = error;
+      }
+    }
+    throw this.#error(last ?? new Error('the server did not confirm the ack'), action);
   }
 
   async #flush(action: string): Promise<void> {

@@ -1,7 +1,13 @@
 import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import type { ConsumerConfig, JetStreamManager, StreamConfig } from '@nats-io/jetstream';
 import type { GroupSpec, TopologySpec } from '@omnibus/core';
-import { JetStreamErrorCodes, jetStreamErrorCode, provisioningError } from './nats-error-mapper.js';
+import { sleep } from '@omnibus/core/adapter-kit';
+import {
+  JetStreamErrorCodes,
+  isTransient,
+  jetStreamErrorCode,
+  provisioningError,
+} from './nats-error-mapper.js';
 import type { NatsNames } from './nats-names.js';
 import type { NatsTransportOptions } from './nats-options.js';
 
@@ -10,12 +16,16 @@ const NANOS_PER_MS = 1_000_000;
 /**
  * Creates (`create`) or checks (`verify`) the JetStream objects of a topology:
  *
- * - per destination one stream (interest retention: a message stays until every group's
- *   consumer acknowledged it; file storage by default; duplicate window for publish
- *   de-duplication by `Nats-Msg-Id`);
- * - per group durable pull consumers with explicit acks, `ackWaitMs` and `maxDeliver`: one on
- *   the whole stream for an unordered group, one per partition subject with
- *   `max_ack_pending: 1` for an ordered group;
+ * - per destination one stream with limits retention (a message is kept for `maxAgeMs`, consumed
+ *   or not — each group's consumer tracks its own position), file storage by default, and a
+ *   duplicate window for publish de-duplication by `Nats-Msg-Id`. Not interest retention: on
+ *   a 2.9 server restart streams are restored before their consumers, and a publish landing in
+ *   between is acknowledged and then discarded for want of interest (the contract's J1 case
+ *   caught it);
+ * - per group durable pull consumers with explicit acks, `ackWaitMs` and `maxDeliver`, starting
+ *   at the messages published after the group was provisioned (deliver policy `new`): one on the
+ *   whole stream for an unordered group, one per partition subject with `max_ack_pending: 1`
+ *   for an ordered group;
  * - one dead-letter stream per prefix (limits retention: dead letters are kept until read).
  *
  * Idempotent. Every destination ever provisioned is remembered, so {@link redeclare} can
@@ -59,6 +69,30 @@ export class NatsTopology {
   }
 
   /**
+   * Wait until a destination's stream answers (publishing to it): rejects at once when the server
+   * says it does not exist, retries transient failures (no connection, JetStream starting) until
+   * `deadline`, then rejects with the last error.
+   */
+  async awaitDestination(jsm: JetStreamManager, destination: string, deadline: number): Promise<void> {
+    const stream = this.#names.stream(destination);
+    for (let tries = 1; ; tries += 1) {
+      try {
+        await jsm.streams.info(stream);
+        this.#remember(destination);
+        return;
+      } catch (error) {
+        if (jetStreamErrorCode(error) === JetStreamErrorCodes.STREAM_NOT_FOUND) {
+          throw new Error(`stream "${stream}" does not exist: provision the destination first`, {
+            cause: error,
+          });
+        }
+        if (!isTransient(error) || Date.now() + 100 >= deadline) throw error;
+        await sleep(Math.min(500, 50 * tries));
+      }
+    }
+  }
+
+  /**
    * Make sure a group's consumers exist: created in `create` mode, checked in `verify` mode. The
    * destination's stream must exist (it is never created here).
    */
@@ -95,7 +129,7 @@ export class NatsTopology {
   ): (Partial<ConsumerConfig> & { durable_name: string })[] {
     const base = {
       ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
+      deliver_policy: DeliverPolicy.New,
       ack_wait: this.#options.ackWaitMs * NANOS_PER_MS,
       max_deliver: this.#options.maxDeliver,
     };
@@ -122,9 +156,10 @@ export class NatsTopology {
     return {
       name: this.#names.stream(destination),
       subjects: [this.#names.streamSubjects(destination)],
-      retention: RetentionPolicy.Interest,
+      retention: RetentionPolicy.Limits,
       storage: this.#storage(),
       num_replicas: this.#options.replicas,
+      max_age: this.#options.maxAgeMs * NANOS_PER_MS,
       duplicate_window: this.#options.duplicateWindowMs * NANOS_PER_MS,
       max_msg_size: -1,
     };

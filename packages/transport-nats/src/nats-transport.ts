@@ -14,7 +14,7 @@ import type {
   TransportStatus,
   TransportStatusListener,
 } from '@omnibus/core';
-import { asError, closedError, connectionError, subscribeError } from './nats-error-mapper.js';
+import { asError, closedError, connectionError, publishError, subscribeError } from './nats-error-mapper.js';
 import { NatsNames } from './nats-names.js';
 import { resolveNatsOptions } from './nats-options.js';
 import type { NatsTransportInput, NatsTransportOptions } from './nats-options.js';
@@ -59,6 +59,7 @@ export class NatsTransport implements Transport {
   readonly #topology: NatsTopology;
   readonly #publisher: NatsPublisher;
   readonly #subscriptions = new Set<NatsSubscription>();
+  readonly #destinationChecks = new Map<string, Promise<void>>();
   #connected: Connected | undefined;
   #connecting: Promise<Connected> | undefined;
   #closing: Promise<void> | undefined;
@@ -116,8 +117,10 @@ export class NatsTransport implements Transport {
     if (this.#closing !== undefined) throw closedError('publish');
     for (const message of messages) this.#publisher.check(destination, message);
     if (messages.length === 0) return;
-    const { js } = await this.#connect();
-    await this.#publisher.publish(js, destination, messages);
+    const deadline = Date.now() + this.options.publishTimeoutMs;
+    const { js, jsm } = await this.#connect();
+    await this.#ensureDestination(jsm, destination, deadline);
+    await this.#publisher.publish(js, destination, messages, deadline);
   }
 
   /**
@@ -149,6 +152,7 @@ export class NatsTransport implements Transport {
         publishDeadLetter: (headers, payload) =>
           this.#publisher.publishDeadLetter(js, spec.destination, spec.group, headers, payload),
         flush: () => nc.flush(),
+        request: (subject, body, timeoutMs) => nc.request(subject, body, { timeout: timeoutMs }),
       },
       onError: (error) => this.#hooks.onError?.(error),
       onClosed: () => this.#subscriptions.delete(subscription),
@@ -175,6 +179,25 @@ export class NatsTransport implements Transport {
   /** The JetStream manager of the live connection (connects first): streams, consumers, messages. */
   async manager(): Promise<JetStreamManager> {
     return (await this.#connect()).jsm;
+  }
+
+  /**
+   * An unprovisioned destination rejects at once (no stream); a known one is not checked again.
+   * The check waits out an outage until the publish deadline. Single-flight per destination.
+   */
+  #ensureDestination(jsm: JetStreamManager, destination: string, deadline: number): Promise<void> {
+    if (this.#topology.knows(destination)) return Promise.resolve();
+    let pending = this.#destinationChecks.get(destination);
+    if (pending === undefined) {
+      pending = this.#topology
+        .awaitDestination(jsm, destination, deadline)
+        .catch((error: unknown) => {
+          throw publishError(error, destination);
+        })
+        .finally(() => this.#destinationChecks.delete(destination));
+      this.#destinationChecks.set(destination, pending);
+    }
+    return pending;
   }
 
   #connect(): Promise<Connected> {
@@ -223,7 +246,10 @@ export class NatsTransport implements Transport {
   async #watch({ nc, jsm }: Connected): Promise<void> {
     for await (const event of nc.status()) {
       if (this.#closing !== undefined) continue;
-      if (event.type === 'disconnect' || event.type === 'staleConnection') this.#tracker.set('reconnecting');
+      if (event.type === 'disconnect' || event.type === 'staleConnection') {
+        this.#tracker.set('reconnecting');
+        this.#publisher.connectionLost();
+      }
       if (event.type === 'reconnect') {
         this.#tracker.set('ready');
         if (this.options.storage === 'memory') {

@@ -28,6 +28,7 @@ const options: NatsTransportInput = {
   // A short ack wait: redelivery after a killed consumer or a dropped connection comes sooner, and
   // the lease extension (working()) is exercised by every handler that runs longer than ~1.7 s.
   ackWaitMs: 5_000,
+  publishTimeoutMs: 10_000,
 };
 const native = new NativeClient(options.prefix as string);
 process.env['OMNIBUS_TEST_NATS_OPTIONS'] = JSON.stringify(options);
@@ -45,6 +46,7 @@ describeTransportContract({
   readDeadLetters: (destination, group, count, timeoutMs) =>
     native.readDeadLetters(destination, group, count, timeoutMs),
   publishForeign: (destination, body, headers) => native.publishForeign(destination, body, headers),
+  publishTimeoutMs: 10_000,
   runFaultCases: process.env['CONTRACT_FAULTS'] !== 'off',
   timeScale: Number(process.env['CONTRACT_TIME_SCALE'] ?? '1'),
   telemetry: openTelemetryHarness(),
