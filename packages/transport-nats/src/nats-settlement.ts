@@ -14,6 +14,8 @@ export interface HeldMessage {
   readonly partition: number;
   /** True until it was acked, nak'd or dead-lettered: only then is its lease extended. */
   held: boolean;
+  /** Ordered groups: acked by the router, to be acked on the server once the handler returned. */
+  ackAfterHandler?: boolean;
 }
 
 /** What {@link NatsSettlement} needs. */
@@ -71,8 +73,23 @@ export class NatsSettlement implements SettlementPort<HeldMessage> {
     return held.msg;
   }
 
+  /**
+   * Unordered groups: resolves once the server confirmed the ack. Ordered groups: resolves at
+   * once and the subscription sends the (confirmed) ack when the handler has returned — the
+   * server hands the partition's next message to another member the moment it processes the
+   * ack, so acking before the handler is done would let two handlers of one key overlap.
+   */
   async ack(held: HeldMessage): Promise<void> {
     held.held = false;
+    if (this.retryInPlace) {
+      held.ackAfterHandler = true;
+      return;
+    }
+    await this.#ack(held, 'ack');
+  }
+
+  /** The deferred ack of an ordered delivery (see {@link ack}). */
+  async ackAfterHandler(held: HeldMessage): Promise<void> {
     await this.#ack(held, 'ack');
   }
 

@@ -181,6 +181,9 @@ export class NatsSubscription implements Subscription {
       this.#context.onError(error);
     }
     this.#running.delete(held);
+    if (held.ackAfterHandler === true) {
+      await this.#settlement.ackAfterHandler(held).catch((error: unknown) => this.#context.onError(error));
+    }
     if (delivery.settlement === 'retry-in-place') {
       if (this.#settlement.exhausted(delivery)) {
         await this.#settlement

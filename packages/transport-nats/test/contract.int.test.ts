@@ -27,7 +27,7 @@ const options: NatsTransportInput = {
   reconnectWaitMs: 100,
   // A short ack wait: redelivery after a killed consumer or a dropped connection comes sooner, and
   // the lease extension (working()) is exercised by every handler that runs longer than ~1.7 s.
-  ackWaitMs: 5_000,
+  ackWaitMs: Number(process.env['OMNIBUS_TEST_NATS_ACK_WAIT_MS'] ?? '5000'),
   publishTimeoutMs: 10_000,
 };
 const native = new NativeClient(options.prefix as string);
