@@ -47,6 +47,10 @@ describeTransportContract({
     native.readDeadLetters(destination, group, count, timeoutMs),
   publishForeign: (destination, body, headers) => native.publishForeign(destination, body, headers),
   publishTimeoutMs: 10_000,
+  // Known finding, reported as the visible skip reason (OMNIBUS_CONTRACT_IGNORE_LIMITS=1 runs it).
+  limits: {
+    V1: 'intermittent on nats: an ordered group sometimes skips an attempt number (attempts 1, 3) under load — a message the server handed to a pull request the client had already given up on (1 s fetch expiry) comes back after the ack wait with its delivery count raised; not yet fixed',
+  },
   runFaultCases: process.env['CONTRACT_FAULTS'] !== 'off',
   timeScale: Number(process.env['CONTRACT_TIME_SCALE'] ?? '1'),
   telemetry: openTelemetryHarness(),
