@@ -4,7 +4,7 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import type pg from 'pg';
-import { createEventBus, defineEvent, type EventBus } from '@omnibus/core';
+import { createEventBus, defineEvent, destinationOf, type EventBus } from '@omnibus/core';
 import { waitFor } from '@omnibus/core/testing';
 import { defineSaga, SagaHost, type SagaChange, type SagaRecord } from '@omnibus/saga';
 import { migrate, OutboxRelay, PostgresOutbox, PostgresSagaStore } from '../src/index.js';
@@ -138,6 +138,14 @@ describe('PostgresSagaStore', function () {
     sagas.attach(bus);
     buses.push(bus);
     await bus.start();
+    // Only the saga publishes these; a publish no consumer group subscribes to is refused
+    // (NO_SUBSCRIBERS) and the relay would keep those rows, and the timeout behind them, pending.
+    await bus.transport?.provision({
+      destinations: [Requested, Undone].map((e) => ({
+        name: destinationOf(e),
+        groups: [{ name: 'observer', ordered: false }],
+      })),
+    });
     const relay = new OutboxRelay({ bus, pool, schema, pollIntervalMs: 50 });
     relay.start();
     try {

@@ -31,17 +31,24 @@ export function describe(error: unknown): string {
 
 /** True when the failure says no stream captures the subject (no responders / 503). */
 export function isNoResponders(error: unknown): boolean {
-  return (
-    /no responders|503|jetstream is not enabled/i.test(describe(error)) ||
-    /NoResponders|JetStreamNotEnabled/.test(nameOf(error))
-  );
+  return /no responders|503/i.test(describe(error)) || /NoResponders/.test(nameOf(error));
+}
+
+/**
+ * True when the server answers but its JetStream is not running: for a few seconds after a
+ * server restart, while it recovers its streams (or for good on a server started without `-js`).
+ */
+export function isJetStreamNotEnabled(error: unknown): boolean {
+  return /jetstream is not enabled/i.test(describe(error)) || /JetStreamNotEnabled/.test(nameOf(error));
 }
 
 /** True when the failure only says the connection is gone or not answering (worth retrying). */
 export function isTransient(error: unknown): boolean {
   const text = `${nameOf(error)} ${describe(error)}`;
-  return /timeout|timed out|disconnect|closed|connection|reconnect|draining|ECONN|EPIPE|ETIMEDOUT|no responders|503/i.test(
-    text,
+  return (
+    /timeout|timed out|disconnect|closed|connection|reconnect|draining|ECONN|EPIPE|ETIMEDOUT|no responders|503/i.test(
+      text,
+    ) || isJetStreamNotEnabled(error)
   );
 }
 
@@ -99,7 +106,11 @@ export function publishError(error: unknown, destination: string): OmnibusError 
       false,
     );
   }
-  const hint = isNoResponders(error) ? ' (no stream captures it: provision the destination first)' : '';
+  const hint = isJetStreamNotEnabled(error)
+    ? ' (JetStream is not running on the server: it is still starting after a restart, or the server runs without -js)'
+    : isNoResponders(error)
+      ? ' (no stream captures it: provision the destination first)'
+      : '';
   return wrap(
     ErrorCodes.PUBLISH_FAILED,
     `NATS: publish to "${destination}" failed: ${describe(error)}${hint}`,
