@@ -146,6 +146,9 @@ describe('PostgresSagaStore', function () {
         groups: [{ name: 'observer', ordered: false }],
       })),
     });
+    // The store tests above wrote outbox rows for an event no bus here consumes; the relay of this
+    // test would be refused on them (NO_SUBSCRIBERS) batch after batch, so they are not its business.
+    await pool.query(`DELETE FROM "${schema}".omnibus_outbox WHERE dispatched_at IS NULL`);
     const relay = new OutboxRelay({ bus, pool, schema, pollIntervalMs: 50 });
     relay.start();
     try {
