@@ -74,7 +74,13 @@ export const causationChainCase: ContractCase = {
         { correlationId: `corr-${ctx.name('z')}` },
       );
       const plain = await bus.publish(first, { chain: 'plain' });
-      await ctx.waitFor(() => hops.third.length >= 2, 'both chains to reach the third handler', 30_000);
+      // A hop is recorded once its own publish resolved, which can be after the next hop already
+      // received that message (the broker's reply to the publish may trail the delivery).
+      await ctx.waitFor(
+        () => hops.first.length >= 2 && hops.second.length >= 2 && hops.third.length >= 2,
+        'both chains to pass all three handlers, each hop recorded',
+        30_000,
+      );
       const chainOf = (hop: Hop): string =>
         (JSON.parse(new TextDecoder().decode(hop.received.payload)) as Step).chain;
       for (const start of [correlated, plain]) {
