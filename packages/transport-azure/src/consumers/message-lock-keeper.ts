@@ -48,3 +48,16 @@ export function keepMessageLocked(
     },
   };
 }
+
+/** Lock renewal never stops before this (the SDK default), however short the handler timeout. */
+const MIN_LOCK_RENEWAL_MS = 5 * 60_000;
+/** Renewal keeps going this long past the handler timeout, to cover settlement. */
+const LOCK_RENEWAL_MARGIN_MS = 60_000;
+
+/**
+ * How long a consumer keeps renewing one message's lock: the handler timeout plus a minute for
+ * settlement, and never less than the SDK's default of five minutes.
+ */
+export function lockRenewalWindowMs(handlerTimeoutMs: number): number {
+  return Math.max(MIN_LOCK_RENEWAL_MS, handlerTimeoutMs + LOCK_RENEWAL_MARGIN_MS);
+}

@@ -10,15 +10,10 @@ import {
   sleep,
 } from './consumer-context.js';
 import type { Consumer, ConsumerContext } from './consumer-context.js';
-import { keepMessageLocked } from './message-lock-keeper.js';
+import { keepMessageLocked, lockRenewalWindowMs } from './message-lock-keeper.js';
 import { confirmRemovedByPeek } from './receive-link-state.js';
 import type { MessageLockKeeper } from './message-lock-keeper.js';
 import type { AzureDelivery } from '../azure-delivery.js';
-
-/** Lock renewal never stops before this (the SDK default), however short the handler timeout. */
-const MIN_LOCK_RENEWAL_MS = 5 * 60_000;
-/** Renewal keeps going this long past the handler timeout, to cover settlement. */
-const LOCK_RENEWAL_MARGIN_MS = 60_000;
 
 /**
  * Consumer for an unordered group: one peek-lock receiver on the subscription, a pull loop
@@ -54,7 +49,7 @@ export class PullConsumer implements Consumer {
   constructor(context: ConsumerContext, lockDurationMs: number) {
     this.#context = context;
     this.#lockDurationMs = lockDurationMs;
-    this.#renewForMs = Math.max(MIN_LOCK_RENEWAL_MS, context.spec.handlerTimeoutMs + LOCK_RENEWAL_MARGIN_MS);
+    this.#renewForMs = lockRenewalWindowMs(context.spec.handlerTimeoutMs);
     this.#receiver = context.client.createReceiver(context.topic, context.subscription, {
       receiveMode: 'peekLock',
       maxAutoLockRenewalDurationInMs: 0,
