@@ -15,6 +15,7 @@ import type {
   TransportStatus,
   TransportStatusListener,
 } from '@omnibus/core';
+import { closedTransportError } from '@omnibus/core/adapter-kit';
 import { mapAzureError } from './azure-error-mapper.js';
 import { HEADER_ALLOWANCE_BYTES, describeEndpoint, resolveAzureOptions } from './azure-options.js';
 import type { AzureServiceBusOptions, AzureServiceBusOptionsInput } from './azure-options.js';
@@ -451,5 +452,5 @@ async function probe(client: ServiceBusClient, entity: string): Promise<void> {
 }
 
 function closedError(): OmnibusError {
-  return new OmnibusError(ErrorCodes.BUS_CLOSED, 'Azure Service Bus transport is closed');
+  return closedTransportError('Azure Service Bus');
 }

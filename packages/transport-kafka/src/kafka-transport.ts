@@ -19,7 +19,7 @@ import type {
   TransportStatus,
   TransportStatusListener,
 } from '@omnibus/core';
-import { publishDeadline, resendUntil } from '@omnibus/core/adapter-kit';
+import { closedTransportError, publishDeadline, resendUntil } from '@omnibus/core/adapter-kit';
 import type { KafkaClientPort, OutgoingRecord } from './kafka-client-port.js';
 import { mapKafkaError } from './kafka-error-mapper.js';
 import { delayedHeaders } from './kafka-headers.js';
@@ -121,7 +121,7 @@ export class KafkaTransport implements Transport {
 
   connect(): Promise<void> {
     if (this.#closing !== undefined) {
-      return Promise.reject(new OmnibusError(ErrorCodes.BUS_CLOSED, 'The Kafka transport is closed'));
+      return Promise.reject(closedTransportError('Kafka', 'connect'));
     }
     this.#connecting ??= this.#connect();
     return this.#connecting;

@@ -1,5 +1,10 @@
-import { ErrorCodes, OmnibusError, isOmnibusError, redactUrl } from '@omnibus/core';
-import type { ErrorCode } from '@omnibus/core';
+import { ErrorCodes, OmnibusError, redactUrl } from '@omnibus/core';
+import {
+  closedTransportError,
+  describeError as describe,
+  redactedError,
+  wrapError as wrap,
+} from '@omnibus/core/adapter-kit';
 
 /**
  * The one place where NATS client and JetStream API errors become {@link OmnibusError}s. Every
@@ -21,12 +26,6 @@ export function jetStreamErrorCode(error: unknown): number | undefined {
   if (typeof apiError?.err_code === 'number') return apiError.err_code;
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'number' && code >= 10_000 ? code : undefined;
-}
-
-/** Text of an error, redacted. */
-export function describe(error: unknown): string {
-  if (error instanceof Error) return redactUrl(error.message);
-  return redactUrl(String(error));
 }
 
 /** True when the failure says no stream captures the subject (no responders / 503). */
@@ -54,15 +53,6 @@ export function isTransient(error: unknown): boolean {
 
 function nameOf(error: unknown): string {
   return error instanceof Error ? error.name : '';
-}
-
-/** A new error with `code`; an OmnibusError cause with the same code is returned as is. */
-function wrap(code: ErrorCode, message: string, error: unknown, retriable: boolean): OmnibusError {
-  if (isOmnibusError(error)) {
-    if (error.code === code) return error;
-    return new OmnibusError(code, redactUrl(message), { retriable: error.retriable, cause: error });
-  }
-  return new OmnibusError(code, redactUrl(message), { retriable, cause: error });
 }
 
 /** The connection (or JetStream) could not be reached within the connect timeout. */
@@ -153,17 +143,8 @@ export function settlementError(
 
 /** An operation on a closed transport. */
 export function closedError(operation: string): OmnibusError {
-  return new OmnibusError(ErrorCodes.BUS_CLOSED, `NATS transport is closed: cannot ${operation}`, {
-    retriable: false,
-  });
+  return closedTransportError('NATS', operation);
 }
 
 /** Anything thrown by the client as an `Error` for status listeners (message redacted). */
-export function asError(error: unknown): Error {
-  if (error instanceof Error) {
-    const copy = new Error(describe(error), { cause: error });
-    copy.name = error.name;
-    return copy;
-  }
-  return new Error(describe(error));
-}
+export const asError = redactedError;

@@ -1,5 +1,10 @@
-import { ErrorCodes, OmnibusError, isOmnibusError, noSubscribersError, redactUrl } from '@omnibus/core';
-import type { ErrorCode } from '@omnibus/core';
+import { ErrorCodes, OmnibusError, noSubscribersError, redactUrl } from '@omnibus/core';
+import {
+  closedTransportError,
+  describeError as describe,
+  redactedError,
+  wrapError as wrap,
+} from '@omnibus/core/adapter-kit';
 
 /**
  * The one place where amqplib / RabbitMQ errors become {@link OmnibusError}s. Every message is
@@ -38,20 +43,6 @@ export function isChannelGone(error: unknown): boolean {
 function isNetworkError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^(E[A-Z]+|ERR_TLS_.*|ERR_SSL_.*)$/.test(code);
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return redactUrl(error.message);
-  return redactUrl(String(error));
-}
-
-/** A new error with `code`; an OmnibusError cause with the same code is returned as is. */
-function wrap(code: ErrorCode, message: string, error: unknown, retriable: boolean): OmnibusError {
-  if (isOmnibusError(error)) {
-    if (error.code === code) return error;
-    return new OmnibusError(code, redactUrl(message), { retriable: error.retriable, cause: error });
-  }
-  return new OmnibusError(code, redactUrl(message), { retriable, cause: error });
 }
 
 /** Connection could not be opened (any URL). Retriable unless credentials/vhost were refused. */
@@ -153,17 +144,8 @@ export function settlementError(
 
 /** An operation on a closed transport. */
 export function closedError(operation: string): OmnibusError {
-  return new OmnibusError(ErrorCodes.BUS_CLOSED, `RabbitMQ transport is closed: cannot ${operation}`, {
-    retriable: false,
-  });
+  return closedTransportError('RabbitMQ', operation);
 }
 
-/** Turn anything thrown by amqplib into an `Error` for status listeners (message redacted). */
-export function asError(error: unknown): Error {
-  if (error instanceof Error) {
-    const copy = new Error(describe(error), { cause: error });
-    copy.name = error.name;
-    return copy;
-  }
-  return new Error(describe(error));
-}
+/** Anything thrown by the client as an `Error` for status listeners (message redacted). */
+export const asError = redactedError;

@@ -16,6 +16,7 @@ import {
   type TransportStatus,
   type TransportStatusListener,
 } from '@omnibus/core';
+import { closedTransportError } from '@omnibus/core/adapter-kit';
 import { readSqsBacklog } from './sqs-backlog.js';
 import { sqsCapabilities } from './sqs-capabilities.js';
 import { sqsDeadLetterStore } from './sqs-dead-letters.js';
@@ -262,7 +263,7 @@ export class SqsTransport implements Transport {
   }
 
   #closedError(): OmnibusError {
-    return new OmnibusError(ErrorCodes.BUS_CLOSED, 'The SQS transport is closed');
+    return closedTransportError('SQS');
   }
 
   #endpointFor(service: string): string {

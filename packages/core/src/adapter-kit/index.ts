@@ -14,3 +14,4 @@ export { waitFor, WaitTimeoutError } from './wait-for.js';
 export type { WaitForOptions } from './wait-for.js';
 export { publishDeadline, resendUntil } from './resend-until.js';
 export type { PublishDeadline, ResendOptions } from './resend-until.js';
+export { closedTransportError, describeError, redactedError, wrapError } from './error-helpers.js';
