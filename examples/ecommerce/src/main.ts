@@ -1,5 +1,12 @@
 import 'reflect-metadata';
-import { createEventBus, EventBus, loadConfigFromEnv, type PayloadOf, type TransportSelection } from '@omnibus/core';
+import {
+  createEventBus,
+  EventBus,
+  loadConfigFromEnv,
+  type EventBusConfig,
+  type PayloadOf,
+  type TransportSelection,
+} from '@omnibus/core';
 import { MessageSpy, type SpyRecord } from '@omnibus/core/testing';
 import { InversifyHandlerResolver } from '@omnibus/di-inversify';
 import { Container } from 'inversify';
@@ -22,10 +29,31 @@ const orders: PayloadOf<typeof OrderPlaced>[] = [
   { orderId: `D-${run}`, customer: 'Dana', amountCents: 800, card: '4111-0004' }, // declined
 ];
 
-function transportFromEnvironment(): TransportSelection {
-  const { transport } = loadConfigFromEnv(process.env);
-  const local = LOCAL_BROKER_OPTIONS[transport.name] ?? {};
-  return { name: transport.name, options: { ...local, ...(transport.options ?? {}) } };
+/** The environment's transport selection (one, or several with OMNIBUS_TRANSPORTS), pointed at the local brokers. */
+function transportFromEnvironment(): {
+  readonly name: string;
+  readonly config: Pick<EventBusConfig, 'transport' | 'transports' | 'routes'>;
+} {
+  const { transport, transports, routes } = loadConfigFromEnv(process.env);
+  const local = (selection: TransportSelection): TransportSelection => ({
+    name: selection.name,
+    options: { ...(LOCAL_BROKER_OPTIONS[selection.name] ?? {}), ...(selection.options ?? {}) },
+  });
+  const several = Object.entries(transports ?? {});
+  const name =
+    several.length === 0
+      ? (transport?.name ?? 'in-memory')
+      : `multi (${several.map(([alias, selection]) => `${alias}=${selection.name}`).join(', ')})`;
+  return {
+    name,
+    config: {
+      ...(transport === undefined ? {} : { transport: local(transport) }),
+      ...(several.length === 0
+        ? {}
+        : { transports: Object.fromEntries(several.map(([alias, selection]) => [alias, local(selection)])) }),
+      ...(routes === undefined ? {} : { routes }),
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -43,7 +71,7 @@ async function main(): Promise<void> {
       : undefined;
   const bus = createEventBus({
     ...config,
-    transport,
+    ...transport.config,
     plugins: tracing === undefined ? [] : [tracing.plugin],
     resolver: new InversifyHandlerResolver(container),
   });
@@ -76,17 +104,25 @@ async function main(): Promise<void> {
 
   const counts = spy.counts;
   console.log(`\nSummary after ${String(Date.now() - t0)} ms on "${transport.name}":`);
-  console.log(`  published ${String(counts.published)}, handled ${String(counts.acked)}, retried ${String(counts.retried)}, dead-lettered ${String(counts['dead-lettered'])}`);
+  console.log(
+    `  published ${String(counts.published)}, handled ${String(counts.acked)}, retried ${String(counts.retried)}, dead-lettered ${String(counts['dead-lettered'])}`,
+  );
   for (const order of orders) {
     const notes = NotificationHandler.sent.filter((n) => n.orderId === order.orderId).map((n) => n.text);
-    console.log(`  ${order.orderId} (${order.customer}): ${notes.length > 0 ? notes.join(' → ') : 'no notification'}`);
+    console.log(
+      `  ${order.orderId} (${order.customer}): ${notes.length > 0 ? notes.join(' → ') : 'no notification'}`,
+    );
   }
   const dead = spy.filter({ outcome: 'dead-lettered' });
   for (const record of dead) {
-    console.log(`  dead-letter: ${orderIdOf(record.envelope)} in group ${record.group ?? '?'} after ${String(record.attempt)} attempts: ${record.reason?.message ?? ''}`);
+    console.log(
+      `  dead-letter: ${orderIdOf(record.envelope)} in group ${record.group ?? '?'} after ${String(record.attempt)} attempts: ${record.reason?.message ?? ''}`,
+    );
   }
   // Order B: its payment fails once, is retried, then ships.
-  const placedB = spy.filter({ outcome: 'published', type: OrderPlaced }).find((r) => orderIdOf(r.envelope) === b);
+  const placedB = spy
+    .filter({ outcome: 'published', type: OrderPlaced })
+    .find((r) => orderIdOf(r.envelope) === b);
   spy.dispose();
   if (tracing !== undefined) await tracing.report(placedB?.envelope.id ?? '', b);
 }

@@ -23,6 +23,8 @@ export type {
   SubscriptionSpec,
   Subscription,
 } from './transport/transport.js';
+export { RoutedTransport, transportFor, mergeCapabilities } from './transport/routed/index.js';
+export type { TransportRouting } from './transport/routed/index.js';
 export { KeyedDispatcher } from './transport/keyed-dispatcher.js';
 export type { KeyedDispatcherOptions } from './transport/keyed-dispatcher.js';
 export { chooseDelayTier } from './transport/delay-tiers.js';

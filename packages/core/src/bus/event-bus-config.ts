@@ -19,6 +19,18 @@ import type { TransportProvider } from '../transport/transport-provider.js';
 export interface EventBusConfig {
   /** A transport instance (the bus takes ownership and closes it), or a name and options. Default `{ name: 'in-memory' }`. */
   readonly transport?: Transport | TransportSelection;
+  /**
+   * Several transports in one bus, by alias (`{ stream: { name: 'kafka' }, work: { name: 'rabbitmq' } }`):
+   * each event travels on the transport `routes` names for it, and `transport` (when set, alias
+   * `default`) carries every event not routed. With `transports` there is no implicit in-memory
+   * default: a known event no transport carries is a configuration problem.
+   */
+  readonly transports?: Readonly<Record<string, Transport | TransportSelection>>;
+  /**
+   * Event name (or destination) → alias in `transports`. Events sharing a destination share its
+   * transport. Each handler is checked against its own event's transport at start.
+   */
+  readonly routes?: Readonly<Record<string, string>>;
   /** Providers to find named transports in (before the built-in and `@omnibus/transport-<name>`). */
   readonly providers?: readonly TransportProvider[];
   /** Handler classes with `@EventHandler` methods. */

@@ -27,6 +27,7 @@ import type { MessageEnvelope } from '../message/envelope.js';
 import { buildTopology } from '../router/build-topology.js';
 import { EventRouter } from '../router/event-router.js';
 import type { OutgoingMessage } from '../transport/outgoing-message.js';
+import { transportFor } from '../transport/routed/routed-transport.js';
 import type { Transport } from '../transport/transport.js';
 import { buildOutgoingMessage } from './build-outgoing-message.js';
 import {
@@ -413,6 +414,8 @@ export class EventBus {
     const known = this.#ensureKnown(running, event);
     if (known !== undefined) await known;
     const context = currentHandlerContext();
+    const destination = destinationOf(event);
+    const target = transportFor(running.transport, destination);
     const messages: OutgoingMessage[] = [];
     for (const item of items) {
       const built = buildOutgoingMessage({
@@ -421,14 +424,13 @@ export class EventBus {
         options: item.options,
         context,
         codec: this.#codec,
-        transportName: running.transport.name,
-        capabilities: running.transport.capabilities,
+        transportName: target.name,
+        capabilities: target.capabilities,
         ...(replyTo === undefined ? {} : { replyTo }),
       });
       messages.push(built instanceof Promise ? await built : built);
     }
     if (messages.length === 0) return [];
-    const destination = destinationOf(event);
     this.#requireOpen();
     if (this.#publishMiddleware.length === 0 || this.#publishActive?.() === false) {
       await send(running.transport, event, destination, messages);
@@ -438,7 +440,7 @@ export class EventBus {
     const publishContext: PublishContext = {
       event,
       destination,
-      transport: running.transport.name,
+      transport: target.name,
       handlerContext: context,
       messages,
     };

@@ -1,5 +1,6 @@
 import { CodecRegistry } from '../codec/codec-registry.js';
 import { JsonCodec } from '../codec/json-codec.js';
+import { createRoutedTransport } from '../config/create-routed-transport.js';
 import { createTransport } from '../config/create-transport.js';
 import { ConfigurationProblems } from '../errors/configuration-error.js';
 import { ErrorCodes } from '../errors/error-codes.js';
@@ -21,7 +22,8 @@ export interface PreparedBus {
 /**
  * Validate a configuration completely and build its parts (the transport is created, not
  * connected). Collects every problem: events, handlers, transport and its options,
- * capabilities.
+ * capabilities. With `transports`, builds one `RoutedTransport` and checks each handler
+ * against its own event's transport.
  * @throws ConfigurationError (`CONFIGURATION_INVALID`) listing every problem with its fix.
  */
 export async function prepareBus(config: EventBusConfig): Promise<PreparedBus> {
@@ -53,16 +55,18 @@ export async function prepareBus(config: EventBusConfig): Promise<PreparedBus> {
     },
     problems,
   );
-  const selection = config.transport ?? { name: 'in-memory' };
-  const transport = isTransport(selection)
-    ? selection
-    : await createTransport(selection, config.providers ?? [], problems);
-  const registrations =
-    transport === undefined
-      ? declared
-      : fitToCapabilities(transport.name, transport.capabilities, declared, problems);
+  const { transport, registrations, created } =
+    config.transports === undefined
+      ? await singleTransport(config, declared, problems)
+      : await createRoutedTransport(
+          { ...config, transports: config.transports },
+          events,
+          declared,
+          problems,
+          isTransport,
+        );
   if (problems.list.length > 0) {
-    if (transport !== undefined && transport !== selection) await transport.close(0).catch(() => undefined);
+    await Promise.all(created.map((t) => t.close(0).catch(() => undefined)));
     problems.throwIfAny();
   }
   const codecs = new CodecRegistry([
@@ -71,6 +75,31 @@ export async function prepareBus(config: EventBusConfig): Promise<PreparedBus> {
     ...(config.codec === undefined ? [] : [config.codec]),
   ]);
   return { transport: transport as Transport, events, registrations, codecs };
+}
+
+/** The one transport of a bus without `transports` (default in-memory), fitted handlers. */
+async function singleTransport(
+  config: EventBusConfig,
+  declared: readonly HandlerRegistration[],
+  problems: ConfigurationProblems,
+): Promise<{
+  transport: Transport | undefined;
+  registrations: readonly HandlerRegistration[];
+  created: readonly Transport[];
+}> {
+  const selection = config.transport ?? { name: 'in-memory' };
+  const transport = isTransport(selection)
+    ? selection
+    : await createTransport(selection, config.providers ?? [], problems);
+  const registrations =
+    transport === undefined
+      ? declared
+      : fitToCapabilities(transport.name, transport.capabilities, declared, problems);
+  return {
+    transport,
+    registrations,
+    created: transport === undefined || transport === selection ? [] : [transport],
+  };
 }
 
 /** True for a Transport instance (as opposed to a `{ name, options }` selection). */

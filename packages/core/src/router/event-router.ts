@@ -13,6 +13,7 @@ import {
   type SubscriptionInfo,
 } from '../hooks/delivery-interceptor.js';
 import type { Delivery } from '../transport/delivery.js';
+import { transportFor } from '../transport/routed/routed-transport.js';
 import type { Subscription, SubscriptionSpec, Transport } from '../transport/transport.js';
 import { compileHandler, type CompiledHandler, type Replier } from './compile-handler.js';
 import { DeadlineQueue } from './deadline-queue.js';
@@ -144,8 +145,10 @@ export class EventRouter {
     for (const { spec, route } of this.routes()) {
       this.#routes.push({ spec, route });
       try {
+        const own = transportFor(transport, spec.destination);
+        const routeDeps = own === transport ? deps : { ...deps, capabilities: own.capabilities };
         const info: SubscriptionInfo = {
-          transport: transport.name,
+          transport: own.name,
           destination: spec.destination,
           group: spec.group,
           concurrency: spec.concurrency,
@@ -157,13 +160,13 @@ export class EventRouter {
             group: spec.group,
             error,
           });
-        const direct = (delivery: Delivery): Promise<void> => processDelivery(delivery, route, deps);
+        const direct = (delivery: Delivery): Promise<void> => processDelivery(delivery, route, routeDeps);
         const intercepted = async (delivery: Delivery): Promise<void> => {
           await runDeliveryInterceptors(
             interceptors,
             delivery,
             info,
-            (report) => processDelivery(delivery, route, deps, report),
+            (report) => processDelivery(delivery, route, routeDeps, report),
             onError,
           );
         };
