@@ -72,21 +72,22 @@ const RESOLVED: Promise<void> = Promise.resolve();
  *   router left the message unsettled (then give it back to the broker) and makes any late
  *   settlement a no-op.
  *
- * Allocation: one object per delivery (plus the `receivedAt` date); no closures, no promise
- * beyond the one the port returns. Not thread-safe in any sense beyond the single event loop.
+ * Allocation: one object per delivery (`receivedAt` becomes a `Date` only when read); no
+ * closures, no promise beyond the one the port returns. Not thread-safe in any sense beyond the single event loop.
  *
  * @typeParam N - The adapter's per-message handle.
  */
 export class SettleOnceDelivery<N> implements Delivery {
   readonly envelope: MessageEnvelope;
   readonly deliveryAttempt: number;
-  readonly receivedAt: Date;
   /** The adapter's per-message handle this delivery settles. */
   readonly native: N;
   readonly #port: SettlementPort<N>;
   #settlement: SettlementKind | undefined;
   #retryDelayMs = 0;
   #work: Promise<void> | undefined;
+  readonly #receivedAtMs: number;
+  #receivedAt: Date | undefined;
 
   /**
    * @param port - The subscription's native settlement operations (shared by its deliveries).
@@ -99,7 +100,13 @@ export class SettleOnceDelivery<N> implements Delivery {
     this.native = native;
     this.envelope = envelope;
     this.deliveryAttempt = deliveryAttempt;
-    this.receivedAt = new Date();
+    this.#receivedAtMs = Date.now();
+  }
+
+  /** When the adapter received the message (the clock is read at construction; the `Date` is made on first read). */
+  get receivedAt(): Date {
+    this.#receivedAt ??= new Date(this.#receivedAtMs);
+    return this.#receivedAt;
   }
 
   /** The subscription's destination (read from the port: no field per delivery). */

@@ -40,8 +40,8 @@ export function childTraceparent(parent: string | undefined): string {
   const parsed = parent === undefined ? undefined : parseTraceparent(parent);
   if (parsed === undefined) {
     // A new trace: one draw of 24 random bytes for both ids (a zero id is redrawn).
-    const ids = randomHex(24, 16);
-    return `00-${ids.slice(0, 32)}-${ids.slice(32)}-01`;
+    const start = randomOffset(24, 16);
+    return `00-${pool.toString('hex', start, start + 16)}-${pool.toString('hex', start + 16, start + 24)}-01`;
   }
   return formatTraceparent({ traceId: parsed.traceId, parentId: randomHex(8), flags: parsed.flags });
 }
@@ -53,6 +53,12 @@ let poolOffset = 0;
 
 /** `bytes` random bytes as hex; when `split` is given, neither the first `split` bytes nor the rest are all zero. */
 function randomHex(bytes: number, split = bytes): string {
+  const start = randomOffset(bytes, split);
+  return pool.toString('hex', start, start + bytes);
+}
+
+/** Reserve `bytes` random bytes of the pool and return their offset (same zero rule as {@link randomHex}). */
+function randomOffset(bytes: number, split: number): number {
   for (;;) {
     if (poolOffset + bytes > pool.length) {
       pool = randomBytes(POOL_BYTES);
@@ -61,7 +67,7 @@ function randomHex(bytes: number, split = bytes): string {
     const start = poolOffset;
     poolOffset += bytes;
     if (allZero(start, start + split) || allZero(start + split, start + bytes)) continue;
-    return pool.toString('hex', start, start + bytes);
+    return start;
   }
 }
 

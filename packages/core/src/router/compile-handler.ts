@@ -4,7 +4,7 @@ import { isOmnibusError, OmnibusError } from '../errors/omnibus-error.js';
 import { isUnrecoverableError } from '../errors/unrecoverable-error.js';
 import type { MessageEnvelope } from '../message/envelope.js';
 import type { MiddlewareContext } from '../handler/handler-context.js';
-import { runInHandlerContext } from '../handler/handler-context-storage.js';
+import { runWithHandlerContext } from '../handler/handler-context-storage.js';
 import type { HandlerRegistration } from '../handler/handler-registration.js';
 import type { HandlerResolver } from '../handler/handler-resolver.js';
 import { composeMiddleware, type HandlerMiddleware } from '../middleware/handler-middleware.js';
@@ -125,7 +125,7 @@ export function compileHandler(
   return {
     registration,
     deadlines,
-    run: (context) => runInHandlerContext(context, () => run(context)),
+    run: (context) => runWithHandlerContext(context, run),
   };
 }
 

@@ -19,7 +19,8 @@ export interface FilterMark {
 }
 
 /**
- * The {@link MiddlewareContext} of one attempt. Pays only for what is read: the `traceparent`
+ * The {@link MiddlewareContext} of one attempt. Pays only for what is read: `receivedAt` comes
+ * from the delivery when read, the `traceparent`
  * (parsed, or generated when the message had none) is computed on first read, and the abort
  * signal's `AbortController` is created on first read of `signal` — an attempt aborted before
  * anyone looked hands out an already-aborted signal with the same reason. One controller per
@@ -32,12 +33,12 @@ export class DeliveryContext implements MiddlewareContext {
   readonly maxAttempts: number;
   readonly destination: string;
   readonly group: string;
-  readonly receivedAt: Date;
   readonly handler: string;
   readonly logger: Logger;
   payload: unknown;
   /** True when the handler's filter rejected the message. @internal */
   filtered = false;
+  readonly #facts: DeliveryFacts;
   #traceparent: string | undefined;
   #controller: AbortController | undefined;
   #signal: AbortSignal | undefined;
@@ -56,12 +57,17 @@ export class DeliveryContext implements MiddlewareContext {
     this.deliveryAttempt = facts.deliveryAttempt;
     this.destination = facts.destination;
     this.group = facts.group;
-    this.receivedAt = facts.receivedAt;
+    this.#facts = facts;
     this.event = event;
     this.handler = handler;
     this.maxAttempts = maxAttempts;
     this.logger = logger;
     this.payload = payload;
+  }
+
+  /** When the transport received the message (read from the delivery: its `Date` is made only if someone asks). */
+  get receivedAt(): Date {
+    return this.#facts.receivedAt;
   }
 
   /** W3C `traceparent` of the incoming message (a new one when it had none or a malformed one). */

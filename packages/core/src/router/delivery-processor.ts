@@ -99,17 +99,7 @@ export function processDelivery(
       code: NO_HANDLER,
       message: `group "${route.group}" has no handler for "${envelope.type}"`,
     };
-    return settleAs(
-      delivery,
-      'discarded',
-      () => delivery.ack(),
-      reason,
-      deps,
-      started,
-      undefined,
-      route,
-      report,
-    );
+    return settleAs(delivery, 'discarded', ACK, reason, deps, started, undefined, route, report);
   }
   const { options, handlerName } = handler.registration;
   const codec = deps.codecs.get(envelope.contentType);
@@ -231,19 +221,28 @@ class Attempt implements Expirable {
       void settleAs(
         this.#delivery,
         'filtered',
-        () => this.#delivery.ack(),
+        ACK,
         { code: FILTERED, message: `filter of ${handlerName} did not match` },
         deps,
         this.#started,
         handlerName,
         this.#route,
         this.#report,
-      ).then(this.#resolve);
+        undefined,
+        this.#resolve,
+      );
       return;
     }
     let decision = ACK;
     if (failed) decision = this.#failed(error, handlerName);
-    void settle(this.#delivery, decision, deps, this.#started, handlerName, this.#route, this.#report).then(
+    void settle(
+      this.#delivery,
+      decision,
+      deps,
+      this.#started,
+      handlerName,
+      this.#route,
+      this.#report,
       this.#resolve,
     );
   }
@@ -281,6 +280,10 @@ class Attempt implements Expirable {
   }
 }
 
+/**
+ * Settle `delivery` as `decision` says. `done` (when given) is called once the settlement call
+ * finished either way, after the counters and instrumentation (no extra promise per delivery).
+ */
 function settle(
   delivery: Delivery,
   decision: SettlementDecision,
@@ -289,25 +292,28 @@ function settle(
   handler: string | undefined,
   route: Route,
   report: DeliveryReport | undefined,
+  done?: () => void,
 ): Promise<void> {
   switch (decision.kind) {
     case 'ack':
       return settleAs(
         delivery,
         'acked',
-        () => delivery.ack(),
+        decision,
         undefined,
         deps,
         started,
         handler,
         route,
         report,
+        undefined,
+        done,
       );
     case 'retry':
       return settleAs(
         delivery,
         'retried',
-        () => delivery.retry(decision.delayMs),
+        decision,
         decision.reason,
         deps,
         started,
@@ -315,18 +321,21 @@ function settle(
         route,
         report,
         decision.delayMs,
+        done,
       );
     case 'dead-letter':
       return settleAs(
         delivery,
         'dead-lettered',
-        () => delivery.deadLetter(decision.reason),
+        decision,
         decision.reason,
         deps,
         started,
         handler,
         route,
         report,
+        undefined,
+        done,
       );
     case 'discard':
       deps.logger.warn('message discarded (dead-lettering disabled)', {
@@ -339,22 +348,44 @@ function settle(
       return settleAs(
         delivery,
         'discarded',
-        () => delivery.ack(),
+        ACK,
         decision.reason,
         deps,
         started,
         handler,
         route,
         report,
+        undefined,
+        done,
       );
   }
 }
 
-/** Run the settlement call; never rejects (a failure is logged and emitted as `settlement.failed`). */
+/** Call the delivery's settlement method for `decision` (`discard` acks); a synchronous throw becomes a rejection. */
+function callSettlement(delivery: Delivery, decision: SettlementDecision): Promise<void> {
+  try {
+    switch (decision.kind) {
+      case 'retry':
+        return delivery.retry(decision.delayMs);
+      case 'dead-letter':
+        return delivery.deadLetter(decision.reason);
+      case 'ack':
+      case 'discard':
+        return delivery.ack();
+    }
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+/**
+ * Run the settlement call; never rejects (a failure is logged and emitted as
+ * `settlement.failed`). `done` runs last, in both cases, even if a logger throws.
+ */
 function settleAs(
   delivery: Delivery,
   outcome: SettlementOutcome,
-  action: () => Promise<void>,
+  decision: SettlementDecision,
   reason: SettlementReason | undefined,
   deps: DeliveryProcessorDeps,
   started: number,
@@ -362,6 +393,7 @@ function settleAs(
   route: Route,
   report: DeliveryReport | undefined,
   delayMs?: number,
+  done?: () => void,
 ): Promise<void> {
   if (report !== undefined) {
     report.outcome = outcome;
@@ -369,39 +401,46 @@ function settleAs(
     report.delayMs = delayMs;
     report.handler = handler;
   }
-  let settling: Promise<void>;
-  try {
-    settling = action();
-  } catch (error) {
-    settling = Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
-  return settling.then(
+  return callSettlement(delivery, decision).then(
     () => {
-      route.stats.onSettled(outcome);
-      if (report !== undefined) report.settled = true;
-      if (deps.emitter.listenerCount('message.settled') === 0) return;
-      const { envelope } = delivery;
-      deps.emitter.emit('message.settled', {
-        outcome,
-        envelope,
-        attempt: delivery.deliveryAttempt,
-        destination: delivery.destination,
-        group: delivery.group,
-        durationMs: Date.now() - started,
-        ...(handler === undefined ? {} : { handler }),
-        ...(delayMs === undefined ? {} : { delayMs }),
-        ...(reason === undefined ? {} : { reason: { code: reason.code, message: reason.message } }),
-      });
+      try {
+        route.stats.onSettled(outcome);
+        if (report !== undefined) report.settled = true;
+        if (deps.emitter.listenerCount('message.settled') === 0) return;
+        const { envelope } = delivery;
+        deps.emitter.emit('message.settled', {
+          outcome,
+          envelope,
+          attempt: delivery.deliveryAttempt,
+          destination: delivery.destination,
+          group: delivery.group,
+          durationMs: Date.now() - started,
+          ...(handler === undefined ? {} : { handler }),
+          ...(delayMs === undefined ? {} : { delayMs }),
+          ...(reason === undefined ? {} : { reason: { code: reason.code, message: reason.message } }),
+        });
+      } finally {
+        done?.();
+      }
     },
     (error: unknown) => {
-      route.stats.onSettled(undefined);
-      const { envelope } = delivery;
-      deps.logger.error('settlement failed; the broker will redeliver', {
-        messageId: envelope.id,
-        outcome,
-        error,
-      });
-      deps.emitter.emit('settlement.failed', { envelope, attempt: delivery.deliveryAttempt, outcome, error });
+      try {
+        route.stats.onSettled(undefined);
+        const { envelope } = delivery;
+        deps.logger.error('settlement failed; the broker will redeliver', {
+          messageId: envelope.id,
+          outcome,
+          error,
+        });
+        deps.emitter.emit('settlement.failed', {
+          envelope,
+          attempt: delivery.deliveryAttempt,
+          outcome,
+          error,
+        });
+      } finally {
+        done?.();
+      }
     },
   );
 }

@@ -97,6 +97,12 @@ export class KeyedDispatcher<T> {
   }
 
   #pump(): void {
+    if (!this.#options.ordered) {
+      // No keys: first in, first out.
+      while (this.#waiting.length > 0 && this.#running < this.#options.concurrency)
+        this.#start(this.#waiting.shift() as Entry<T>);
+      return;
+    }
     for (let i = 0; i < this.#waiting.length && this.#running < this.#options.concurrency;) {
       const entry = this.#waiting[i] as Entry<T>;
       if (entry.key !== undefined && this.#busyKeys.has(entry.key)) {
@@ -110,23 +116,40 @@ export class KeyedDispatcher<T> {
 
   #start(entry: Entry<T>): void {
     this.#running += 1;
-    if (entry.key !== undefined) this.#busyKeys.add(entry.key);
-    const finish = (): void => {
-      this.#running -= 1;
-      if (entry.key !== undefined) this.#busyKeys.delete(entry.key);
-      if (!this.#stopped) this.#pump();
-      this.#wakeCapacity();
-      this.#checkIdle();
-    };
-    const fail = (error: unknown): void => {
-      this.#options.onError?.(error, entry.item);
-      finish();
-    };
+    const key = entry.key;
+    if (key !== undefined) this.#busyKeys.add(key);
+    let running: Promise<void>;
     try {
-      this.#options.run(entry.item).then(finish, fail);
+      running = this.#options.run(entry.item);
     } catch (error) {
-      fail(error);
+      this.#fail(error, entry);
+      return;
     }
+    // Unkeyed items with no error hook (the common case) share two bound callbacks: no closure per item.
+    if (key === undefined && this.#options.onError === undefined)
+      running.then(this.#settledUnkeyed, this.#settledUnkeyed);
+    else
+      running.then(
+        () => this.#finish(key),
+        (error: unknown) => this.#fail(error, entry),
+      );
+  }
+
+  readonly #settledUnkeyed = (): void => {
+    this.#finish(undefined);
+  };
+
+  #fail(error: unknown, entry: Entry<T>): void {
+    this.#options.onError?.(error, entry.item);
+    this.#finish(entry.key);
+  }
+
+  #finish(key: string | undefined): void {
+    this.#running -= 1;
+    if (key !== undefined) this.#busyKeys.delete(key);
+    if (!this.#stopped) this.#pump();
+    this.#wakeCapacity();
+    this.#checkIdle();
   }
 
   #wakeCapacity(): void {

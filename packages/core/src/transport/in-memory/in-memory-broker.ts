@@ -18,17 +18,6 @@ export interface BrokerMessage {
   readonly delayMs?: number;
 }
 
-/** One message on its way into the groups' queues. */
-interface StoreItem {
-  readonly id: string | undefined;
-  readonly partitionKey: string | undefined;
-  /** The broker's own copy. */
-  readonly payload: Uint8Array;
-  readonly source:
-    { readonly envelope: MessageEnvelope } | { readonly headers: Readonly<Record<string, string>> };
-  readonly delayMs: number | undefined;
-}
-
 /**
  * A frozen copy of `envelope` equal to what a round trip through the wire headers gives
  * (reserved header names dropped, `occurredAt` to the millisecond), with its own payload copy.
@@ -169,49 +158,60 @@ export class InMemoryBroker {
     messages: readonly BrokerMessage[],
     options: { readonly deduplicationWindowMs?: number } = {},
   ): void {
-    this.#store(
-      destination,
-      messages.map((message) => {
-        const headers = Object.freeze({ ...message.headers });
-        return {
-          id: headers[WireHeaders.id],
-          partitionKey: headers[WireHeaders.partitionKey],
-          payload: copyBytes(message.payload),
-          source: { headers },
-          delayMs: message.delayMs,
-        };
-      }),
-      options.deduplicationWindowMs ?? 0,
-    );
+    const stored = messages.map((message) => {
+      const headers = Object.freeze({ ...message.headers });
+      return { headers, payload: copyBytes(message.payload), delayMs: message.delayMs };
+    });
+    const groups = this.#groupsOf(destination);
+    const clock = this.#clock();
+    for (const { headers, payload, delayMs } of stored)
+      this.#enqueue(
+        destination,
+        groups,
+        clock,
+        options.deduplicationWindowMs ?? 0,
+        headers[WireHeaders.id],
+        undefined,
+        headers,
+        payload,
+        headers[WireHeaders.partitionKey],
+        delayMs,
+      );
   }
 
   /**
    * Store Omnibus envelopes (what {@link InMemoryTransport} publishes): like {@link publish},
    * but the envelope is kept as a frozen snapshot (payload copied once) that deliveries hand
-   * out as is, and the wire headers are built only if something reads them. @internal
+   * out as is, and the wire headers are built only if something reads them. All or nothing:
+   * every snapshot is taken before anything is stored. @internal
    */
   publishEnvelopes(
     destination: string,
     messages: readonly { readonly envelope: MessageEnvelope; readonly delayMs?: number }[],
     deduplicationWindowMs: number,
   ): void {
-    this.#store(
-      destination,
-      messages.map(({ envelope, delayMs }) => {
-        const snapshot = snapshotEnvelope(envelope);
-        return {
-          id: snapshot.id,
-          partitionKey: snapshot.partitionKey,
-          payload: snapshot.payload,
-          source: { envelope: snapshot },
-          delayMs,
-        };
-      }),
-      deduplicationWindowMs,
-    );
+    const snapshots = messages.map(({ envelope }) => snapshotEnvelope(envelope));
+    const groups = this.#groupsOf(destination);
+    const clock = this.#clock();
+    for (let i = 0; i < snapshots.length; i += 1) {
+      const snapshot = snapshots[i] as MessageEnvelope;
+      this.#enqueue(
+        destination,
+        groups,
+        clock,
+        deduplicationWindowMs,
+        snapshot.id,
+        snapshot,
+        undefined,
+        snapshot.payload,
+        snapshot.partitionKey,
+        messages[i]?.delayMs,
+      );
+    }
   }
 
-  #store(destination: string, items: readonly StoreItem[], deduplicationWindowMs: number): void {
+  /** The groups of a destination that can take a publish (PUBLISH_FAILED / NO_SUBSCRIBERS otherwise). */
+  #groupsOf(destination: string): Map<string, InMemoryGroup> {
     if (!this.#up)
       throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, 'in-memory broker is down', { retriable: true });
     const groups = this.#destinations.get(destination);
@@ -219,17 +219,42 @@ export class InMemoryBroker {
       throw new OmnibusError(ErrorCodes.PUBLISH_FAILED, `destination "${destination}" is not provisioned`);
     }
     if (groups.size === 0) throw noSubscribersError('in-memory broker', destination);
-    const now = performance.now();
-    const enqueuedAt = new Date();
-    for (const item of items) {
-      if (this.#isDuplicate(destination, item.id, deduplicationWindowMs, now)) continue;
-      this.#seq += 1;
-      const delay = item.delayMs !== undefined && item.delayMs > 0 ? item.delayMs : 0;
-      for (const group of groups.values()) {
-        group.enqueue(
-          new StoredEntry(this.#seq, item.source, item.payload, item.partitionKey, enqueuedAt, now + delay),
-        );
-      }
+    return groups;
+  }
+
+  /** The clock of one publish call: one reading shared by all its messages. */
+  #clock(): { readonly now: number; readonly enqueuedAt: Date } {
+    return { now: performance.now(), enqueuedAt: new Date() };
+  }
+
+  /** Store one message for every group (unless it is a duplicate within the window). */
+  #enqueue(
+    destination: string,
+    groups: Map<string, InMemoryGroup>,
+    clock: { readonly now: number; readonly enqueuedAt: Date },
+    deduplicationWindowMs: number,
+    id: string | undefined,
+    envelope: MessageEnvelope | undefined,
+    headers: Readonly<Record<string, string>> | undefined,
+    payload: Uint8Array,
+    partitionKey: string | undefined,
+    delayMs: number | undefined,
+  ): void {
+    if (this.#isDuplicate(destination, id, deduplicationWindowMs, clock.now)) return;
+    this.#seq += 1;
+    const delay = delayMs !== undefined && delayMs > 0 ? delayMs : 0;
+    for (const group of groups.values()) {
+      group.enqueue(
+        new StoredEntry(
+          this.#seq,
+          envelope,
+          headers,
+          payload,
+          partitionKey,
+          clock.enqueuedAt,
+          clock.now + delay,
+        ),
+      );
     }
   }
 
@@ -277,7 +302,8 @@ export class InMemoryBroker {
     target.enqueue(
       new StoredEntry(
         this.#seq,
-        { headers: frozen },
+        undefined,
+        frozen,
         payload.slice(),
         frozen[WireHeaders.partitionKey],
         new Date(),

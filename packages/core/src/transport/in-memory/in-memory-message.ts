@@ -43,9 +43,14 @@ export class StoredEntry implements StoredMessage {
   deliveryCount = 0;
   #headers: Readonly<Record<string, string>> | undefined;
 
+  /**
+   * @param envelope - The Omnibus envelope snapshot, or `undefined` for a foreign message.
+   * @param headers - A foreign message's wire headers (`undefined` when `envelope` is given: built on first read).
+   */
   constructor(
     seq: number,
-    source: { readonly envelope: MessageEnvelope } | { readonly headers: Readonly<Record<string, string>> },
+    envelope: MessageEnvelope | undefined,
+    headers: Readonly<Record<string, string>> | undefined,
     payload: Uint8Array,
     partitionKey: string | undefined,
     enqueuedAt: Date,
@@ -53,11 +58,8 @@ export class StoredEntry implements StoredMessage {
   ) {
     this.seq = seq;
     this.payload = payload;
-    if ('envelope' in source) this.envelope = source.envelope;
-    else {
-      this.envelope = undefined;
-      this.#headers = source.headers;
-    }
+    this.envelope = envelope;
+    this.#headers = headers;
     this.partitionKey = partitionKey;
     this.enqueuedAt = enqueuedAt;
     this.availableAt = availableAt;

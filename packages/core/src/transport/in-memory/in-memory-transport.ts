@@ -1,6 +1,5 @@
 import { ErrorCodes } from '../../errors/error-codes.js';
 import { OmnibusError, isOmnibusError } from '../../errors/omnibus-error.js';
-import type { MessageEnvelope } from '../../message/envelope.js';
 import { TransportStatusTracker } from '../transport-status-tracker.js';
 import { checkPublish } from '../../adapter-kit/check-publish.js';
 import type { BacklogReading } from '../backlog.js';
@@ -261,7 +260,8 @@ export class InMemoryTransport implements Transport {
     this.#setStatus('closed');
   }
 
-  #prepare(destination: string, message: OutgoingMessage): { envelope: MessageEnvelope; delayMs: number } {
+  /** Check one message; returns it as is unless its delay had to be normalised (no copy per message). */
+  #prepare(destination: string, message: OutgoingMessage): OutgoingMessage {
     const envelope = message.envelope;
     const delayMs = checkPublish(this, destination, message);
     if (typeof envelope.id !== 'string' || envelope.id === '') {
@@ -275,7 +275,7 @@ export class InMemoryTransport implements Transport {
         );
       }
     }
-    return { envelope, delayMs };
+    return delayMs === (message.delayMs ?? 0) ? message : { envelope, delayMs };
   }
 
   #onConnectionLost(error: Error): void {
