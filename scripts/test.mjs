@@ -39,6 +39,8 @@ const STAGES = [
   ...packageTestStages(),
   // The fulfilment saga (docs/concepts/sagas.md) on in-memory and the four brokers, two competing consumers, PostgreSQL store.
   { name: 'saga', brokers: ['postgres', 'rabbitmq', 'kafka', 'sqs', 'azure'], mocha: ['examples/saga-fulfilment/dist/test/*.int.test.js'] },
+  // The idempotency harness on the demo's real handlers, billing through the PostgreSQL inbox (docs/guides/idempotency-harness.md).
+  { name: 'idempotency', brokers: ['postgres'], mocha: ['examples/ecommerce/dist/test/idempotency.int.test.js'] },
   // One bus on two brokers (docs/guides/multiple-transports.md): orders on Kafka, charges on RabbitMQ.
   { name: 'multi-transport', brokers: ['kafka', 'rabbitmq'], mocha: ['examples/ecommerce/dist/test/multi-transport.int.test.js'] },
   {

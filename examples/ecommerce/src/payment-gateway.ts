@@ -12,6 +12,8 @@ export type ChargeResult = { readonly status: 'captured'; readonly paymentId: st
 @injectable()
 export class PaymentGateway {
   readonly #attempts = new Map<string, number>();
+  /** Every capture made, in order: what customers were actually charged. */
+  readonly captures: { readonly orderId: string; readonly amountCents: number }[] = [];
 
   /**
    * Charge a card. Throws on provider failures; resolves with `declined` for refusals. Traced as
@@ -37,6 +39,7 @@ export class PaymentGateway {
     if (card.endsWith('0002') && attempt === 1) return Promise.reject(new Error('payment provider timed out'));
     if (card.endsWith('0003')) return Promise.reject(new Error('payment provider returned HTTP 500'));
     if (card.endsWith('0004')) return Promise.resolve({ status: 'declined', reason: 'insufficient funds' });
+    this.captures.push({ orderId, amountCents });
     return Promise.resolve({ status: 'captured', paymentId: `pay_${orderId}_${String(amountCents)}` });
   }
 }

@@ -9,3 +9,13 @@ export type {
 } from './message-spy.js';
 export { waitFor, WaitTimeoutError } from './wait-for.js';
 export type { WaitForOptions } from './wait-for.js';
+export { proveIdempotent, IdempotencyViolation, AdversaryTransport } from './idempotency/index.js';
+export type {
+  IdempotencyApp,
+  IdempotencyReport,
+  ProveIdempotentOptions,
+  IdempotencyViolationDetails,
+  ScheduledDelivery,
+  Decision,
+  FaultKind,
+} from './idempotency/index.js';
