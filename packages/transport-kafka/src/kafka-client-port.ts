@@ -29,6 +29,13 @@ export interface OutgoingRecord {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/** The offset range of one partition: records `low` … `high − 1` exist. */
+export interface PartitionOffsets {
+  readonly partition: number;
+  readonly low: string;
+  readonly high: string;
+}
+
 /** Records for one topic, produced together. */
 export interface TopicRecords {
   readonly topic: string;
@@ -146,6 +153,10 @@ export interface KafkaClientPort {
   describeTopics(names: readonly string[]): Promise<TopicInfo[]>;
   /** The names of every topic in the cluster (one metadata request). */
   listTopics(): Promise<string[]>;
+  /** Each partition's earliest (`low`) and next (`high`) offset of `topic`, as decimal strings. */
+  topicOffsets(topic: string): Promise<PartitionOffsets[]>;
+  /** Delete consumer groups (e.g. a finished scan's throwaway group). Best effort is the caller's call. */
+  deleteGroups(groupIds: readonly string[]): Promise<void>;
   /**
    * Produce with acks from all in-sync replicas through the idempotent producer. Resolves once
    * the broker acknowledged every record; rejects otherwise.

@@ -9,10 +9,13 @@ import {
 } from '@omnibus/core';
 import type {
   BacklogReading,
+  DeadLetterStore,
   DeliveryHandler,
   OutgoingMessage,
   Subscription,
   SubscriptionSpec,
+  TopologyInspection,
+  TopologyItem,
   TopologySpec,
   Transport,
   TransportCapabilities,
@@ -21,6 +24,7 @@ import type {
 } from '@omnibus/core';
 import { closedTransportError, publishDeadline, resendUntil } from '@omnibus/core/adapter-kit';
 import type { KafkaClientPort, OutgoingRecord } from './kafka-client-port.js';
+import { kafkaDeadLetterStore } from './kafka-dead-letters.js';
 import { mapKafkaError } from './kafka-error-mapper.js';
 import { delayedHeaders } from './kafka-headers.js';
 import { readKafkaBacklog } from './kafka-backlog.js';
@@ -59,6 +63,7 @@ export function kafkaCapabilities(options: KafkaTransportOptions): TransportCapa
     publishDeduplication: false,
     atomicBatchPublish: false,
     backlog: { kind: 'offset-lag', approximate: false },
+    deadLetterStore: true,
     publishWithoutSubscribers: 'rejects',
   };
 }
@@ -86,6 +91,11 @@ export class KafkaTransport implements Transport {
   readonly #provisioner: TopicProvisioner;
   readonly #batcher: PublishBatcher;
   readonly #subscribers: SubscriberCheck;
+  /**
+   * Browse, replay and purge dead letters (`<topic>.<group>.dlq`): removal appends a marker, a
+   * replay goes to the group's first retry topic; see docs/transports/kafka.md.
+   */
+  readonly deadLetters: DeadLetterStore;
   readonly #tracker = new TransportStatusTracker();
   readonly #subscriptions = new Set<KafkaSubscription>();
   readonly #unhealthy = new Set<KafkaSubscription>();
@@ -109,6 +119,21 @@ export class KafkaTransport implements Transport {
     });
     this.#batcher = new PublishBatcher((batches) => this.#client.send(batches), o.maxMessageBytes);
     this.#subscribers = new SubscriberCheck('Kafka', (destination) => this.#hasGroup(destination));
+    this.deadLetters = kafkaDeadLetterStore({
+      client: this.#client,
+      naming: this.#naming,
+      retryTiersMs: o.retryTiersMs,
+      tuning: {
+        sessionTimeoutMs: o.sessionTimeoutMs,
+        rebalanceTimeoutMs: o.rebalanceTimeoutMs,
+        heartbeatIntervalMs: o.heartbeatIntervalMs,
+        maxWaitTimeMs: o.fetchMaxWaitMs,
+      },
+      scanTimeoutMs: Math.max(30_000, o.sessionTimeoutMs * 3),
+      connect: () => this.connect(),
+      requireTopics: (names, what) => this.#provisioner.require(names, ErrorCodes.DEAD_LETTER_FAILED, what),
+      publish: (topic, records) => this.#batcher.publish(topic, records),
+    });
   }
 
   get status(): TransportStatus {
@@ -180,6 +205,62 @@ export class KafkaTransport implements Transport {
       },
     );
     if (this.#tracker.status === 'reconnecting' && this.#unhealthy.size === 0) this.#tracker.set('ready');
+  }
+
+  /**
+   * Which topics of `topology` exist, creating nothing: per destination its main and delay
+   * topics, per group its retry topics (unordered groups) and its dead-letter topic. Connects
+   * first; rejects with a typed error when the cluster cannot be asked.
+   */
+  async inspectTopology(topology: TopologySpec): Promise<TopologyInspection> {
+    await this.connect();
+    const wanted = new Set<string>();
+    for (const d of topology.destinations) {
+      for (const t of this.#destinationTopics(d.name)) wanted.add(t);
+      for (const g of d.groups) for (const t of this.#groupTopics(d.name, g.name, g.ordered)) wanted.add(t);
+    }
+    let existing: Set<string>;
+    try {
+      existing = new Set((await this.#client.describeTopics([...wanted])).map((t) => t.name));
+    } catch (error) {
+      throw mapKafkaError(error, 'provision', [...wanted].join(', '));
+    }
+    const state = (names: readonly string[]): 'present' | 'missing' =>
+      names.every((n) => existing.has(n)) ? 'present' : 'missing';
+    const items: TopologyItem[] = [];
+    for (const d of topology.destinations) {
+      const topics = this.#destinationTopics(d.name);
+      items.push({
+        kind: 'destination',
+        destination: d.name,
+        nativeName: topics.join(', '),
+        state: state(topics),
+      });
+      for (const g of d.groups) {
+        const retry = this.#retryTopics(d.name, g.name, g.ordered);
+        const groupId = this.#naming.groupId(d.name, g.name);
+        const dlq = this.#naming.deadLetterTopic(d.name, g.name);
+        items.push({
+          kind: 'group',
+          destination: d.name,
+          group: g.name,
+          nativeName:
+            retry.length === 0
+              ? `consumer group ${groupId}`
+              : `consumer group ${groupId}; ${retry.join(', ')}`,
+          // An ordered group has no topic of its own besides its dead-letter topic.
+          state: state(retry.length === 0 ? [dlq] : retry),
+        });
+        items.push({
+          kind: 'dead-letter',
+          destination: d.name,
+          group: g.name,
+          nativeName: dlq,
+          state: state([dlq]),
+        });
+      }
+    }
+    return { items };
   }
 
   /** Whether some group's dead-letter topic exists for `destination` (one metadata request). */

@@ -18,6 +18,7 @@ import type {
   ConsumerPort,
   PartitionOffsets,
   KafkaClientPort,
+  PartitionOffsets,
   ReceivedBatch,
   ReceivedRecord,
   TopicInfo,
@@ -116,6 +117,15 @@ export class KafkajsClient implements KafkaClientPort {
 
   listTopics(): Promise<string[]> {
     return this.#admin.listTopics();
+  }
+
+  async topicOffsets(topic: string): Promise<PartitionOffsets[]> {
+    const offsets = await this.#admin.fetchTopicOffsets(topic);
+    return offsets.map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
+  }
+
+  async deleteGroups(groupIds: readonly string[]): Promise<void> {
+    if (groupIds.length > 0) await this.#admin.deleteGroups([...groupIds]);
   }
 
   async describeTopics(names: readonly string[]): Promise<TopicInfo[]> {
