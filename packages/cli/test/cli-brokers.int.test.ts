@@ -28,6 +28,12 @@ const BROKERS: Readonly<Record<string, (prefix: string) => Record<string, string
     OMNIBUS_SQS_WAIT_TIME_SECONDS: '1',
     OMNIBUS_SQS_QUEUE_PREFIX: `${prefix.replace(/[^A-Za-z0-9_-]/g, '-')}-`,
   }),
+  kafka: (prefix) => ({
+    OMNIBUS_TRANSPORT: 'kafka',
+    OMNIBUS_KAFKA_BROKERS: '127.0.0.1:9092',
+    OMNIBUS_KAFKA_TOPIC_PREFIX: `${prefix}.`,
+    OMNIBUS_KAFKA_PARTITIONS: '1',
+  }),
   azure: (prefix) => ({
     OMNIBUS_TRANSPORT: 'azure',
     OMNIBUS_AZURE_CONNECTION_STRING:
@@ -74,7 +80,7 @@ for (const [name, envFor] of Object.entries(BROKERS)) {
       const plan = await runBin(['topology', 'plan', '--config', PAYMENTS_CONFIG], { env });
       expect(plan.code, plan.stderr).to.equal(0);
       expect(plan.stdout).to.contain(destination);
-      if (name === 'rabbitmq') expect(plan.stdout).to.contain('0 to create, 3 in place');
+      if (name === 'rabbitmq' || name === 'kafka') expect(plan.stdout).to.contain('0 to create, 3 in place');
       else expect(plan.stdout).to.contain('cannot inspect its topology');
     });
 
