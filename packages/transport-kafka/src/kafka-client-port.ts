@@ -29,10 +29,12 @@ export interface OutgoingRecord {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-/** The offset range of one partition: records `low` … `high − 1` exist. */
-export interface PartitionOffsets {
+/** The offset range of one partition: records `low` … `high − 1` exist. Offsets as decimal strings. */
+export interface PartitionRange {
   readonly partition: number;
+  /** First offset still in the log. */
   readonly low: string;
+  /** Offset the next produced record will get. */
   readonly high: string;
 }
 
@@ -77,15 +79,10 @@ export interface CommitOffset {
   readonly metadata?: string;
 }
 
-/** One partition's positions, offsets as decimal strings. */
-export interface PartitionOffsets {
-  readonly partition: number;
+/** One partition's range plus a group's position in it, offsets as decimal strings. */
+export interface PartitionOffsets extends PartitionRange {
   /** The group's committed offset (next record to consume), `-1` when it never committed. */
   readonly committed: string;
-  /** First offset still in the log. */
-  readonly low: string;
-  /** Offset the next produced record will get. */
-  readonly high: string;
 }
 
 /** One topic's partitions. */
@@ -154,7 +151,7 @@ export interface KafkaClientPort {
   /** The names of every topic in the cluster (one metadata request). */
   listTopics(): Promise<string[]>;
   /** Each partition's earliest (`low`) and next (`high`) offset of `topic`, as decimal strings. */
-  topicOffsets(topic: string): Promise<PartitionOffsets[]>;
+  topicOffsets(topic: string): Promise<PartitionRange[]>;
   /** Delete consumer groups (e.g. a finished scan's throwaway group). Best effort is the caller's call. */
   deleteGroups(groupIds: readonly string[]): Promise<void>;
   /**

@@ -16,9 +16,9 @@ import type {
   ConsumerConfig,
   ConsumerListeners,
   ConsumerPort,
-  PartitionOffsets,
   KafkaClientPort,
   PartitionOffsets,
+  PartitionRange,
   ReceivedBatch,
   ReceivedRecord,
   TopicInfo,
@@ -119,7 +119,7 @@ export class KafkajsClient implements KafkaClientPort {
     return this.#admin.listTopics();
   }
 
-  async topicOffsets(topic: string): Promise<PartitionOffsets[]> {
+  async topicOffsets(topic: string): Promise<PartitionRange[]> {
     const offsets = await this.#admin.fetchTopicOffsets(topic);
     return offsets.map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
   }
