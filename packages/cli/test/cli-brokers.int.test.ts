@@ -136,7 +136,7 @@ for (const [name, envFor] of Object.entries(BROKERS)) {
       expect(refused.stderr).to.contain('Replay 2 dead letter(s)');
       expect(refused.stderr).to.contain('aborted: nothing replayed');
       const dry = await runBin(['dlq', 'replay', ...where, '--code', 'PROVIDER_DOWN', '--dry-run'], { env });
-      expect(dry.stdout).to.contain('would replay 2 dead letter(s)');
+      expect(dry.stdout, dry.stderr).to.contain('would replay 2 dead letter(s)');
       expect(control.handled, 'nothing replayed yet').to.deep.equal([]);
 
       control.failing = false;
