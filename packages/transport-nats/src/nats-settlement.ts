@@ -1,14 +1,14 @@
-import type { JsMsg } from '@nats-io/jetstream';
 import { RETRIES_EXHAUSTED, deadLetterWireHeaders } from '@omnibus/core';
 import type { DeadLetterReason, MessageEnvelope, SubscriptionSpec } from '@omnibus/core';
 import type { SettleOnceDelivery, SettlementPort } from '@omnibus/core/adapter-kit';
 import { isTransient, settlementError } from './nats-error-mapper.js';
 import { fromNatsHeaders } from './nats-message-mapper.js';
 import type { NatsTransportOptions } from './nats-options.js';
+import { PulledMessage } from './nats-pulled-message.js';
 
 /** One received JetStream message while this subscription holds it. */
 export interface HeldMessage {
-  readonly msg: JsMsg;
+  readonly msg: PulledMessage;
   readonly envelope: MessageEnvelope;
   /** Partition (ordered groups) or -1. */
   readonly partition: number;
@@ -32,13 +32,12 @@ export interface NatsSettlementContext {
 
 /** How long one ack confirmation is waited for before the ack is sent again. */
 const ACK_TRY_MS = 2_000;
-const ACK_BODY = new TextEncoder().encode('+ACK');
 
 /**
  * The native settlement of one subscription, driven by the kit's `SettleOnceDelivery` (which
  * enforces settle-once and the retry-delay range):
  *
- * - `ack`: a JetStream double ack (`ackAck`), resolved once the server confirmed it.
+ * - `ack`: a JetStream double ack (`+ACK` as a request), resolved once the server confirmed it.
  * - `retry(d)`: `nak(d)` — the server redelivers no sooner than `d`, with the delivery count (the
  *   attempt) one higher; resolved once the server received the nak (flush). Ordered groups
  *   retry in place instead (`retryInPlace`): the subscription keeps the message, its lease
@@ -68,9 +67,9 @@ export class NatsSettlement implements SettlementPort<HeldMessage> {
     this.retryInPlace = context.spec.ordered;
   }
 
-  /** What `Delivery.raw` exposes: the `JsMsg`. */
+  /** What `Delivery.raw` exposes: the NATS `Msg` (its `reply` is the JetStream ack subject). */
   raw(held: HeldMessage): unknown {
-    return held.msg;
+    return held.msg.msg;
   }
 
   /**
@@ -145,35 +144,31 @@ export class NatsSettlement implements SettlementPort<HeldMessage> {
   }
 
   /**
-   * Double ack. When the confirmation does not come (the connection dropped with the ack or its
-   * reply in flight) the ack is sent again on the new connection until `settleTimeoutMs`: acks
-   * are idempotent, and only a confirmed ack tells whether the server removed the message (an ack
-   * that reached the server but whose reply was lost must not be reported as failed — the
-   * message would then be neither redelivered nor counted as acked).
+   * Double ack: `+ACK` sent as a request, resolved by the server's confirmation. When the
+   * confirmation does not come (the connection dropped with the ack or its reply in flight) the
+   * ack is sent again until `settleTimeoutMs`: acks are idempotent, and only a confirmed ack tells
+   * whether the server removed the message (an ack that reached the server but whose reply was
+   * lost must not be reported as failed — the message would then be neither redelivered nor
+   * counted as acked).
    */
   async #ack(held: HeldMessage, action: string): Promise<void> {
-    const deadline = Date.now() + this.#context.options.settleTimeoutMs;
-    const reply = (held.msg as unknown as { readonly reply?: unknown }).reply;
-    let last: unknown;
-    try {
-      if (await held.msg.ackAck({ timeout: Math.min(ACK_TRY_MS, this.#context.options.settleTimeoutMs) }))
-        return;
-    } catch (error) {
-      last = error;
-    }
-    while (typeof reply === 'string' && reply !== '' && isTransient(last) && Date.now() < deadline) {
+    const { settleTimeoutMs } = this.#context.options;
+    const deadline = Date.now() + settleTimeoutMs;
+    const reply = held.msg.reply;
+    if (reply === '') throw this.#error(new Error('the message has no ack subject'), action);
+    for (let first = true; ; first = false) {
       try {
+        const remaining = first ? settleTimeoutMs : deadline - Date.now();
         await this.#context.request(
           reply,
-          ACK_BODY,
-          Math.min(ACK_TRY_MS, Math.max(1, deadline - Date.now())),
+          PulledMessage.ackBody,
+          Math.max(1, Math.min(ACK_TRY_MS, remaining)),
         );
         return;
       } catch (error) {
-        last = error;
+        if (!isTransient(error) || Date.now() >= deadline) throw this.#error(error, action);
       }
     }
-    throw this.#error(last ?? new Error('the server did not confirm the ack'), action);
   }
 
   async #flush(action: string): Promise<void> {

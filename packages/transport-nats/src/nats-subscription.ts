@@ -1,9 +1,12 @@
-import type { Consumer, JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { KeyedDispatcher } from '@omnibus/core';
 import type { DeliveryHandler, Subscription, SubscriptionSpec } from '@omnibus/core';
 import { SettleOnceDelivery, sleep } from '@omnibus/core/adapter-kit';
 import { receivedToEnvelope } from './nats-message-mapper.js';
 import type { NatsTransportOptions } from './nats-options.js';
+import type { PulledMessage } from './nats-pulled-message.js';
+import { NatsPuller } from './nats-puller.js';
+import type { PullOutcome } from './nats-puller.js';
 import { NatsSettlement } from './nats-settlement.js';
 import type { HeldMessage, NatsSettlementContext } from './nats-settlement.js';
 
@@ -12,8 +15,11 @@ export interface NatsSubscriptionContext {
   readonly spec: SubscriptionSpec;
   readonly onDelivery: DeliveryHandler;
   readonly options: NatsTransportOptions;
+  readonly nc: NatsConnection;
+  /** The destination's stream. */
+  readonly stream: string;
   /** The group's durable consumers: one (unordered) or one per partition (ordered), in partition order. */
-  readonly consumers: readonly Consumer[];
+  readonly consumers: readonly string[];
   readonly settlement: Omit<NatsSettlementContext, 'spec' | 'options'>;
   /** Receives errors that cannot be thrown to a caller (failed pulls, a rejected handler). */
   readonly onError: (error: unknown) => void;
@@ -21,8 +27,8 @@ export interface NatsSubscriptionContext {
   readonly onClosed: () => void;
 }
 
-/** How long one pull request waits for messages (the client's minimum). Close waits one out. */
-const PULL_EXPIRES_MS = 1_000;
+/** How long one pull request waits for messages on the server. Close cancels it (unsubscribe). */
+const PULL_EXPIRES_MS = 5_000;
 const MAX_BACKOFF_MS = 2_000;
 
 /**
@@ -33,12 +39,17 @@ const MAX_BACKOFF_MS = 2_000;
  * - Ordered: one pull loop per partition consumer (`max_ack_pending: 1` server-side), each
  *   asking for the next message only once its partition's message is settled.
  *
+ * Each consumer's pull requests answer to one inbox that lives as long as the subscription
+ * ({@link NatsPuller}), so a message the server hands out is never dropped by the client: every
+ * delivery the server counts reaches the handler, and the attempt (the server's delivery count)
+ * never skips a number.
+ *
  * While a message is held (queued, running, or waiting out an ordered retry) its lease is
  * extended with `working()` every third of the ack wait. Pull loops survive reconnects and
  * server restarts (they retry with backoff). Close: stop starting work, `nak` the unstarted
- * messages at once (other members get them), wait out the pull requests in flight (their
- * messages are nak'd as they arrive), drain running handlers up to the bound, then `nak`
- * whatever is still unsettled.
+ * messages at once (other members get them), cancel the open pull requests (unsubscribe,
+ * confirmed by the server; a message it sent before is nak'd as it arrives), drain running
+ * handlers up to the bound, then `nak` whatever is still unsettled.
  */
 export class NatsSubscription implements Subscription {
   readonly #context: NatsSubscriptionContext;
@@ -49,6 +60,7 @@ export class NatsSubscription implements Subscription {
   readonly #retryTimers = new Map<HeldMessage, NodeJS.Timeout>();
   readonly #abort = new AbortController();
   readonly #partitionWaiters = new Map<number, () => void>();
+  #pullers: NatsPuller[] = [];
   #loops: Promise<void>[] = [];
   #heartbeat: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
@@ -72,14 +84,21 @@ export class NatsSubscription implements Subscription {
   start(): void {
     const every = Math.max(500, Math.floor(this.#context.options.ackWaitMs / 3));
     this.#heartbeat = setInterval(() => this.#extendLeases(), every);
-    if (this.#context.spec.ordered) {
-      this.#loops = this.#context.consumers.map((consumer, partition) =>
-        this.#orderedLoop(consumer, partition),
-      );
-    } else {
-      const consumer = this.#context.consumers[0];
-      if (consumer !== undefined) this.#loops = [this.#loop(consumer)];
-    }
+    const { ordered } = this.#context.spec;
+    this.#pullers = this.#context.consumers.map(
+      (consumer, index) =>
+        new NatsPuller({
+          nc: this.#context.nc,
+          stream: this.#context.stream,
+          consumer,
+          expiresMs: PULL_EXPIRES_MS,
+          onMessage: (msg) => this.#accept(msg, ordered ? index : -1),
+          onError: (error) => this.#context.onError(error),
+        }),
+    );
+    this.#loops = ordered
+      ? this.#pullers.map((puller, partition) => this.#orderedLoop(puller, partition))
+      : this.#pullers.map((puller) => this.#loop(puller));
   }
 
   /** See {@link Subscription.close}. Idempotent; never rejects. */
@@ -88,53 +107,53 @@ export class NatsSubscription implements Subscription {
     return this.#closing;
   }
 
+  /** The connection dropped: open pull requests are gone on the server; the loops ask again. */
+  connectionLost(): void {
+    for (const puller of this.#pullers) puller.connectionLost();
+  }
+
   get #stopping(): boolean {
     return this.#closing !== undefined;
   }
 
-  async #loop(consumer: Consumer): Promise<void> {
+  async #loop(puller: NatsPuller): Promise<void> {
     let failures = 0;
     while (!this.#stopping) {
       await this.#dispatcher.waitForCapacity();
       if (this.#stopping) break;
-      const want = Math.max(1, this.#dispatcher.freeSlots);
-      try {
-        await this.#pull(consumer, want, -1);
-        failures = 0;
-      } catch (error) {
-        failures += 1;
-        await this.#backoff(error, failures);
-      }
+      const outcome = await puller.pull(Math.max(1, this.#dispatcher.freeSlots));
+      failures = await this.#afterPull(outcome, failures);
     }
   }
 
-  async #orderedLoop(consumer: Consumer, partition: number): Promise<void> {
+  async #orderedLoop(puller: NatsPuller, partition: number): Promise<void> {
     let failures = 0;
     while (!this.#stopping) {
       await this.#partitionIdle(partition);
       if (this.#stopping) break;
-      try {
-        await this.#pull(consumer, 1, partition);
-        failures = 0;
-      } catch (error) {
-        failures += 1;
-        await this.#backoff(error, failures);
-      }
+      const outcome = await puller.pull(1);
+      failures = await this.#afterPull(outcome, failures);
     }
   }
 
-  async #pull(consumer: Consumer, max: number, partition: number): Promise<void> {
-    const messages = await consumer.fetch({ max_messages: max, expires: PULL_EXPIRES_MS });
-    for await (const msg of messages) this.#accept(msg, partition);
+  /**
+   * A request that ended normally resets the failure count; a refused or lost one (the server
+   * restarting, the connection away) backs off before the next, reporting refusals.
+   */
+  async #afterPull(outcome: PullOutcome, failures: number): Promise<number> {
+    if (outcome.kind === 'fulfilled' || outcome.kind === 'expired') return 0;
+    if (outcome.kind === 'refused') {
+      this.#context.onError(
+        new Error(
+          `NATS: pull request of group "${this.#context.spec.group}" refused: ${String(outcome.code)} ${outcome.description}`,
+        ),
+      );
+    }
+    if (!this.#stopping) await sleep(Math.min(MAX_BACKOFF_MS, 50 * 2 ** (failures + 1)), this.#abort.signal);
+    return failures + 1;
   }
 
-  async #backoff(error: unknown, failures: number): Promise<void> {
-    if (this.#stopping) return;
-    this.#context.onError(error);
-    await sleep(Math.min(MAX_BACKOFF_MS, 50 * 2 ** failures), this.#abort.signal);
-  }
-
-  #accept(msg: JsMsg, partition: number): void {
+  #accept(msg: PulledMessage, partition: number): void {
     const envelope = receivedToEnvelope({
       headers: msg.headers,
       data: msg.data,
@@ -227,7 +246,9 @@ export class NatsSubscription implements Subscription {
     }
     for (const resolve of this.#partitionWaiters.values()) resolve();
     this.#partitionWaiters.clear();
-    await Promise.all([Promise.all(this.#loops), this.#dispatcher.drain(drainTimeoutMs)]);
+    // Cancels the open pull requests; what the server sent before it knew is handed back.
+    const pullersClosed = Promise.all(this.#pullers.map((puller) => puller.close()));
+    await Promise.all([pullersClosed, Promise.all(this.#loops), this.#dispatcher.drain(drainTimeoutMs)]);
     for (const timer of this.#retryTimers.values()) clearTimeout(timer);
     this.#retryTimers.clear();
     // Handlers still running past the bound: their late settlement becomes a no-op.

@@ -131,14 +131,10 @@ export class NatsTransport implements Transport {
   async subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {
     if (this.#closing !== undefined) throw closedError('subscribe');
     const { nc, js, jsm } = await this.#connect();
-    const stream = this.names.stream(spec.destination);
-    let consumers;
     try {
       await this.#topology.checkDestination(jsm, spec.destination);
+      // Adds (create) or checks (verify) every consumer of the group.
       await this.#topology.provisionGroup(jsm, spec.destination, { name: spec.group, ordered: spec.ordered });
-      consumers = await Promise.all(
-        this.names.consumers(spec.group, spec.ordered).map((name) => js.consumers.get(stream, name)),
-      );
     } catch (error) {
       throw subscribeError(error, spec.destination, spec.group);
     }
@@ -147,7 +143,9 @@ export class NatsTransport implements Transport {
       spec,
       onDelivery,
       options: this.options,
-      consumers,
+      nc,
+      stream: this.names.stream(spec.destination),
+      consumers: this.names.consumers(spec.group, spec.ordered),
       settlement: {
         publishDeadLetter: (headers, payload) =>
           this.#publisher.publishDeadLetter(js, spec.destination, spec.group, headers, payload),
@@ -249,6 +247,7 @@ export class NatsTransport implements Transport {
       if (event.type === 'disconnect' || event.type === 'staleConnection') {
         this.#tracker.set('reconnecting');
         this.#publisher.connectionLost();
+        for (const subscription of this.#subscriptions) subscription.connectionLost();
       }
       if (event.type === 'reconnect') {
         this.#tracker.set('ready');
