@@ -99,6 +99,8 @@ export { DEFAULT_HANDLER_TIMEOUT_MS, DEFAULT_HANDLER_CONCURRENCY } from './handl
 export type { EventHandlerOptions, ResolvedHandlerOptions } from './handler/event-handler-options.js';
 export { FILTER_FAILED, FILTERED, headersMatch, matchesFilter } from './handler/handler-filter.js';
 export type { HandlerFilter } from './handler/handler-filter.js';
+export { MAX_BATCH_SIZE } from './handler/batch-handler.js';
+export type { BatchContext, BatchEntry, BatchHandlerMethod, BatchOptions } from './handler/batch-handler.js';
 export { resolveHandlerOptions } from './handler/resolve-handler-options.js';
 export type { HandlerDefaults, ResolveOptionsResult } from './handler/resolve-handler-options.js';
 export type { HandlerContext, MiddlewareContext } from './handler/handler-context.js';

@@ -10,6 +10,7 @@ import {
 import { expect } from 'chai';
 import type { ContractCaseGroup } from '../contract-case.js';
 import { expectOmnibusRejection, needs } from './case-helpers.js';
+import { batchHandlerCases } from './batch-handlers.js';
 import { busTransport, stopBus } from './end-to-end.js';
 
 interface PriceV2 {
@@ -17,7 +18,7 @@ interface PriceV2 {
   readonly price: { readonly amount: number; readonly currency: string };
 }
 
-/** W. Event flows through the EventBus: upcasting (more to come: commands, filters, request/reply). */
+/** W. Event flows through the EventBus: upcasting, filters, request/reply, forwarding, batch handlers. */
 export const flowCases: ContractCaseGroup = {
   letter: 'W',
   title: 'event flows through the EventBus',
@@ -307,5 +308,6 @@ export const flowCases: ContractCaseGroup = {
         }
       },
     },
+    ...batchHandlerCases,
   ],
 };

@@ -26,7 +26,7 @@ export interface ForwardingFlow<A = unknown, B = unknown> {
   /** The transformation; throw to fail the attempt (retried, then dead-lettered). */
   readonly map: (payload: A, context: HandlerContext) => B | Promise<B>;
   /** Other handler options of the flow's consumer (retry, concurrency, ordered, timeoutMs, …). */
-  readonly options?: Omit<EventHandlerOptions<A>, 'group' | 'filter'>;
+  readonly options?: Omit<EventHandlerOptions<A>, 'group' | 'filter' | 'batch'>;
 }
 
 /** A declared flow, ready for `createEventBus({ flows: [...] })` (payload types erased). */

@@ -160,6 +160,14 @@ function validateEntry(
     }
     return undefined;
   }
+  if (event.kind === 'request' && resolved.options.batch !== undefined) {
+    problems.add(
+      ErrorCodes.HANDLER_INVALID,
+      `${handlerName} handles request "${event.name}" with \`batch\`: a request is answered one at a time`,
+      `remove \`batch\` from @EventHandler on ${handlerName}`,
+    );
+    return undefined;
+  }
   if (!ok) return undefined;
   return {
     handlerClass: ctor,

@@ -1,5 +1,6 @@
 import type { HandlerMiddleware } from '../middleware/handler-middleware.js';
 import type { RetryPolicy } from '../retry/retry-policy.js';
+import type { BatchOptions } from './batch-handler.js';
 import type { HandlerFilter } from './handler-filter.js';
 
 /**
@@ -27,6 +28,16 @@ export interface EventHandlerOptions<T = unknown> {
    * message with `FILTER_FAILED`. See {@link HandlerFilter}.
    */
   readonly filter?: HandlerFilter<T>;
+  /**
+   * Make this a batch handler: the method receives `(entries: BatchEntry<T>[], context:
+   * BatchContext)` with up to `maxSize` messages, handed over when full or `maxWaitMs` after the
+   * first arrived. Each message is still settled on its own (see {@link BatchEntry}); decoding,
+   * upcasting, validation, the filter and middleware run per message before it joins a batch.
+   * `concurrency` counts batches: the subscription takes up to `concurrency × maxSize`
+   * messages at once. In an `ordered` group a batch holds at most one message per key (the
+   * next one of a key is delivered once the previous one is settled). Not for requests.
+   */
+  readonly batch?: BatchOptions;
 }
 
 /** Options after defaults were applied and validation passed. */
@@ -40,6 +51,13 @@ export interface ResolvedHandlerOptions {
   readonly middleware: readonly HandlerMiddleware[];
   /** The handler's filter, when it has one. */
   readonly filter?: HandlerFilter;
+  /** Batch settings, when it is a batch handler. */
+  readonly batch?: BatchOptions;
+}
+
+/** Messages a subscription of these options takes at once: `concurrency`, times `batch.maxSize` for batch handlers. */
+export function messagesInFlight(options: ResolvedHandlerOptions): number {
+  return options.batch === undefined ? options.concurrency : options.concurrency * options.batch.maxSize;
 }
 
 /** Default handler timeout: 30 s. */

@@ -1,4 +1,5 @@
 import type { EventDefinition, RequestDefinition } from '../events/event-definition.js';
+import type { BatchHandlerMethod, BatchOptions } from './batch-handler.js';
 import type { EventHandlerOptions } from './event-handler-options.js';
 import type { HandlerContext } from './handler-context.js';
 import { appendHandlerMetadata } from './handler-metadata.js';
@@ -21,9 +22,22 @@ export type RequestHandlerMethod<T, R> = (payload: T, context: HandlerContext) =
  * class Billing {
  *   @EventHandler(OrderPlaced, { group: 'billing', retry: { maxAttempts: 5 } })
  *   async onOrderPlaced(order: OrderPlacedPayload, context: HandlerContext) { … }
+ *
+ *   // A batch handler: up to 100 messages, handed over at most 250 ms after the first arrived;
+ *   // each entry is acked unless failed on its own.
+ *   @EventHandler(OrderPlaced, { group: 'ledger', batch: { maxSize: 100, maxWaitMs: 250 } })
+ *   async onOrders(entries: readonly BatchEntry<OrderPlacedPayload>[], context: BatchContext) { … }
  * }
  * ```
  */
+export function EventHandler<T>(
+  event: EventDefinition<T>,
+  options: EventHandlerOptions<NoInfer<T>> & { readonly batch: BatchOptions },
+): <M extends BatchHandlerMethod<T>>(
+  target: object,
+  methodName: string | symbol,
+  descriptor: TypedPropertyDescriptor<M>,
+) => void;
 export function EventHandler<T, R>(
   event: RequestDefinition<T, R>,
   options?: EventHandlerOptions<NoInfer<T>>,

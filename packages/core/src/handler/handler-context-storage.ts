@@ -23,3 +23,8 @@ export function runInHandlerContext<R>(context: HandlerContext, fn: () => R): R 
 export function runWithHandlerContext<C extends HandlerContext, R>(context: C, fn: (context: C) => R): R {
   return storage.run(context, fn, context);
 }
+
+/** Run `fn` outside any handler context (a batch belongs to none of its messages). @internal */
+export function runOutsideHandlerContext<R>(fn: () => R): R {
+  return storage.exit(fn);
+}

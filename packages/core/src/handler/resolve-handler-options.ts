@@ -1,4 +1,5 @@
 import { nameProblem } from '../events/names.js';
+import { batchProblems } from './batch-handler.js';
 import { filterProblems } from './handler-filter.js';
 import { DEFAULT_RETRY_POLICY, retryPolicyProblems, type RetryPolicy } from '../retry/retry-policy.js';
 import {
@@ -42,6 +43,7 @@ export function resolveHandlerOptions(
     'deadLetter',
     'middleware',
     'filter',
+    'batch',
   ]);
   for (const key of Object.keys(raw)) {
     if (!known.has(key)) problems.push(`unknown option "${key}" (known: ${[...known].join(', ')})`);
@@ -76,7 +78,18 @@ export function resolveHandlerOptions(
   problems.push(...retryPolicyProblems(retry));
   const filter = options.filter;
   if (filter !== undefined) problems.push(...filterProblems(filter));
+  const batch = options.batch;
+  if (batch !== undefined) problems.push(...batchProblems(batch, timeoutMs));
   if (problems.length > 0 || group === undefined) return { ok: false, problems };
-  const resolved = { group, concurrency, ordered, timeoutMs, retry, deadLetter, middleware };
+  const resolved = {
+    group,
+    concurrency,
+    ordered,
+    timeoutMs,
+    retry,
+    deadLetter,
+    middleware,
+    ...(batch === undefined ? {} : { batch: { maxSize: batch.maxSize, maxWaitMs: batch.maxWaitMs } }),
+  };
   return { ok: true, options: filter === undefined ? resolved : { ...resolved, filter } };
 }

@@ -13,6 +13,8 @@ import { matchesFilter } from '../handler/handler-filter.js';
 import type { FilterMark } from './delivery-context.js';
 import { schemaValidationMiddleware } from '../middleware/schema-validation-middleware.js';
 import type { DeadlineQueue } from './deadline-queue.js';
+import type { BatchHandlerMethod } from '../handler/batch-handler.js';
+import { BatchCollector } from './batch-collector.js';
 
 /** A registration with its pipeline, compiled once when the router subscribes. */
 export interface CompiledHandler {
@@ -26,6 +28,8 @@ export interface CompiledHandler {
   readonly run: (context: MiddlewareContext) => Promise<void> | void;
   /** The shared timer wheel of this handler's `timeoutMs`. */
   readonly deadlines: DeadlineQueue;
+  /** Batch handlers only: hand over waiting batches now and later ones at once (the bus is stopping). */
+  readonly closeBatches?: () => void;
 }
 
 type Step = (context: MiddlewareContext) => Promise<void> | void;
@@ -37,7 +41,8 @@ type Step = (context: MiddlewareContext) => Promise<void> | void;
  * a schema) → the handler's filter (only when it has one; a non-match marks the context
  * `filtered` and skips the rest) → bus middleware → handler middleware (composed only when there is any) → resolve
  * the instance (`HandlerResolver`, awaited only when it returns a promise) and call the
- * method. Resolution failures become retriable `HANDLER_NOT_RESOLVED` errors. The attempt's
+ * method. A batch handler's last step instead queues the attempt in its {@link BatchCollector},
+ * which calls the method once per batch and finishes each attempt with its own entry's outcome. Resolution failures become retriable `HANDLER_NOT_RESOLVED` errors. The attempt's
  * timeout and the bus stop are enforced by the router around this pipeline (one shared timer
  * per timeout value, one abort signal per attempt).
  */
@@ -50,7 +55,7 @@ export function compileHandler(
 ): CompiledHandler {
   const answers = registration.event.kind === 'request' && replier !== undefined;
   const { handlerClass, methodName, handlerName, options } = registration;
-  const call = (instance: object, context: MiddlewareContext): Promise<void> | void => {
+  const methodOf = (instance: object): unknown => {
     const method = (instance as Record<string | symbol, unknown>)[methodName];
     if (typeof method !== 'function') {
       throw new OmnibusError(
@@ -59,6 +64,10 @@ export function compileHandler(
         { retriable: true },
       );
     }
+    return method;
+  };
+  const call = (instance: object, context: MiddlewareContext): Promise<void> | void => {
+    const method = methodOf(instance);
     const result: unknown = (method as (payload: unknown, context: MiddlewareContext) => unknown).call(
       instance,
       context.payload,
@@ -89,9 +98,30 @@ export function compileHandler(
       },
     );
   };
+  const batches =
+    options.batch === undefined
+      ? undefined
+      : new BatchCollector(options.batch, handlerName, (entries, shared) => {
+          const callBatch = (instance: object): Promise<void> | void => {
+            const method = methodOf(instance) as BatchHandlerMethod<unknown>;
+            const result: unknown = method.call(instance, entries, shared);
+            return isThenable(result) ? (Promise.resolve(result) as Promise<void>) : undefined;
+          };
+          let resolved: object | Promise<object>;
+          try {
+            resolved = resolver.resolve(handlerClass);
+          } catch (error) {
+            throw notResolved(error);
+          }
+          if (!isThenable(resolved)) return callBatch(resolved);
+          return (Promise.resolve(resolved) as Promise<object>).then(callBatch, (error: unknown) => {
+            throw notResolved(error);
+          });
+        });
+  const terminal: Step = batches === undefined ? invoke : (context) => batches.add(context);
   const middleware = [...busMiddleware, ...options.middleware];
   const inner: Step =
-    middleware.length === 0 ? invoke : composeMiddleware(middleware, async (c) => invoke(c));
+    middleware.length === 0 ? terminal : composeMiddleware(middleware, async (c) => terminal(c));
   const filter = options.filter;
   const gated: Step =
     filter === undefined
@@ -126,6 +156,7 @@ export function compileHandler(
     registration,
     deadlines,
     run: (context) => runWithHandlerContext(context, run),
+    ...(batches === undefined ? {} : { closeBatches: () => batches.close() }),
   };
 }
 

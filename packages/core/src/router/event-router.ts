@@ -2,6 +2,7 @@ import type { CodecRegistry } from '../codec/codec-registry.js';
 import { ErrorCodes } from '../errors/error-codes.js';
 import { isOmnibusError, OmnibusError } from '../errors/omnibus-error.js';
 import type { EventRegistry } from '../events/event-registry.js';
+import { messagesInFlight } from '../handler/event-handler-options.js';
 import type { HandlerRegistration } from '../handler/handler-registration.js';
 import type { HandlerResolver } from '../handler/handler-resolver.js';
 import type { InstrumentationEmitter } from '../instrumentation/instrumentation-emitter.js';
@@ -79,7 +80,7 @@ export class EventRouter {
           spec: {
             destination,
             group: options.group,
-            concurrency: options.concurrency,
+            concurrency: messagesInFlight(options),
             ordered: options.ordered,
             handlerTimeoutMs: options.timeoutMs,
           },
@@ -92,6 +93,7 @@ export class EventRouter {
       entry.spec = {
         ...entry.spec,
         handlerTimeoutMs: Math.max(entry.spec.handlerTimeoutMs, options.timeoutMs),
+        concurrency: Math.max(entry.spec.concurrency, messagesInFlight(options)),
       };
       entry.handlers.set(
         registration.event.name,
@@ -210,7 +212,10 @@ export class EventRouter {
 
   async #stop(drainTimeoutMs: number): Promise<void> {
     const deadline = Date.now() + drainTimeoutMs;
-    for (const { route } of this.#routes) route.stats.state = 'closed';
+    for (const { route } of this.#routes) {
+      route.stats.state = 'closed';
+      for (const handler of route.handlers.values()) handler.closeBatches?.();
+    }
     await Promise.all(
       this.#subscriptions.splice(0).map((subscription) =>
         subscription.close(drainTimeoutMs).catch((error: unknown) => {
