@@ -2,6 +2,7 @@ import { ErrorCodes, OmnibusError, deadLetterWireHeaders } from '@omnibus/core';
 import type { DeadLetterReason, Delivery } from '@omnibus/core';
 import type { ServiceBusMessage, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import { mapAzureError } from './azure-error-mapper.js';
+import { abandonInLane, completeInLane, dispositionLane } from './consumers/disposition-lane.js';
 import { receivedOnClosedLink, settleWhileLinkOpen } from './consumers/receive-link-state.js';
 import { toRetryCopy } from './message-mapper.js';
 import type { DecodedMessage } from './message-mapper.js';
@@ -99,7 +100,7 @@ export function createAzureDelivery(
     get settled() {
       return settled;
     },
-    ack: () => once(() => receiver.completeMessage(message), true),
+    ack: () => once(() => completeInLane(receiver, message), true),
     retry: (delayMs: number) => {
       if (!settled && !(Number.isFinite(delayMs) && delayMs >= 0 && delayMs <= context.maxRetryDelayMs)) {
         // Rejected before anything happens: the delivery stays unsettled and settleable.
@@ -114,23 +115,28 @@ export function createAzureDelivery(
         const delay = Math.round(delayMs);
         if (context.retryMode === 'in-place') {
           if (delay > 0) await context.wait(delay);
-          await receiver.abandonMessage(message);
+          await abandonInLane(receiver, message);
           return;
         }
         await context.sendCopy(
           toRetryCopy(message, decoded.deliveryAttempt + 1, context.subscription, delay),
         );
-        await receiver.completeMessage(message);
+        await completeInLane(receiver, message);
       }, context.retryMode === 'scheduled-copy');
     },
     deadLetter: (reason: DeadLetterReason) =>
       once(
         () =>
-          receiver.deadLetterMessage(message, {
-            ...deadLetterWireHeaders({}, reason, { destination: context.destination, group: context.group }),
-            deadLetterReason: truncate(reason.code),
-            deadLetterErrorDescription: truncate(reason.message),
-          }),
+          dispositionLane(receiver).run('other', () =>
+            receiver.deadLetterMessage(message, {
+              ...deadLetterWireHeaders({}, reason, {
+                destination: context.destination,
+                group: context.group,
+              }),
+              deadLetterReason: truncate(reason.code),
+              deadLetterErrorDescription: truncate(reason.message),
+            }),
+          ),
         true,
       ),
     release: async () => {
@@ -140,7 +146,7 @@ export function createAzureDelivery(
       if (receivedOnClosedLink(message)) return;
       await settleWhileLinkOpen(
         message,
-        receiver.abandonMessage(message),
+        abandonInLane(receiver, message),
         () => new Error('link closed'),
       ).catch(() => undefined);
     },

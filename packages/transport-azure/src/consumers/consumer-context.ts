@@ -8,6 +8,7 @@ import type { DeliveryHandler, OmnibusError, SubscriptionSpec } from '@omnibus/c
 import { createAzureDelivery } from '../azure-delivery.js';
 import type { AzureDelivery, AzureDeliveryContext } from '../azure-delivery.js';
 import { fromReceivedMessage } from '../message-mapper.js';
+import { abandonInLane, completeInLane } from './disposition-lane.js';
 import { receivedOnClosedLink, settleWhileLinkOpen } from './receive-link-state.js';
 
 /** What a consumer needs from its transport. */
@@ -89,7 +90,7 @@ export async function releaseQuietly(
   // On a closed link the SDK could only time out (see receivedOnClosedLink); the lock expires.
   if (receivedOnClosedLink(message)) return;
   try {
-    await settleWhileLinkOpen(message, receiver.abandonMessage(message), () => new Error('link closed'));
+    await settleWhileLinkOpen(message, abandonInLane(receiver, message), () => new Error('link closed'));
   } catch {
     // lock lost or receiver closed: the broker redelivers after the lock expires
   }
@@ -102,7 +103,7 @@ export async function completeQuietly(
 ): Promise<void> {
   if (receivedOnClosedLink(message)) return;
   try {
-    await settleWhileLinkOpen(message, receiver.completeMessage(message), () => new Error('link closed'));
+    await settleWhileLinkOpen(message, completeInLane(receiver, message), () => new Error('link closed'));
   } catch {
     // it will be dropped again on redelivery
   }
