@@ -1,4 +1,4 @@
-import { ErrorCodes, OmnibusError, redactUrl } from '@omnibus/core';
+import { ErrorCodes, OmnibusError, isOmnibusError, redactUrl } from '@omnibus/core';
 import {
   closedTransportError,
   describeError as describe,
@@ -85,6 +85,8 @@ export function provisioningError(error: unknown, what: string): OmnibusError {
 
 /** A publish was refused, not acknowledged by JetStream, or timed out. */
 export function publishError(error: unknown, destination: string): OmnibusError {
+  // Already typed (NO_SUBSCRIBERS, a publish deadline that passed, BUS_CLOSED): kept as is.
+  if (isOmnibusError(error)) return error;
   if (
     jetStreamErrorCode(error) === JetStreamErrorCodes.MESSAGE_TOO_LARGE ||
     /max.?payload/i.test(describe(error))

@@ -1,24 +1,23 @@
 import type { JetStreamClient, JetStreamPublishOptions } from '@nats-io/jetstream';
-import { ErrorCodes, OmnibusError } from '@omnibus/core';
+import type { MsgHdrs } from '@nats-io/transport-node';
+import { WireHeaders } from '@omnibus/core';
 import type { OutgoingMessage } from '@omnibus/core';
-import { checkPublish, sleep } from '@omnibus/core/adapter-kit';
-import type { PublishLimits } from '@omnibus/core/adapter-kit';
+import { checkPublish, resendUntil } from '@omnibus/core/adapter-kit';
+import type { PublishDeadline, PublishLimits } from '@omnibus/core/adapter-kit';
 import { isTransient, publishError } from './nats-error-mapper.js';
 import { envelopeToNatsHeaders, toNatsHeaders } from './nats-message-mapper.js';
 import type { NatsNames } from './nats-names.js';
 import type { NatsTransportOptions } from './nats-options.js';
 
-/** Longest pause between re-sends of a publish that found no stream (JetStream starting). */
-const RETRY_MAX_MS = 500;
 /** Shortest wait for one attempt's PubAck before a de-duplicated publish is re-sent. */
 const ATTEMPT_MIN_MS = 2_000;
 
-function notConfirmed(timeoutMs: number): OmnibusError {
-  return new OmnibusError(
-    ErrorCodes.PUBLISH_FAILED,
-    `NATS: no PubAck within publishTimeoutMs (${String(timeoutMs)} ms); the message may or may not have been stored`,
-    { retriable: true },
-  );
+/** What an attempt throws when the connection dropped while it waited for its PubAck. */
+class ConnectionLostError extends Error {
+  constructor() {
+    super('NATS: the connection dropped before the PubAck came (disconnect); re-sending');
+    this.name = 'ConnectionLostError';
+  }
 }
 
 /**
@@ -52,35 +51,75 @@ export class NatsPublisher {
 
   /**
    * Publish every message (checked first) and resolve once JetStream acknowledged all of them.
-   * A message whose PubAck does not come — the connection dropped after it was sent, or the
-   * server answers that no stream captures it while JetStream is still starting — is re-sent
-   * (same `Nats-Msg-Id`, so a copy stored before is recognised) until `deadline`; then the call
-   * rejects with a retriable `PUBLISH_FAILED`.
+   * Each message is sent with the kit's `resendUntil`: a message whose PubAck does not come — the
+   * connection dropped after it was sent, the server answers that no stream captures it while
+   * JetStream is still starting, or (with de-duplication on) no answer within an attempt's wait —
+   * is re-sent (same `Nats-Msg-Id`, so a copy stored before is recognised) until `deadline`; then
+   * the call rejects with a retriable `PUBLISH_FAILED`.
    */
   async publish(
     js: JetStreamClient,
     destination: string,
     messages: readonly OutgoingMessage[],
-    deadline: number,
+    deadline: PublishDeadline,
   ): Promise<void> {
     for (const message of messages) this.check(destination, message);
-    const stream = this.#names.stream(destination);
-    const dedupe = this.#options.duplicateWindowMs > 0;
-    const acks = messages.map(({ envelope }) => {
-      const subject = this.#names.partitionSubject(
+    const acks = messages.map(({ envelope }) =>
+      this.#send(
+        js,
         destination,
-        this.#names.partitionOf(envelope.partitionKey, envelope.id),
-      );
-      const options = {
-        headers: envelopeToNatsHeaders(envelope),
-        ...(dedupe ? { msgID: envelope.id } : {}),
-        expect: { streamName: stream },
-      };
-      return this.#publishOne(js, subject, envelope.payload, options, deadline);
-    });
+        envelope.partitionKey,
+        envelope.id,
+        envelopeToNatsHeaders(envelope),
+        envelope.payload,
+        deadline,
+      ),
+    );
     const results = await Promise.allSettled(acks);
     const failed = results.find((r) => r.status === 'rejected');
     if (failed !== undefined) throw publishError(failed.reason, destination);
+  }
+
+  /**
+   * Publish one message given as wire headers (a dead letter's replay: its original id, key and
+   * headers) the way {@link publish} does: to its key's partition subject, re-sent until
+   * `deadline`. Never de-duplicated by id: a replay carries the id of a message stored before.
+   */
+  async publishWire(
+    js: JetStreamClient,
+    destination: string,
+    wire: Readonly<Record<string, string>>,
+    payload: Uint8Array,
+    deadline: PublishDeadline,
+  ): Promise<void> {
+    const id = wire[WireHeaders.id] ?? '';
+    const key = wire[WireHeaders.partitionKey];
+    try {
+      await this.#send(js, destination, key, id, toNatsHeaders(wire), payload, deadline, false);
+    } catch (error) {
+      throw publishError(error, destination);
+    }
+  }
+
+  #send(
+    js: JetStreamClient,
+    destination: string,
+    partitionKey: string | undefined,
+    id: string,
+    headers: MsgHdrs,
+    payload: Uint8Array,
+    deadline: PublishDeadline,
+    dedupe = this.#options.duplicateWindowMs > 0,
+  ): Promise<void> {
+    const subject = this.#names.partitionSubject(destination, this.#names.partitionOf(partitionKey, id));
+    const options = {
+      headers,
+      ...(dedupe ? { msgID: id } : {}),
+      expect: { streamName: this.#names.stream(destination) },
+    };
+    return resendUntil(deadline, { transport: 'NATS', destination, isTransient }, () =>
+      this.#attempt(js, subject, payload, options, deadline),
+    );
   }
 
   /** The transport saw the connection drop: publishes waiting for a PubAck re-send theirs. */
@@ -90,34 +129,32 @@ export class NatsPublisher {
     for (const waiter of waiters) waiter();
   }
 
-  async #publishOne(
+  /**
+   * One send, resolved by its PubAck; rejects with a transient error when the connection drops
+   * meanwhile. With de-duplication on, an unanswered attempt times out after a while (a PubAck
+   * lost across a reconnect never comes) so that it is re-sent; a copy stored meanwhile is
+   * recognised by its id.
+   */
+  async #attempt(
     js: JetStreamClient,
     subject: string,
     payload: Uint8Array,
     options: Partial<JetStreamPublishOptions>,
-    deadline: number,
+    deadline: PublishDeadline,
   ): Promise<void> {
-    for (let tries = 1; ; tries += 1) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw notConfirmed(this.#options.publishTimeoutMs);
-      let onLost: (() => void) | undefined;
-      const lost = new Promise<'lost'>((resolve) => {
-        onLost = () => resolve('lost');
-        this.#lostWaiters.add(onLost);
-      });
-      // With de-duplication on, an unanswered attempt is re-sent after a while (a PubAck lost
-      // across a reconnect never comes); a copy stored meanwhile is recognised by its id.
-      const wait = options.msgID === undefined ? remaining : Math.min(remaining, this.#attemptMs);
-      const ack = js.publish(subject, payload, { ...options, timeout: wait });
-      try {
-        if ((await Promise.race([ack, lost])) !== 'lost') return;
-        ack.catch(() => undefined); // abandoned: its late outcome does not matter any more
-      } catch (error) {
-        if (!isTransient(error)) throw error;
-        await sleep(Math.min(RETRY_MAX_MS, 50 * tries));
-      } finally {
-        if (onLost !== undefined) this.#lostWaiters.delete(onLost);
-      }
+    const remaining = Math.max(1, deadline.at - Date.now());
+    const wait = options.msgID === undefined ? remaining : Math.min(remaining, this.#attemptMs);
+    let onLost: (() => void) | undefined;
+    const lost = new Promise<never>((_, reject) => {
+      onLost = () => reject(new ConnectionLostError());
+      this.#lostWaiters.add(onLost);
+    });
+    const ack = js.publish(subject, payload, { ...options, timeout: wait });
+    ack.catch(() => undefined); // an abandoned attempt's late outcome does not matter any more
+    try {
+      await Promise.race([ack, lost]);
+    } finally {
+      if (onLost !== undefined) this.#lostWaiters.delete(onLost);
     }
   }
 

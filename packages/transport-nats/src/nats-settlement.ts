@@ -87,6 +87,12 @@ export class NatsSettlement implements SettlementPort<HeldMessage> {
     await this.#ack(held, 'ack');
   }
 
+  /** Acknowledge a message this group does not handle (a replay meant for another group). */
+  async ackUnhandled(held: HeldMessage): Promise<void> {
+    held.held = false;
+    await this.#ack(held, 'ack');
+  }
+
   /** The deferred ack of an ordered delivery (see {@link ack}). */
   async ackAfterHandler(held: HeldMessage): Promise<void> {
     await this.#ack(held, 'ack');

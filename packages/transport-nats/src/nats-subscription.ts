@@ -2,7 +2,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { KeyedDispatcher } from '@omnibus/core';
 import type { DeliveryHandler, Subscription, SubscriptionSpec } from '@omnibus/core';
 import { SettleOnceDelivery, sleep } from '@omnibus/core/adapter-kit';
-import { receivedToEnvelope } from './nats-message-mapper.js';
+import { REPLAY_GROUP_HEADER } from './nats-dead-letters.js';
+import { decodeHeaderValue, receivedToEnvelope } from './nats-message-mapper.js';
 import type { NatsTransportOptions } from './nats-options.js';
 import type { PulledMessage } from './nats-pulled-message.js';
 import { NatsPuller } from './nats-puller.js';
@@ -25,6 +26,12 @@ export interface NatsSubscriptionContext {
   readonly onError: (error: unknown) => void;
   /** Called once the subscription is closed, so the transport can forget it. */
   readonly onClosed: () => void;
+}
+
+/** True for a replayed dead letter addressed to a group other than `group` (see nats-dead-letters). */
+function isReplayForAnotherGroup(msg: PulledMessage, group: string): boolean {
+  const target = msg.headers?.get(REPLAY_GROUP_HEADER) ?? '';
+  return target !== '' && decodeHeaderValue(target) !== group;
 }
 
 /** How long one pull request waits for messages on the server. Close cancels it (unsubscribe). */
@@ -167,6 +174,14 @@ export class NatsSubscription implements Subscription {
       return;
     }
     this.#held.add(held);
+    if (isReplayForAnotherGroup(msg, this.#context.spec.group)) {
+      // A dead letter replayed to another group of this destination: acknowledged, never handled.
+      this.#settlement
+        .ackUnhandled(held)
+        .catch((error: unknown) => this.#context.onError(error))
+        .finally(() => this.#forget(held));
+      return;
+    }
     this.#dispatcher.push(held, envelope.partitionKey);
   }
 

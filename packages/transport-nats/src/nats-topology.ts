@@ -1,13 +1,7 @@
 import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import type { ConsumerConfig, JetStreamManager, StreamConfig } from '@nats-io/jetstream';
 import type { GroupSpec, TopologySpec } from '@omnibus/core';
-import { sleep } from '@omnibus/core/adapter-kit';
-import {
-  JetStreamErrorCodes,
-  isTransient,
-  jetStreamErrorCode,
-  provisioningError,
-} from './nats-error-mapper.js';
+import { JetStreamErrorCodes, jetStreamErrorCode, provisioningError } from './nats-error-mapper.js';
 import type { NatsNames } from './nats-names.js';
 import type { NatsTransportOptions } from './nats-options.js';
 
@@ -43,11 +37,6 @@ export class NatsTopology {
     this.#options = options;
   }
 
-  /** Whether `destination` was provisioned (or checked) by this transport. */
-  knows(destination: string): boolean {
-    return this.#known.has(destination);
-  }
-
   /** Provision every destination and group of `topology`, and the dead-letter stream. */
   async provision(jsm: JetStreamManager, topology: TopologySpec): Promise<void> {
     await this.#ensureDeadLetterStream(jsm);
@@ -69,27 +58,25 @@ export class NatsTopology {
   }
 
   /**
-   * Wait until a destination's stream answers (publishing to it): rejects at once when the server
-   * says it does not exist, retries transient failures (no connection, JetStream starting) until
-   * `deadline`, then rejects with the last error.
+   * How many consumers the destination's stream has (one round trip). Rejects with a plain error
+   * saying so when the stream does not exist, and with the client's error otherwise (a transient
+   * one when the server is away or JetStream is starting).
    */
-  async awaitDestination(jsm: JetStreamManager, destination: string, deadline: number): Promise<void> {
+  async consumerCount(jsm: JetStreamManager, destination: string): Promise<number> {
     const stream = this.#names.stream(destination);
-    for (let tries = 1; ; tries += 1) {
-      try {
-        await jsm.streams.info(stream);
-        this.#remember(destination);
-        return;
-      } catch (error) {
-        if (jetStreamErrorCode(error) === JetStreamErrorCodes.STREAM_NOT_FOUND) {
-          throw new Error(`stream "${stream}" does not exist: provision the destination first`, {
-            cause: error,
-          });
-        }
-        if (!isTransient(error) || Date.now() + 100 >= deadline) throw error;
-        await sleep(Math.min(500, 50 * tries));
+    let info;
+    try {
+      info = await jsm.streams.info(stream);
+    } catch (error) {
+      if (jetStreamErrorCode(error) === JetStreamErrorCodes.STREAM_NOT_FOUND) {
+        throw new Error(`stream "${stream}" does not exist: provision the destination first`, {
+          cause: error,
+        });
       }
+      throw error;
     }
+    this.#remember(destination);
+    return info.state.consumer_count;
   }
 
   /**

@@ -2,8 +2,10 @@ import { connect as natsConnect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { TransportStatusTracker } from '@omnibus/core';
+import { SubscriberCheck, TransportStatusTracker } from '@omnibus/core';
 import type {
+  BacklogReading,
+  DeadLetterStore,
   DeliveryHandler,
   OutgoingMessage,
   Subscription,
@@ -14,7 +16,17 @@ import type {
   TransportStatus,
   TransportStatusListener,
 } from '@omnibus/core';
-import { asError, closedError, connectionError, publishError, subscribeError } from './nats-error-mapper.js';
+import { publishDeadline, resendUntil } from '@omnibus/core/adapter-kit';
+import { readNatsBacklog } from './nats-backlog.js';
+import { natsDeadLetterStore } from './nats-dead-letters.js';
+import {
+  asError,
+  closedError,
+  connectionError,
+  isTransient,
+  publishError,
+  subscribeError,
+} from './nats-error-mapper.js';
 import { NatsNames } from './nats-names.js';
 import { resolveNatsOptions } from './nats-options.js';
 import type { NatsTransportInput, NatsTransportOptions } from './nats-options.js';
@@ -54,12 +66,18 @@ export class NatsTransport implements Transport {
   readonly options: NatsTransportOptions;
   /** Naming of this transport's streams, subjects and consumers. */
   readonly names: NatsNames;
+  /**
+   * Browse, replay and purge dead letters (rule 17). A group's dead letters are its subject of the
+   * prefix's dead-letter stream; a replay goes to the destination's stream marked for that group
+   * only (the destination's other groups acknowledge it without handling it).
+   */
+  readonly deadLetters: DeadLetterStore;
   readonly #hooks: NatsTransportHooks;
   readonly #tracker = new TransportStatusTracker();
   readonly #topology: NatsTopology;
   readonly #publisher: NatsPublisher;
   readonly #subscriptions = new Set<NatsSubscription>();
-  readonly #destinationChecks = new Map<string, Promise<void>>();
+  readonly #subscribers: SubscriberCheck;
   #connected: Connected | undefined;
   #connecting: Promise<Connected> | undefined;
   #closing: Promise<void> | undefined;
@@ -75,6 +93,16 @@ export class NatsTransport implements Transport {
     this.#topology = new NatsTopology(this.names, this.options);
     this.capabilities = natsCapabilities(this.options);
     this.#publisher = new NatsPublisher(this.names, this.options, this);
+    this.#subscribers = new SubscriberCheck('NATS', (destination) => this.#hasConsumers(destination));
+    this.deadLetters = natsDeadLetterStore({
+      names: this.names,
+      manager: () => this.manager(),
+      republish: async (destination, headers, payload) => {
+        const { js } = await this.#connect();
+        const deadline = publishDeadline(this.options.publishTimeoutMs);
+        await this.#publisher.publishWire(js, destination, headers, payload, deadline);
+      },
+    });
   }
 
   /** Current lifecycle state (`reconnecting` while the client re-establishes the connection). */
@@ -104,23 +132,43 @@ export class NatsTransport implements Transport {
   async provision(topology: TopologySpec): Promise<void> {
     const { jsm } = await this.#connect();
     await this.#topology.provision(jsm, topology);
+    for (const destination of topology.destinations)
+      if (destination.groups.length > 0) this.#subscribers.markSubscribed(destination.name);
   }
 
   /**
    * Publish to a destination's stream and resolve once JetStream acknowledged (stored) every
-   * message. Rejects with `PAYLOAD_TOO_LARGE` / `DELAY_OUT_OF_RANGE` before sending anything, with
-   * `PUBLISH_FAILED` when no stream captures the destination (unprovisioned), on a negative
-   * PubAck, or without a PubAck within `publishTimeoutMs` (the message may then be stored or
-   * not; a re-publish with the same id within the duplicate window is dropped). Not atomic.
+   * message. Rejects with `PAYLOAD_TOO_LARGE` / `DELAY_OUT_OF_RANGE` before sending anything;
+   * with `NO_SUBSCRIBERS` (retriable, nothing stored) when the destination's stream has no
+   * consumer — no group was provisioned — asked of the server until a first positive answer,
+   * which is remembered; with `PUBLISH_FAILED` when no stream exists for the destination
+   * (unprovisioned), on a negative PubAck, or without a PubAck within `publishTimeoutMs` (the
+   * message may then be stored or not; a re-publish with the same id within the duplicate window
+   * is dropped). Not atomic.
    */
   async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
     if (this.#closing !== undefined) throw closedError('publish');
     for (const message of messages) this.#publisher.check(destination, message);
     if (messages.length === 0) return;
-    const deadline = Date.now() + this.options.publishTimeoutMs;
-    const { js, jsm } = await this.#connect();
-    await this.#ensureDestination(jsm, destination, deadline);
+    const deadline = publishDeadline(this.options.publishTimeoutMs);
+    const { js } = await this.#connect();
+    await resendUntil(deadline, { transport: 'NATS', destination, isTransient }, async () => {
+      const subscribed = this.#subscribers.require(destination);
+      if (subscribed !== undefined) await subscribed;
+    }).catch((error: unknown) => {
+      throw publishError(error, destination);
+    });
     await this.#publisher.publish(js, destination, messages, deadline);
+  }
+
+  /**
+   * The group's unsettled messages, from its durable consumers' info: not yet delivered plus
+   * delivered and not yet acked (kind `unsettled`, exact). Rejects with `BACKLOG_UNAVAILABLE`
+   * when the destination or group does not exist or the server does not answer.
+   */
+  async readBacklog(destination: string, group: string): Promise<BacklogReading> {
+    const { jsm } = await this.#connect();
+    return readNatsBacklog(jsm, this.names, destination, group);
   }
 
   /**
@@ -138,6 +186,7 @@ export class NatsTransport implements Transport {
     } catch (error) {
       throw subscribeError(error, spec.destination, spec.group);
     }
+    this.#subscribers.markSubscribed(spec.destination);
     if (this.#closing !== undefined) throw closedError('subscribe');
     const subscription: NatsSubscription = new NatsSubscription({
       spec,
@@ -179,23 +228,10 @@ export class NatsTransport implements Transport {
     return (await this.#connect()).jsm;
   }
 
-  /**
-   * An unprovisioned destination rejects at once (no stream); a known one is not checked again.
-   * The check waits out an outage until the publish deadline. Single-flight per destination.
-   */
-  #ensureDestination(jsm: JetStreamManager, destination: string, deadline: number): Promise<void> {
-    if (this.#topology.knows(destination)) return Promise.resolve();
-    let pending = this.#destinationChecks.get(destination);
-    if (pending === undefined) {
-      pending = this.#topology
-        .awaitDestination(jsm, destination, deadline)
-        .catch((error: unknown) => {
-          throw publishError(error, destination);
-        })
-        .finally(() => this.#destinationChecks.delete(destination));
-      this.#destinationChecks.set(destination, pending);
-    }
-    return pending;
+  /** Whether the destination's stream has a consumer (a group); rejects when it has no stream. */
+  async #hasConsumers(destination: string): Promise<boolean> {
+    const { jsm } = await this.#connect();
+    return (await this.#topology.consumerCount(jsm, destination)) > 0;
   }
 
   #connect(): Promise<Connected> {
@@ -284,6 +320,8 @@ export function natsCapabilities(options: NatsTransportOptions): TransportCapabi
     noDuplicatesWithoutFaults: true,
     publishDeduplication: options.duplicateWindowMs > 0,
     atomicBatchPublish: false,
-    deadLetterStore: false,
+    deadLetterStore: true,
+    backlog: { kind: 'unsettled', approximate: false },
+    publishWithoutSubscribers: 'rejects',
   };
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ErrorCodes } from '@omnibus/core';
+import { ErrorCodes, noSubscribersError } from '@omnibus/core';
 import { isTransient, publishError } from '../src/nats-error-mapper.js';
 
 /** An error as the NATS client raises it, with its name and message. */
@@ -27,5 +27,10 @@ describe('NATS error mapper', () => {
 
   it('does not retry a refusal that no wait can fix', () => {
     expect(isTransient(natsError('Error', 'permissions violation for publish'))).to.equal(false);
+  });
+
+  it('keeps an already typed publish failure as it is (NO_SUBSCRIBERS stays NO_SUBSCRIBERS)', () => {
+    const refused = noSubscribersError('NATS', 'orders');
+    expect(publishError(refused, 'orders')).to.equal(refused);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * What a {@link BacklogReading}'s count means on a broker:
- * - `unsettled`: every message of the group not yet settled, waiting or in a handler (in-memory);
+ * - `unsettled`: every message of the group not yet settled, waiting or in a handler (in-memory;
+ *   NATS: pending plus ack-pending of the group's durables);
  * - `offset-lag`: end offset minus the group's committed offset, summed over partitions (Kafka:
  *   includes records in handlers and acked records whose commit has not landed yet);
  * - `ready`: messages in the group's queue ready to be delivered (RabbitMQ: excludes deliveries
