@@ -25,6 +25,13 @@ export type {
 } from './transport/transport.js';
 export { RoutedTransport, transportFor, mergeCapabilities } from './transport/routed/index.js';
 export type { TransportRouting } from './transport/routed/index.js';
+export { MigrationTransport, InProcessMigrationClaims } from './transport/migration/index.js';
+export type {
+  MigrationPhase,
+  MigrationTransportOptions,
+  MigrationClaims,
+  MigrationSide,
+} from './transport/migration/index.js';
 export { KeyedDispatcher } from './transport/keyed-dispatcher.js';
 export type { KeyedDispatcherOptions } from './transport/keyed-dispatcher.js';
 export { chooseDelayTier } from './transport/delay-tiers.js';

@@ -76,10 +76,7 @@ export class RoutedTransport implements Transport {
   }
 
   get status(): TransportStatus {
-    let worst = 0;
-    for (const transport of this.#routing.transports.values())
-      worst = Math.max(worst, STATUS_RANK.indexOf(transport.status));
-    return STATUS_RANK[worst] ?? 'idle';
+    return worstStatus([...this.#routing.transports.values()]);
   }
 
   /**
@@ -193,6 +190,13 @@ export class RoutedTransport implements Transport {
       purge: async (query, options) => storeOf(query).purge(query, options),
     };
   }
+}
+
+/** The least healthy status of `transports` (`closed` > `closing` > `reconnecting` > `connecting` > `idle` > `ready`). Pure. */
+export function worstStatus(transports: readonly Transport[]): TransportStatus {
+  let worst = 0;
+  for (const transport of transports) worst = Math.max(worst, STATUS_RANK.indexOf(transport.status));
+  return STATUS_RANK[worst] ?? 'idle';
 }
 
 /**

@@ -1,0 +1,206 @@
+import type { TransportCapabilities } from '../capabilities.js';
+import type { Delivery, DeliveryHandler } from '../delivery.js';
+import type { OutgoingMessage } from '../outgoing-message.js';
+import { mergeCapabilities } from '../routed/merge-capabilities.js';
+import { worstStatus } from '../routed/routed-transport.js';
+import type { TopologySpec } from '../topology.js';
+import type {
+  Subscription,
+  SubscriptionSpec,
+  Transport,
+  TransportStatus,
+  TransportStatusListener,
+} from '../transport.js';
+import { InProcessMigrationClaims, type MigrationClaims, type MigrationSide } from './migration-claims.js';
+
+/**
+ * The phases of a broker migration, in order:
+ * - `dual-write`: publish to both transports, consume from both; each message is handled once.
+ * - `drain`: publish to the new transport only; keep consuming the old one until it is empty.
+ * - `cut-over`: the new transport only.
+ */
+export type MigrationPhase = 'dual-write' | 'drain' | 'cut-over';
+
+/** Options of {@link MigrationTransport}. */
+export interface MigrationTransportOptions {
+  /** The transport migrated away from (the bus takes ownership and closes it). */
+  readonly from: Transport;
+  /** The transport migrated to (owned and closed too). */
+  readonly to: Transport;
+  readonly phase: MigrationPhase;
+  /** Who handles each message (default: an in-process window). Share it across restarts. */
+  readonly claims?: MigrationClaims;
+}
+
+/**
+ * Moves an application from one broker to another without a stop, and without losing or
+ * double-handling a message. Roll the phases out one at a time (every instance of the service
+ * in a phase before the next): `dual-write` → `drain` (until the old broker's groups are empty)
+ * → `cut-over`.
+ *
+ * While both transports are consumed, a message can arrive twice (once per broker): the first
+ * copy of a (group, message id) claims it ({@link MigrationClaims}), and copies from the other
+ * side are acknowledged without being handled — the owner's copy stays on its broker until it is
+ * settled, so a crash loses nothing. Retries, dead letters and delivery attempts are the owner
+ * broker's. Ordering is not declared while two brokers are consumed (a key's messages may be
+ * owned by different sides); in `cut-over` the new transport's capabilities apply.
+ *
+ * Publishing in `dual-write` resolves once both transports accepted the message (the new one
+ * first); a rejection may follow a publish to the new one only, and publishing again with the
+ * same id is safe. Concurrency: like every transport.
+ */
+export class MigrationTransport implements Transport {
+  readonly name: string;
+  readonly capabilities: TransportCapabilities;
+  readonly phase: MigrationPhase;
+  readonly #from: Transport;
+  readonly #to: Transport;
+  readonly #claims: MigrationClaims;
+
+  constructor(options: MigrationTransportOptions) {
+    this.#from = options.from;
+    this.#to = options.to;
+    this.phase = options.phase;
+    this.#claims = options.claims ?? new InProcessMigrationClaims();
+    this.name = `migrate(${options.from.name}→${options.to.name})`;
+    this.capabilities =
+      this.phase === 'cut-over'
+        ? { ...this.#to.capabilities, deadLetterStore: false }
+        : {
+            ...mergeCapabilities([this.#from.capabilities, this.#to.capabilities]),
+            ordering: 'none',
+            atomicBatchPublish: false,
+            publishDeduplication: false,
+            deadLetterStore: false,
+          };
+    if (this.capabilities.backlog !== undefined) delete (this.capabilities as { backlog?: unknown }).backlog;
+  }
+
+  /** The transports consumed in this phase. */
+  get #consumed(): readonly [MigrationSide, Transport][] {
+    return this.phase === 'cut-over'
+      ? [['to', this.#to]]
+      : [
+          ['from', this.#from],
+          ['to', this.#to],
+        ];
+  }
+
+  get status(): TransportStatus {
+    return worstStatus(this.#consumed.map(([, t]) => t));
+  }
+
+  onStatusChange(listener: TransportStatusListener): () => void {
+    let last = this.status;
+    const disposers = this.#consumed.map(([, transport]) =>
+      transport.onStatusChange((_status, error) => {
+        const now = this.status;
+        if (now === last && error === undefined) return;
+        last = now;
+        listener(now, error);
+      }),
+    );
+    return () => {
+      for (const dispose of disposers) dispose();
+    };
+  }
+
+  async connect(): Promise<void> {
+    await Promise.all(this.#consumed.map(([, t]) => t.connect()));
+  }
+
+  async provision(topology: TopologySpec): Promise<void> {
+    await Promise.all(this.#consumed.map(([, t]) => t.provision(topology)));
+  }
+
+  async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    await this.#to.publish(destination, messages);
+    if (this.phase === 'dual-write') await this.#from.publish(destination, messages);
+  }
+
+  async subscribe(spec: SubscriptionSpec, onDelivery: DeliveryHandler): Promise<Subscription> {
+    const subscriptions: Subscription[] = [];
+    // One limit for both sides: the subscription never runs more than spec.concurrency handlers.
+    const slots = new Slots(spec.concurrency);
+    try {
+      for (const [side, transport] of this.#consumed)
+        subscriptions.push(
+          await transport.subscribe(spec, (delivery) => this.#deliver(side, delivery, slots, onDelivery)),
+        );
+    } catch (error) {
+      await Promise.all(subscriptions.map((s) => s.close(0).catch(() => undefined)));
+      throw error;
+    }
+    return {
+      close: async (drainTimeoutMs) => {
+        slots.close();
+        await Promise.all(subscriptions.map((s) => s.close(drainTimeoutMs)));
+      },
+    };
+  }
+
+  async #deliver(
+    side: MigrationSide,
+    delivery: Delivery,
+    slots: Slots,
+    onDelivery: DeliveryHandler,
+  ): Promise<void> {
+    const owner = await this.#claims.claim(delivery.group, delivery.envelope.id, side);
+    if (owner !== side) {
+      // The other side's copy is handled (or held by its broker until it is): drop this one.
+      await delivery.ack();
+      return;
+    }
+    if (!(await slots.acquire())) {
+      // The subscription is closing: give the unstarted message back to its broker.
+      await delivery.retry(0);
+      return;
+    }
+    try {
+      await onDelivery(delivery);
+    } finally {
+      slots.release();
+    }
+  }
+
+  async close(drainTimeoutMs?: number): Promise<void> {
+    await Promise.all([this.#from.close(drainTimeoutMs), this.#to.close(drainTimeoutMs)]);
+  }
+
+  /** The raw clients of both transports. */
+  raw(): { readonly from: unknown; readonly to: unknown } {
+    return { from: this.#from.raw(), to: this.#to.raw() };
+  }
+}
+
+/** A counting semaphore (FIFO) whose waiters are turned away once it is closed. */
+class Slots {
+  #free: number;
+  #closed = false;
+  readonly #waiting: ((granted: boolean) => void)[] = [];
+
+  constructor(size: number) {
+    this.#free = Math.max(1, size);
+  }
+
+  /** Resolves `true` with a slot, or `false` when the semaphore is (or gets) closed first. */
+  acquire(): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
+    if (this.#free > 0) {
+      this.#free -= 1;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next === undefined) this.#free += 1;
+    else next(true);
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const waiter of this.#waiting.splice(0)) waiter(false);
+  }
+}
