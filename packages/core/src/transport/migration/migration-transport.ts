@@ -2,7 +2,7 @@ import type { TransportCapabilities } from '../capabilities.js';
 import type { Delivery, DeliveryHandler } from '../delivery.js';
 import type { OutgoingMessage } from '../outgoing-message.js';
 import { mergeCapabilities } from '../routed/merge-capabilities.js';
-import { worstStatus } from '../routed/routed-transport.js';
+import { onCombinedStatusChange, worstStatus } from '../routed/combined-status.js';
 import type { TopologySpec } from '../topology.js';
 import type {
   Subscription,
@@ -91,18 +91,10 @@ export class MigrationTransport implements Transport {
   }
 
   onStatusChange(listener: TransportStatusListener): () => void {
-    let last = this.status;
-    const disposers = this.#consumed.map(([, transport]) =>
-      transport.onStatusChange((_status, error) => {
-        const now = this.status;
-        if (now === last && error === undefined) return;
-        last = now;
-        listener(now, error);
-      }),
+    return onCombinedStatusChange(
+      this.#consumed.map(([, t]) => t),
+      listener,
     );
-    return () => {
-      for (const dispose of disposers) dispose();
-    };
   }
 
   async connect(): Promise<void> {

@@ -14,6 +14,7 @@ import type {
   TransportStatus,
   TransportStatusListener,
 } from '../transport.js';
+import { onCombinedStatusChange, worstStatus } from './combined-status.js';
 import { mergeCapabilities } from './merge-capabilities.js';
 
 /** How a {@link RoutedTransport} chooses a transport for each destination. */
@@ -25,15 +26,6 @@ export interface TransportRouting {
   /** Alias of the transport for every other destination (replies, events first published late); none: those are refused. */
   readonly fallback?: string;
 }
-
-const STATUS_RANK: readonly TransportStatus[] = [
-  'ready',
-  'idle',
-  'connecting',
-  'reconnecting',
-  'closing',
-  'closed',
-];
 
 /**
  * One transport made of several: each destination travels on the transport its routing names,
@@ -95,18 +87,7 @@ export class RoutedTransport implements Transport {
   }
 
   onStatusChange(listener: TransportStatusListener): () => void {
-    let last = this.status;
-    const disposers = [...this.#routing.transports.values()].map((transport) =>
-      transport.onStatusChange((_status, error) => {
-        const now = this.status;
-        if (now === last && error === undefined) return;
-        last = now;
-        listener(now, error);
-      }),
-    );
-    return () => {
-      for (const dispose of disposers) dispose();
-    };
+    return onCombinedStatusChange([...this.#routing.transports.values()], listener);
   }
 
   async connect(): Promise<void> {
@@ -190,13 +171,6 @@ export class RoutedTransport implements Transport {
       purge: async (query, options) => storeOf(query).purge(query, options),
     };
   }
-}
-
-/** The least healthy status of `transports` (`closed` > `closing` > `reconnecting` > `connecting` > `idle` > `ready`). Pure. */
-export function worstStatus(transports: readonly Transport[]): TransportStatus {
-  let worst = 0;
-  for (const transport of transports) worst = Math.max(worst, STATUS_RANK.indexOf(transport.status));
-  return STATUS_RANK[worst] ?? 'idle';
 }
 
 /**
