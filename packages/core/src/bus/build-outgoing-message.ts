@@ -5,7 +5,8 @@ import type { EventDefinition } from '../events/event-definition.js';
 import { summarizeIssues, validatePayload } from '../events/validate-payload.js';
 import type { HandlerContext } from '../handler/handler-context.js';
 import { childTraceparent, TRACEPARENT_HEADER, TRACESTATE_HEADER } from '../instrumentation/traceparent.js';
-import { createEnvelopeOwningHeaders, type CreateEnvelopeInput } from '../message/create-envelope.js';
+import type { MessageEnvelope } from '../message/envelope.js';
+import { randomUuid } from '../instrumentation/random-ids.js';
 import { isReservedHeader } from '../message/wire-headers.js';
 import { checkPayloadSize, checkPublishDelay } from '../adapter-kit/check-publish.js';
 import type { TransportCapabilities } from '../transport/capabilities.js';
@@ -77,26 +78,27 @@ function stampAndEncode(input: OutgoingMessageInput): OutgoingMessage {
   const delayMs = Math.ceil(
     checkPublishDelay(options.delayMs, input.transportName, capabilities.delayedDelivery, event.name),
   );
-  const envelopeInput: { -readonly [K in keyof CreateEnvelopeInput]: CreateEnvelopeInput[K] } & {
-    headers: Record<string, string>;
-  } = {
+  // The envelope is built in place (no intermediate input object) and sealed: frozen with the
+  // headers it owns (they were just built above, so they are frozen, not copied).
+  const envelope: { -readonly [K in keyof MessageEnvelope]: MessageEnvelope[K] } = {
+    id: options.id ?? randomUuid(),
     type: event.name,
     payload: bytes,
     contentType: input.codec.contentType,
     headers,
+    occurredAt: options.occurredAt ?? new Date(),
   };
-  if (options.id !== undefined) envelopeInput.id = options.id;
-  if (options.occurredAt !== undefined) envelopeInput.occurredAt = options.occurredAt;
   const correlationId =
     options.correlationId ??
     (context === undefined ? undefined : (context.envelope.correlationId ?? context.envelope.id));
   const causationId = options.causationId ?? context?.envelope.id;
-  if (correlationId !== undefined) envelopeInput.correlationId = correlationId;
-  if (causationId !== undefined) envelopeInput.causationId = causationId;
-  if (options.partitionKey !== undefined) envelopeInput.partitionKey = options.partitionKey;
-  if (event.version !== undefined) envelopeInput.version = event.version;
-  if (input.replyTo !== undefined) envelopeInput.replyTo = input.replyTo;
-  const envelope = createEnvelopeOwningHeaders(envelopeInput);
+  if (correlationId !== undefined) envelope.correlationId = correlationId;
+  if (causationId !== undefined) envelope.causationId = causationId;
+  if (options.partitionKey !== undefined) envelope.partitionKey = options.partitionKey;
+  if (event.version !== undefined) envelope.version = event.version;
+  if (input.replyTo !== undefined) envelope.replyTo = input.replyTo;
+  Object.freeze(headers);
+  Object.freeze(envelope);
   return delayMs > 0 ? { envelope, delayMs } : { envelope };
 }
 

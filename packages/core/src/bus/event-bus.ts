@@ -29,7 +29,7 @@ import { EventRouter } from '../router/event-router.js';
 import type { OutgoingMessage } from '../transport/outgoing-message.js';
 import { transportFor } from '../transport/routed/routed-transport.js';
 import type { Transport } from '../transport/transport.js';
-import { buildOutgoingMessage } from './build-outgoing-message.js';
+import { buildOutgoingMessage, type OutgoingMessageInput } from './build-outgoing-message.js';
 import {
   checkBatchArgument,
   checkEventArgument,
@@ -51,6 +51,9 @@ import { installSignalHandlers, type StopOnSignalsOptions } from './stop-on-sign
 
 /** Default drain budget of {@link EventBus.stop}: 10 s. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+
+/** Placeholder options of the reused build input (replaced before every build). */
+const NO_OPTIONS: PublishOptions = Object.freeze({});
 
 /** Options of {@link EventBus.stop}. */
 export interface StopOptions {
@@ -417,17 +420,22 @@ export class EventBus {
     const destination = destinationOf(event);
     const target = transportFor(running.transport, destination);
     const messages: OutgoingMessage[] = [];
+    // One input object for the whole call: each build finishes (or is awaited) before the next
+    // item overwrites payload and options.
+    const input: { -readonly [K in keyof OutgoingMessageInput]: OutgoingMessageInput[K] } = {
+      event,
+      payload: undefined,
+      options: NO_OPTIONS,
+      context,
+      codec: this.#codec,
+      transportName: target.name,
+      capabilities: target.capabilities,
+    };
+    if (replyTo !== undefined) input.replyTo = replyTo;
     for (const item of items) {
-      const built = buildOutgoingMessage({
-        event,
-        payload: item.payload,
-        options: item.options,
-        context,
-        codec: this.#codec,
-        transportName: target.name,
-        capabilities: target.capabilities,
-        ...(replyTo === undefined ? {} : { replyTo }),
-      });
+      input.payload = item.payload;
+      input.options = item.options;
+      const built = buildOutgoingMessage(input);
       messages.push(built instanceof Promise ? await built : built);
     }
     if (messages.length === 0) return [];

@@ -1,6 +1,7 @@
 import { ErrorCodes } from '../errors/error-codes.js';
 import { OmnibusError } from '../errors/omnibus-error.js';
 import type { Codec } from './codec.js';
+import { encodeUtf8 } from './utf8-slab.js';
 
 /** Keys that can reach an object's prototype when a decoded value is later merged or assigned. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -38,7 +39,6 @@ export class JsonCodec implements Codec {
   readonly contentType = 'application/json';
   readonly #maxBytes: number;
   readonly #strip: boolean;
-  readonly #encoder = new TextEncoder();
   readonly #decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
   constructor(options: JsonCodecOptions = {}) {
@@ -64,7 +64,7 @@ export class JsonCodec implements Codec {
         `payload cannot be encoded as JSON: got ${typeof value}`,
       );
     }
-    return this.#encoder.encode(text);
+    return encodeUtf8(text);
   }
 
   /** Parse bytes. @throws OmnibusError `DECODE_FAILED` (too large, bad UTF-8, bad JSON, forbidden key). */

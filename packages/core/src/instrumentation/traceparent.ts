@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomTraceparent } from './random-ids.js';
 
 /** W3C Trace Context header names. */
 export const TRACEPARENT_HEADER = 'traceparent';
@@ -38,41 +38,5 @@ export function formatTraceparent(trace: TraceParent): string {
  */
 export function childTraceparent(parent: string | undefined): string {
   const parsed = parent === undefined ? undefined : parseTraceparent(parent);
-  if (parsed === undefined) {
-    // A new trace: one draw of 24 random bytes for both ids (a zero id is redrawn).
-    const start = randomOffset(24, 16);
-    return `00-${pool.toString('hex', start, start + 16)}-${pool.toString('hex', start + 16, start + 24)}-01`;
-  }
-  return formatTraceparent({ traceId: parsed.traceId, parentId: randomHex(8), flags: parsed.flags });
-}
-
-/** Random bytes are drawn from a pooled buffer: one `randomBytes` call per 4 KiB instead of two per message. */
-const POOL_BYTES = 4096;
-let pool = Buffer.alloc(0);
-let poolOffset = 0;
-
-/** `bytes` random bytes as hex; when `split` is given, neither the first `split` bytes nor the rest are all zero. */
-function randomHex(bytes: number, split = bytes): string {
-  const start = randomOffset(bytes, split);
-  return pool.toString('hex', start, start + bytes);
-}
-
-/** Reserve `bytes` random bytes of the pool and return their offset (same zero rule as {@link randomHex}). */
-function randomOffset(bytes: number, split: number): number {
-  for (;;) {
-    if (poolOffset + bytes > pool.length) {
-      pool = randomBytes(POOL_BYTES);
-      poolOffset = 0;
-    }
-    const start = poolOffset;
-    poolOffset += bytes;
-    if (allZero(start, start + split) || allZero(start + split, start + bytes)) continue;
-    return start;
-  }
-}
-
-function allZero(from: number, to: number): boolean {
-  if (from === to) return false;
-  for (let i = from; i < to; i += 1) if (pool[i] !== 0) return false;
-  return true;
+  return parsed === undefined ? randomTraceparent() : randomTraceparent(parsed.traceId, parsed.flags);
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUuid } from '../instrumentation/random-ids.js';
 import type { MessageEnvelope, MessageHeaders } from './envelope.js';
 
 /** Input of {@link createEnvelope}. */
@@ -21,26 +21,16 @@ export interface CreateEnvelopeInput {
 }
 
 /**
- * Build an immutable (frozen) envelope, generating `id` with `crypto.randomUUID()` and
+ * Build an immutable (frozen) envelope, generating `id` as a random UUID (v4, like `crypto.randomUUID()`) and
  * `occurredAt` as now when absent. Optional attributes that are `undefined` are omitted.
  */
 export function createEnvelope(input: CreateEnvelopeInput): MessageEnvelope {
   return buildEnvelope(input, Object.freeze({ ...(input.headers ?? {}) }));
 }
 
-/**
- * {@link createEnvelope} for a `headers` object the caller just built and hands over (it is
- * frozen in place, not copied). @internal
- */
-export function createEnvelopeOwningHeaders(
-  input: CreateEnvelopeInput & { readonly headers: Record<string, string> },
-): MessageEnvelope {
-  return buildEnvelope(input, Object.freeze(input.headers));
-}
-
 function buildEnvelope(input: CreateEnvelopeInput, headers: MessageEnvelope['headers']): MessageEnvelope {
   const envelope: { -readonly [K in keyof MessageEnvelope]: MessageEnvelope[K] } = {
-    id: input.id ?? randomUUID(),
+    id: input.id ?? randomUuid(),
     type: input.type,
     payload: input.payload,
     contentType: input.contentType,

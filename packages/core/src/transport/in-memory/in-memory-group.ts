@@ -79,7 +79,7 @@ export class InMemoryGroup {
   /** Stop handing new messages to `consumer`; its leases stay valid. */
   stopIntake(consumer: GroupConsumer): void {
     consumer.intake = false;
-    if (!this.#consumers.some((c) => c.intake)) this.#clearTimer();
+    if (!this.#consumers.some(hasIntake)) this.#clearTimer();
   }
 
   /** Remove `consumer`, releasing its unsettled leases (started ones count as an attempt). */
@@ -90,7 +90,7 @@ export class InMemoryGroup {
     for (const lease of [...this.#inFlight]) {
       if (lease.consumer === consumer) this.release(lease);
     }
-    if (!this.#consumers.some((c) => c.intake)) this.#clearTimer();
+    if (!this.#consumers.some(hasIntake)) this.#clearTimer();
     this.#schedulePump();
   }
 
@@ -223,7 +223,7 @@ export class InMemoryGroup {
    * consumer has intake, so a group without consumers holds no handle.
    */
   #schedulePump(): void {
-    if (this.#pumpScheduled !== undefined || !this.#consumers.some((c) => c.intake)) return;
+    if (this.#pumpScheduled !== undefined || !this.#consumers.some(hasIntake)) return;
     this.#pumpScheduled = setImmediate(() => {
       this.#pumpScheduled = undefined;
       this.#pump();
@@ -231,7 +231,7 @@ export class InMemoryGroup {
   }
 
   #pump(): void {
-    if (!this.#consumers.some((c) => c.intake)) {
+    if (!this.#consumers.some(hasIntake)) {
       this.#clearTimer();
       return;
     }
@@ -318,7 +318,7 @@ export class InMemoryGroup {
   }
 
   #clearTimer(): void {
-    if (this.#pumpScheduled !== undefined && !this.#consumers.some((c) => c.intake)) {
+    if (this.#pumpScheduled !== undefined && !this.#consumers.some(hasIntake)) {
       clearImmediate(this.#pumpScheduled);
       this.#pumpScheduled = undefined;
     }
@@ -326,4 +326,9 @@ export class InMemoryGroup {
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
   }
+}
+
+/** True for a consumer still taking messages (one function, not a closure per call). */
+function hasIntake(consumer: GroupConsumer): boolean {
+  return consumer.intake;
 }
