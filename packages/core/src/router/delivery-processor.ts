@@ -45,6 +45,7 @@ export interface DeliveryProcessorDeps {
 }
 
 const ACK: SettlementDecision = Object.freeze({ kind: 'ack' });
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * Handle one delivery end to end and settle it exactly once. Never rejects: a failing
@@ -130,9 +131,7 @@ export function processDelivery(
     deps.logger,
     payload,
   );
-  return new Promise<void>((resolve) => {
-    new Attempt(delivery, route, handler, context, deps, started, report, resolve).start();
-  });
+  return new Attempt(delivery, route, handler, context, deps, started, report).start();
 }
 
 /**
@@ -150,7 +149,10 @@ class Attempt implements Expirable {
   readonly #context: DeliveryContext;
   readonly #deps: DeliveryProcessorDeps;
   readonly #started: number;
-  readonly #resolve: () => void;
+  /** Resolves the promise {@link start} returned for an attempt that outlived its synchronous part. */
+  #resolve: (() => void) | undefined;
+  /** True while it is in the in-flight tracker and the deadline queue. */
+  #tracked = false;
 
   constructor(
     delivery: Delivery,
@@ -160,7 +162,6 @@ class Attempt implements Expirable {
     deps: DeliveryProcessorDeps,
     started: number,
     report: DeliveryReport | undefined,
-    resolve: () => void,
   ) {
     this.#delivery = delivery;
     this.#route = route;
@@ -169,26 +170,35 @@ class Attempt implements Expirable {
     this.#context = context;
     this.#deps = deps;
     this.#started = started;
-    this.#resolve = resolve;
     this.expiresAt = handler.deadlines.deadlineFromNow();
   }
 
-  start(): void {
-    this.#deps.inFlight.add(this);
-    this.#handler.deadlines.add(this);
+  /**
+   * Run the pipeline; the promise resolves once the delivery is settled. A pipeline that
+   * completes (or throws) synchronously is settled at once: it can neither time out nor be
+   * given up at stop, so it is never tracked and no promise of its own is made. Only an attempt
+   * still running after its synchronous part joins the in-flight tracker and its handler's
+   * deadline queue (its deadline counts from before the pipeline started).
+   */
+  start(): Promise<void> {
     let running: Promise<void> | void;
     try {
       running = this.#handler.run(this.#context);
     } catch (error) {
-      this.#finish(error, true);
-      return;
+      return this.#finish(error, true);
     }
-    if (running === undefined) this.#finish(undefined, false);
-    else
-      running.then(
-        () => this.#finish(undefined, false),
-        (error: unknown) => this.#finish(error, true),
+    if (running === undefined) return this.#finish(undefined, false);
+    const pending = running;
+    this.#tracked = true;
+    this.#deps.inFlight.add(this);
+    this.#handler.deadlines.add(this);
+    return new Promise<void>((resolve) => {
+      this.#resolve = resolve;
+      pending.then(
+        () => void this.#finish(undefined, false),
+        (error: unknown) => void this.#finish(error, true),
       );
+    });
   }
 
   /** The handler timeout passed. */
@@ -200,25 +210,28 @@ class Attempt implements Expirable {
       { retriable: true },
     );
     this.#context.abortWith(error);
-    this.#finish(error, true);
+    void this.#finish(error, true);
   }
 
   /** The bus is stopping and its drain deadline passed: give up with `reason`. */
   abort(reason: unknown): void {
     if (this.finished) return;
     this.#context.abortWith(reason);
-    this.#finish(reason instanceof Error ? reason : new Error(String(reason)), true);
+    void this.#finish(reason instanceof Error ? reason : new Error(String(reason)), true);
   }
 
-  #finish(error: unknown, failed: boolean): void {
-    if (this.finished) return;
+  /** Settle once (later calls: nothing); resolves when the settlement call finished. */
+  #finish(error: unknown, failed: boolean): Promise<void> {
+    if (this.finished) return RESOLVED;
     this.finished = true;
     const deps = this.#deps;
-    deps.inFlight.delete(this);
-    this.#handler.deadlines.prune();
+    if (this.#tracked) {
+      deps.inFlight.delete(this);
+      this.#handler.deadlines.prune();
+    }
     const handlerName = this.#handler.registration.handlerName;
     if (!failed && this.#context.filtered) {
-      void settleAs(
+      return settleAs(
         this.#delivery,
         'filtered',
         ACK,
@@ -231,11 +244,10 @@ class Attempt implements Expirable {
         undefined,
         this.#resolve,
       );
-      return;
     }
     let decision = ACK;
     if (failed) decision = this.#failed(error, handlerName);
-    void settle(
+    return settle(
       this.#delivery,
       decision,
       deps,
