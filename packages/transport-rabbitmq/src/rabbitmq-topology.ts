@@ -70,7 +70,40 @@ export class RabbitMqNames {
   redeliverExchange(): string {
     return `${this.#prefix}/~redeliver`;
   }
+
+  /**
+   * Direct exchange that records which destinations have groups: every provisioned group binds
+   * {@link subscribersQueue} to it with the destination exchange's name as routing key (one
+   * binding per group, told apart by a group argument). A `mandatory` publish to it comes back
+   * unroutable exactly when the destination has no group: `<prefix>/~subscribers`.
+   */
+  subscribersExchange(): string {
+    return `${this.#prefix}/~subscribers`;
+  }
+
+  /** The queue behind {@link subscribersExchange}: holds nothing (`x-max-length` 0). */
+  subscribersQueue(): string {
+    return `${this.#prefix}/~subscribers`;
+  }
 }
+
+/** Binding argument that makes each group's subscriber marker a binding of its own. */
+const MARKER_GROUP_ARGUMENT = 'x-omnibus-group';
+
+/** Arguments of one group's subscriber-marker binding (see {@link RabbitMqNames.subscribersExchange}). */
+export function subscriberMarkerArguments(group: string): Record<string, unknown> {
+  return { [MARKER_GROUP_ARGUMENT]: group };
+}
+
+/**
+ * The subscribers queue keeps no message: a probe routed to it counts as routed (confirmed, not
+ * returned) and is dropped at once. Classic whatever the transport's queue type: it holds nothing
+ * worth replicating.
+ */
+export const SUBSCRIBERS_QUEUE_ARGUMENTS: Readonly<Record<string, unknown>> = Object.freeze({
+  'x-queue-type': 'classic',
+  'x-max-length': 0,
+});
 
 /** Arguments of a group or dead-letter queue. */
 export function queueArguments(
@@ -231,8 +264,12 @@ export class RabbitMqTopology {
 
   async #base(channel: Channel): Promise<void> {
     const redeliver = this.names.redeliverExchange();
+    const subscribers = this.names.subscribersExchange();
+    const subscribersQueue = this.names.subscribersQueue();
     if (!this.#create) {
       await step(`exchange "${redeliver}"`, () => channel.checkExchange(redeliver));
+      await step(`exchange "${subscribers}"`, () => channel.checkExchange(subscribers));
+      await step(`queue "${subscribersQueue}"`, () => channel.checkQueue(subscribersQueue));
       for (const tier of this.#options.delayTiersMs) {
         const queue = this.names.delayQueue(tier);
         await step(`exchange "${this.names.delayExchange(tier)}"`, () =>
@@ -245,6 +282,12 @@ export class RabbitMqTopology {
     }
     await step(`exchange "${redeliver}"`, () =>
       channel.assertExchange(redeliver, 'direct', { durable: true }),
+    );
+    await step(`exchange "${subscribers}"`, () =>
+      channel.assertExchange(subscribers, 'direct', { durable: true }),
+    );
+    await step(`queue "${subscribersQueue}"`, () =>
+      channel.assertQueue(subscribersQueue, { durable: true, arguments: SUBSCRIBERS_QUEUE_ARGUMENTS }),
     );
     // Lazy: only the tiers used so far (again after a reconnect); eager: every configured tier.
     const tiers =
@@ -293,6 +336,14 @@ export class RabbitMqTopology {
     await step(`binding of "${queue}"`, () => channel.bindQueue(queue, exchange, ''));
     await step(`binding of "${queue}"`, () =>
       channel.bindQueue(queue, this.names.redeliverExchange(), queue),
+    );
+    await step(`subscriber marker of "${queue}"`, () =>
+      channel.bindQueue(
+        this.names.subscribersQueue(),
+        this.names.subscribersExchange(),
+        exchange,
+        subscriberMarkerArguments(group.name),
+      ),
     );
   }
 }

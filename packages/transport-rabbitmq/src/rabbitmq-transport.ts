@@ -1,6 +1,13 @@
 import { deleteRabbitMqTopology } from './rabbitmq-delete-topology.js';
 import type { Channel, ChannelModel } from 'amqplib';
-import { TransportStatusTracker, ErrorCodes, OmnibusError, chooseDelayTier } from '@omnibus/core';
+import {
+  TransportStatusTracker,
+  ErrorCodes,
+  OmnibusError,
+  SubscriberCheck,
+  chooseDelayTier,
+  isOmnibusError,
+} from '@omnibus/core';
 import type {
   BacklogReading,
   DeadLetterStore,
@@ -67,6 +74,10 @@ export class RabbitMqTransport implements Transport {
   readonly #tieredPublisher: RabbitMqPublishPort;
   readonly #subscriptions = new Set<RabbitMqSubscription>();
   readonly #destinationChecks = new Map<string, Promise<void>>();
+  /** Whether a destination has a group, for delayed publishes (see {@link publish}). */
+  readonly #subscribers = new SubscriberCheck('RabbitMQ', (destination) =>
+    this.#probeSubscribers(destination),
+  );
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -140,6 +151,8 @@ export class RabbitMqTransport implements Transport {
   async provision(topology: TopologySpec): Promise<void> {
     await this.connect();
     await this.#topology.provision(() => this.#openChannel(), topology);
+    for (const destination of topology.destinations)
+      if (destination.groups.length > 0) this.#subscribers.markSubscribed(destination.name);
   }
 
   /**
@@ -214,14 +227,30 @@ export class RabbitMqTransport implements Transport {
    * `PUBLISH_FAILED` for an unprovisioned destination, a nacked
    * message, or no confirm within `publishTimeoutMs` (messages may then be stored or not; a
    * re-send after a connection loss may store one twice). Not atomic across the batch.
+   *
+   * A delayed message is confirmed by its delay tier's wait queue, which routes whatever the
+   * destination has, so `mandatory` cannot tell: before the first delayed publish to a destination
+   * not yet known to have a group, one `mandatory` probe to the subscribers exchange asks the
+   * broker (ADR 0005), and `NO_SUBSCRIBERS` rejects the whole call before anything is sent. A
+   * positive answer is remembered (as is any undelayed publish that was routed, or a group this
+   * transport provisioned); a negative one is asked again next time.
    */
   async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
     if (this.#closing !== undefined) throw closedError('publish');
-    const requests = messages.map((message) => this.#request(destination, message));
+    let delayed = false;
+    let immediate = false;
+    const requests = messages.map((message) => {
+      if ((message.delayMs ?? 0) > 0) delayed = true;
+      else immediate = true;
+      return this.#request(destination, message);
+    });
     if (requests.length === 0) return;
     await this.connect();
     await this.#ensureDestination(destination);
+    if (delayed) await this.#subscribers.require(destination);
     await this.#tieredPublisher.publish(requests, this.options.publishTimeoutMs);
+    // Routed (not returned) to the destination exchange: some group's queue is bound.
+    if (immediate) this.#subscribers.markSubscribed(destination);
   }
 
   /**
@@ -240,7 +269,10 @@ export class RabbitMqTransport implements Transport {
       names: this.names,
       connection: this.#connection,
       publisher: this.#tieredPublisher,
-      prepare: () => this.#topology.provisionGroup(() => this.#openChannel(), spec.destination, group),
+      prepare: async () => {
+        await this.#topology.provisionGroup(() => this.#openChannel(), spec.destination, group);
+        this.#subscribers.markSubscribed(spec.destination);
+      },
       onError: (error) => this.#hooks.onError?.(error),
       onClosed: () => this.#subscriptions.delete(subscription),
     });
@@ -316,6 +348,28 @@ export class RabbitMqTransport implements Transport {
       this.#destinationChecks.set(destination, pending);
     }
     return pending;
+  }
+
+  /**
+   * Ask the broker whether `destination` has a group: a `mandatory`, empty publish to the
+   * subscribers exchange, routed only by a group's marker binding (see
+   * `RabbitMqNames.subscribersExchange`) into a queue that keeps nothing. One confirm round trip.
+   */
+  async #probeSubscribers(destination: string): Promise<boolean> {
+    const probe: PublishRequest = {
+      exchange: this.names.subscribersExchange(),
+      routingKey: this.names.destinationExchange(destination),
+      destination,
+      content: Buffer.alloc(0),
+      options: {},
+    };
+    try {
+      await this.#publisher.publish([probe], this.options.publishTimeoutMs);
+      return true;
+    } catch (error) {
+      if (isOmnibusError(error) && error.code === ErrorCodes.NO_SUBSCRIBERS) return false;
+      throw error;
+    }
   }
 
   #openChannel(timeoutMs = this.options.publishTimeoutMs): Promise<Channel> {

@@ -467,6 +467,20 @@ export const mutants: readonly Mutant[] = [
     }),
   },
   {
+    name: 'drops-delayed-without-subscribers',
+    defect:
+      'a delayed publish to a destination without groups resolves and the message is dropped when its delay ends (undelayed publishes still reject)',
+    cases: ['U3'],
+    wrap: wrap({
+      publish: (inner, destination, messages) =>
+        inner.publish(destination, messages).catch((error: unknown) => {
+          const delayed = messages.some((m) => (m.delayMs ?? 0) > 0);
+          if (delayed && isOmnibusError(error) && error.code === ErrorCodes.NO_SUBSCRIBERS) return undefined;
+          throw error;
+        }),
+    }),
+  },
+  {
     name: 'remembers-no-subscribers',
     defect: 'remembers a NO_SUBSCRIBERS answer, so publishes keep failing after a group appears',
     cases: ['U1'],
