@@ -35,6 +35,8 @@ function env() {
     ...process.env,
     RABBITMQ_NODENAME: NODENAME,
     RABBITMQ_CONFIG_FILE: join(ciDir, 'rabbitmq', 'rabbitmq.conf'),
+    // Settings rabbitmq.conf cannot express (the quorum dead-letter worker's re-send timer).
+    RABBITMQ_ADVANCED_CONFIG_FILE: join(ciDir, 'rabbitmq', 'advanced.config'),
     RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
     RABBITMQ_LOG_BASE: join(dir, 'log'),
     RABBITMQ_PID_FILE: beamPidFile,

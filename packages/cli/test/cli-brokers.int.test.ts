@@ -182,6 +182,8 @@ async function deleteRabbitMqTopology(options: Record<string, unknown>): Promise
       await channel.deleteExchange(names.delayExchange(tier));
     }
     await channel.deleteExchange(names.redeliverExchange());
+    await channel.deleteQueue(names.subscribersQueue());
+    await channel.deleteExchange(names.subscribersExchange());
   } finally {
     await channel.close().catch(() => undefined);
     await transport.close(0);

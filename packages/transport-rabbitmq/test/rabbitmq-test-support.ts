@@ -159,13 +159,18 @@ export class NativeClient {
     }
   }
 
-  /** Delete every tracked queue/exchange plus the prefix's shared delay topology, then disconnect. */
+  /** Delete every tracked queue/exchange plus the prefix's shared delay and subscriber topology, then disconnect. */
   async cleanup(delayTiersMs: readonly number[]): Promise<void> {
-    const queues = [...this.#queues, ...delayTiersMs.map((tier) => this.#names.delayQueue(tier))];
+    const queues = [
+      ...this.#queues,
+      ...delayTiersMs.map((tier) => this.#names.delayQueue(tier)),
+      this.#names.subscribersQueue(),
+    ];
     const exchanges = [
       ...this.#exchanges,
       ...delayTiersMs.map((tier) => this.#names.delayExchange(tier)),
       this.#names.redeliverExchange(),
+      this.#names.subscribersExchange(),
     ];
     const model = await this.model();
     for (const queue of queues) {
