@@ -42,7 +42,8 @@ type Step = (context: MiddlewareContext) => Promise<void> | void;
  * `filtered` and skips the rest) → bus middleware → handler middleware (composed only when there is any) → resolve
  * the instance (`HandlerResolver`, awaited only when it returns a promise) and call the
  * method. A batch handler's last step instead queues the attempt in its {@link BatchCollector},
- * which calls the method once per batch and finishes each attempt with its own entry's outcome. Resolution failures become retriable `HANDLER_NOT_RESOLVED` errors. The attempt's
+ * which calls the method once per batch and finishes each attempt with its own entry's outcome.
+ * Resolution failures become retriable `HANDLER_NOT_RESOLVED` errors. The attempt's
  * timeout and the bus stop are enforced by the router around this pipeline (one shared timer
  * per timeout value, one abort signal per attempt).
  */
@@ -55,19 +56,15 @@ export function compileHandler(
 ): CompiledHandler {
   const answers = registration.event.kind === 'request' && replier !== undefined;
   const { handlerClass, methodName, handlerName, options } = registration;
-  const methodOf = (instance: object): unknown => {
-    const method = (instance as Record<string | symbol, unknown>)[methodName];
-    if (typeof method !== 'function') {
-      throw new OmnibusError(
-        ErrorCodes.HANDLER_NOT_RESOLVED,
-        `the resolved ${handlerClass.name} has no method ${String(methodName)}`,
-        { retriable: true },
-      );
-    }
-    return method;
-  };
+  const noMethod = (): OmnibusError =>
+    new OmnibusError(
+      ErrorCodes.HANDLER_NOT_RESOLVED,
+      `the resolved ${handlerClass.name} has no method ${String(methodName)}`,
+      { retriable: true },
+    );
   const call = (instance: object, context: MiddlewareContext): Promise<void> | void => {
-    const method = methodOf(instance);
+    const method = (instance as Record<string | symbol, unknown>)[methodName];
+    if (typeof method !== 'function') throw noMethod();
     const result: unknown = (method as (payload: unknown, context: MiddlewareContext) => unknown).call(
       instance,
       context.payload,
@@ -103,8 +100,9 @@ export function compileHandler(
       ? undefined
       : new BatchCollector(options.batch, handlerName, (entries, shared) => {
           const callBatch = (instance: object): Promise<void> | void => {
-            const method = methodOf(instance) as BatchHandlerMethod<unknown>;
-            const result: unknown = method.call(instance, entries, shared);
+            const method = (instance as Record<string | symbol, unknown>)[methodName];
+            if (typeof method !== 'function') throw noMethod();
+            const result: unknown = (method as BatchHandlerMethod<unknown>).call(instance, entries, shared);
             return isThenable(result) ? (Promise.resolve(result) as Promise<void>) : undefined;
           };
           let resolved: object | Promise<object>;
