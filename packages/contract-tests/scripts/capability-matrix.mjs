@@ -38,6 +38,7 @@ const PROOF = {
   deadLetterStore: ['Q1', 'Q2', 'Q3', 'Q4'],
   backlog: ['Y1', 'Y2'],
   publishWithoutSubscribers: ['U1', 'U2'],
+  headerFilters: ['W2'],
 };
 
 /** The delivery contract's rules (docs/concepts/delivery-contract.md), for the per-rule summary. */
@@ -108,6 +109,9 @@ function declared(capability, caps) {
     case 'publishWithoutSubscribers':
       // `retained` is a claim too (U2 proves a group provisioned elsewhere is seen); absent = unchecked.
       return { claimed: value === 'rejects' || value === 'retained', text: value ?? 'unchecked' };
+    case 'headerFilters':
+      // Both values are claims W2 proves: the same messages reach the handler; absent = router.
+      return { claimed: true, text: value ?? 'router' };
     default:
       return { claimed: value === true, text: value === true ? 'yes' : 'no' };
   }

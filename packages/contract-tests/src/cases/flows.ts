@@ -159,9 +159,12 @@ export const flowCases: ContractCaseGroup = {
           for (const [n, { total, region }] of sends.entries()) {
             await bus.publish(Placed, { n, total }, region === undefined ? {} : { headers: { region } });
           }
+          // With the header part pushed down, the broker drops what fails it: never received.
+          const pushedDown = ctx.capabilities.headerFilters === 'broker';
+          const received = sends.filter((s) => !pushedDown || s.region === 'eu').length;
           await ctx.waitFor(
-            () => settled.length >= sends.length,
-            'every message settled in the filtering group',
+            () => settled.length >= received,
+            'every received message settled in the filtering group',
           );
           await ctx.waitFor(() => all.length >= sends.length, 'every message in the other group');
           expect(
@@ -172,7 +175,7 @@ export const flowCases: ContractCaseGroup = {
           const outcomes = settled.map((s) => s.outcome);
           expect(outcomes.filter((o) => o === 'acked').length, 'acked').to.equal(expected.length);
           expect(outcomes.filter((o) => o === 'filtered').length, 'filtered').to.equal(
-            sends.length - expected.length,
+            received - expected.length,
           );
           expect(
             settled.every((s) => s.attempt === 1),

@@ -48,6 +48,15 @@ export interface TransportCapabilities {
    * `unchecked`.
    */
   readonly publishWithoutSubscribers?: 'rejects' | 'retained' | 'unchecked';
+  /**
+   * Where the `headers` part of a handler filter is evaluated. `router` — every message of the
+   * group is received and the router acks the ones that do not match with outcome `filtered`
+   * (counted like every settlement); `broker` — the broker drops them before delivery (filter
+   * push-down: cheaper on the network, but those messages are then neither received nor
+   * counted). Either way exactly the same messages reach the handler (contract case W2).
+   * Absent means `router`, which every transport does today (docs/concepts/flows.md says why).
+   */
+  readonly headerFilters?: 'router' | 'broker';
 }
 
 /** Delayed-delivery support. */
