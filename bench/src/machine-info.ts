@@ -34,6 +34,8 @@ export function packageVersions(): Record<string, string> {
     '@omnibus/transport-rabbitmq',
     '@omnibus/transport-sqs',
     '@omnibus/transport-azure',
+    '@omnibus/transport-nats',
+    '@nats-io/jetstream',
     'kafkajs',
     'amqplib',
     '@aws-sdk/client-sqs',
@@ -56,7 +58,10 @@ function findVersion(entry: string, pkg: string): string {
   for (let i = 0; i < 8; i++) {
     dir = dir.slice(0, dir.lastIndexOf('/'));
     try {
-      const json = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8')) as { name?: string; version?: string };
+      const json = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (json.name === pkg) return json.version ?? '?';
     } catch {
       // keep walking

@@ -15,11 +15,20 @@ import { memoryCell } from './workloads/memory.js';
 import { throughputCell } from './workloads/throughput.js';
 
 /** Rates used when no throughput run measured a maximum (msg/s). */
-const FALLBACK_MAX_RATE: Readonly<Record<string, number>> = { 'in-memory': 20_000, rabbitmq: 2_000, kafka: 5_000, sqs: 500 };
-const ALL_BROKERS = ['rabbitmq', 'kafka', 'sqs', 'sns', 'azure'];
+const FALLBACK_MAX_RATE: Readonly<Record<string, number>> = {
+  'in-memory': 20_000,
+  rabbitmq: 2_000,
+  kafka: 5_000,
+  sqs: 500,
+  nats: 2_000,
+};
+const ALL_BROKERS = ['rabbitmq', 'kafka', 'sqs', 'sns', 'azure', 'nats'];
 
 /** Message counts of one transport in this run. */
-function counts(opts: BenchOptions, tb: TransportBench): { throughput: number; sweep: number; ceiling: number; memory: readonly number[] } {
+function counts(
+  opts: BenchOptions,
+  tb: TransportBench,
+): { throughput: number; sweep: number; ceiling: number; memory: readonly number[] } {
   const memoryBroker = [250, 500, 1000, 2000];
   const memoryInProcess = [500, 1000, 2000, 4000];
   if (opts.quick) {
@@ -45,10 +54,22 @@ function counts(opts: BenchOptions, tb: TransportBench): { throughput: number; s
  * rate one process sustains when publishing and draining at once compete for the same CPU
  * (the phases were measured separately, each with the whole machine).
  */
-export function measuredMax(measurements: readonly Measurement[], transport: string, kind: string): number | undefined {
+export function measuredMax(
+  measurements: readonly Measurement[],
+  transport: string,
+  kind: string,
+): number | undefined {
   const values = measurements
-    .filter((m) => m.transport === transport && m.workload === 'throughput' && m.subject === kind && m.error === undefined)
-    .map((m) => 1 / (1 / (m.metrics['publishRate'] ?? Number.NaN) + 1 / (m.metrics['drainRate'] ?? Number.NaN)));
+    .filter(
+      (m) =>
+        m.transport === transport &&
+        m.workload === 'throughput' &&
+        m.subject === kind &&
+        m.error === undefined,
+    )
+    .map(
+      (m) => 1 / (1 / (m.metrics['publishRate'] ?? Number.NaN) + 1 / (m.metrics['drainRate'] ?? Number.NaN)),
+    );
   return summarize(values)?.median;
 }
 
@@ -59,7 +80,9 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
     ? [
         'Azure Service Bus runs against our own emulator (tools/servicebus-emulator, a Node.js process): its absolute numbers measure the emulator, not Service Bus; read the Omnibus ÷ raw SDK ratio on the same emulator.',
       ]
-    : ['Azure Service Bus not measured in this run (--transports azure: raw @azure/service-bus vs Omnibus on our emulator).'];
+    : [
+        'Azure Service Bus not measured in this run (--transports azure: raw @azure/service-bus vs Omnibus on our emulator).',
+      ];
   let nest: NestModules | undefined;
   if (!opts.nest) notes.push('NestJS comparison skipped (--no-nest).');
   else {
@@ -75,7 +98,11 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
     meta: {
       startedAt: new Date().toISOString(),
       quick: opts.quick,
-      options: { ...opts, workloads: [...opts.workloads], subjects: opts.subjects === undefined ? undefined : [...opts.subjects] },
+      options: {
+        ...opts,
+        workloads: [...opts.workloads],
+        subjects: opts.subjects === undefined ? undefined : [...opts.subjects],
+      },
       machine: machineInfo(),
       versions,
       brokers: Object.fromEntries(statusAtStart.map((b) => [b.name, { version: b.version, state: b.state }])),
@@ -88,14 +115,26 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
   const stoppedByUs: string[] = [];
   try {
     for (const name of opts.transports) {
-      const tb = transportBench(name, { versions, nest, rabbitQueueType: opts.rabbitQueueType, omnibusOptions: opts.omnibusOptions, quick: opts.quick });
+      const tb = transportBench(name, {
+        versions,
+        nest,
+        rabbitQueueType: opts.rabbitQueueType,
+        omnibusOptions: opts.omnibusOptions,
+        quick: opts.quick,
+      });
       const subjects = tb.subjects.filter((s) => opts.subjects === undefined || opts.subjects.has(s.kind));
-      results.meta.subjects[name] = subjects.map((s) => ({ kind: s.kind, label: s.label, settings: { ...tb.settings, ...s.settings } }));
+      results.meta.subjects[name] = subjects.map((s) => ({
+        kind: s.kind,
+        label: s.label,
+        settings: { ...tb.settings, ...s.settings },
+      }));
       let pid: number | undefined;
       if (tb.broker !== undefined) {
         try {
           if (opts.exclusive) {
-            for (const other of (await brokerStatus()).filter((b) => b.name !== tb.broker && b.pid !== undefined && ALL_BROKERS.includes(b.name))) {
+            for (const other of (await brokerStatus()).filter(
+              (b) => b.name !== tb.broker && b.pid !== undefined && ALL_BROKERS.includes(b.name),
+            )) {
               progress.note(`stopping ${other.name} (--exclusive)`);
               await stopBroker(other.name);
               stoppedByUs.push(other.name);
@@ -113,21 +152,45 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
         const status: BrokerStatus[] = await brokerStatus();
         pid = status.find((b) => b.name === tb.broker)?.pid;
         const others = status.filter((b) => b.name !== tb.broker && b.pid !== undefined).map((b) => b.name);
-        notes.push(`${name}: measured with ${others.length === 0 ? 'no other broker' : `${others.join(', ')} also running (idle unless other work used them)`}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(' / ')}.`);
+        notes.push(
+          `${name}: measured with ${others.length === 0 ? 'no other broker' : `${others.join(', ')} also running (idle unless other work used them)`}; load average at start ${loadavg()
+            .map((l) => l.toFixed(2))
+            .join(' / ')}.`,
+        );
       }
-      if (tb.broker === undefined) notes.push(`${name}: load average at start ${loadavg().map((l) => l.toFixed(2)).join(' / ')}.`);
-      const env: CellEnv = { opts, progress, transport: { ...tb, subjects }, brokerPid: pid, record: (m) => results.measurements.push(m) };
+      if (tb.broker === undefined)
+        notes.push(
+          `${name}: load average at start ${loadavg()
+            .map((l) => l.toFixed(2))
+            .join(' / ')}.`,
+        );
+      const env: CellEnv = {
+        opts,
+        progress,
+        transport: { ...tb, subjects },
+        brokerPid: pid,
+        record: (m) => results.measurements.push(m),
+      };
       await runTransport(env, subjects, results);
       if (tb.broker !== undefined) {
         const after = (await brokerStatus()).find((b) => b.name === tb.broker)?.pid;
-        if (after !== pid) notes.push(`${name}: the broker process changed during the run (pid ${String(pid)} → ${String(after)}): something else restarted it; cells failing around then are not Omnibus's doing.`);
+        if (after !== pid)
+          notes.push(
+            `${name}: the broker process changed during the run (pid ${String(pid)} → ${String(after)}): something else restarted it; cells failing around then are not Omnibus's doing.`,
+          );
       }
-      notes.push(`${name}: load average at end ${loadavg().map((l) => l.toFixed(2)).join(' / ')}.`);
+      notes.push(
+        `${name}: load average at end ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' / ')}.`,
+      );
     }
   } finally {
     for (const broker of stoppedByUs) {
       progress.note(`restarting ${broker} (stopped for --exclusive)`);
-      await ensureBroker(broker).catch((error: unknown) => progress.note(`✖ restarting ${broker}: ${errorText(error)}`));
+      await ensureBroker(broker).catch((error: unknown) =>
+        progress.note(`✖ restarting ${broker}: ${errorText(error)}`),
+      );
     }
   }
   results.meta.finishedAt = new Date().toISOString();
@@ -135,7 +198,11 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
   return results;
 }
 
-async function runTransport(env: CellEnv, subjects: readonly SubjectFactory[], results: BenchResults): Promise<void> {
+async function runTransport(
+  env: CellEnv,
+  subjects: readonly SubjectFactory[],
+  results: BenchResults,
+): Promise<void> {
   const { opts, transport: tb, progress } = env;
   const n = counts(opts, tb);
   const reps = opts.reps;
@@ -145,7 +212,8 @@ async function runTransport(env: CellEnv, subjects: readonly SubjectFactory[], r
   let planned = 0;
   // The ceiling runs at least 3 repetitions even with --quick: the CI guard takes their median.
   const ceilingReps = Math.max(3, reps);
-  if (w.has('ceiling') && tb.broker === undefined) planned += ceilingReps * (2 + CEILING_VARIANTS.length * subjects.length);
+  if (w.has('ceiling') && tb.broker === undefined)
+    planned += ceilingReps * (2 + CEILING_VARIANTS.length * subjects.length);
   if (w.has('throughput')) planned += reps * subjects.length;
   if (w.has('sweep')) planned += reps * subjects.length * opts.handlerCostsUs.filter((c) => c > 0).length;
   if (w.has('latency')) planned += reps * subjects.length * (latencyRates + opts.latencyRates.length);
@@ -157,34 +225,54 @@ async function runTransport(env: CellEnv, subjects: readonly SubjectFactory[], r
     for (let rep = 0; rep < ceilingReps; rep++) {
       await baselineCeilingCell(env, 'emitter', rep, n.ceiling);
       await baselineCeilingCell(env, 'async-loop', rep, n.ceiling);
-      for (const variant of CEILING_VARIANTS) for (const s of subjects) await subjectCeilingCell(env, s, rep, n.ceiling, variant);
+      for (const variant of CEILING_VARIANTS)
+        for (const s of subjects) await subjectCeilingCell(env, s, rep, n.ceiling, variant);
     }
   }
   if (w.has('throughput')) {
     for (let rep = 0; rep < reps; rep++) {
-      for (const s of subjects) await throughputCell(env, s, rep, { workload: 'throughput', variant: 'cost-0', messages: n.throughput, costUs: 0 });
+      for (const s of subjects)
+        await throughputCell(env, s, rep, {
+          workload: 'throughput',
+          variant: 'cost-0',
+          messages: n.throughput,
+          costUs: 0,
+        });
     }
   }
   if (w.has('sweep')) {
     for (const cost of opts.handlerCostsUs.filter((c) => c > 0)) {
       for (let rep = 0; rep < reps; rep++) {
-        for (const s of subjects) await throughputCell(env, s, rep, { workload: 'sweep', variant: `cost-${String(cost)}us`, messages: n.sweep, costUs: cost });
+        for (const s of subjects)
+          await throughputCell(env, s, rep, {
+            workload: 'sweep',
+            variant: `cost-${String(cost)}us`,
+            messages: n.sweep,
+            costUs: cost,
+          });
       }
     }
   }
   if (w.has('latency')) {
-    const maxima = ['omnibus', 'raw'].map((kind) => measuredMax(results.measurements, tb.name, kind)).filter((v): v is number => v !== undefined);
+    const maxima = ['omnibus', 'raw']
+      .map((kind) => measuredMax(results.measurements, tb.name, kind))
+      .filter((v): v is number => v !== undefined);
     const base = maxima.length > 0 ? Math.min(...maxima) : (FALLBACK_MAX_RATE[tb.name] ?? 1000);
-    if (maxima.length === 0) results.meta.notes.push(`${tb.name}: latency rates based on a fallback maximum of ${String(base)} msg/s (no throughput run).`);
+    if (maxima.length === 0)
+      results.meta.notes.push(
+        `${tb.name}: latency rates based on a fallback maximum of ${String(base)} msg/s (no throughput run).`,
+      );
     for (const level of opts.loadLevels) {
       const rate = Math.max(10, Math.round(base * level));
       for (let rep = 0; rep < reps; rep++) {
-        for (const s of subjects) await latencyCell(env, s, rep, `load-${String(Math.round(level * 100))}`, rate);
+        for (const s of subjects)
+          await latencyCell(env, s, rep, `load-${String(Math.round(level * 100))}`, rate);
       }
     }
     for (const rate of opts.latencyRates) {
       for (let rep = 0; rep < reps; rep++) {
-        for (const s of subjects) await latencyCell(env, s, rep, `rate-${String(Math.round(rate))}`, Math.round(rate));
+        for (const s of subjects)
+          await latencyCell(env, s, rep, `rate-${String(Math.round(rate))}`, Math.round(rate));
       }
     }
   }
@@ -194,7 +282,9 @@ async function runTransport(env: CellEnv, subjects: readonly SubjectFactory[], r
         for (const s of subjects) {
           if (s.maxInFlight !== undefined && k > s.maxInFlight) {
             if (rep === 0 && k === n.memory[0]) {
-              results.meta.notes.push(`${tb.name}: no memory runs for ${s.kind}: it runs at most ${String(s.maxInFlight)} handlers at once (one per partition), so K messages cannot be held in flight.`);
+              results.meta.notes.push(
+                `${tb.name}: no memory runs for ${s.kind}: it runs at most ${String(s.maxInFlight)} handlers at once (one per partition), so K messages cannot be held in flight.`,
+              );
             }
             continue;
           }

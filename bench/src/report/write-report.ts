@@ -14,7 +14,7 @@ export interface ReportPaths {
   readonly chartsLink: string;
 }
 
-const BROKERS = ['rabbitmq', 'kafka', 'sqs', 'azure'];
+const BROKERS = ['rabbitmq', 'kafka', 'sqs', 'azure', 'nats'];
 const KIND_ORDER = ['omnibus', 'raw', 'nestjs', 'emitter', 'async-loop'];
 const KIND_NAME: Readonly<Record<string, string>> = {
   omnibus: 'Omnibus',
@@ -29,13 +29,16 @@ const byKind = (a: string, b: string): number => KIND_ORDER.indexOf(a) - KIND_OR
 /** `12,345 (11,900–12,800)` with a ⚠ when the CoV exceeds 5 %. */
 function cell(s: Summary | undefined, digits = 0): string {
   if (s === undefined) return '–';
-  const f = (n: number): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  const f = (n: number): string =>
+    n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
   const flag = s.n > 1 && s.cov > 0.05 ? ' ⚠' : '';
   return s.n === 1 ? `${f(s.median)}${flag}` : `${f(s.median)} (${f(s.min)}–${f(s.max)})${flag}`;
 }
 
 function num(n: number, digits = 0): string {
-  return Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–';
+  return Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : '–';
 }
 
 function ratioText(r: number): string {
@@ -63,13 +66,29 @@ export function writeReport(results: BenchResults, repoRoot: string, paths?: Rep
     writeFileSync(file, svg);
     written.push(file);
   }
-  const read = (name: string): string | undefined => (existsSync(`${repoRoot}bench/${name}`) ? readFileSync(`${repoRoot}bench/${name}`, 'utf8') : undefined);
-  writeFileSync(target.markdown, renderMarkdown(agg, Object.keys(charts), target.chartsLink, read('PROFILE.md'), agg.results.meta.quick ? undefined : read('ANALYSIS.md')));
+  const read = (name: string): string | undefined =>
+    existsSync(`${repoRoot}bench/${name}`) ? readFileSync(`${repoRoot}bench/${name}`, 'utf8') : undefined;
+  writeFileSync(
+    target.markdown,
+    renderMarkdown(
+      agg,
+      Object.keys(charts),
+      target.chartsLink,
+      read('PROFILE.md'),
+      agg.results.meta.quick ? undefined : read('ANALYSIS.md'),
+    ),
+  );
   written.push(target.markdown);
   return written;
 }
 
-function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: string, profile: string | undefined, analysis: string | undefined): string {
+function renderMarkdown(
+  agg: Aggregate,
+  charts: readonly string[],
+  chartsLink: string,
+  profile: string | undefined,
+  analysis: string | undefined,
+): string {
   const { meta } = agg.results;
   const o = meta.options as Record<string, unknown>;
   const out: string[] = [];
@@ -77,7 +96,8 @@ function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: s
     out.push(...lines);
   };
   const transports = agg.transports();
-  const load = (l: readonly number[] | undefined): string => (l === undefined ? '?' : l.map((x) => x.toFixed(2)).join(' / '));
+  const load = (l: readonly number[] | undefined): string =>
+    l === undefined ? '?' : l.map((x) => x.toFixed(2)).join(' / ');
   push(
     '# Benchmarks',
     '',
@@ -87,7 +107,9 @@ function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: s
     '`@nestjs/microservices`, measured in one run on one machine. Read the **ratios**, not the absolute numbers:',
     'the machine has two cores shared by the client, the broker and (while this ran) other work.',
     '',
-    meta.quick ? '> **This is a --quick smoke run: one repetition of tiny workloads. The numbers mean nothing.**\n' : '',
+    meta.quick
+      ? '> **This is a --quick smoke run: one repetition of tiny workloads. The numbers mean nothing.**\n'
+      : '',
     '## Machine and settings',
     '',
     '| | |',
@@ -95,8 +117,12 @@ function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: s
     `| run | ${meta.startedAt} → ${meta.finishedAt ?? '?'} |`,
     `| load average (1/5/15 min) | start ${load(meta.loadAverage.start)}, end ${load(meta.loadAverage.end)} |`,
     ...Object.entries(meta.machine).map(([k, v]) => `| ${k} | ${String(v)} |`),
-    `| packages | ${Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ')} |`,
-    `| brokers | ${Object.entries(meta.brokers).map(([k, v]) => `${k} ${String((v as { version?: string }).version ?? '?')}`).join(', ')} |`,
+    `| packages | ${Object.entries(meta.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} |`,
+    `| brokers | ${Object.entries(meta.brokers)
+      .map(([k, v]) => `${k} ${String((v as { version?: string }).version ?? '?')}`)
+      .join(', ')} |`,
     `| repetitions | ${String(o['reps'])} per cell, subjects interleaved (omnibus, raw, nestjs, omnibus, …) |`,
     `| payload | ${String(o['sizeBytes'])} B JSON (\`{seq, t, pad}\`), JSON-encoded on every path |`,
     `| handler concurrency | ${String(o['concurrency'])} |`,
@@ -108,41 +134,66 @@ function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: s
   );
 
   // Targets
-  push('## Targets (issues #9 and #12)', '', '| target | transport | measured | result |', '| --- | --- | --- | --- |');
+  push(
+    '## Targets (issues #9 and #12)',
+    '',
+    '| target | transport | measured | result |',
+    '| --- | --- | --- | --- |',
+  );
   for (const t of transports.filter((x) => BROKERS.includes(x))) {
-    const pub = ratio(agg.stat(t, 'throughput', 'cost-0', 'omnibus', 'publishRate'), agg.stat(t, 'throughput', 'cost-0', 'raw', 'publishRate'));
-    const drain = ratio(agg.stat(t, 'throughput', 'cost-0', 'omnibus', 'drainRate'), agg.stat(t, 'throughput', 'cost-0', 'raw', 'drainRate'));
+    const pub = ratio(
+      agg.stat(t, 'throughput', 'cost-0', 'omnibus', 'publishRate'),
+      agg.stat(t, 'throughput', 'cost-0', 'raw', 'publishRate'),
+    );
+    const drain = ratio(
+      agg.stat(t, 'throughput', 'cost-0', 'omnibus', 'drainRate'),
+      agg.stat(t, 'throughput', 'cost-0', 'raw', 'drainRate'),
+    );
     const measured = Number.isFinite(pub) || Number.isFinite(drain);
-    push(`| framework ÷ raw throughput ≥ 0.95 | ${t} | publish ${ratioText(pub)}, drain ${ratioText(drain)} | ${metMark(measured ? pub >= 0.95 && drain >= 0.95 : undefined)} |`);
+    push(
+      `| framework ÷ raw throughput ≥ 0.95 | ${t} | publish ${ratioText(pub)}, drain ${ratioText(drain)} | ${metMark(measured ? pub >= 0.95 && drain >= 0.95 : undefined)} |`,
+    );
   }
   for (const t of transports) {
     const fw = agg.stat(t, 'latency', 'load-50', 'omnibus', 'p99');
     const raw = agg.stat(t, 'latency', 'load-50', 'raw', 'p99');
     if (fw === undefined || raw === undefined) continue;
     const added = fw.median - raw.median;
-    push(`| added p99 latency ≤ 1 ms at 50 % load | ${t} | ${num(added, 2)} ms (${num(fw.median, 2)} vs ${num(raw.median, 2)} ms) | ${metMark(added <= 1)} |`);
+    push(
+      `| added p99 latency ≤ 1 ms at 50 % load | ${t} | ${num(added, 2)} ms (${num(fw.median, 2)} vs ${num(raw.median, 2)} ms) | ${metMark(added <= 1)} |`,
+    );
   }
   const costs = frameworkCosts(agg.results);
   const cost = (variant: string) => costs.find((c) => c.variant === variant);
   const e2e = cost('e2e-batch');
   if (e2e !== undefined) {
-    push(`| Omnibus ÷ raw JSON queue ≥ 0.5 end to end (#12) | in-memory | ${ratioText(e2e.ratio)} (${num(e2e.omnibusRate)} vs ${num(e2e.rawRate)} msg/s, publishBatch); by CPU per message ${ratioText(e2e.cpuRatio)} | ${metMark(e2e.ratio >= 0.5)} |`);
-    push(`| framework CPU ≤ 5 µs per message (#12) | in-memory | ${num(e2e.frameworkUs, 2)} µs (${num(e2e.omnibusCpuUs, 2)} − ${num(e2e.rawCpuUs, 2)}) | ${metMark(e2e.frameworkUs <= 5)} |`);
+    push(
+      `| Omnibus ÷ raw JSON queue ≥ 0.5 end to end (#12) | in-memory | ${ratioText(e2e.ratio)} (${num(e2e.omnibusRate)} vs ${num(e2e.rawRate)} msg/s, publishBatch); by CPU per message ${ratioText(e2e.cpuRatio)} | ${metMark(e2e.ratio >= 0.5)} |`,
+    );
+    push(
+      `| framework CPU ≤ 5 µs per message (#12) | in-memory | ${num(e2e.frameworkUs, 2)} µs (${num(e2e.omnibusCpuUs, 2)} − ${num(e2e.rawCpuUs, 2)}) | ${metMark(e2e.frameworkUs <= 5)} |`,
+    );
   }
   const pub = cost('publish-single');
   if (pub !== undefined) {
-    push(`| publish alone ≤ 3 µs beyond encoding (#12) | in-memory | ${num(pub.frameworkUs, 2)} µs (${num(pub.omnibusCpuUs, 2)} − ${num(pub.rawCpuUs, 2)}, publish ×1, no consumer) | ${metMark(pub.frameworkUs <= 3)} |`);
+    push(
+      `| publish alone ≤ 3 µs beyond encoding (#12) | in-memory | ${num(pub.frameworkUs, 2)} µs (${num(pub.omnibusCpuUs, 2)} − ${num(pub.rawCpuUs, 2)}, publish ×1, no consumer) | ${metMark(pub.frameworkUs <= 3)} |`,
+    );
   }
   const ceiling = cost('e2e-batch-pass-through');
   if (ceiling !== undefined) {
-    push(`| in-memory ≥ 1,000,000 msg/s (long-term aim) | in-memory | ${num(ceiling.omnibusRate)} msg/s with a pass-through codec (raw: ${num(ceiling.rawRate)}) | ${metMark(ceiling.omnibusRate >= 1_000_000)} |`);
+    push(
+      `| in-memory ≥ 1,000,000 msg/s (long-term aim) | in-memory | ${num(ceiling.omnibusRate)} msg/s with a pass-through codec (raw: ${num(ceiling.rawRate)}) | ${metMark(ceiling.omnibusRate >= 1_000_000)} |`,
+    );
   }
   const size = Number(o['sizeBytes']);
   for (const t of transports) {
     const fw = agg.memorySlope(t, 'omnibus', ['heapUsed', 'external']);
     if (!Number.isFinite(fw.slope)) continue;
     const above = fw.slope - size;
-    push(`| memory per in-flight message ≤ 1 KiB above the payload | ${t} | ${num(fw.slope)} B/msg (heap + external) = payload ${num(size)} B + ${num(above)} B | ${metMark(above <= 1024)} |`);
+    push(
+      `| memory per in-flight message ≤ 1 KiB above the payload | ${t} | ${num(fw.slope)} B/msg (heap + external) = payload ${num(size)} B + ${num(above)} B | ${metMark(above <= 1024)} |`,
+    );
   }
   push('');
 
@@ -151,19 +202,38 @@ function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: s
   // Framework cost (#12)
   if (costs.length > 0) {
     push('## Framework cost per message (in-memory)', '');
-    push(`Omnibus (\`bus.publish\` → in-memory transport → router → middleware → \`@EventHandler\` → ack) against a hand-written in-memory queue doing the same work in the same run: JSON → UTF-8 on publish, UTF-8 → \`JSON.parse\` on receive, ${String(o['concurrency'])} async workers awaiting a no-op async handler, an in-flight table for the acks. ${num(size)} B payloads. \`pass-through\`: both sides send prepared bytes (no JSON). \`publish ×1\`: publishes only, nobody consumes. Framework µs = Omnibus CPU − raw CPU per message.`, '');
-    push('| variant | Omnibus msg/s | raw msg/s | Omnibus ÷ raw | Omnibus CPU µs/msg | raw CPU µs/msg | raw ÷ Omnibus CPU | framework µs/msg |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
-    const label: Record<string, string> = { 'e2e-batch': 'end to end, publishBatch', 'e2e-single': 'end to end, publish ×1', 'e2e-batch-pass-through': 'end to end, publishBatch, pass-through codec', 'publish-single': 'publish ×1 only' };
+    push(
+      `Omnibus (\`bus.publish\` → in-memory transport → router → middleware → \`@EventHandler\` → ack) against a hand-written in-memory queue doing the same work in the same run: JSON → UTF-8 on publish, UTF-8 → \`JSON.parse\` on receive, ${String(o['concurrency'])} async workers awaiting a no-op async handler, an in-flight table for the acks. ${num(size)} B payloads. \`pass-through\`: both sides send prepared bytes (no JSON). \`publish ×1\`: publishes only, nobody consumes. Framework µs = Omnibus CPU − raw CPU per message.`,
+      '',
+    );
+    push(
+      '| variant | Omnibus msg/s | raw msg/s | Omnibus ÷ raw | Omnibus CPU µs/msg | raw CPU µs/msg | raw ÷ Omnibus CPU | framework µs/msg |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
+    const label: Record<string, string> = {
+      'e2e-batch': 'end to end, publishBatch',
+      'e2e-single': 'end to end, publish ×1',
+      'e2e-batch-pass-through': 'end to end, publishBatch, pass-through codec',
+      'publish-single': 'publish ×1 only',
+    };
     for (const c of costs) {
-      const s = (k: string, m: string, d = 0): string => cell(agg.stat('in-memory', 'ceiling', c.variant, k, m), d);
-      push(`| ${label[c.variant] ?? c.variant} | ${s('omnibus', 'rate')} | ${s('raw', 'rate')} | ${ratioText(c.ratio)} | ${s('omnibus', 'cpuUsPerMsg', 2)} | ${s('raw', 'cpuUsPerMsg', 2)} | ${ratioText(c.cpuRatio)} | ${num(c.frameworkUs, 2)} |`);
+      const s = (k: string, m: string, d = 0): string =>
+        cell(agg.stat('in-memory', 'ceiling', c.variant, k, m), d);
+      push(
+        `| ${label[c.variant] ?? c.variant} | ${s('omnibus', 'rate')} | ${s('raw', 'rate')} | ${ratioText(c.ratio)} | ${s('omnibus', 'cpuUsPerMsg', 2)} | ${s('raw', 'cpuUsPerMsg', 2)} | ${ratioText(c.cpuRatio)} | ${num(c.frameworkUs, 2)} |`,
+      );
     }
     push('');
   }
 
   // Ceiling
   if (agg.cells('in-memory', 'ceiling').length > 0) {
-    push('## In-process dispatch ceiling', '', 'The same no-op handler called N times. `e2e` = publish and consume overlapping, rate = N ÷ (last arrival − first publish); the in-memory raw subject is the JSON queue described above. EventEmitter and async loop: tiny payloads, no codec.', '');
+    push(
+      '## In-process dispatch ceiling',
+      '',
+      'The same no-op handler called N times. `e2e` = publish and consume overlapping, rate = N ÷ (last arrival − first publish); the in-memory raw subject is the JSON queue described above. EventEmitter and async loop: tiny payloads, no codec.',
+      '',
+    );
     push('| path | msg/s | CPU µs/msg | ÷ async loop | ÷ EventEmitter |', '| --- | --- | --- | --- | --- |');
     const loop = agg.stat('in-memory', 'ceiling', 'async-loop', 'async-loop', 'rate');
     const emitter = agg.stat('in-memory', 'ceiling', 'emitter', 'emitter', 'rate');
@@ -171,8 +241,13 @@ function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: s
       for (const subject of agg.subjects('in-memory', 'ceiling').sort(byKind)) {
         const s = agg.stat('in-memory', 'ceiling', variant, subject, 'rate');
         if (s === undefined) continue;
-        const name = variant === 'emitter' || variant === 'async-loop' ? (KIND_NAME[subject] ?? subject) : `${KIND_NAME[subject] ?? subject}, ${variant}`;
-        push(`| ${name} | ${cell(s)} | ${cell(agg.stat('in-memory', 'ceiling', variant, subject, 'cpuUsPerMsg'), 2)} | ${ratioText(ratio(s, loop))} | ${ratioText(ratio(s, emitter))} |`);
+        const name =
+          variant === 'emitter' || variant === 'async-loop'
+            ? (KIND_NAME[subject] ?? subject)
+            : `${KIND_NAME[subject] ?? subject}, ${variant}`;
+        push(
+          `| ${name} | ${cell(s)} | ${cell(agg.stat('in-memory', 'ceiling', variant, subject, 'cpuUsPerMsg'), 2)} | ${ratioText(ratio(s, loop))} | ${ratioText(ratio(s, emitter))} |`,
+        );
       }
     }
     push('');
@@ -180,8 +255,14 @@ function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: s
 
   // Throughput
   push('## Throughput (publish and drain measured separately)', '');
-  push('Publish: N messages in batch calls, timed until the last broker confirm. Drain: the consumer starts on the full backlog; rate = (N − 1) ÷ (last − first arrival), so connecting and group joins are excluded. CPU per message is this process\'s `process.cpuUsage()` (and the broker process\'s `/proc` time) over the same span ÷ N.', '');
-  push('| transport | subject | N | publish msg/s | drain msg/s | client CPU µs/msg publish / drain | broker CPU µs/msg publish / drain | publish ÷ raw | drain ÷ raw |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  push(
+    "Publish: N messages in batch calls, timed until the last broker confirm. Drain: the consumer starts on the full backlog; rate = (N − 1) ÷ (last − first arrival), so connecting and group joins are excluded. CPU per message is this process's `process.cpuUsage()` (and the broker process's `/proc` time) over the same span ÷ N.",
+    '',
+  );
+  push(
+    '| transport | subject | N | publish msg/s | drain msg/s | client CPU µs/msg publish / drain | broker CPU µs/msg publish / drain | publish ÷ raw | drain ÷ raw |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
   for (const t of transports) {
     const rawPub = agg.stat(t, 'throughput', 'cost-0', 'raw', 'publishRate');
     const rawDrain = agg.stat(t, 'throughput', 'cost-0', 'raw', 'drainRate');
@@ -195,26 +276,65 @@ function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: s
     }
   }
   push('');
-  const lostOrDup = agg.results.measurements.filter((m) => (m.metrics['lost'] ?? 0) > 0 || (m.metrics['duplicates'] ?? 0) > 0);
-  push(lostOrDup.length === 0 ? 'No run lost or duplicated a message.' : `Runs with lost or duplicated messages: ${lostOrDup.map((m) => `${m.transport}/${m.workload}/${m.variant}/${m.subject}#${String(m.rep + 1)} (lost ${String(m.metrics['lost'] ?? 0)}, duplicates ${String(m.metrics['duplicates'] ?? 0)})`).join('; ')}.`, '');
+  const lostOrDup = agg.results.measurements.filter(
+    (m) => (m.metrics['lost'] ?? 0) > 0 || (m.metrics['duplicates'] ?? 0) > 0,
+  );
+  push(
+    lostOrDup.length === 0
+      ? 'No run lost or duplicated a message.'
+      : `Runs with lost or duplicated messages: ${lostOrDup.map((m) => `${m.transport}/${m.workload}/${m.variant}/${m.subject}#${String(m.rep + 1)} (lost ${String(m.metrics['lost'] ?? 0)}, duplicates ${String(m.metrics['duplicates'] ?? 0)})`).join('; ')}.`,
+    '',
+  );
 
   // Omnibus ÷ NestJS
   const nestRows: string[] = [];
   for (const t of transports) {
     if (agg.cells(t, 'throughput', 'cost-0', 'nestjs').length === 0) continue;
-    const r = (m: string): string => ratioText(ratio(agg.stat(t, 'throughput', 'cost-0', 'omnibus', m), agg.stat(t, 'throughput', 'cost-0', 'nestjs', m)));
-    const cpu = ratioText(ratio(agg.stat(t, 'throughput', 'cost-0', 'omnibus', 'drainCpuUsPerMsg'), agg.stat(t, 'throughput', 'cost-0', 'nestjs', 'drainCpuUsPerMsg')));
-    const p99 = ratioText(ratio(agg.stat(t, 'latency', 'load-50', 'omnibus', 'p99'), agg.stat(t, 'latency', 'load-50', 'nestjs', 'p99')));
+    const r = (m: string): string =>
+      ratioText(
+        ratio(
+          agg.stat(t, 'throughput', 'cost-0', 'omnibus', m),
+          agg.stat(t, 'throughput', 'cost-0', 'nestjs', m),
+        ),
+      );
+    const cpu = ratioText(
+      ratio(
+        agg.stat(t, 'throughput', 'cost-0', 'omnibus', 'drainCpuUsPerMsg'),
+        agg.stat(t, 'throughput', 'cost-0', 'nestjs', 'drainCpuUsPerMsg'),
+      ),
+    );
+    const p99 = ratioText(
+      ratio(
+        agg.stat(t, 'latency', 'load-50', 'omnibus', 'p99'),
+        agg.stat(t, 'latency', 'load-50', 'nestjs', 'p99'),
+      ),
+    );
     nestRows.push(`| ${t} | ${r('publishRate')} | ${r('drainRate')} | ${cpu} | ${p99} |`);
   }
   push('## Omnibus ÷ NestJS microservices', '');
   if (nestRows.length === 0) push('Not measured in this run (see the notes below).', '');
-  else push('Above 1 means Omnibus is faster (rates) — for CPU and p99, below 1 means Omnibus uses less.', '', '| transport | publish rate | drain rate | drain CPU/msg | p99 at 50 % load |', '| --- | --- | --- | --- | --- |', ...nestRows, '');
+  else
+    push(
+      'Above 1 means Omnibus is faster (rates) — for CPU and p99, below 1 means Omnibus uses less.',
+      '',
+      '| transport | publish rate | drain rate | drain CPU/msg | p99 at 50 % load |',
+      '| --- | --- | --- | --- | --- |',
+      ...nestRows,
+      '',
+    );
 
   // Sweep
   if (transports.some((t) => agg.cells(t, 'sweep').length > 0)) {
-    push('## Handler-cost sweep', '', 'Drain rate with a handler that does nothing, busy-spins 100 µs, or awaits a 1 ms timer; the framework/raw ratio should approach 1 as the handler gets heavier.', '');
-    push('| transport | handler | Omnibus drain msg/s | raw drain msg/s | NestJS drain msg/s | Omnibus ÷ raw |', '| --- | --- | --- | --- | --- | --- |');
+    push(
+      '## Handler-cost sweep',
+      '',
+      'Drain rate with a handler that does nothing, busy-spins 100 µs, or awaits a 1 ms timer; the framework/raw ratio should approach 1 as the handler gets heavier.',
+      '',
+    );
+    push(
+      '| transport | handler | Omnibus drain msg/s | raw drain msg/s | NestJS drain msg/s | Omnibus ÷ raw |',
+      '| --- | --- | --- | --- | --- | --- |',
+    );
     for (const t of transports) {
       const rows: [string, string][] = [['cost-0', 'throughput']];
       for (const v of agg.variants(t, 'sweep')) rows.push([v, 'sweep']);
@@ -223,8 +343,17 @@ function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: s
         const fw = agg.stat(t, workload, variant, 'omnibus', 'drainRate');
         const raw = agg.stat(t, workload, variant, 'raw', 'drainRate');
         const nest = agg.stat(t, workload, variant, 'nestjs', 'drainRate');
-        const label = variant === 'cost-0' ? 'none' : variant.replace('cost-', '').replace('us', ' µs').replace('1000 µs', '1 ms (await)').replace('100 µs', '100 µs (spin)');
-        push(`| ${t} | ${label} | ${cell(fw)} | ${cell(raw)} | ${cell(nest)} | ${ratioText(ratio(fw, raw))} |`);
+        const label =
+          variant === 'cost-0'
+            ? 'none'
+            : variant
+                .replace('cost-', '')
+                .replace('us', ' µs')
+                .replace('1000 µs', '1 ms (await)')
+                .replace('100 µs', '100 µs (spin)');
+        push(
+          `| ${t} | ${label} | ${cell(fw)} | ${cell(raw)} | ${cell(nest)} | ${ratioText(ratio(fw, raw))} |`,
+        );
       }
     }
     push('');
@@ -233,8 +362,14 @@ function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: s
   // Latency
   if (transports.some((t) => agg.cells(t, 'latency').length > 0)) {
     push('## End-to-end latency at fixed rates', '');
-    push('Open-loop producer with intended send times (coordinated-omission-safe): latency = handler arrival − intended send time, in ms. Publish delay = actual − intended send time; publish confirmed = broker confirm − intended send time (recorded from the run of 2026-11-26 15:27 on; – in older results).', '');
-    push('| transport | load | rate msg/s | subject | p50 | p90 | p99 | max | publish delay p99 | publish confirmed p50 | CPU µs/msg | p99 − raw p99 |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    push(
+      'Open-loop producer with intended send times (coordinated-omission-safe): latency = handler arrival − intended send time, in ms. Publish delay = actual − intended send time; publish confirmed = broker confirm − intended send time (recorded from the run of 2026-11-26 15:27 on; – in older results).',
+      '',
+    );
+    push(
+      '| transport | load | rate msg/s | subject | p50 | p90 | p99 | max | publish delay p99 | publish confirmed p50 | CPU µs/msg | p99 − raw p99 |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
     for (const t of transports) {
       for (const variant of agg.variants(t, 'latency')) {
         const rawP99 = agg.stat(t, 'latency', variant, 'raw', 'p99');
@@ -243,7 +378,9 @@ function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: s
           const p99 = agg.stat(t, 'latency', variant, subject, 'p99');
           if (p99 === undefined) continue;
           const delta = subject === 'raw' || rawP99 === undefined ? '' : num(p99.median - rawP99.median, 2);
-          push(`| ${t} | ${variant.startsWith('load-') ? `${variant.replace('load-', '')} %` : 'fixed'} | ${num(agg.stat(t, 'latency', variant, subject, 'targetRate')?.median ?? Number.NaN)} | ${KIND_NAME[subject] ?? subject} | ${s('p50')} | ${s('p90')} | ${s('p99')} | ${s('max', 1)} | ${s('publishDelayP99')} | ${s('publishAckP50')} | ${num(agg.stat(t, 'latency', variant, subject, 'cpuUsPerMsg')?.median ?? Number.NaN, 1)} | ${delta} |`);
+          push(
+            `| ${t} | ${variant.startsWith('load-') ? `${variant.replace('load-', '')} %` : 'fixed'} | ${num(agg.stat(t, 'latency', variant, subject, 'targetRate')?.median ?? Number.NaN)} | ${KIND_NAME[subject] ?? subject} | ${s('p50')} | ${s('p90')} | ${s('p99')} | ${s('max', 1)} | ${s('publishDelayP99')} | ${s('publishAckP50')} | ${num(agg.stat(t, 'latency', variant, subject, 'cpuUsPerMsg')?.median ?? Number.NaN, 1)} | ${delta} |`,
+          );
         }
       }
     }
@@ -253,14 +390,22 @@ function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: s
   // Memory
   if (transports.some((t) => agg.cells(t, 'memory').length > 0)) {
     push('## Memory per in-flight message', '');
-    push(`Handlers block on a gate until K messages are inside them (concurrency K); after two forced GCs, heapUsed, external (incl. ArrayBuffers) and rss are sampled. Slope of each against K = bytes per in-flight message (least squares over every K and repetition). Payload: ${num(size)} B.`, '');
-    push('| transport | subject | heap B/msg | heap + external B/msg (r²) | rss B/msg | above payload |', '| --- | --- | --- | --- | --- | --- |');
+    push(
+      `Handlers block on a gate until K messages are inside them (concurrency K); after two forced GCs, heapUsed, external (incl. ArrayBuffers) and rss are sampled. Slope of each against K = bytes per in-flight message (least squares over every K and repetition). Payload: ${num(size)} B.`,
+      '',
+    );
+    push(
+      '| transport | subject | heap B/msg | heap + external B/msg (r²) | rss B/msg | above payload |',
+      '| --- | --- | --- | --- | --- | --- |',
+    );
     for (const t of transports) {
       for (const subject of agg.subjects(t, 'memory').sort(byKind)) {
         const heap = agg.memorySlope(t, subject, ['heapUsed']);
         const both = agg.memorySlope(t, subject, ['heapUsed', 'external']);
         const rss = agg.memorySlope(t, subject, ['rss']);
-        push(`| ${t} | ${KIND_NAME[subject] ?? subject} | ${num(heap.slope)} | ${num(both.slope)} (${num(both.r2, 2)}) | ${num(rss.slope)} | ${num(both.slope - size)} |`);
+        push(
+          `| ${t} | ${KIND_NAME[subject] ?? subject} | ${num(heap.slope)} | ${num(both.slope)} (${num(both.r2, 2)}) | ${num(rss.slope)} | ${num(both.slope - size)} |`,
+        );
       }
     }
     push('');
@@ -274,7 +419,11 @@ function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: s
   push('## What each subject does', '');
   for (const [t, subjects] of Object.entries(meta.subjects)) {
     for (const s of subjects) {
-      push(`- **${t} / ${KIND_NAME[s.kind] ?? s.kind}** — ${s.label}: ${Object.entries(s.settings).map(([k, v]) => `${k}: ${String(v)}`).join('; ')}`);
+      push(
+        `- **${t} / ${KIND_NAME[s.kind] ?? s.kind}** — ${s.label}: ${Object.entries(s.settings)
+          .map(([k, v]) => `${k}: ${String(v)}`)
+          .join('; ')}`,
+      );
     }
   }
   push('');
@@ -282,9 +431,16 @@ function renderMarkdown(agg: Aggregate, charts: readonly string[], chartsLink: s
   push('## Notes', '');
   for (const n of meta.notes) push(`- ${n}`);
   const failures = agg.failures();
-  for (const f of failures) push(`- Failed cell: ${f.transport} ${f.workload} ${f.variant} ${f.subject} rep ${String(f.rep + 1)}: ${f.error ?? ''}`);
+  for (const f of failures)
+    push(
+      `- Failed cell: ${f.transport} ${f.workload} ${f.variant} ${f.subject} rep ${String(f.rep + 1)}: ${f.error ?? ''}`,
+    );
   if (meta.notes.length === 0 && failures.length === 0) push('- None.');
-  push('', 'Reproduce: `npm run bench` (full, about 35 minutes on this machine) or `npm run bench -- --quick` (smoke run, < 1 minute); `node bench/dist/src/cli.js --help` lists every option.', '');
+  push(
+    '',
+    'Reproduce: `npm run bench` (full, about 35 minutes on this machine) or `npm run bench -- --quick` (smoke run, < 1 minute); `node bench/dist/src/cli.js --help` lists every option.',
+    '',
+  );
   return out.filter((line, i, all) => !(line === '' && all[i - 1] === '')).join('\n');
 }
 
@@ -292,76 +448,166 @@ function renderCharts(agg: Aggregate): Record<string, string> {
   const charts: Record<string, string> = {};
   const transports = agg.transports();
   const bar = (label: string, kind: string, s: Summary | undefined, note?: string): Bar[] =>
-    s === undefined ? [] : [{ label, value: s.median, min: s.min, max: s.max, color: COLORS[kind] ?? '#333', ...(note === undefined ? {} : { note }) }];
+    s === undefined
+      ? []
+      : [
+          {
+            label,
+            value: s.median,
+            min: s.min,
+            max: s.max,
+            color: COLORS[kind] ?? '#333',
+            ...(note === undefined ? {} : { note }),
+          },
+        ];
 
   const throughputPanels = (metric: string): Panel[] =>
     transports
       .map((t) => ({
         title: t,
-        bars: agg.subjects(t, 'throughput').sort(byKind).flatMap((k) => bar(KIND_NAME[k] ?? k, k, agg.stat(t, 'throughput', 'cost-0', k, metric))),
+        bars: agg
+          .subjects(t, 'throughput')
+          .sort(byKind)
+          .flatMap((k) => bar(KIND_NAME[k] ?? k, k, agg.stat(t, 'throughput', 'cost-0', k, metric))),
       }))
       .filter((p) => p.bars.length > 0);
   const drain = throughputPanels('drainRate');
-  if (drain.length > 0) charts['drain-throughput'] = barChart({ title: 'Drain throughput (consume + ack a backlog)', unit: 'msg/s', panels: drain });
+  if (drain.length > 0)
+    charts['drain-throughput'] = barChart({
+      title: 'Drain throughput (consume + ack a backlog)',
+      unit: 'msg/s',
+      panels: drain,
+    });
   const publish = throughputPanels('publishRate');
-  if (publish.length > 0) charts['publish-throughput'] = barChart({ title: 'Publish throughput (broker-confirmed)', unit: 'msg/s', panels: publish });
+  if (publish.length > 0)
+    charts['publish-throughput'] = barChart({
+      title: 'Publish throughput (broker-confirmed)',
+      unit: 'msg/s',
+      panels: publish,
+    });
   const cpu = throughputPanels('drainCpuUsPerMsg');
-  if (cpu.length > 0) charts['drain-cpu'] = barChart({ title: 'Client CPU per message while draining', unit: 'µs CPU / msg', panels: cpu });
+  if (cpu.length > 0)
+    charts['drain-cpu'] = barChart({
+      title: 'Client CPU per message while draining',
+      unit: 'µs CPU / msg',
+      panels: cpu,
+    });
 
   const ceilingBars: Bar[] = [];
   for (const variant of agg.variants('in-memory', 'ceiling')) {
     for (const k of agg.subjects('in-memory', 'ceiling').sort(byKind)) {
       if (variant === 'publish-single') continue;
-      const label = variant === 'emitter' || variant === 'async-loop' ? (KIND_NAME[k] ?? k) : `${KIND_NAME[k] ?? k} (${variant.replace('e2e-', '')})`;
+      const label =
+        variant === 'emitter' || variant === 'async-loop'
+          ? (KIND_NAME[k] ?? k)
+          : `${KIND_NAME[k] ?? k} (${variant.replace('e2e-', '')})`;
       ceilingBars.push(...bar(label, k, agg.stat('in-memory', 'ceiling', variant, k, 'rate')));
     }
   }
-  if (ceilingBars.length > 0) charts['in-memory-ceiling'] = barChart({ title: 'In-process dispatch ceiling', unit: 'msg/s', panels: [{ title: 'in-memory', bars: ceilingBars }], log: true });
+  if (ceilingBars.length > 0)
+    charts['in-memory-ceiling'] = barChart({
+      title: 'In-process dispatch ceiling',
+      unit: 'msg/s',
+      panels: [{ title: 'in-memory', bars: ceilingBars }],
+      log: true,
+    });
 
   const latencyPanels: Panel[] = [];
   for (const t of transports) {
     for (const variant of agg.variants(t, 'latency')) {
       const bars: Bar[] = [];
       for (const k of agg.subjects(t, 'latency').sort(byKind)) {
-        for (const p of ['p50', 'p99']) bars.push(...bar(`${KIND_NAME[k] ?? k} ${p}`, k, agg.stat(t, 'latency', variant, k, p), undefined));
+        for (const p of ['p50', 'p99'])
+          bars.push(...bar(`${KIND_NAME[k] ?? k} ${p}`, k, agg.stat(t, 'latency', variant, k, p), undefined));
       }
-      if (bars.length > 0) latencyPanels.push({ title: `${t}, ${variant.startsWith('load-') ? `${variant.replace('load-', '')} % load` : 'fixed rate'} (${short(agg.stat(t, 'latency', variant, 'omnibus', 'targetRate')?.median ?? Number.NaN)} msg/s)`, bars: bars.map((b) => ({ ...b, note: `${b.value.toFixed(2)} ms` })) });
+      if (bars.length > 0)
+        latencyPanels.push({
+          title: `${t}, ${variant.startsWith('load-') ? `${variant.replace('load-', '')} % load` : 'fixed rate'} (${short(agg.stat(t, 'latency', variant, 'omnibus', 'targetRate')?.median ?? Number.NaN)} msg/s)`,
+          bars: bars.map((b) => ({ ...b, note: `${b.value.toFixed(2)} ms` })),
+        });
     }
   }
-  if (latencyPanels.length > 0) charts['latency'] = barChart({ title: 'End-to-end latency at fixed rates (p50 and p99)', unit: 'ms', panels: latencyPanels });
+  if (latencyPanels.length > 0)
+    charts['latency'] = barChart({
+      title: 'End-to-end latency at fixed rates (p50 and p99)',
+      unit: 'ms',
+      panels: latencyPanels,
+    });
 
   const sweepPanels: Panel[] = [];
   for (const t of transports) {
     if (agg.cells(t, 'sweep').length === 0) continue;
     const bars: Bar[] = [];
-    for (const [variant, workload] of [['cost-0', 'throughput'], ...agg.variants(t, 'sweep').map((v) => [v, 'sweep'])] as [string, string][]) {
+    for (const [variant, workload] of [
+      ['cost-0', 'throughput'],
+      ...agg.variants(t, 'sweep').map((v) => [v, 'sweep']),
+    ] as [string, string][]) {
       for (const k of ['nestjs', 'omnibus']) {
-        const r = ratio(agg.stat(t, workload, variant, k, 'drainRate'), agg.stat(t, workload, variant, 'raw', 'drainRate'));
-        const cost = variant === 'cost-0' ? 'no-op handler' : variant === 'cost-100us' ? '100 µs spin' : variant === 'cost-1000us' ? '1 ms await' : variant;
-        if (Number.isFinite(r)) bars.push({ label: `${KIND_NAME[k] ?? k} ÷ raw, ${cost}`, value: r, color: COLORS[k] ?? '#333', note: r.toFixed(2) });
+        const r = ratio(
+          agg.stat(t, workload, variant, k, 'drainRate'),
+          agg.stat(t, workload, variant, 'raw', 'drainRate'),
+        );
+        const cost =
+          variant === 'cost-0'
+            ? 'no-op handler'
+            : variant === 'cost-100us'
+              ? '100 µs spin'
+              : variant === 'cost-1000us'
+                ? '1 ms await'
+                : variant;
+        if (Number.isFinite(r))
+          bars.push({
+            label: `${KIND_NAME[k] ?? k} ÷ raw, ${cost}`,
+            value: r,
+            color: COLORS[k] ?? '#333',
+            note: r.toFixed(2),
+          });
       }
     }
     sweepPanels.push({ title: t, bars });
   }
   const sweepMax = Math.max(1.2, ...sweepPanels.flatMap((p) => p.bars.map((b) => b.value * 1.05)));
-  if (sweepPanels.length > 0) charts['handler-cost-sweep'] = barChart({ title: 'Drain rate relative to the raw client, by handler cost', unit: 'ratio; dashed line = raw client', panels: sweepPanels, domainMax: sweepMax, reference: 1 });
+  if (sweepPanels.length > 0)
+    charts['handler-cost-sweep'] = barChart({
+      title: 'Drain rate relative to the raw client, by handler cost',
+      unit: 'ratio; dashed line = raw client',
+      panels: sweepPanels,
+      domainMax: sweepMax,
+      reference: 1,
+    });
 
   const memoryPanels = transports
     .filter((t) => agg.cells(t, 'memory').length > 0)
     .map((t) => ({
       title: t,
-      series: agg.subjects(t, 'memory').sort(byKind).map((k) => {
-        const fit = agg.memorySlope(t, k, ['heapUsed', 'external']);
-        const points = fit.points.map(([x, y]): [number, number] => [x, y / 2 ** 20]);
-        const line = scaleFit(points);
-        return { label: `${KIND_NAME[k] ?? k} ${short(fit.slope)} B/msg`, color: COLORS[k] ?? '#333', points, ...(line === undefined ? {} : { fit: line }) };
-      }),
+      series: agg
+        .subjects(t, 'memory')
+        .sort(byKind)
+        .map((k) => {
+          const fit = agg.memorySlope(t, k, ['heapUsed', 'external']);
+          const points = fit.points.map(([x, y]): [number, number] => [x, y / 2 ** 20]);
+          const line = scaleFit(points);
+          return {
+            label: `${KIND_NAME[k] ?? k} ${short(fit.slope)} B/msg`,
+            color: COLORS[k] ?? '#333',
+            points,
+            ...(line === undefined ? {} : { fit: line }),
+          };
+        }),
     }));
-  if (memoryPanels.length > 0) charts['memory'] = scatterChart({ title: 'Heap + external memory vs in-flight messages', xLabel: 'messages in flight', yLabel: 'MiB', panels: memoryPanels });
+  if (memoryPanels.length > 0)
+    charts['memory'] = scatterChart({
+      title: 'Heap + external memory vs in-flight messages',
+      xLabel: 'messages in flight',
+      yLabel: 'MiB',
+      panels: memoryPanels,
+    });
   return charts;
 }
 
-function scaleFit(points: readonly (readonly [number, number])[]): { slope: number; intercept: number } | undefined {
+function scaleFit(
+  points: readonly (readonly [number, number])[],
+): { slope: number; intercept: number } | undefined {
   if (points.length < 2) return undefined;
   const n = points.length;
   const mx = points.reduce((a, p) => a + p[0], 0) / n;

@@ -3,17 +3,21 @@ import { KafkaTransport } from '@omnibus/transport-kafka';
 import { RabbitMqNames, RabbitMqTransport } from '@omnibus/transport-rabbitmq';
 import { SqsTransport } from '@omnibus/transport-sqs';
 import { AzureServiceBusTransport, topicName } from '@omnibus/transport-azure';
+import { NatsNames, NatsTransport } from '@omnibus/transport-nats';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { omnibusFactory, BENCH_GROUP } from './omnibus-subject.js';
 import { rawMemoryFactory } from './raw-memory-subject.js';
 import { deleteKafkaTopics, rawKafkaFactory } from './raw-kafka-subject.js';
 import { deleteRabbitEntities, rawRabbitFactory } from './raw-rabbitmq-subject.js';
 import { deleteSqsQueues, rawSqsFactory } from './raw-sqs-subject.js';
 import { emulatorAdmin, rawAzureFactory } from './raw-azure-subject.js';
+import { rawNatsFactory } from './raw-nats-subject.js';
 import { nestKafkaFactory, nestRabbitFactory, type NestModules } from './nest-subjects.js';
 import type { SubjectFactory } from './subject.js';
 
 /** Transports the harness knows. */
-export const TRANSPORT_NAMES = ['in-memory', 'rabbitmq', 'kafka', 'sqs', 'azure'] as const;
+export const TRANSPORT_NAMES = ['in-memory', 'rabbitmq', 'kafka', 'sqs', 'azure', 'nats'] as const;
 export type TransportName = (typeof TRANSPORT_NAMES)[number];
 
 /** Everything the harness needs to benchmark one transport. */
@@ -47,6 +51,19 @@ const AZURE_CONNECTION_STRING =
   'Endpoint=sb://127.0.0.1:5673;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;';
 const AZURE_ADMIN_URL = 'http://127.0.0.1:5674';
 const AZURE_PREFIX = 'bench.';
+const NATS_URL = 'nats://127.0.0.1:4222';
+const NATS_PREFIX = 'omnibus-bench';
+
+/** Delete JetStream streams by name on a short-lived connection (best effort). */
+async function deleteNatsStreams(url: string, streams: readonly string[]): Promise<void> {
+  const nc = await natsConnect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (const stream of streams) await jsm.streams.delete(stream).catch(() => undefined);
+  } finally {
+    await nc.close().catch(() => undefined);
+  }
+}
 
 /** Build the benchmark definition of `name`. */
 export function transportBench(name: TransportName, context: TransportContext): TransportBench {
@@ -223,13 +240,47 @@ export function transportBench(name: TransportName, context: TransportContext): 
                   ...extra,
                 }),
               cleanup: async (_runId, destination) => {
-                await emulatorAdmin(AZURE_ADMIN_URL, 'DELETE', `/topics/${encodeURIComponent(topicName(AZURE_PREFIX, destination))}`);
+                await emulatorAdmin(
+                  AZURE_ADMIN_URL,
+                  'DELETE',
+                  `/topics/${encodeURIComponent(topicName(AZURE_PREFIX, destination))}`,
+                );
               },
             },
             `@omnibus/transport-azure ${v('@omnibus/transport-azure')} (@azure/service-bus ${v('@azure/service-bus')})`,
             { provisioning: 'emulator', settle: 'peekLock, complete after the handler', ...extraSettings },
           ),
-          rawAzureFactory({ connectionString: AZURE_CONNECTION_STRING, adminUrl: AZURE_ADMIN_URL }, v('@azure/service-bus')),
+          rawAzureFactory(
+            { connectionString: AZURE_CONNECTION_STRING, adminUrl: AZURE_ADMIN_URL },
+            v('@azure/service-bus'),
+          ),
+        ],
+      };
+    }
+    case 'nats': {
+      const names = new NatsNames(NATS_PREFIX, 8);
+      return {
+        name,
+        broker: 'nats',
+        messages: 10_000,
+        settings: { url: NATS_URL, storage: 'file' },
+        subjects: [
+          omnibusFactory(
+            {
+              createTransport: () =>
+                new NatsTransport({ servers: [NATS_URL], prefix: NATS_PREFIX, ...extra }),
+              cleanup: (_runId, destination) => deleteNatsStreams(NATS_URL, [names.stream(destination)]),
+            },
+            `@omnibus/transport-nats ${v('@omnibus/transport-nats')} (@nats-io/jetstream ${v('@nats-io/jetstream')})`,
+            {
+              storage: 'file (default)',
+              duplicateWindowMs: '120000 (default, Nats-Msg-Id)',
+              acks: 'double ack (confirmed) after the handler',
+              pull: 'one request of free slots at a time, 5 s expiry',
+              ...extraSettings,
+            },
+          ),
+          rawNatsFactory({ url: NATS_URL }, v('@nats-io/jetstream')),
         ],
       };
     }
