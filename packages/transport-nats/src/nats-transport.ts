@@ -152,12 +152,14 @@ export class NatsTransport implements Transport {
     if (messages.length === 0) return;
     const deadline = publishDeadline(this.options.publishTimeoutMs);
     const { js } = await this.#connect();
-    await resendUntil(deadline, { transport: 'NATS', destination, isTransient }, async () => {
-      const subscribed = this.#subscribers.require(destination);
-      if (subscribed !== undefined) await subscribed;
-    }).catch((error: unknown) => {
-      throw publishError(error, destination);
-    });
+    // Asked of the server only until the first positive answer (no round trip afterwards).
+    if (this.#subscribers.require(destination) !== undefined) {
+      await resendUntil(deadline, { transport: 'NATS', destination, isTransient }, async () => {
+        await this.#subscribers.require(destination);
+      }).catch((error: unknown) => {
+        throw publishError(error, destination);
+      });
+    }
     await this.#publisher.publish(js, destination, messages, deadline);
   }
 
