@@ -16,6 +16,9 @@ runUnderSupportedNode();
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const mocha = path.join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
 
+/** Transports of the saga-ledger stage (each one's broker is restarted during the run). */
+const sagaLedgerTransports = (process.env.OMNIBUS_SAGA_LEDGER_TRANSPORTS ?? 'rabbitmq,kafka').split(',').filter(Boolean);
+
 /** Each stage: the brokers it needs and the mocha specs (or a command) it runs. */
 const STAGES = [
   {
@@ -43,6 +46,16 @@ const STAGES = [
   { name: 'idempotency', brokers: ['postgres'], mocha: ['examples/ecommerce/dist/test/idempotency.int.test.js'] },
   // One bus on two brokers (docs/guides/multiple-transports.md): orders on Kafka, charges on RabbitMQ.
   { name: 'multi-transport', brokers: ['kafka', 'rabbitmq'], mocha: ['examples/ecommerce/dist/test/multi-transport.int.test.js'] },
+  // The saga ledger (examples/saga-fulfilment/test/ledger): 240 orders through the saga with the PostgreSQL
+  // store and outbox, two consumer processes each SIGKILLed once mid-step, and a broker restart; every
+  // instance ends in one terminal state, no effect twice. Restarts RabbitMQ and Kafka: run it under the
+  // kafka, postgres and rabbitmq locks (nested alphabetically). OMNIBUS_SAGA_LEDGER_TRANSPORTS=sqs,azure runs others.
+  {
+    name: 'saga-ledger',
+    brokers: ['postgres', ...sagaLedgerTransports],
+    env: { OMNIBUS_SAGA_LEDGER_TRANSPORTS: sagaLedgerTransports.join(',') },
+    mocha: ['examples/saga-fulfilment/dist/test/ledger/*.int.test.js'],
+  },
   {
     // Proves the benchmark harness runs end to end; asserts nothing about timing.
     name: 'bench-quick',

@@ -2,8 +2,8 @@
 // with the inbox) on two consumer processes while one is SIGKILLed mid-step, the broker restarts,
 // and the other is SIGKILLed. Expected: every order's saga instance ends in exactly one terminal
 // state consistent with its steps, and no effect (charge, shipment, cancellation, stock release) is
-// applied twice. Restarts brokers: run it only under the broker lock
-// (flock /tmp/omnibus-brokers.lock node scripts/test.mjs saga-ledger).
+// applied twice. Restarts each transport's broker: run it only under the locks of PostgreSQL and those brokers
+// (flock /tmp/omnibus-broker-kafka.lock flock /tmp/omnibus-broker-postgres.lock flock /tmp/omnibus-broker-rabbitmq.lock node scripts/test.mjs saga-ledger).
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
