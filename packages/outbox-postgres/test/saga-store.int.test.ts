@@ -68,7 +68,7 @@ describe('PostgresSagaStore', function () {
     ]);
   });
 
-  it('finds instances by correlation id, status, age, overdue timeout and timed-out flag; pending entries append per step and markDispatched removes only its version', async () => {
+  it('finds instances by correlation id, status, age, overdue timeout, timed-out flag and pending messages; pending entries append per step and markDispatched removes only its version', async () => {
     const store = new PostgresSagaStore({ pool, schema });
     const old = new Date(Date.now() - 60_000).toISOString();
     await store.save({
@@ -106,6 +106,8 @@ describe('PostgresSagaStore', function () {
     ).to.deep.equal(['a']);
     expect(await ids({ saga: 'q', timeoutDueBefore: new Date() })).to.deep.equal(['b']);
     expect(await ids({ saga: 'q', timedOut: true })).to.deep.equal(['c']);
+    expect(await ids({ saga: 'q', pending: true })).to.deep.equal(['a']);
+    expect(await ids({ saga: 'q', pending: false })).to.deep.equal(['b', 'c']);
     const pendingVersions = async (): Promise<number[]> =>
       ((await store.load('q', 'a'))?.pending ?? []).map((p) => p.version);
     expect(await pendingVersions()).to.deep.equal([1, 2]);
@@ -115,6 +117,7 @@ describe('PostgresSagaStore', function () {
     expect(await pendingVersions()).to.deep.equal([2]);
     await store.markDispatched('q', 'a', 2);
     expect(await pendingVersions()).to.deep.equal([]);
+    expect(await ids({ saga: 'q', pending: true })).to.deep.equal([]);
   });
 
   it('a saga with the outbox: state and messages commit together, the relay publishes them, timeouts included', async () => {

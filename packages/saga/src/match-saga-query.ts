@@ -19,5 +19,6 @@ export function matchesSagaQuery(record: SagaRecord, query: SagaQuery): boolean 
     if (!record.timeouts.some((t) => Date.parse(t.dueAt) < before)) return false;
   }
   if (query.timedOut !== undefined && record.timedOut !== query.timedOut) return false;
+  if (query.pending !== undefined && record.pending.length > 0 !== query.pending) return false;
   return true;
 }

@@ -25,6 +25,36 @@ export interface SagaHostOptions {
   readonly logger?: Logger;
 }
 
+/** Options of {@link SagaHost.resendPending}. */
+export interface SagaResendOptions {
+  /**
+   * Only instances whose last step committed at least this long ago (default 30 000 ms): a step
+   * that just committed is still publishing its own messages. A resend never changes ids, so
+   * racing one costs a duplicate delivery at most.
+   */
+  readonly olderThanMs?: number;
+  /** Only this saga. */
+  readonly saga?: string;
+  /** Most instances per pass (default 100, oldest first). */
+  readonly limit?: number;
+}
+
+/** Outcome of {@link SagaHost.resendPending}. */
+export interface SagaResendResult {
+  /** Instances whose pending steps were all published. */
+  readonly instances: number;
+  /** Messages published. */
+  readonly messages: number;
+  /** Instances whose resend failed (their remaining entries stay pending for the next pass). */
+  readonly failures: readonly { readonly saga: string; readonly id: string; readonly error: unknown }[];
+}
+
+/** Options of {@link SagaHost.sweepPending}. */
+export interface SagaSweepOptions extends SagaResendOptions {
+  /** Pause between passes (default 10 000 ms). */
+  readonly intervalMs?: number;
+}
+
 /**
  * Runs sagas on an `EventBus`: `handlers` are ordinary handler classes (one per saga, one
  * `@EventHandler` method per event and one for the saga's timeouts, all in the saga's group),
@@ -47,11 +77,15 @@ export class SagaHost {
   /** The store (for queries; writes go through steps only). */
   readonly store: SagaStore;
   readonly #emitter: SagaEmitter;
+  readonly #logger: Logger | undefined;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly #runners = new Map<string, SagaRunner<any>>();
   #publisher: SagaPublisher | undefined;
 
   constructor(options: SagaHostOptions) {
     this.store = options.store ?? new InMemorySagaStore();
     this.#emitter = new SagaEmitter(options.logger);
+    this.#logger = options.logger;
     const names = new Set<string>();
     for (const saga of options.sagas) {
       if (names.has(saga.name))
@@ -108,6 +142,77 @@ export class SagaHost {
       : this.store.find({ ...saga, timedOut: true });
   }
 
+  /**
+   * Publish the messages of steps that committed but whose publish was never confirmed — the
+   * process crashed between commit and publish, and the message that ran the step will not come
+   * back (it was dead-lettered, or the broker lost it). Each message keeps the id it was first
+   * written with, so consumers see at worst a duplicate; a step's entry is removed once all its
+   * messages are accepted. Nothing to do with a store that writes messages to an outbox (its relay
+   * publishes them). One pass; see {@link SagaHost.sweepPending} for a periodic one.
+   */
+  async resendPending(options: SagaResendOptions = {}): Promise<SagaResendResult> {
+    let instances = 0;
+    let messages = 0;
+    const failures: { saga: string; id: string; error: unknown }[] = [];
+    if (this.store.writesMessages) return { instances, messages, failures };
+    const records = await this.store.find({
+      pending: true,
+      // "At least olderThanMs ago": updatedAt <= now - olderThanMs (the query is strict).
+      updatedBefore: new Date(Date.now() - (options.olderThanMs ?? 30_000) + 1),
+      ...(options.saga === undefined ? {} : { saga: options.saga }),
+      ...(options.limit === undefined ? {} : { limit: options.limit }),
+    });
+    for (const record of records) {
+      const runner = this.#runners.get(record.saga);
+      if (runner === undefined) continue; // a saga this host does not run
+      try {
+        messages += await runner.resendPending(record);
+        instances += 1;
+      } catch (error) {
+        failures.push({ saga: record.saga, id: record.id, error });
+      }
+    }
+    return { instances, messages, failures };
+  }
+
+  /**
+   * Run {@link SagaHost.resendPending} every `intervalMs` until the returned `stop` is called
+   * (which waits for a pass in progress). Failures are logged (`logger.warn`) and retried on the
+   * next pass. The timer does not keep the process alive.
+   */
+  sweepPending(options: SagaSweepOptions = {}): { stop(): Promise<void> } {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let pass: Promise<void> = Promise.resolve();
+    const schedule = (): void => {
+      if (stopped) return;
+      timer = setTimeout(() => {
+        pass = this.resendPending(options).then(
+          (result) => {
+            for (const f of result.failures)
+              this.#logger?.warn('saga pending messages not re-sent; retried on the next pass', {
+                saga: f.saga,
+                id: f.id,
+                error: f.error,
+              });
+          },
+          (error: unknown) =>
+            this.#logger?.warn('saga pending sweep failed; retried on the next pass', { error }),
+        );
+        void pass.then(schedule);
+      }, options.intervalMs ?? 10_000);
+      timer.unref();
+    };
+    schedule();
+    return {
+      stop: async () => {
+        stopped = true;
+        clearTimeout(timer);
+        await pass;
+      },
+    };
+  }
+
   #publisherOrThrow = (): SagaPublisher => {
     if (this.#publisher === undefined)
       throw new OmnibusError(
@@ -125,6 +230,7 @@ export class SagaHost {
       emitter: this.#emitter,
       publisher: this.#publisherOrThrow,
     });
+    this.#runners.set(saga.name, runner);
     const options = { ...saga.options.handler, group: saga.group };
     const Handlers = class {};
     Object.defineProperty(Handlers, 'name', { value: `Saga(${saga.name})` });

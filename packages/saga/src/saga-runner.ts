@@ -176,6 +176,20 @@ export class SagaRunner<S> {
     };
   }
 
+  /**
+   * Publish every pending step of `record` (same message ids as first written) and remove each
+   * entry once its messages are accepted. Returns how many messages were published. A step whose
+   * publish fails keeps its entry (and the error propagates); the steps before it are done.
+   */
+  async resendPending(record: SagaRecord): Promise<number> {
+    let sent = 0;
+    for (const step of record.pending) {
+      await this.#dispatch(record, step);
+      sent += step.messages.length;
+    }
+    return sent;
+  }
+
   /** A redelivery of an applied message: publish what the step may not have published, then acknowledge. */
   async #alreadyApplied(record: SagaRecord, base: SagaEventBase): Promise<boolean> {
     const handled = record.handled.find((h) => h.messageId === base.messageId);

@@ -37,6 +37,11 @@ export interface SagaQuery {
   readonly timeoutDueBefore?: Date;
   /** A timeout fired on the instance. */
   readonly timedOut?: boolean;
+  /**
+   * Has (`true`) or has no (`false`) steps whose messages are not confirmed published (see
+   * {@link SagaRecord.pending}; always none when the store writes messages to an outbox).
+   */
+  readonly pending?: boolean;
   /** Most records returned (default 100), oldest `updatedAt` first. */
   readonly limit?: number;
 }

@@ -127,6 +127,8 @@ export class PostgresSagaStore implements SagaStore {
     if (query.updatedBefore !== undefined) add('updated_at < ?', query.updatedBefore.toISOString());
     if (query.timeoutDueBefore !== undefined) add('next_due_at < ?', query.timeoutDueBefore.toISOString());
     if (query.timedOut !== undefined) add('timed_out = ?', query.timedOut);
+    if (query.pending !== undefined)
+      add("(jsonb_array_length(COALESCE(record->'pending', '[]'::jsonb)) > 0) = ?", query.pending);
     values.push(Math.min(query.limit ?? DEFAULT_LIMIT, DEFAULT_LIMIT * 100));
     try {
       const result = await this.#pool.query<{ record: SagaRecord }>(
