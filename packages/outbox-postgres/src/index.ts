@@ -4,7 +4,7 @@ export type { PostgresOutboxOptions, TransactionalPublisher } from './outbox/pos
 export { OutboxRelay } from './relay/outbox-relay.js';
 export type { OutboxRelayOptions } from './relay/outbox-relay.js';
 export type { OutboxRelayEvents, OutboxRelayEventName, OutboxRelayListener } from './relay/relay-events.js';
-export type { BatchResult } from './relay/dispatch-batch.js';
+export type { BatchResult, DestinationRefusal } from './relay/dispatch-batch.js';
 export { PostgresInbox } from './inbox/postgres-inbox.js';
 export type { PostgresInboxOptions, InboxOutcome } from './inbox/postgres-inbox.js';
 export { migrate } from './schema/migrate.js';

@@ -223,10 +223,14 @@ describe('outbox-postgres: outbox and relay (real PostgreSQL)', function () {
     await withTransaction(pool, (tx) => outbox.publish(tx, Placed, { order: 1 }, { partitionKey: 'k' }));
     transport.failNext(3);
     const errors: number[] = [];
+    let committed = 0;
     const r = relay({ backoff: { baseMs: 20, maxMs: 100 } });
     r.on('error', (event) => errors.push(event.consecutiveFailures));
+    // The transport sees the publish before the batch commits: wait for the commit, not the publish.
+    r.on('dispatched', (event) => (committed += event.published));
     r.start();
-    await waitFor(() => transport.published.length === 1, { timeoutMs: 10_000 });
+    await waitFor(() => committed === 1, { timeoutMs: 10_000 });
+    expect(transport.published).to.have.length(1);
     expect(errors).to.deep.equal([1, 2, 3]);
     const { rows } = await pool.query<{ attempts: number; dispatched_at: Date | null }>(
       `SELECT attempts, dispatched_at FROM "${schema}".omnibus_outbox`,
@@ -239,13 +243,20 @@ describe('outbox-postgres: outbox and relay (real PostgreSQL)', function () {
     const Lonely = defineEvent<{ order: number }>('outbox-test.nobody-listens.v1');
     await withTransaction(pool, (tx) => outbox.publish(tx, Lonely, { order: 1 }));
     const errors: unknown[] = [];
+    const retries: number[] = [];
     const r = relay({ backoff: { baseMs: 20, maxMs: 100 } });
+    r.on('refused', (event) => {
+      expect(event.destination).to.equal(Lonely.name);
+      errors.push(event.error);
+      retries.push(event.consecutiveFailures);
+    });
     r.on('error', (event) => errors.push(event.error));
     r.start();
     await waitFor(() => errors.length >= 2, { timeoutMs: 10_000 });
     expect(
       errors.every((e) => isOmnibusError(e) && e.code === ErrorCodes.NO_SUBSCRIBERS && e.retriable),
     ).to.equal(true);
+    expect(retries.slice(0, 2)).to.deep.equal([1, 2]);
     const pending = await pool.query<{ attempts: number; last_error: string; dispatched_at: Date | null }>(
       `SELECT attempts, last_error, dispatched_at FROM "${schema}".omnibus_outbox`,
     );
@@ -258,6 +269,49 @@ describe('outbox-postgres: outbox and relay (real PostgreSQL)', function () {
     });
     await waitFor(() => transport.published.length === 1, { timeoutMs: 10_000 });
     expect(broker.stats(Lonely.name, 'late').ready).to.equal(1);
+  });
+
+  it('a refusing destination does not hold the others: its rows stay pending with their error while later rows to other destinations go out, in order, in the same batches', async () => {
+    const Lonely = defineEvent<{ order: number }>('outbox-test.refused.v1');
+    // The refused rows come first, in the same partition keys as the deliverable ones.
+    for (let i = 0; i < 5; i++)
+      await withTransaction(pool, async (tx) => {
+        await outbox.publish(tx, Lonely, { order: i }, { partitionKey: `k${String(i % 2)}` });
+        await outbox.publish(tx, Placed, { order: i }, { partitionKey: `k${String(i % 2)}` });
+      });
+    const refused: string[] = [];
+    const errors: unknown[] = [];
+    // A long backoff: a batch that stopped at the refusal would leave Placed's rows behind it for 30 s.
+    const r = relay({ batchSize: 4, backoff: { baseMs: 30_000, maxMs: 30_000 } });
+    r.on('refused', (event) => refused.push(event.destination));
+    r.on('error', (event) => errors.push(event.error));
+    r.start();
+    await waitFor(() => transport.published.length === 5, { timeoutMs: 5000 });
+    expect(
+      transport.published.map(
+        (p) => (JSON.parse(Buffer.from(p.envelope.payload).toString()) as { order: number }).order,
+      ),
+    ).to.deep.equal([0, 1, 2, 3, 4]);
+    expect(transport.published.every((p) => p.destination === Placed.name)).to.equal(true);
+    expect(errors).to.deep.equal([]);
+    expect(refused).to.deep.equal([Lonely.name]); // once, then left out for its backoff
+    const rows = await pool.query<{
+      type: string;
+      attempts: number;
+      last_error: string | null;
+      dispatched_at: Date | null;
+    }>(`SELECT type, attempts, last_error, dispatched_at FROM "${schema}".omnibus_outbox ORDER BY seq`);
+    const lonely = rows.rows.filter((row) => row.type === Lonely.name);
+    expect(lonely).to.have.length(5);
+    expect(lonely.every((row) => row.dispatched_at === null)).to.equal(true);
+    // The rows the refusing batch claimed carry the error; the rest were never tried.
+    const tried = lonely.filter((row) => row.attempts === 1);
+    expect(tried.length).to.be.greaterThan(0);
+    expect(tried.every((row) => row.last_error?.startsWith('NO_SUBSCRIBERS: ') === true)).to.equal(true);
+    expect(lonely.filter((row) => row.attempts === 0).every((row) => row.last_error === null)).to.equal(true);
+    expect(
+      rows.rows.filter((row) => row.type === Placed.name).every((row) => row.dispatched_at !== null),
+    ).to.equal(true);
   });
 
   it('PostgreSQL unreachable: the relay reports STORE_UNAVAILABLE with growing backoff and stops cleanly', async () => {

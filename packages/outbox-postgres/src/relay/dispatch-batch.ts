@@ -1,4 +1,4 @@
-import type { OutgoingMessage, Transport } from '@omnibus/core';
+import { ErrorCodes, isOmnibusError, type OutgoingMessage, type Transport } from '@omnibus/core';
 import type { OutboxTables } from '../schema/outbox-tables.js';
 import type { SqlClient } from '../sql-client.js';
 import { decodeRow, type DecodedRow, type OutboxRow, type RowChecks } from './outbox-row.js';
@@ -13,14 +13,49 @@ export interface BatchResult {
   readonly deadLettered: readonly { readonly id: string; readonly seq: string; readonly reason: string }[];
   /** Age (ms since insert) of the oldest published row, at claim time. */
   readonly maxAgeMs: number;
+  /** Destinations whose rows were published (and marked dispatched). */
+  readonly publishedTo: readonly string[];
+  /**
+   * Destinations that refused their rows (see {@link refusesDestination}): those rows stay
+   * pending with `attempts`/`last_error` updated, and the batch went on with the other destinations.
+   */
+  readonly refused: readonly DestinationRefusal[];
   /** The transport error that stopped the batch early (the rest stays pending), if any. */
   readonly publishError?: unknown;
 }
 
+/** A destination that refused its rows in one batch. */
+export interface DestinationRefusal {
+  readonly destination: string;
+  /** Rows left pending. */
+  readonly rows: number;
+  readonly error: unknown;
+}
+
+/**
+ * True when a publish error concerns its destination only, so the relay goes on with the other
+ * destinations: `NO_SUBSCRIBERS` (no consumer group yet, a deployment state) and any other
+ * non-retriable Omnibus error (the destination is missing, forbidden, misconfigured). A
+ * retriable or unknown error (the broker is unreachable, a timeout) concerns the whole
+ * transport and stops the batch. Pure.
+ */
+export function refusesDestination(error: unknown): boolean {
+  return isOmnibusError(error) && (error.code === ErrorCodes.NO_SUBSCRIBERS || !error.retriable);
+}
+
+const EMPTY: BatchResult = {
+  claimed: 0,
+  published: 0,
+  deadLettered: [],
+  maxAgeMs: 0,
+  publishedTo: [],
+  refused: [],
+};
+
 /**
  * Step 1: lock partition keys. Among the first `$1` pending rows (in `seq` order), take the
  * transaction-scoped advisory lock of each distinct key (the message id for keyless rows) that
- * no other relay holds. Each key is tried exactly once (GROUP BY), so a key is either wholly
+ * no other relay holds, leaving out the destinations in `$2` (refused recently, in backoff). Each key is tried exactly once (GROUP BY), so a key is either wholly
  * ours for this transaction or wholly someone else's: no two relays ever publish one key's rows
  * at the same time, and whoever takes a key next sees the previous holder's commit.
  */
@@ -28,14 +63,15 @@ const lockKeysSql = (t: OutboxTables): string => `
 SELECT k FROM (
   SELECT coalesce(partition_key, id) AS k, min(seq) AS first_seq
     FROM (SELECT partition_key, id, seq FROM ${t.outbox}
-           WHERE dispatched_at IS NULL ORDER BY seq LIMIT $1) AS window_rows
+           WHERE dispatched_at IS NULL AND destination <> ALL($2::text[])
+           ORDER BY seq LIMIT $1) AS window_rows
    GROUP BY 1) AS keys
  WHERE pg_try_advisory_xact_lock(${String(t.lockSpace)}, hashtext(k))
  ORDER BY first_seq`;
 
 /**
  * Step 2 (a new statement, so a new snapshot taken after the locks were granted): the oldest
- * `$2` pending rows of the locked keys, locked for update. Only the holder of a key's advisory
+ * `$2` pending rows of the locked keys (outside the destinations in `$3`), locked for update. Only the holder of a key's advisory
  * lock claims its rows, so this never waits on another relay.
  */
 const claimSql = (t: OutboxTables): string => `
@@ -47,6 +83,7 @@ SELECT seq::text AS seq, id, destination, type, partition_key, content_type, pay
   FROM ${t.outbox} AS o
  WHERE dispatched_at IS NULL
    AND coalesce(partition_key, id) = ANY($1::text[])
+   AND destination <> ALL($3::text[])
  ORDER BY o.seq -- the bigint column, not the text output column of the same name
  LIMIT $2
    FOR UPDATE`;
@@ -57,9 +94,12 @@ const WINDOW_FACTOR = 4;
 /**
  * One relay step inside an open transaction on `tx`: lock keys, claim, decode, publish (one transport call
  * per destination, rows in `seq` order), dead-letter undecodable rows, mark the published rows
- * dispatched. A transport failure stops the batch: rows published so far are marked, the rest
- * stay pending with `attempts`/`last_error` updated (the caller commits, then backs off).
- * Publishing happens before the commit, so a crash between the two republishes (at-least-once).
+ * dispatched. Rows of `skipDestinations` are neither claimed nor looked at. A destination that
+ * refuses its rows ({@link refusesDestination}) leaves them pending with `attempts`/`last_error`
+ * updated and the batch goes on (the caller backs that destination off); any other transport
+ * failure stops the batch: rows published so far are marked, the rest stay pending with
+ * `attempts`/`last_error` updated (the caller commits, then backs off). Publishing happens
+ * before the commit, so a crash between the two republishes (at-least-once).
  */
 export async function dispatchBatch(
   tx: SqlClient,
@@ -68,11 +108,13 @@ export async function dispatchBatch(
   checks: RowChecks,
   limit: number,
   ensureDestination: (destination: string) => Promise<void>,
+  skipDestinations: readonly string[] = [],
 ): Promise<BatchResult> {
-  const keys = await tx.query<{ k: string }>(lockKeysSql(tables), [limit * WINDOW_FACTOR]);
-  if (keys.rows.length === 0) return { claimed: 0, published: 0, deadLettered: [], maxAgeMs: 0 };
-  const { rows } = await tx.query<OutboxRow>(claimSql(tables), [keys.rows.map((r) => r.k), limit]);
-  if (rows.length === 0) return { claimed: 0, published: 0, deadLettered: [], maxAgeMs: 0 };
+  const skip = [...skipDestinations];
+  const keys = await tx.query<{ k: string }>(lockKeysSql(tables), [limit * WINDOW_FACTOR, skip]);
+  if (keys.rows.length === 0) return EMPTY;
+  const { rows } = await tx.query<OutboxRow>(claimSql(tables), [keys.rows.map((r) => r.k), limit, skip]);
+  if (rows.length === 0) return EMPTY;
   const decoded: DecodedRow[] = [];
   for (const row of rows) decoded.push(await decodeRow(row, checks));
   const dead = decoded.filter((d): d is Extract<DecodedRow, { ok: false }> => !d.ok);
@@ -88,22 +130,34 @@ export async function dispatchBatch(
     group.maxAge = Math.max(group.maxAge, d.row.age_ms);
   }
   const dispatched: string[] = [];
+  const publishedTo: string[] = [];
+  const refused: DestinationRefusal[] = [];
   let maxAgeMs = 0;
   let publishError: unknown;
-  let failedSeqs: string[] = [];
+  const failedSeqs: string[] = [];
+  const failedErrors: string[] = [];
+  const failed = (seqs: readonly string[], error: unknown): void => {
+    const text = describe(error);
+    for (const seq of seqs) {
+      failedSeqs.push(seq);
+      failedErrors.push(text);
+    }
+  };
   for (const [destination, group] of byDestination) {
     if (publishError !== undefined) {
-      failedSeqs = failedSeqs.concat(group.seqs);
+      failed(group.seqs, publishError);
       continue;
     }
     try {
       await ensureDestination(destination);
       await transport.publish(destination, group.messages);
       dispatched.push(...group.seqs);
+      publishedTo.push(destination);
       maxAgeMs = Math.max(maxAgeMs, group.maxAge);
     } catch (error) {
-      publishError = error;
-      failedSeqs = failedSeqs.concat(group.seqs);
+      if (refusesDestination(error)) refused.push({ destination, rows: group.seqs.length, error });
+      else publishError = error;
+      failed(group.seqs, error);
     }
   }
   if (dispatched.length > 0)
@@ -113,19 +167,25 @@ export async function dispatchBatch(
     );
   if (failedSeqs.length > 0)
     await tx.query(
-      `UPDATE ${tables.outbox} SET attempts = attempts + 1, last_error = $2 WHERE seq = ANY($1::bigint[])`,
-      [
-        failedSeqs,
-        String(publishError instanceof Error ? publishError.message : publishError).slice(0, 1000),
-      ],
+      `UPDATE ${tables.outbox} AS o SET attempts = o.attempts + 1, last_error = f.error
+         FROM unnest($1::bigint[], $2::text[]) AS f(seq, error) WHERE o.seq = f.seq`,
+      [failedSeqs, failedErrors],
     );
   return {
     claimed: rows.length,
     published: dispatched.length,
     deadLettered: dead.map((d) => ({ id: d.row.id, seq: d.row.seq, reason: d.reason })),
     maxAgeMs,
+    publishedTo,
+    refused,
     ...(publishError === undefined ? {} : { publishError }),
   };
+}
+
+/** The error as stored in `last_error`: its code (when it has one) and message, at most 1,000 characters. */
+function describe(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return (isOmnibusError(error) ? `${error.code}: ${text}` : text).slice(0, 1000);
 }
 
 async function deadLetter(

@@ -15,7 +15,7 @@ import { cleanup, measureLag, type OutboxLag } from '../maintenance.js';
 import { outboxTables, type OutboxTables, type OutboxTablesOptions } from '../schema/outbox-tables.js';
 import { checkout, type CheckedOut, type SqlPool } from '../sql-client.js';
 import { isConnectionError, mapStoreError } from '../store-errors.js';
-import { backoffDelay, Wakeable } from './backoff.js';
+import { backoffDelay, DestinationBackoff, Wakeable } from './backoff.js';
 import { dispatchBatch, type BatchResult } from './dispatch-batch.js';
 import { NotificationListener } from './notification-listener.js';
 import type { RowChecks } from './outbox-row.js';
@@ -67,7 +67,10 @@ export interface OutboxRelayOptions extends OutboxTablesOptions {
  *   loss). Dedupe on the consumer side with {@link PostgresInbox}.
  * - Failures: database or broker errors end the batch, are reported as `error` events and are
  *   retried with capped exponential backoff, forever; a row whose payload no longer decodes is
- *   moved to the dead-letter table with its reason and never retried.
+ *   moved to the dead-letter table with its reason and never retried. A destination that refuses
+ *   its rows (`NO_SUBSCRIBERS`, or another non-retriable error of that destination) does not
+ *   stop the others: its rows stay pending with `last_error` set, a `refused` event is reported,
+ *   and the destination is left out of batches for its own growing backoff (same `backoff` options).
  * - Wakes on LISTEN/NOTIFY, polls every `pollIntervalMs` as a fallback.
  *
  * `start` and `stop` are idempotent.
@@ -82,6 +85,7 @@ export class OutboxRelay {
   readonly #listeners = new Map<OutboxRelayEventName, Set<(event: never) => void>>();
   readonly #provisioned = new Map<string, Promise<void>>();
   readonly #sleepers: Wakeable[] = [];
+  readonly #refusals: DestinationBackoff;
   #workers: Promise<void>[] = [];
   #timers: NodeJS.Timeout[] = [];
   #listener: NotificationListener | undefined;
@@ -114,6 +118,7 @@ export class OutboxRelay {
     }
     const codecs = new CodecRegistry([new JsonCodec(), ...(options.codecs ?? [])]);
     this.#checks = { codecs, events: new Map((options.events ?? []).map((e) => [e.name, e])) };
+    this.#refusals = new DestinationBackoff(options.backoff?.baseMs ?? 100, options.backoff?.maxMs ?? 30_000);
   }
 
   /** The resolved table names. */
@@ -183,7 +188,7 @@ export class OutboxRelay {
   }
 
   /**
-   * Listen to a relay event (`dispatched`, `dead-lettered`, `error`, `lag`, `cleaned`).
+   * Listen to a relay event (`dispatched`, `dead-lettered`, `refused`, `error`, `lag`, `cleaned`).
    * Returns a disposer.
    */
   on<K extends OutboxRelayEventName>(name: K, listener: OutboxRelayListener<K>): () => void {
@@ -193,7 +198,10 @@ export class OutboxRelay {
     return () => set.delete(listener);
   }
 
-  /** Run one batch now (tests and tools; the workers do this in a loop). */
+  /**
+   * Run one batch now (tests and tools; the workers do this in a loop). Destinations in their
+   * refusal backoff are left out; refusals and successes update that backoff.
+   */
   async runOnce(): Promise<BatchResult> {
     const transport = this.#transport();
     let connection: CheckedOut;
@@ -220,8 +228,10 @@ export class OutboxRelay {
         },
         this.#options.batchSize ?? 100,
         (destination) => this.#ensureDestination(transport, destination),
+        this.#refusals.blocked(Date.now()),
       );
       await client.query('COMMIT');
+      this.#afterBatch(result);
       return result;
     } catch (error) {
       broken = isConnectionError(error);
@@ -229,6 +239,21 @@ export class OutboxRelay {
       throw mapStoreError(error, this.#tables, 'outbox relay');
     } finally {
       connection.release(broken);
+    }
+  }
+
+  /** Per-destination backoff: refused destinations wait, published ones start over. */
+  #afterBatch(result: BatchResult): void {
+    for (const destination of result.publishedTo) this.#refusals.succeeded(destination);
+    for (const { destination, rows, error } of result.refused) {
+      const backoff = this.#refusals.refused(destination, Date.now());
+      this.#logger.warn('outbox relay: a destination refused its rows; they stay pending', {
+        destination,
+        rows,
+        error,
+        ...backoff,
+      });
+      this.#emit('refused', { destination, rows, error, ...backoff });
     }
   }
 

@@ -9,6 +9,20 @@ export interface OutboxRelayEvents {
   };
   /** A row that no longer decodes was moved to the dead-letter table. */
   'dead-lettered': { readonly id: string; readonly seq: string; readonly reason: string };
+  /**
+   * A destination refused its rows (`NO_SUBSCRIBERS`, or another non-retriable error of that
+   * destination only): they stay pending with `last_error` set, the relay goes on with the other
+   * destinations and leaves this one out until `retryInMs` has passed.
+   */
+  refused: {
+    readonly destination: string;
+    /** Rows of this batch left pending. */
+    readonly rows: number;
+    readonly error: unknown;
+    /** Refusals of this destination in a row (by this relay). */
+    readonly consecutiveFailures: number;
+    readonly retryInMs: number;
+  };
   /** A batch failed (database or transport); the relay retries after `retryInMs`. */
   error: { readonly error: unknown; readonly consecutiveFailures: number; readonly retryInMs: number };
   /** Backlog, measured every `lagIntervalMs`. */
