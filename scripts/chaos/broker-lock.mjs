@@ -1,22 +1,25 @@
-// Runs fn while holding /tmp/omnibus-brokers.lock (the lock every helper takes around broker
-// restarts and fault stages): a `flock` child holds it until fn settles.
+// Holds the broker's own lock, /tmp/omnibus-broker-<broker>.lock (sqs covers sqs and sns), the lock
+// every helper takes around a stage, restart or chaos run touching that broker: a `flock` child
+// holds it until release() (or until this process dies: the child's stdin then closes).
 import { spawn } from 'node:child_process';
 
-export const BROKER_LOCK = process.env.OMNIBUS_BROKER_LOCK ?? '/tmp/omnibus-brokers.lock';
+/** The lock file of a broker (OMNIBUS_BROKER_LOCK overrides). */
+export const brokerLockFile = (broker) =>
+  process.env.OMNIBUS_BROKER_LOCK ?? `/tmp/omnibus-broker-${broker === 'sns' ? 'sqs' : broker}.lock`;
 
-export async function withBrokerLock(fn) {
-  const holder = spawn('flock', [BROKER_LOCK, 'sh', '-c', 'echo locked; cat >/dev/null'], {
+/** Wait for the broker's lock; resolves with release(). */
+export async function acquireBrokerLock(broker) {
+  const file = brokerLockFile(broker);
+  const holder = spawn('flock', [file, 'sh', '-c', 'echo locked; cat >/dev/null'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   await new Promise((resolve, reject) => {
     holder.stdout.once('data', resolve);
     holder.once('error', reject);
-    holder.once('exit', (code) => reject(new Error(`flock ${BROKER_LOCK} exited with ${code}`)));
+    holder.once('exit', (code) => reject(new Error(`flock ${file} exited with ${code}`)));
   });
-  try {
-    return await fn();
-  } finally {
+  return async () => {
     holder.stdin.end();
     await new Promise((resolve) => (holder.exitCode !== null ? resolve() : holder.once('exit', resolve)));
-  }
+  };
 }

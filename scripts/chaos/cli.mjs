@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The chaos run: npm run chaos -- <rabbitmq|kafka|sqs|azure> [--messages N] [--rate R] [--out DIR]
+// The chaos run: npm run chaos -- <rabbitmq|kafka|sqs|azure|nats> [--messages N] [--rate R] [--out DIR]
 //                                  [--no-broker-faults]  (consumer SIGKILLs only: no lock needed)
 //
 // A ledger run against one real broker: this process publishes N events (1 % poison, which
@@ -11,8 +11,10 @@
 // and, per fault, the time until consumption resumed. It writes <out>/<broker>.json and an SVG
 // timeline <out>/<broker>.svg (see docs/chaos.md).
 //
-// It restarts the broker: it takes /tmp/omnibus-brokers.lock itself around each restart (one
-// broker, a few seconds), so run it without an outer flock. It deletes its own topology at the end.
+// It restarts the broker: it takes that broker's lock (/tmp/omnibus-broker-<broker>.lock) itself and
+// holds it for the whole run, so nobody else restarts the broker mid-run; run it without an outer
+// flock of that broker (a nested flock of the same file would wait forever). It prints the command
+// that deletes its own topology at the end.
 import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -30,7 +32,7 @@ import {
 } from './setup.mjs';
 import { analyse } from './ledger.mjs';
 import { timelineSvg } from './timeline-svg.mjs';
-import { withBrokerLock } from './broker-lock.mjs';
+import { acquireBrokerLock, brokerLockFile } from './broker-lock.mjs';
 
 runUnderSupportedNode();
 
@@ -41,9 +43,9 @@ const flag = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : fallback;
 };
-if (!['rabbitmq', 'kafka', 'sqs', 'azure'].includes(broker)) {
+if (!['rabbitmq', 'kafka', 'sqs', 'azure', 'nats'].includes(broker)) {
   console.error(
-    'usage: npm run chaos -- <rabbitmq|kafka|sqs|azure> [--messages 3000] [--rate 40] [--out docs/chaos]',
+    'usage: npm run chaos -- <rabbitmq|kafka|sqs|azure|nats> [--messages 3000] [--rate 40] [--out docs/chaos] [--no-broker-faults]',
   );
   process.exit(2);
 }
@@ -54,6 +56,13 @@ const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 const log = (text) =>
   process.stdout.write(`[chaos ${broker} +${((Date.now() - t0) / 1000).toFixed(1)} s] ${text}\n`);
 const t0 = Date.now();
+const brokerFaults = !args.includes('--no-broker-faults');
+let releaseLock = async () => undefined;
+if (brokerFaults) {
+  log(`waiting for ${brokerLockFile(broker)}`);
+  releaseLock = await acquireBrokerLock(broker);
+  log(`holding ${brokerLockFile(broker)} for the run`);
+}
 
 // ---------------------------------------------------------------- ledger
 const published = new Map(); // id -> { kind, at }
@@ -152,7 +161,7 @@ const schedule = [
   { at: 0.7, kind: 'restart' },
   { at: 0.85, kind: 'sigkill', target: 'A' },
 ]
-  .filter((f) => f.kind === 'sigkill' || !args.includes('--no-broker-faults'))
+  .filter((f) => f.kind === 'sigkill' || brokerFaults)
   .map((f) => ({ ...f, at: Math.round(f.at * span) }));
 
 async function inject(fault) {
@@ -166,29 +175,25 @@ async function inject(fault) {
     consumers.set(fault.target, spawnConsumer(fault.target));
   } else if (fault.kind === 'restart') {
     log('broker restart');
-    const ms = await withBrokerLock(async () => {
-      record.at = Date.now(); // the fault starts once the broker lock is ours, not when it was scheduled
-      const s = Date.now();
-      await restartFor(broker)();
-      return Date.now() - s;
-    });
+    await restartFor(broker)();
     record.endAt = Date.now();
-    log(`broker restarted in ${ms} ms`);
+    log(`broker restarted in ${record.endAt - record.at} ms`);
   } else if (fault.kind === 'drop') {
     log('drop every client connection');
-    await withBrokerLock(() => {
-      record.at = Date.now();
-      return drop();
-    });
+    await drop();
   }
   record.endAt ??= Date.now();
 }
 
 const publishStart = Date.now();
-const faultRuns = schedule.map((fault) =>
-  sleep(fault.at).then(() =>
-    inject(fault).catch((error) => log(`fault ${fault.kind} failed: ${error.message}`)),
-  ),
+// One fault at a time: a fault due while the previous one (a slow broker restart) still runs waits for it.
+let faultChain = Promise.resolve();
+const faultRuns = schedule.map(
+  (fault) =>
+    (faultChain = faultChain
+      .then(() => sleep(publishStart + fault.at - Date.now()))
+      .then(() => inject(fault))
+      .catch((error) => log(`fault ${fault.kind} failed: ${error.message}`))),
 );
 for (let n = 0; n < total; n++) {
   const due = publishStart + (n * 1000) / rate;
@@ -225,6 +230,7 @@ await Promise.all(
 // Where the broker's dead-letter destination can be listed, it is the authoritative dead-letter set.
 let brokerDeadLetters;
 let deadLetterReasons = {};
+let deadLetterRecords = [];
 if (raw.deadLetters !== undefined) {
   const records = await raw.deadLetters
     .list({ destination: destinationOf(Ledgered), group: 'chaos' })
@@ -236,9 +242,29 @@ if (raw.deadLetters !== undefined) {
   deadLetterReasons = Object.fromEntries(
     (records ?? []).map((r) => [r.envelope.id, `${r.info.code} attempts ${r.info.attempts}`]),
   );
+  // Every listed entry as the broker holds it: whose payload (n) carries which reason (the handler's
+  // message names the poison message's own n), for diagnosing entries nobody dead-lettered.
+  deadLetterRecords = (records ?? []).map((r) => {
+    let n;
+    try {
+      n = JSON.parse(new TextDecoder().decode(r.envelope.payload)).n;
+    } catch {
+      n = 'undecodable';
+    }
+    return {
+      id: r.envelope.id,
+      n,
+      kind: published.get(r.envelope.id)?.kind ?? 'unknown',
+      code: r.info.code,
+      attempts: r.info.attempts,
+      reason: String(r.info.message ?? '').slice(0, 80),
+      at: r.info.at instanceof Date ? r.info.at.getTime() - publishStart : null,
+    };
+  });
 }
 await raw.close();
 await bus.stop();
+await releaseLock();
 
 const result = analyse({
   deadLetterReasons,
@@ -255,6 +281,7 @@ const result = analyse({
   consumerStarts,
   brokerDeadLetters,
 });
+result.deadLetters.records = deadLetterRecords;
 mkdirSync(outDir, { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 writeFileSync(join(outDir, `${broker}-${stamp}.json`), `${JSON.stringify(result, null, 2)}\n`);

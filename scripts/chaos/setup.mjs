@@ -2,6 +2,7 @@
 // publisher for malformed messages, and the faults the broker allows.
 import { defineEvent } from '@omnibus/core';
 import { brokers, restart as restartBroker } from '../brokers/index.mjs';
+import { run } from '../brokers/process-utils.mjs';
 
 /** Attempts before a poison message is dead-lettered. */
 export const MAX_ATTEMPTS = 3;
@@ -57,8 +58,13 @@ export function transportFor(broker, runId) {
           prefix: `chaos-${runId}.`,
         },
       };
+    case 'nats':
+      return {
+        name: 'nats',
+        options: { servers: ['nats://127.0.0.1:4222'], prefix: `chaos-${runId}` },
+      };
     default:
-      throw new Error(`chaos: unknown broker "${broker}" (rabbitmq, kafka, sqs, azure)`);
+      throw new Error(`chaos: unknown broker "${broker}" (rabbitmq, kafka, sqs, azure, nats)`);
   }
 }
 
@@ -69,14 +75,27 @@ export function cleanPrefix(broker, runId) {
     kafka: `chaos-${runId}.`,
     sqs: `chaos-${runId}-`,
     azure: `chaos-${runId}.`,
+    nats: `chaos-${runId}`,
   }[broker];
 }
 
 /**
- * Broker-side connection drop, where the broker has one (RabbitMQ: rabbitmqctl; the Service Bus
- * emulator: its admin API). Kafka and ElasticMQ have none (SQS is HTTP without a connection to cut).
+ * Broker-side connection drop: RabbitMQ closes every connection (rabbitmqctl), the Service Bus
+ * emulator through its admin API, NATS through the broker manager's hook; Kafka and ElasticMQ have
+ * none of their own, so the kernel destroys every established client socket of their port
+ * (`ss -K`, as root: Kafka clients reconnect, SQS's keep-alive sockets and long polls are cut).
  */
 export function dropConnectionsFor(broker) {
+  if (broker === 'nats') return () => brokers.nats.dropConnections();
+  if (broker === 'kafka' || broker === 'sqs') {
+    const port = broker === 'kafka' ? 9092 : 9324;
+    return async () => {
+      const result = await run('ss', ['-K', '-t', 'state', 'established', `( sport = :${port} )`], {
+        allowFail: true,
+      });
+      if (result.code !== 0) throw new Error(`ss -K failed (needs root): ${result.output}`);
+    };
+  }
   if (broker === 'rabbitmq')
     return async () => {
       const { code, output } = await brokers.rabbitmq.ctl(['close_all_connections', 'omnibus chaos run']);
@@ -90,5 +109,5 @@ export function dropConnectionsFor(broker) {
   return undefined;
 }
 
-/** Graceful restart with the same data (the caller holds /tmp/omnibus-brokers.lock). */
+/** Graceful restart with the same data (the caller holds the broker's lock). */
 export const restartFor = (broker) => () => restartBroker(broker);

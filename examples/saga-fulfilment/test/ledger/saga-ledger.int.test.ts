@@ -158,6 +158,7 @@ for (const transport of transports) {
       const effect = (kind: string, id: string): number =>
         effects.find((x) => x.kind === kind && x.order_id === id)?.n ?? 0;
       let notEnded = 0;
+      const notEndedIds: string[] = [];
       let inconsistent = 0;
       let completed = 0;
       let compensated = 0;
@@ -167,6 +168,7 @@ for (const transport of transports) {
         const r = byId.get(id);
         if (r === undefined || r.status === 'active') {
           notEnded += 1;
+          notEndedIds.push(id);
           continue;
         }
         const steps = (r.state as { steps: string[] }).steps.join(',');
@@ -199,6 +201,34 @@ for (const transport of transports) {
       const outboxDuplicates = await q(
         `SELECT count(*)::int AS n FROM (SELECT id FROM $s.omnibus_outbox GROUP BY id HAVING count(*) > 1) x`,
       );
+      // For an instance that did not end: where it stopped and what happened to its messages.
+      const stuck = await Promise.all(
+        notEndedIds.slice(0, 10).map(async (id) => {
+          const r = byId.get(id);
+          const rows = await pool.query<{
+            type: string;
+            dispatched: boolean;
+            attempts: number;
+            last_error: string | null;
+          }>(
+            `SELECT type, dispatched_at IS NOT NULL AS dispatched, attempts, last_error FROM "${schema}".omnibus_outbox
+              WHERE convert_from(payload, 'UTF8') LIKE $1 ORDER BY seq`,
+            [`%"${id}"%`],
+          );
+          return {
+            id,
+            instance:
+              r === undefined
+                ? 'none'
+                : { version: r.version, steps: (r.state as { steps: string[] }).steps, timeouts: r.timeouts },
+            outbox: rows.rows.map(
+              (row) =>
+                `${row.type.split('.').pop() ?? row.type}${row.dispatched ? '' : ` pending ${String(row.attempts)} ${row.last_error ?? ''}`}`,
+            ),
+            effects: effects.filter((x) => x.order_id === id).map((x) => x.kind),
+          };
+        }),
+      );
       const logText = consumers.map((c) => readFileSync(c.log, 'utf8')).join('\n');
       const logCount = (word: string): number => logText.split('\n').filter((l) => l.startsWith(word)).length;
       const result = {
@@ -219,6 +249,7 @@ for (const transport of transports) {
         brokerRestarts: restartBroker ? 1 : 0,
         seconds: Math.round((Date.now() - t0) / 1000),
         logs,
+        ...(stuck.length > 0 ? { stuck } : {}),
       };
       console.log(`      saga ledger ${JSON.stringify(result)}`);
       expect(notEnded, 'instances not in a terminal state').to.equal(0);
