@@ -306,13 +306,17 @@ describe('sagas on the in-memory transport', () => {
     expect(next.envelope.correlationId).to.equal(sent.id);
   });
 
-  it('pending sweep: a committed step whose publishes kept failing until its message was dead-lettered is re-sent by resendPending with the same ids, once, and only when old enough', async () => {
+  /**
+   * A saga whose step publishes `Next`, on a bus whose publishes of `Next` fail while
+   * `down.value` is true (a broker outage seen by the saga only); the step's message is sent.
+   */
+  async function sweepFixture(maxAttempts: number, id: string) {
     const Started = defineEvent<{ id: string }>(unique('started'));
     const Next = defineEvent<{ id: string }>(unique('next'));
     const saga = defineSaga(unique('sweep'), {
       initialState: () => ({ steps: 0 }),
       publishes: [Next],
-      handler: { retry: { maxAttempts: 2, initialDelayMs: 5 } },
+      handler: { retry: { maxAttempts, initialDelayMs: 5 } },
     }).startedBy(Started, { correlate: 'id' }, (s, m) => {
       s.state.steps += 1;
       s.publish(Next, { id: m.id });
@@ -320,18 +324,23 @@ describe('sagas on the in-memory transport', () => {
     const host = new SagaHost({ sagas: [saga] });
     const bus = createEventBus({ handlers: [...host.handlers], events: [...host.events] });
     buses.push(bus);
-    let brokerDown = true;
+    const down = { value: true };
     host.attach({
       transport: undefined,
       publish: async (event, payload, options) => {
-        if (brokerDown && event.name === Next.name) throw new Error('broker unavailable');
+        if (down.value && event.name === Next.name) throw new Error('broker unavailable');
         return bus.publish(event, payload, options);
       },
     });
     const spy = new MessageSpy(bus);
     await bus.start();
     await observe(bus, Next);
-    const sent = await bus.publish(Started, { id: 's1' });
+    const sent = await bus.publish(Started, { id });
+    return { host, saga, spy, Next, sent, down };
+  }
+
+  it('pending sweep: a committed step whose publishes kept failing until its message was dead-lettered is re-sent by resendPending with the same ids, once, and only when old enough', async () => {
+    const { host, saga, spy, Next, sent, down } = await sweepFixture(2, 's1');
     // Attempt 1 commits and fails to publish; attempt 2 (a redelivery of an applied message) fails
     // to publish again and the message is dead-lettered: nothing will bring it back.
     await spy.waitFor({ id: sent.id, outcome: 'dead-lettered' });
@@ -339,8 +348,8 @@ describe('sagas on the in-memory transport', () => {
     expect(stuck?.state).to.deep.equal({ steps: 1 });
     expect(stuck?.pending).to.have.length(1);
     const pendingId = stuck?.pending[0]?.messages[0]?.id;
-    brokerDown = false;
-    // Too recent for the default age: left for the step itself.
+    down.value = false;
+    // Too recent for the given age: left for the step itself.
     expect(await host.resendPending({ olderThanMs: 60_000 })).to.deep.include({ instances: 0, messages: 0 });
     expect(spy.filter({ type: Next.name, outcome: 'published' })).to.have.length(0);
     const swept = await host.resendPending({ olderThanMs: 0 });
@@ -356,28 +365,7 @@ describe('sagas on the in-memory transport', () => {
   });
 
   it('pending sweep: a pass whose publish fails keeps the entry and reports the instance; sweepPending re-sends on a later pass', async () => {
-    const Started = defineEvent<{ id: string }>(unique('started'));
-    const Next = defineEvent<{ id: string }>(unique('next'));
-    const saga = defineSaga(unique('sweep-timer'), {
-      initialState: () => ({}),
-      publishes: [Next],
-      handler: { retry: { maxAttempts: 1 } },
-    }).startedBy(Started, { correlate: 'id' }, (s, m) => s.publish(Next, { id: m.id }));
-    const host = new SagaHost({ sagas: [saga] });
-    const bus = createEventBus({ handlers: [...host.handlers], events: [...host.events] });
-    buses.push(bus);
-    let brokerDown = true;
-    host.attach({
-      transport: undefined,
-      publish: async (event, payload, options) => {
-        if (brokerDown && event.name === Next.name) throw new Error('broker unavailable');
-        return bus.publish(event, payload, options);
-      },
-    });
-    const spy = new MessageSpy(bus);
-    await bus.start();
-    await observe(bus, Next);
-    const sent = await bus.publish(Started, { id: 't1' });
+    const { host, saga, spy, Next, sent, down } = await sweepFixture(1, 't1');
     await spy.waitFor({ id: sent.id, outcome: 'dead-lettered' });
     const failed = await host.resendPending({ olderThanMs: 0 });
     expect(failed).to.deep.include({ instances: 0, messages: 0 });
@@ -385,7 +373,7 @@ describe('sagas on the in-memory transport', () => {
     expect((await host.get(saga.name, 't1'))?.pending).to.have.length(1);
     const sweep = host.sweepPending({ olderThanMs: 0, intervalMs: 20 });
     try {
-      brokerDown = false;
+      down.value = false;
       await spy.waitFor({ type: Next.name, outcome: 'published' });
       await waitFor(async () => (await host.get(saga.name, 't1'))?.pending.length === 0);
     } finally {
