@@ -72,6 +72,16 @@ export function analyse({
     published: entries.length,
     durationMs: Math.max(0, ...ackTimes),
     lost,
+    // When each lost event was confirmed (ms after the start) and what the consumers reported for it.
+    lostDetails: lost.slice(0, 20).map((id) => ({
+      id,
+      kind: byId.get(id)?.kind,
+      confirmedAtMs: byId.get(id)?.at === null || byId.get(id)?.at === undefined ? null : byId.get(id).at - t0,
+      firstTryAtMs: byId.get(id) === undefined ? null : byId.get(id).startedAt - t0,
+      consumers: settlements
+        .filter((s) => s.id === id)
+        .map((s) => `${s.outcome}@${String(s.attempt)} +${String(s.at - t0)} ms`),
+    })),
     duplicates: [...acks.values()].filter((n) => n > 1).length,
     duplicateDeliveries: [...acks.values()].reduce((sum, n) => sum + Math.max(0, n - 1), 0),
     deadLetters: {
