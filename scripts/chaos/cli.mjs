@@ -17,7 +17,8 @@
 // that deletes its own topology at the end.
 import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEventBus, createEnvelope, destinationOf } from '@omnibus/core';
@@ -73,10 +74,17 @@ const consumerStarts = []; // { consumer, at, ms, ok }
 
 // ---------------------------------------------------------------- consumers
 const consumers = new Map(); // name -> child
+// Every consumer appends each id its handler ran for, before the ack: a consumer SIGKILLed between
+// its ack and the IPC report of it handled the event, which the reports alone would call lost.
+const handledFile = join(tmpdir(), `omnibus-chaos-${runId}-handled.log`);
 function spawnConsumer(name) {
-  const child = fork(fileURLToPath(new URL('./consumer.mjs', import.meta.url)), [broker, runId], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = fork(
+    fileURLToPath(new URL('./consumer.mjs', import.meta.url)),
+    [broker, runId, handledFile],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   const startedAt = Date.now();
   child.on('message', (message) => {
     if (message.type === 'settled') settlements.push({ ...message, consumer: name });
@@ -266,7 +274,12 @@ await raw.close();
 await bus.stop();
 await releaseLock();
 
+const handled = new Set(
+  existsSync(handledFile) ? readFileSync(handledFile, 'utf8').split('\n').filter(Boolean) : [],
+);
+rmSync(handledFile, { force: true });
 const result = analyse({
+  handled,
   deadLetterReasons,
   broker,
   runId,
@@ -297,6 +310,7 @@ function printSummary(r) {
     `\n== chaos run ${broker} (${r.runId}): ${r.published} confirmed publishes in ${(r.durationMs / 1000).toFixed(0)} s`,
   );
   line(`lost: ${r.lost.length}${r.lost.length ? ` (${r.lost.slice(0, 5).join(', ')}…)` : ''}`);
+  line(`handled, ack report cut off by a SIGKILL: ${r.handledUnreported.length}`);
   line(`duplicates (handled more than once): ${r.duplicates}`);
   line(
     `dead-letter set: ${r.deadLetters.count} messages (${r.deadLetters.poison} poison + ${r.deadLetters.malformed} malformed expected ${r.deadLetters.expected}); dead-lettered twice: ${r.deadLetters.twice}; past maxAttempts: ${r.deadLetters.pastMaxAttempts}; wrongly dead-lettered: ${r.deadLetters.unexpected}`,

@@ -3,15 +3,19 @@
 //   { type: 'ready' } once bus.start() resolved; { type: 'settled', id, outcome, attempt, at }.
 // Poison messages ({ poison: true }) always throw, so they are dead-lettered after maxAttempts;
 // malformed ones never reach the handler (the router dead-letters what it cannot decode).
+import { appendFileSync } from 'node:fs';
 import { createEventBus, EventHandler } from '@omnibus/core';
 import { chaosEvent, MAX_ATTEMPTS, transportFor } from './setup.mjs';
 
-const [broker, runId] = process.argv.slice(2);
+const [broker, runId, handledFile] = process.argv.slice(2);
 const Ledgered = chaosEvent();
 const send = (message) => process.send?.(message);
 
 class ChaosHandler {
-  async handle(payload) {
+  async handle(payload, context) {
+    // Written before the handler returns (so before the ack), synchronously: it survives a SIGKILL
+    // that comes between the ack and the IPC report of it.
+    if (handledFile) appendFileSync(handledFile, `${context.envelope.id}\n`);
     if (payload.poison) throw new Error(`poison message ${payload.n}`);
   }
 }

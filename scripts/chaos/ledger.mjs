@@ -18,6 +18,7 @@ export function analyse({
   consumerStarts,
   brokerDeadLetters,
   deadLetterReasons,
+  handled = new Set(),
 }) {
   const firstAck = new Map();
   const acks = new Map();
@@ -38,7 +39,13 @@ export function analyse({
   const dlqCopies = new Map();
   for (const id of brokerDeadLetters ?? []) dlqCopies.set(id, (dlqCopies.get(id) ?? 0) + 1);
   const isDead = (id) => deadLettered.has(id) || dlqCopies.has(id);
-  const lost = [...ok.filter((e) => !acks.has(e.id)), ...bad.filter((e) => !isDead(e.id))].map((e) => e.id);
+  // Lost: never handled. An event whose handler ran (the consumer's own file says so) but whose ack
+  // no consumer reported was handled by a consumer SIGKILLed before its report reached us.
+  const lost = [
+    ...ok.filter((e) => !acks.has(e.id) && !handled.has(e.id)),
+    ...bad.filter((e) => !isDead(e.id)),
+  ].map((e) => e.id);
+  const handledUnreported = ok.filter((e) => !acks.has(e.id) && handled.has(e.id)).map((e) => e.id);
   const byId = new Map(entries.map((e) => [e.id, e]));
   const deadIds = new Set([...deadLettered.keys(), ...dlqCopies.keys()]);
   const faultRows = faults.map((f) => {
@@ -72,11 +79,13 @@ export function analyse({
     published: entries.length,
     durationMs: Math.max(0, ...ackTimes),
     lost,
+    handledUnreported,
     // When each lost event was confirmed (ms after the start) and what the consumers reported for it.
     lostDetails: lost.slice(0, 20).map((id) => ({
       id,
       kind: byId.get(id)?.kind,
-      confirmedAtMs: byId.get(id)?.at === null || byId.get(id)?.at === undefined ? null : byId.get(id).at - t0,
+      confirmedAtMs:
+        byId.get(id)?.at === null || byId.get(id)?.at === undefined ? null : byId.get(id).at - t0,
       firstTryAtMs: byId.get(id) === undefined ? null : byId.get(id).startedAt - t0,
       consumers: settlements
         .filter((s) => s.id === id)
