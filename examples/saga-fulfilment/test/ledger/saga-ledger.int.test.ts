@@ -143,9 +143,22 @@ for (const transport of transports) {
       await consumers[1]!.start();
       await place(30);
 
-      await waitFor(async () => (await ended()) >= placed, { timeoutMs: 300_000, intervalMs: 500 }).catch(
-        () => undefined,
-      );
+      // Every instance ended, and the compensations the last steps published were applied: an
+      // instance ends when its step commits, its compensating messages are relayed and handled after.
+      const settledFlow = async (): Promise<boolean> => {
+        const row = (
+          await pool.query<{ compensated: number; released: number; cancelled: number }>(
+            `SELECT (SELECT count(*)::int FROM "${schema}".omnibus_saga WHERE status = 'compensated') AS compensated,
+                    (SELECT count(DISTINCT order_id)::int FROM "${schema}".ledger_effects WHERE kind = 'released') AS released,
+                    (SELECT count(DISTINCT order_id)::int FROM "${schema}".ledger_effects WHERE kind = 'cancelled') AS cancelled`,
+          )
+        ).rows[0]!;
+        return row.released >= row.compensated && row.cancelled >= row.compensated;
+      };
+      await waitFor(async () => (await ended()) >= placed && (await settledFlow()), {
+        timeoutMs: 300_000,
+        intervalMs: 500,
+      }).catch(() => undefined);
       const all = await store.find({ saga: saga.name, limit: 10_000 });
       const q = async (sql: string): Promise<number> =>
         (await pool.query<{ n: number }>(sql.replaceAll('$s', `"${schema}"`))).rows[0]!.n;
@@ -160,6 +173,7 @@ for (const transport of transports) {
       let notEnded = 0;
       const notEndedIds: string[] = [];
       let inconsistent = 0;
+      const inconsistentDetails: { id: string; status: string; steps: string; effects: string[] }[] = [];
       let completed = 0;
       let compensated = 0;
       let paidThenTimedOut = 0;
@@ -186,7 +200,15 @@ for (const transport of transports) {
               // Unpaid (odd) orders were never charged; a paid one whose payment came after its timeout
               // (the broker restart can delay it) was charged once and is compensated: in real life, refunded.
               (i % 2 === 1 ? effect('charged', id) === 0 : effect('charged', id) <= 1);
-        if (!ok) inconsistent += 1;
+        if (!ok) {
+          inconsistent += 1;
+          inconsistentDetails.push({
+            id,
+            status: r.status,
+            steps,
+            effects: effects.filter((x) => x.order_id === id).map((x) => `${x.kind}×${String(x.n)}`),
+          });
+        }
         if (r.status === 'completed') completed += 1;
         else {
           compensated += 1;
@@ -250,6 +272,7 @@ for (const transport of transports) {
         seconds: Math.round((Date.now() - t0) / 1000),
         logs,
         ...(stuck.length > 0 ? { stuck } : {}),
+        ...(inconsistentDetails.length > 0 ? { inconsistentDetails: inconsistentDetails.slice(0, 10) } : {}),
       };
       console.log(`      saga ledger ${JSON.stringify(result)}`);
       expect(notEnded, 'instances not in a terminal state').to.equal(0);
