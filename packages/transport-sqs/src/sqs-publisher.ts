@@ -24,7 +24,13 @@ import {
 } from './sqs-message-codec.js';
 import { toFifoId, type SqsNaming } from './sqs-naming.js';
 import type { SqsTransportOptions } from './sqs-options.js';
-import { publishDeadline, resendUntil, type PublishDeadline } from '@omnibus/core/adapter-kit';
+import {
+  checkPublish,
+  publishDeadline,
+  resendUntil,
+  type PublishDeadline,
+  type PublishLimits,
+} from '@omnibus/core/adapter-kit';
 
 /** One message ready to send: wire form plus the SQS/SNS send parameters. */
 interface PreparedMessage {
@@ -57,7 +63,7 @@ export class SqsPublisher {
   readonly #naming: SqsNaming;
   readonly #directory: SqsDirectory;
   readonly #options: Pick<SqsTransportOptions, 'fifo' | 'fanOut' | 'maxMessageBytes' | 'publishTimeoutMs'>;
-  readonly #capabilities: TransportCapabilities;
+  readonly #limits: PublishLimits;
   readonly #subscribers: SubscriberCheck;
 
   constructor(deps: {
@@ -73,7 +79,7 @@ export class SqsPublisher {
     this.#naming = deps.naming;
     this.#directory = deps.directory;
     this.#options = deps.options;
-    this.#capabilities = deps.capabilities;
+    this.#limits = { name: 'sqs', capabilities: deps.capabilities };
     this.#subscribers = new SubscriberCheck('SNS', (destination) => this.#hasSubscription(destination));
   }
 
@@ -89,7 +95,7 @@ export class SqsPublisher {
    */
   async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    const prepared = messages.map((m) => this.#prepare(m));
+    const prepared = messages.map((m) => this.#prepare(destination, m));
     const deadline = publishDeadline(this.#options.publishTimeoutMs);
     const send = await resendUntil(deadline, resendOptions(destination), () =>
       this.#options.fanOut === 'sns' ? this.#snsSender(destination) : this.#sqsSender(destination),
@@ -99,26 +105,10 @@ export class SqsPublisher {
     }
   }
 
-  #prepare(message: OutgoingMessage): PreparedMessage {
+  #prepare(destination: string, message: OutgoingMessage): PreparedMessage {
     const { envelope } = message;
-    if (envelope.payload.byteLength > this.#capabilities.maxPayloadBytes) {
-      throw new OmnibusError(
-        ErrorCodes.PAYLOAD_TOO_LARGE,
-        `Message ${envelope.id} payload is ${String(envelope.payload.byteLength)} bytes; SQS transport accepts at most ${String(this.#capabilities.maxPayloadBytes)}`,
-      );
-    }
-    const delayMs = message.delayMs ?? 0;
-    const delay = this.#capabilities.delayedDelivery;
-    if (delayMs > 0 && (delay === false || delayMs > delay.maxDelayMs)) {
-      const why =
-        delay === false
-          ? `this SQS configuration (fifo: ${String(this.#options.fifo)}, fanOut: ${this.#options.fanOut}) has no per-message delay`
-          : `the SQS maximum is ${String(delay.maxDelayMs)} ms (15 minutes)`;
-      throw new OmnibusError(
-        ErrorCodes.DELAY_OUT_OF_RANGE,
-        `Message ${envelope.id} asks for a ${String(delayMs)} ms delay, but ${why}`,
-      );
-    }
+    // FIFO queues and SNS topics have no per-message delay: their capabilities say so.
+    const delayMs = checkPublish(this.#limits, destination, message);
     const wire = encodeWireMessage(envelopeToWireHeaders(envelope), envelope.payload);
     assertWithinLimits(wire, this.#options.maxMessageBytes, envelope.id);
     return {

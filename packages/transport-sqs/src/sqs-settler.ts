@@ -6,8 +6,9 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { deadLetterWireHeaders, ErrorCodes, OmnibusError, type DeadLetterReason } from '@omnibus/core';
+import type { SettlementPort } from '@omnibus/core/adapter-kit';
 import { MAX_RETRY_DELAY_MS } from './sqs-capabilities.js';
-import type { DeliverySettler, SqsDelivery } from './sqs-delivery.js';
+import type { SqsDelivery, SqsHeld } from './sqs-delivery.js';
 import { batchEntryError, toOmnibusError } from './sqs-error-mapper.js';
 import { packAttributes } from './sqs-message-codec.js';
 import { toFifoId } from './sqs-naming.js';
@@ -29,7 +30,9 @@ export interface SettlerTarget {
 }
 
 /**
- * Implements settlement natively for one subscription's queue:
+ * The native settlement of one subscription's queue, driven by the kit's `SettleOnceDelivery`
+ * (settle once, the retry-delay range, a rejection after the message was given back). Each
+ * operation first awaits a visibility extension in flight, so it cannot undo a retry delay:
  * - ack → DeleteMessageBatch (coalesced, ≤ 10 per call);
  * - retry(delay) → ChangeMessageVisibility(delay rounded up to seconds; the next receive
  *   increments ApproximateReceiveCount, which is the delivery attempt);
@@ -40,7 +43,13 @@ export interface SettlerTarget {
  * `settlementRetryMs`; then, like any other failure, they reject with `SETTLEMENT_FAILED`. The
  * message is never deleted unless its replacement (dead-letter copy) is durable.
  */
-export class SqsSettler implements DeliverySettler {
+export class SqsSettler implements SettlementPort<SqsHeld> {
+  readonly transportName = 'sqs';
+  readonly destination: string;
+  readonly group: string;
+  readonly maxRetryDelayMs = MAX_RETRY_DELAY_MS;
+  /** SQS redelivers after a visibility delay, ordered (FIFO) groups included. */
+  readonly retryInPlace = false;
   readonly #sqs: SQSClient;
   readonly #target: SettlerTarget;
   readonly #deletes: RequestBatcher<SqsDelivery>;
@@ -50,6 +59,7 @@ export class SqsSettler implements DeliverySettler {
 
   constructor(
     sqs: SQSClient,
+    subscription: { readonly destination: string; readonly group: string },
     target: SettlerTarget,
     hooks: {
       onRetried: (delivery: SqsDelivery) => void;
@@ -59,6 +69,8 @@ export class SqsSettler implements DeliverySettler {
     },
   ) {
     this.#sqs = sqs;
+    this.destination = subscription.destination;
+    this.group = subscription.group;
     this.#target = target;
     this.#onRetried = hooks.onRetried;
     this.#onRemoved = hooks.onRemoved;
@@ -66,8 +78,14 @@ export class SqsSettler implements DeliverySettler {
     this.#deletes = new RequestBatcher((batch) => this.#deleteBatch(batch));
   }
 
+  /** What `Delivery.raw` exposes: the SQS `Message`. */
+  raw(held: SqsHeld): unknown {
+    return held.message;
+  }
+
   /** See {@link SqsSettler}. */
-  async ack(delivery: SqsDelivery): Promise<void> {
+  async ack(held: SqsHeld, delivery: SqsDelivery): Promise<void> {
+    await settled(held.extending);
     await this.#deletes.add(delivery);
     this.#onRemoved(delivery);
   }
@@ -76,7 +94,7 @@ export class SqsSettler implements DeliverySettler {
    * A retry delay is out of range when it exceeds `maxRetryDelayMs`, or when it would push the
    * message's visibility past SQS's 12 hours counted from this receive.
    */
-  retryProblem(delivery: SqsDelivery, delayMs: number): Error | undefined {
+  retryProblem(_held: SqsHeld, delayMs: number, delivery: SqsDelivery): Error | undefined {
     const seconds = retrySeconds(delayMs);
     const elapsed = Math.ceil((Date.now() - delivery.receivedAt.getTime()) / 1000);
     if (delayMs > MAX_RETRY_DELAY_MS || seconds > MAX_VISIBILITY_SECONDS - elapsed) {
@@ -89,14 +107,15 @@ export class SqsSettler implements DeliverySettler {
   }
 
   /** See {@link SqsSettler}. */
-  async retry(delivery: SqsDelivery, delayMs: number): Promise<void> {
+  async retry(held: SqsHeld, delayMs: number, delivery: SqsDelivery): Promise<void> {
     const seconds = retrySeconds(delayMs);
+    await settled(held.extending);
     try {
       await this.#retrying(() =>
         this.#sqs.send(
           new ChangeMessageVisibilityCommand({
             QueueUrl: this.#target.queueUrl,
-            ReceiptHandle: delivery.receiptHandle,
+            ReceiptHandle: held.receiptHandle,
             VisibilityTimeout: seconds,
           }),
         ),
@@ -112,17 +131,18 @@ export class SqsSettler implements DeliverySettler {
   }
 
   /** See {@link SqsSettler}. */
-  async deadLetter(delivery: SqsDelivery, reason: DeadLetterReason): Promise<void> {
+  async deadLetter(held: SqsHeld, reason: DeadLetterReason, delivery: SqsDelivery): Promise<void> {
+    await settled(held.extending);
     const message =
       reason.message.length > MAX_REASON_CHARS
         ? `${reason.message.slice(0, MAX_REASON_CHARS)}…`
         : reason.message;
     const headers = deadLetterWireHeaders(
-      delivery.wireHeaders,
+      held.wireHeaders,
       { ...reason, message },
       { destination: delivery.destination, group: delivery.group },
     );
-    const original = delivery.raw;
+    const original = held.message;
     const messageId = original.MessageId ?? delivery.envelope.id;
     try {
       await this.#retrying(() =>
@@ -167,7 +187,7 @@ export class SqsSettler implements DeliverySettler {
             QueueUrl: this.#target.queueUrl,
             Entries: batch.map((d, j) => ({
               Id: `v${String(j)}`,
-              ReceiptHandle: d.receiptHandle,
+              ReceiptHandle: d.native.receiptHandle,
               VisibilityTimeout: seconds,
             })),
           }),
@@ -193,7 +213,7 @@ export class SqsSettler implements DeliverySettler {
         this.#sqs.send(
           new DeleteMessageBatchCommand({
             QueueUrl: this.#target.queueUrl,
-            Entries: batch.map((d, i) => ({ Id: `d${String(i)}`, ReceiptHandle: d.receiptHandle })),
+            Entries: batch.map((d, i) => ({ Id: `d${String(i)}`, ReceiptHandle: d.native.receiptHandle })),
           }),
         ),
       );
@@ -208,6 +228,11 @@ export class SqsSettler implements DeliverySettler {
       throw toOmnibusError(error, ErrorCodes.SETTLEMENT_FAILED, 'Deleting messages (DeleteMessageBatch)');
     }
   }
+}
+
+/** Waits for a visibility extension in flight (its failure only means the visibility stayed). */
+async function settled(extending: Promise<void> | undefined): Promise<void> {
+  await extending?.catch(() => undefined);
 }
 
 /** Visibility seconds for a retry delay: rounded up, so never sooner than asked. */

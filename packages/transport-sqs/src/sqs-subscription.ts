@@ -6,10 +6,11 @@ import {
   type Subscription,
   type SubscriptionSpec,
 } from '@omnibus/core';
+import { SettleOnceDelivery, sleep } from '@omnibus/core/adapter-kit';
 import { FifoFence } from './fifo-fence.js';
 import type { DeadLetterMemory } from './dead-letter-memory.js';
 import type { ReleaseLedger } from './release-ledger.js';
-import { SqsDelivery } from './sqs-delivery.js';
+import type { SqsDelivery } from './sqs-delivery.js';
 import { isAbort } from './sqs-error-mapper.js';
 import { decodeWireMessage } from './sqs-message-codec.js';
 import type { SqsTransportOptions } from './sqs-options.js';
@@ -87,10 +88,10 @@ export class SqsSubscription implements Subscription {
     this.#ledger = deps.ledger;
     this.#deadLettered = deps.deadLettered;
     this.#fence = deps.target.fifo && deps.spec.ordered ? new FifoFence() : undefined;
-    this.#settler = new SqsSettler(deps.sqs, deps.target, {
-      onRetried: (d) => this.#fence?.retried(d.key, d.sequence, this.#sequence),
-      onRemoved: (d) => this.#ledger.forget(d.ledgerKey),
-      onDeadLettered: (d) => this.#deadLettered?.add(d.ledgerKey),
+    this.#settler = new SqsSettler(deps.sqs, deps.spec, deps.target, {
+      onRetried: (d) => this.#fence?.retried(d.native.key, d.native.sequence, this.#sequence),
+      onRemoved: (d) => this.#ledger.forget(d.native.ledgerKey),
+      onDeadLettered: (d) => this.#deadLettered?.add(d.native.ledgerKey),
     });
     this.#dispatcher = new KeyedDispatcher<SqsDelivery>({
       concurrency: deps.spec.concurrency,
@@ -131,16 +132,13 @@ export class SqsSubscription implements Subscription {
     const pollDeadline = started + this.#options.waitTimeSeconds * 1000 + POLL_GRACE_MS;
     // The deadline timer is cancelled once the polls return, so it never holds the process.
     const deadline = new AbortController();
-    await Promise.race([pollersDone, delay(Math.max(0, pollDeadline - Date.now()), deadline.signal)]);
+    await Promise.race([pollersDone, sleep(Math.max(0, pollDeadline - Date.now()), deadline.signal)]);
     deadline.abort();
     this.#abort.abort();
     await pollersDone;
     this.#heartbeat.stop();
     await releasing;
-    await this.#release(
-      [...this.#held].filter((d) => d.state === 'held'),
-      false,
-    );
+    await this.#release([...this.#held], false);
   }
 
   async #poll(): Promise<void> {
@@ -163,7 +161,7 @@ export class SqsSubscription implements Subscription {
         if (this.#stopping && isAbort(error)) break;
         failures += 1;
         this.#health.onReceiveError(error);
-        await delay(Math.min(5000, 100 * 2 ** failures), this.#abort.signal);
+        await sleep(Math.min(5000, 100 * 2 ** failures), this.#abort.signal);
         continue;
       } finally {
         this.#reserved -= want;
@@ -198,8 +196,8 @@ export class SqsSubscription implements Subscription {
     }
     for (const d of deliveries) {
       this.#held.add(d);
-      this.#fence?.received(d.key);
-      this.#dispatcher.push(d, d.key);
+      this.#fence?.received(d.native.key);
+      this.#dispatcher.push(d, d.native.key);
     }
   }
 
@@ -215,32 +213,31 @@ export class SqsSubscription implements Subscription {
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount);
     const ledgerKey = `${this.#target.queueUrl}#${message.MessageId ?? receiptHandle}`;
     this.#sequence += 1;
-    return new SqsDelivery(
+    return new SettleOnceDelivery(
+      this.#settler,
       {
-        envelope,
-        wireHeaders: decoded.headers,
         message,
         receiptHandle,
-        deliveryAttempt: this.#ledger.attempt(ledgerKey, Number.isInteger(receiveCount) ? receiveCount : 1),
-        ledgerKey,
-        destination: this.#spec.destination,
-        group: this.#spec.group,
+        wireHeaders: decoded.headers,
         key: this.#target.fifo ? message.Attributes?.MessageGroupId : envelope.partitionKey,
         sequence: this.#sequence,
+        ledgerKey,
         visibleUntil: Date.now() + this.#options.visibilityTimeoutSeconds * 1000,
+        extending: undefined,
       },
-      this.#settler,
+      envelope,
+      this.#ledger.attempt(ledgerKey, Number.isInteger(receiveCount) ? receiveCount : 1),
     );
   }
 
   async #run(d: SqsDelivery): Promise<void> {
     try {
-      if (this.#deadLettered?.has(d.ledgerKey) === true) {
+      if (this.#deadLettered?.has(d.native.ledgerKey) === true) {
         // Dead-lettered before, but its delete was lost: delete it, never dead-letter it twice.
         await d.ack();
         return;
       }
-      if (this.#fence?.starting(d.key, d.sequence) === true) {
+      if (this.#fence?.starting(d.native.key, d.native.sequence) === true) {
         await this.#release([d], true);
         return;
       }
@@ -248,24 +245,23 @@ export class SqsSubscription implements Subscription {
     } catch {
       // The router settles every delivery; an escaped error only means this one stays unsettled.
     } finally {
-      if (d.state === 'held') await this.#release([d], false);
+      // A delivery the router left unsettled goes back to SQS; a later settlement call rejects.
+      await this.#release([d], false);
       this.#held.delete(d);
       this.#notifySlot();
     }
   }
 
   /**
-   * Give messages back to SQS now (visibility 0); later settlement calls on them are ignored.
-   * `unstarted`: no handler saw them, so their next receive is not counted as an attempt.
+   * Give the still-unsettled of `deliveries` back to SQS now (visibility 0); later settlement
+   * calls on them reject with `SETTLEMENT_FAILED` (the kit's `release()`). `unstarted`: no handler
+   * saw them, so their next receive is not counted as an attempt.
    */
   async #release(deliveries: readonly SqsDelivery[], unstarted: boolean): Promise<void> {
-    const owned = deliveries.filter((d) => d.state === 'held');
-    for (const d of owned) {
-      d.state = 'released';
-      if (unstarted) this.#ledger.released(d.ledgerKey);
-    }
+    const owned = deliveries.filter((d) => d.release());
+    if (unstarted) for (const d of owned) this.#ledger.released(d.native.ledgerKey);
     if (owned.length === 0) return;
-    await Promise.all(owned.map((d) => d.extending?.catch(() => undefined) ?? Promise.resolve()));
+    await Promise.all(owned.map((d) => d.native.extending?.catch(() => undefined) ?? Promise.resolve()));
     await this.#settler.changeVisibility(owned, 0);
     for (const d of owned) this.#held.delete(d);
   }
@@ -273,20 +269,4 @@ export class SqsSubscription implements Subscription {
   #notifySlot(): void {
     for (const wake of this.#wakeSlot.splice(0)) wake();
   }
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -42,21 +42,18 @@ export class VisibilityHeartbeat {
     const now = Date.now();
     const due: SqsDelivery[] = [];
     for (const d of this.#held()) {
-      if (
-        d.state === 'held' &&
-        d.extending === undefined &&
-        d.visibleUntil - now <= 2 * this.#intervalMs + 50
-      )
+      const held = d.native;
+      if (d.pending && held.extending === undefined && held.visibleUntil - now <= 2 * this.#intervalMs + 50)
         due.push(d);
     }
     if (due.length === 0) return;
     const sentAt = Date.now();
     const pending = this.#extend(due, this.#visibilitySeconds).then((extended) => {
-      for (const d of extended) d.visibleUntil = sentAt + this.#visibilitySeconds * 1000;
+      for (const d of extended) d.native.visibleUntil = sentAt + this.#visibilitySeconds * 1000;
     });
     const finished = pending.finally(() => {
-      for (const d of due) if (d.extending === finished) d.extending = undefined;
+      for (const d of due) if (d.native.extending === finished) d.native.extending = undefined;
     });
-    for (const d of due) d.extending = finished;
+    for (const d of due) d.native.extending = finished;
   }
 }
