@@ -15,6 +15,13 @@ export const RETRY_TARGET_PROPERTY = 'omnibus-retry-subscription';
 export const SOURCE_MESSAGE_ID_PROPERTY = 'omnibus-source-message-id';
 
 /**
+ * Application property counting the receives of a message that no handler saw (given back
+ * unstarted while a consumer closed): set by abandoning with modified properties, so it travels
+ * with the message to any process, and subtracted from the broker's delivery count.
+ */
+export const UNCOUNTED_RECEIVES_PROPERTY = 'omnibus-uncounted-receives';
+
+/**
  * Application properties Service Bus itself sets on dead-lettered messages; never user headers
  * (a message replayed from a dead-letter queue with its properties copied must not carry them).
  */
@@ -89,7 +96,7 @@ export function toReplayCopy(
     body: toBuffer(payload),
     messageId: nativeId(`${id}#replay-${headers[REPLAY_COUNT_HEADER] ?? '1'}`),
     sessionId: sessionIdFor(headers[WireHeaders.partitionKey] ?? id),
-    applicationProperties: { ...headers, [RETRY_TARGET_PROPERTY]: subscription },
+    applicationProperties: withoutUncounted({ ...headers, [RETRY_TARGET_PROPERTY]: subscription }),
   };
   const contentType = headers[WireHeaders.contentType];
   const type = headers[WireHeaders.type];
@@ -118,7 +125,7 @@ export function fromReceivedMessage(message: ServiceBusReceivedMessage): Decoded
   });
   return {
     envelope,
-    deliveryAttempt: carriedAttempt(headers) + (message.deliveryCount ?? 0),
+    deliveryAttempt: carriedAttempt(headers) + Math.max(0, (message.deliveryCount ?? 0) - uncounted(headers)),
     retryTarget: headers[RETRY_TARGET_PROPERTY],
   };
 }
@@ -141,6 +148,8 @@ export function toRetryCopy(
   properties[SOURCE_MESSAGE_ID_PROPERTY] = sourceId;
   properties[WireHeaders.deliveryAttempt] = String(nextAttempt);
   properties[RETRY_TARGET_PROPERTY] = subscription;
+  // The copy starts with its own delivery count (0): the original's uncounted receives do not apply.
+  delete properties[UNCOUNTED_RECEIVES_PROPERTY];
   const copy: ServiceBusMessage = {
     body: toBuffer(bodyBytes(message.body)),
     messageId: nativeId(`${sourceId}#${String(nextAttempt)}`),
@@ -187,6 +196,24 @@ export function stringProperties(
     out[name] = propertyText(value);
   }
   return out;
+}
+
+/**
+ * The properties to abandon a message with when no handler saw it: its count of uncounted
+ * receives one higher (see {@link UNCOUNTED_RECEIVES_PROPERTY}). Pure.
+ */
+export function uncountedReceiveProperties(message: ServiceBusReceivedMessage): Record<string, number> {
+  return { [UNCOUNTED_RECEIVES_PROPERTY]: uncounted(receivedWireHeaders(message)) + 1 };
+}
+
+function uncounted(headers: Readonly<Record<string, string>>): number {
+  const value = Number(headers[UNCOUNTED_RECEIVES_PROPERTY]);
+  return Number.isInteger(value) && value > 0 ? value : 0;
+}
+
+function withoutUncounted(properties: Record<string, string>): Record<string, string> {
+  delete properties[UNCOUNTED_RECEIVES_PROPERTY];
+  return properties;
 }
 
 /** The attempt a copy started at (1 for published messages, n for the retry copy of attempt n−1). */

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import type { ServiceBusMessage, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import { ServiceBusError } from '@azure/service-bus';
-import { createAzureDelivery } from '../src/azure-delivery.js';
-import type { AzureDeliveryContext } from '../src/azure-delivery.js';
-import { fromReceivedMessage } from '../src/message-mapper.js';
+import { testDelivery } from './support/delivery-fixture.js';
+import type { TestSettlementContext } from './support/delivery-fixture.js';
+import { giveBack } from '../src/consumers/consumer-context.js';
+import { fromReceivedMessage, uncountedReceiveProperties } from '../src/message-mapper.js';
 
 interface Call {
   readonly op: string;
@@ -32,10 +33,10 @@ const message = {
   applicationProperties: { 'ce-id': 'm1', 'ce-type': 't', 'x-h': 'v' },
 } as unknown as ServiceBusReceivedMessage;
 
-function setup(retryMode: AzureDeliveryContext['retryMode'], fail?: Error) {
+function setup(retryMode: TestSettlementContext['retryMode'], fail?: Error) {
   const calls: Call[] = [];
   const waits: number[] = [];
-  const context: AzureDeliveryContext = {
+  const context: TestSettlementContext = {
     receiver: fakeReceiver(calls, fail),
     destination: 'orders',
     group: 'billing',
@@ -52,7 +53,7 @@ function setup(retryMode: AzureDeliveryContext['retryMode'], fail?: Error) {
     },
     maxRetryDelayMs: 10_000,
   };
-  const delivery = createAzureDelivery(message, fromReceivedMessage(message), context);
+  const delivery = testDelivery(message, context);
   return { calls, waits, delivery };
 }
 
@@ -66,7 +67,7 @@ describe('azure delivery settlement', () => {
     await delivery.ack();
     await delivery.retry(10);
     expect(calls.map((c) => c.op)).to.deep.equal(['complete']);
-    expect(delivery.settled).to.equal(true);
+    expect(delivery.pending).to.equal(false);
   });
 
   it('retries unordered messages by sending a scheduled copy before completing the original', async () => {
@@ -81,7 +82,7 @@ describe('azure delivery settlement', () => {
 
   it('does not complete the original when the copy could not be sent', async () => {
     const calls: Call[] = [];
-    const delivery = createAzureDelivery(message, fromReceivedMessage(message), {
+    const delivery = testDelivery(message, {
       receiver: fakeReceiver(calls),
       destination: 'orders',
       group: 'billing',
@@ -131,17 +132,62 @@ describe('azure delivery settlement', () => {
       );
       expect((error as { code: string }).code).to.equal('DELAY_OUT_OF_RANGE');
     }
-    expect(delivery.settled).to.equal(false);
+    expect(delivery.pending).to.equal(true);
     await delivery.ack();
     expect(calls.map((c) => c.op)).to.deep.equal(['complete']);
   });
 
-  it('release abandons an unsettled delivery once and makes later settlements no-ops', async () => {
+  it('giveBack abandons an unsettled delivery once and makes later settlements reject with SETTLEMENT_FAILED', async () => {
     const { calls, delivery } = setup('scheduled-copy');
-    await delivery.release();
-    await delivery.release();
-    await delivery.ack();
+    await giveBack(delivery);
+    await giveBack(delivery);
+    const error = await delivery.ack().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as { code: string }).code).to.equal('SETTLEMENT_FAILED');
     expect(calls.map((c) => c.op)).to.deep.equal(['abandon']);
+  });
+
+  it('giveBack leaves a settled delivery alone', async () => {
+    const { calls, delivery } = setup('scheduled-copy');
+    await delivery.ack();
+    await giveBack(delivery);
+    expect(calls.map((c) => c.op)).to.deep.equal(['complete']);
+  });
+
+  it('a receive given back unstarted is not counted: the attempt stays, in any process', () => {
+    const abandonedOnce = {
+      ...message,
+      deliveryCount: 2,
+      applicationProperties: { ...message.applicationProperties, ...uncountedReceiveProperties(message) },
+    } as unknown as ServiceBusReceivedMessage;
+    expect(uncountedReceiveProperties(message)).to.deep.equal({ 'omnibus-uncounted-receives': 1 });
+    expect(fromReceivedMessage(abandonedOnce).deliveryAttempt).to.equal(2);
+    expect(uncountedReceiveProperties(abandonedOnce)).to.deep.equal({ 'omnibus-uncounted-receives': 2 });
+  });
+
+  it('a retry copy does not carry the uncounted receives of its original', async () => {
+    const abandoned = {
+      ...message,
+      applicationProperties: { ...message.applicationProperties, 'omnibus-uncounted-receives': 3 },
+    } as unknown as ServiceBusReceivedMessage;
+    const calls: Call[] = [];
+    const delivery = testDelivery(abandoned, {
+      receiver: fakeReceiver(calls),
+      destination: 'orders',
+      group: 'billing',
+      subscription: 'billing',
+      retryMode: 'scheduled-copy',
+      sendCopy: (copy) => (calls.push({ op: 'send', args: [copy] }), Promise.resolve()),
+      wait: () => Promise.resolve(),
+      maxRetryDelayMs: 10_000,
+    });
+    expect(delivery.deliveryAttempt).to.equal(1);
+    await delivery.retry(0);
+    const copy = calls[0]?.args[0] as ServiceBusMessage;
+    expect(copy.applicationProperties?.['omnibus-delivery-attempt']).to.equal('2');
+    expect(copy.applicationProperties).to.not.have.property('omnibus-uncounted-receives');
   });
 
   it('maps settlement failures to SETTLEMENT_FAILED', async () => {

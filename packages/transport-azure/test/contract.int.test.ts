@@ -73,10 +73,6 @@ describeTransportContract(
       childTransportModule: child('child-transport-emulator'),
     },
     {
-      limits: {
-        C9: 'a settlement attempted after the subscription closed resolves instead of rejecting with an OmnibusError (found by C9, issue 23)',
-        J4: 'a message retried before a broker restart came back with attempt 3 after attempt 1: a delivery no handler saw was counted (found by J4, issue 23)',
-      },
       volume: {
         off: 'on the emulator, 2,000 messages left 2 of ~50 dead-lettered messages missing from the dead-letter queue and 1 message dead-lettered that no handler dead-lettered (finding of issue 23, not yet explained)',
       },

@@ -1,14 +1,13 @@
 import { expect } from 'chai';
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
-import { createAzureDelivery } from '../src/azure-delivery.js';
-import type { AzureDeliveryContext } from '../src/azure-delivery.js';
+import { testDelivery } from './support/delivery-fixture.js';
+import type { TestSettlementContext } from './support/delivery-fixture.js';
 import {
   confirmRemovedByPeek,
   receivedOnClosedLink,
   settleWhileLinkOpen,
 } from '../src/consumers/receive-link-state.js';
 import { keepMessageLocked } from '../src/consumers/message-lock-keeper.js';
-import { fromReceivedMessage } from '../src/message-mapper.js';
 
 /** Stand-in for the SDK's `Long` sequence numbers (only `equals` is used). */
 function seq(n: number): { n: number; equals(other: { n: number }): boolean } {
@@ -35,7 +34,7 @@ function messageOnLink(extra: Record<string, unknown> = {}): {
   return { message, closeLink: () => (open = false) };
 }
 
-function context(receiver: Partial<ServiceBusReceiver>, extra: Partial<AzureDeliveryContext> = {}) {
+function context(receiver: Partial<ServiceBusReceiver>, extra: Partial<TestSettlementContext> = {}) {
   return {
     receiver: receiver as ServiceBusReceiver,
     destination: 'orders',
@@ -70,9 +69,8 @@ describe('azure settlement after a dropped connection', () => {
   it('an ack on a closed link rejects with SETTLEMENT_FAILED without calling the SDK', async () => {
     const calls: string[] = [];
     const { message, closeLink } = messageOnLink();
-    const delivery = createAzureDelivery(
+    const delivery = testDelivery(
       message,
-      fromReceivedMessage(message),
       context({ completeMessage: () => (calls.push('complete'), Promise.resolve()) }),
     );
     closeLink();
@@ -85,9 +83,8 @@ describe('azure settlement after a dropped connection', () => {
   it('a retry on a closed link sends no copy', async () => {
     const sent: unknown[] = [];
     const { message, closeLink } = messageOnLink();
-    const delivery = createAzureDelivery(
+    const delivery = testDelivery(
       message,
-      fromReceivedMessage(message),
       context({}, { sendCopy: (copy) => (sent.push(copy), Promise.resolve()) }),
     );
     closeLink();
@@ -98,9 +95,8 @@ describe('azure settlement after a dropped connection', () => {
   it('an ack cut off by the link closing resolves when the broker provably applied it, and rejects otherwise', async () => {
     for (const applied of [true, false]) {
       const { message, closeLink } = messageOnLink();
-      const delivery = createAzureDelivery(
+      const delivery = testDelivery(
         message,
-        fromReceivedMessage(message),
         context({ completeMessage: never }, { confirmRemoved: () => Promise.resolve(applied) }),
       );
       const ack = failure(delivery.ack());
@@ -114,9 +110,8 @@ describe('azure settlement after a dropped connection', () => {
   it('an in-place retry (abandon) cut off by the link closing rejects (it is not a removal)', async () => {
     let asked = false;
     const { message, closeLink } = messageOnLink();
-    const delivery = createAzureDelivery(
+    const delivery = testDelivery(
       message,
-      fromReceivedMessage(message),
       context(
         { abandonMessage: never },
         { retryMode: 'in-place', confirmRemoved: () => ((asked = true), Promise.resolve(true)) },

@@ -5,9 +5,10 @@ import type {
   ServiceBusReceiver,
 } from '@azure/service-bus';
 import type { DeliveryHandler, OmnibusError, SubscriptionSpec } from '@omnibus/core';
-import { createAzureDelivery } from '../azure-delivery.js';
-import type { AzureDelivery, AzureDeliveryContext } from '../azure-delivery.js';
-import { fromReceivedMessage } from '../message-mapper.js';
+import { SettleOnceDelivery } from '@omnibus/core/adapter-kit';
+import { AzureSettlement } from '../azure-delivery.js';
+import type { AzureDelivery, AzureSettlementContext } from '../azure-delivery.js';
+import { fromReceivedMessage, uncountedReceiveProperties } from '../message-mapper.js';
 import { abandonInLane, completeInLane } from './disposition-lane.js';
 import { receivedOnClosedLink, settleWhileLinkOpen } from './receive-link-state.js';
 
@@ -40,40 +41,69 @@ export interface Consumer {
   close(drainTimeoutMs: number): Promise<void>;
 }
 
-/**
- * Hand one received message to the router and make sure it ends up settled: a retry copy meant
- * for another group is completed without running the handler, and a message the router left
- * unsettled (it should not happen) is abandoned so the broker redelivers it. The delivery is in
- * `inFlight` while the handler runs, so a closing consumer can release it.
- */
-export async function handleMessage(
-  message: ServiceBusReceivedMessage,
-  receiver: ServiceBusReceiver,
+/** The settlement port of one consumer's deliveries (see {@link AzureSettlement}). */
+export function settlementFor(
   context: ConsumerContext,
-  retryMode: AzureDeliveryContext['retryMode'],
-  wait: (ms: number) => Promise<void>,
-  inFlight: Set<AzureDelivery>,
-  confirmRemoved?: (message: ServiceBusReceivedMessage) => Promise<boolean>,
-): Promise<void> {
-  const decoded = fromReceivedMessage(message);
-  const delivery = createAzureDelivery(message, decoded, {
-    receiver,
+  retryMode: AzureSettlementContext['retryMode'],
+  wait: (ms: number) => Promise<unknown>,
+  confirmRemoved?: AzureSettlementContext['confirmRemoved'],
+): AzureSettlement {
+  return new AzureSettlement({
     destination: context.spec.destination,
     group: context.spec.group,
     subscription: context.subscription,
     retryMode,
     sendCopy: context.sendCopy,
-    wait,
+    wait: async (ms) => {
+      await wait(ms);
+    },
     maxRetryDelayMs: context.maxRetryDelayMs,
     ...(confirmRemoved === undefined ? {} : { confirmRemoved }),
   });
+}
+
+/**
+ * Hand one received message to the router and make sure it ends up settled: a message the
+ * router left unsettled (it should not happen) is abandoned so the broker redelivers it, and a
+ * later settlement of it rejects. The delivery is in `inFlight` while the handler runs, so a
+ * closing consumer can give it back ({@link giveBack}).
+ */
+export async function handleMessage(
+  message: ServiceBusReceivedMessage,
+  receiver: ServiceBusReceiver,
+  context: ConsumerContext,
+  settlement: AzureSettlement,
+  inFlight: Set<AzureDelivery>,
+): Promise<void> {
+  const decoded = fromReceivedMessage(message);
+  const delivery = new SettleOnceDelivery(
+    settlement,
+    { message, receiver },
+    decoded.envelope,
+    decoded.deliveryAttempt,
+  );
   inFlight.add(delivery);
   try {
     await context.onDelivery(delivery);
   } finally {
     inFlight.delete(delivery);
-    await delivery.release();
+    await giveBack(delivery);
   }
+}
+
+/**
+ * Abandon a delivery a handler saw unless it was settled (the broker counts the attempt), and
+ * make every later settlement of it reject with `SETTLEMENT_FAILED` (the kit's `release()`).
+ * Never rejects.
+ */
+export async function giveBack(delivery: AzureDelivery): Promise<void> {
+  if (!delivery.release()) return;
+  const { message, receiver } = delivery.native;
+  // On a closed link the abandon could only time out; the lock expires on its own.
+  if (receivedOnClosedLink(message)) return;
+  await settleWhileLinkOpen(message, abandonInLane(receiver, message), () => new Error('link closed')).catch(
+    () => undefined,
+  );
 }
 
 /** True when the message is a retry copy scheduled by another group (drop it for this one). */
@@ -82,7 +112,13 @@ export function isOtherGroupsRetry(message: ServiceBusReceivedMessage, subscript
   return target !== undefined && target !== subscription;
 }
 
-/** Abandon, ignoring failures: a message whose lock is gone is redelivered by the broker anyway. */
+/**
+ * Give back a message no handler saw (received while closing, or never started): abandon it,
+ * marking the receive as not counted (`omnibus-uncounted-receives`, see
+ * {@link uncountedReceiveProperties}) so its next delivery keeps the attempt number in this and in
+ * any other process. Ignores failures: a message whose lock is gone is redelivered by the broker
+ * anyway (then with the attempt one higher).
+ */
 export async function releaseQuietly(
   receiver: ServiceBusReceiver,
   message: ServiceBusReceivedMessage,
@@ -90,7 +126,11 @@ export async function releaseQuietly(
   // On a closed link the SDK could only time out (see receivedOnClosedLink); the lock expires.
   if (receivedOnClosedLink(message)) return;
   try {
-    await settleWhileLinkOpen(message, abandonInLane(receiver, message), () => new Error('link closed'));
+    await settleWhileLinkOpen(
+      message,
+      abandonInLane(receiver, message, uncountedReceiveProperties(message)),
+      () => new Error('link closed'),
+    );
   } catch {
     // lock lost or receiver closed: the broker redelivers after the lock expires
   }
@@ -107,23 +147,6 @@ export async function completeQuietly(
   } catch {
     // it will be dropped again on redelivery
   }
-}
-
-/** A sleep that ends early when `signal` aborts. Never rejects. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) {
-      resolve();
-      return;
-    }
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** Exponential backoff for receive-loop errors: 200 ms doubling up to 5 s. */

@@ -52,10 +52,11 @@ export function completeInLane(
   return dispositionLane(receiver).run('complete', () => receiver.completeMessage(message));
 }
 
-/** `receiver.abandonMessage(message)` through the receiver's lane. */
+/** `receiver.abandonMessage(message, propertiesToModify)` through the receiver's lane. */
 export function abandonInLane(
   receiver: ServiceBusReceiver,
   message: ServiceBusReceivedMessage,
+  propertiesToModify?: Record<string, number | string | boolean>,
 ): Promise<void> {
-  return dispositionLane(receiver).run('other', () => receiver.abandonMessage(message));
+  return dispositionLane(receiver).run('other', () => receiver.abandonMessage(message, propertiesToModify));
 }

@@ -1,13 +1,15 @@
 import { KeyedDispatcher } from '@omnibus/core';
+import { sleep } from '@omnibus/core/adapter-kit';
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import { mapAzureError } from '../azure-error-mapper.js';
 import {
   backoffMs,
   completeQuietly,
+  giveBack,
   handleMessage,
   isOtherGroupsRetry,
   releaseQuietly,
-  sleep,
+  settlementFor,
 } from './consumer-context.js';
 import type { Consumer, ConsumerContext } from './consumer-context.js';
 import { keepMessageLocked, lockRenewalWindowMs } from './message-lock-keeper.js';
@@ -30,8 +32,8 @@ import type { AzureDelivery } from '../azure-delivery.js';
  *
  * Close: stop asking for messages, abandon any received but not started (they are redelivered,
  * with the broker's delivery count one higher), wait up to the drain time for running handlers,
- * abandon the messages of handlers still running after that (their later settlement is
- * ignored), then close the receiver.
+ * abandon the messages of handlers still running after that (their later settlement
+ * rejects), then close the receiver.
  */
 export class PullConsumer implements Consumer {
   readonly #context: ConsumerContext;
@@ -55,19 +57,19 @@ export class PullConsumer implements Consumer {
       maxAutoLockRenewalDurationInMs: 0,
       skipParsingBodyAsJson: true,
     });
+    const settlement = settlementFor(
+      context,
+      'scheduled-copy',
+      (ms) => sleep(ms, this.#stop.signal),
+      (held) => confirmRemovedByPeek(held.receiver, held.message, context.operationTimeoutMs),
+    );
     this.#dispatcher = new KeyedDispatcher<ServiceBusReceivedMessage>({
       concurrency: context.spec.concurrency,
       ordered: false,
       run: (message) =>
-        handleMessage(
-          message,
-          this.#receiver,
-          context,
-          'scheduled-copy',
-          (ms) => sleep(ms, this.#stop.signal),
-          this.#inFlight,
-          (m) => confirmRemovedByPeek(this.#receiver, m, context.operationTimeoutMs),
-        ).finally(() => this.#unlockKeeper(message)),
+        handleMessage(message, this.#receiver, context, settlement, this.#inFlight).finally(() =>
+          this.#unlockKeeper(message),
+        ),
       onError: (error) => context.onError(mapAzureError(error, 'receive', this.#describe())),
     });
   }
@@ -90,8 +92,8 @@ export class PullConsumer implements Consumer {
     await Promise.all(unstarted.map((message) => releaseQuietly(this.#receiver, message)));
     const [, drained] = await Promise.all([this.#loop, this.#dispatcher.drain(drainTimeoutMs)]);
     // Handlers still running past the drain time: give their messages back now (their late
-    // settlements are ignored) instead of leaving them locked until the lock expires.
-    if (!drained) await Promise.all([...this.#inFlight].map((delivery) => delivery.release()));
+    // settlements reject) instead of leaving them locked until the lock expires.
+    if (!drained) await Promise.all([...this.#inFlight].map(giveBack));
     for (const keeper of this.#locks.values()) keeper.stop();
     this.#locks.clear();
     await this.#receiver.close().catch(() => undefined);

@@ -1,16 +1,18 @@
 import type { ServiceBusSessionReceiver } from '@azure/service-bus';
+import { sleep } from '@omnibus/core/adapter-kit';
 import { isAbortError, isNoSessionAvailable, mapAzureError } from '../azure-error-mapper.js';
 import {
   backoffMs,
   completeQuietly,
+  giveBack,
   handleMessage,
   isOtherGroupsRetry,
   releaseQuietly,
-  sleep,
+  settlementFor,
 } from './consumer-context.js';
 import type { Consumer, ConsumerContext } from './consumer-context.js';
 import { keepSessionLocked } from './session-lock-keeper.js';
-import type { AzureDelivery } from '../azure-delivery.js';
+import type { AzureDelivery, AzureSettlement } from '../azure-delivery.js';
 
 /** Pause after a refused accept before asking again. */
 const IDLE_RETRY_MS = 100;
@@ -28,7 +30,7 @@ const IDLE_RETRY_MS = 100;
  *
  * Close: stop accepting sessions and messages (a message received after that is abandoned),
  * wait up to the drain time for the running handlers (and in-place retry waits), abandon the
- * messages of handlers still running (their later settlement is ignored), then close the
+ * messages of handlers still running (their later settlement rejects), then close the
  * session receivers.
  */
 export class SessionConsumer implements Consumer {
@@ -41,6 +43,7 @@ export class SessionConsumer implements Consumer {
   readonly #serving = new Set<Promise<void>>();
   readonly #accepting = new Set<Promise<void>>();
   readonly #acceptTimeoutMs: number;
+  readonly #settlement: AzureSettlement;
   #closing: Promise<void> | undefined;
 
   /**
@@ -51,6 +54,7 @@ export class SessionConsumer implements Consumer {
     this.#context = context;
     this.#lockMs = lockDurationMs;
     this.#acceptTimeoutMs = acceptTimeoutMs;
+    this.#settlement = settlementFor(context, 'in-place', (ms) => sleep(ms, this.#force.signal));
   }
 
   /** Start the workers. */
@@ -76,7 +80,7 @@ export class SessionConsumer implements Consumer {
     ]);
     if (!drained) {
       this.#force.abort();
-      await Promise.all([...this.#inFlight].map((delivery) => delivery.release()));
+      await Promise.all([...this.#inFlight].map(giveBack));
       await Promise.all([...this.#open].map((session) => session.close().catch(() => undefined)));
     }
     // The SDK ignores the abort signal in acceptNextSession, and a pending accept still open when
@@ -161,14 +165,9 @@ export class SessionConsumer implements Consumer {
           await completeQuietly(session, message);
           continue;
         }
-        await handleMessage(
-          message,
-          session,
-          this.#context,
-          'in-place',
-          (ms) => sleep(ms, this.#force.signal),
-          this.#inFlight,
-        ).catch((error: unknown) => this.#context.onError(mapAzureError(error, 'receive', this.#describe())));
+        await handleMessage(message, session, this.#context, this.#settlement, this.#inFlight).catch(
+          (error: unknown) => this.#context.onError(mapAzureError(error, 'receive', this.#describe())),
+        );
       }
     } finally {
       lock.stop();

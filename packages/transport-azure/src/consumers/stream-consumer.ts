@@ -1,12 +1,14 @@
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+import { sleep } from '@omnibus/core/adapter-kit';
 import { mapAzureError } from '../azure-error-mapper.js';
-import type { AzureDelivery } from '../azure-delivery.js';
+import type { AzureDelivery, AzureSettlement } from '../azure-delivery.js';
 import {
   completeQuietly,
+  giveBack,
   handleMessage,
   isOtherGroupsRetry,
   releaseQuietly,
-  sleep,
+  settlementFor,
 } from './consumer-context.js';
 import type { Consumer, ConsumerContext } from './consumer-context.js';
 import { keepMessageLocked, lockRenewalWindowMs } from './message-lock-keeper.js';
@@ -31,7 +33,7 @@ import { confirmRemovedByPeek } from './receive-link-state.js';
  *
  * Close: stop the flow (the link stays open so running handlers can still settle), abandon any
  * message that arrives afterwards, wait up to the drain time for running handlers, abandon the
- * messages of handlers still running after that (their later settlement is ignored), then close
+ * messages of handlers still running after that (their later settlement rejects), then close
  * the receiver.
  */
 export class StreamConsumer implements Consumer {
@@ -42,6 +44,7 @@ export class StreamConsumer implements Consumer {
   readonly #running = new Set<Promise<void>>();
   readonly #lockDurationMs: number;
   readonly #renewForMs: number;
+  readonly #settlement: AzureSettlement;
   #subscription: { close(): Promise<void> } | undefined;
   #failing = false;
   #closing: Promise<void> | undefined;
@@ -56,6 +59,12 @@ export class StreamConsumer implements Consumer {
       maxAutoLockRenewalDurationInMs: 0,
       skipParsingBodyAsJson: true,
     });
+    this.#settlement = settlementFor(
+      context,
+      'scheduled-copy',
+      (ms) => sleep(ms, this.#stop.signal),
+      (held) => confirmRemovedByPeek(held.receiver, held.message, context.operationTimeoutMs),
+    );
   }
 
   /** Start the stream. */
@@ -85,8 +94,8 @@ export class StreamConsumer implements Consumer {
     await this.#subscription?.close().catch(() => undefined);
     const drained = await this.#drain(drainTimeoutMs);
     // Handlers still running past the drain time: give their messages back now (their late
-    // settlements are ignored) instead of leaving them locked until the lock expires.
-    if (!drained) await Promise.all([...this.#inFlight].map((delivery) => delivery.release()));
+    // settlements reject) instead of leaving them locked until the lock expires.
+    if (!drained) await Promise.all([...this.#inFlight].map(giveBack));
     await this.#receiver.close().catch(() => undefined);
   }
 
@@ -105,15 +114,7 @@ export class StreamConsumer implements Consumer {
     }
     const keeper = keepMessageLocked(this.#receiver, message, this.#lockDurationMs, this.#renewForMs);
     try {
-      await handleMessage(
-        message,
-        this.#receiver,
-        this.#context,
-        'scheduled-copy',
-        (ms) => sleep(ms, this.#stop.signal),
-        this.#inFlight,
-        (m) => confirmRemovedByPeek(this.#receiver, m, this.#context.operationTimeoutMs),
-      );
+      await handleMessage(message, this.#receiver, this.#context, this.#settlement, this.#inFlight);
     } catch (error) {
       this.#context.onError(mapAzureError(error, 'receive', this.#describe()));
     } finally {
