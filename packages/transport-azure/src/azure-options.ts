@@ -108,7 +108,15 @@ export const azureOptionSchema = {
     min: 0,
     max: 20,
     description:
-      'SDK retries of a failed operation before it rejects (publish while the namespace is unreachable waits this long, then rejects).',
+      'SDK retries of a failed operation before it rejects (publish re-sends on top, see publishTimeoutMs).',
+  },
+  publishTimeoutMs: {
+    type: 'integer',
+    default: 30_000,
+    min: 100,
+    max: 600_000,
+    description:
+      'How long publish keeps re-sending while the namespace is unreachable (connection refused or dropped, busy, timeouts) before it rejects with a retriable PUBLISH_FAILED.',
   },
 } as const satisfies OptionSchema;
 

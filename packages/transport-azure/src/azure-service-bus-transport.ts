@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { ServiceBusClient } from '@azure/service-bus';
 import type { ServiceBusMessage, ServiceBusMessageBatch, ServiceBusSender } from '@azure/service-bus';
-import { ErrorCodes, OmnibusError, SubscriberCheck, TransportStatusTracker } from '@omnibus/core';
+import {
+  ErrorCodes,
+  OmnibusError,
+  SubscriberCheck,
+  TransportStatusTracker,
+  isOmnibusError,
+} from '@omnibus/core';
 import type {
   BacklogReading,
   DeliveryHandler,
@@ -15,7 +21,8 @@ import type {
   TransportStatus,
   TransportStatusListener,
 } from '@omnibus/core';
-import { closedTransportError } from '@omnibus/core/adapter-kit';
+import { closedTransportError, publishDeadline, resendUntil } from '@omnibus/core/adapter-kit';
+import type { ResendOptions } from '@omnibus/core/adapter-kit';
 import { mapAzureError } from './azure-error-mapper.js';
 import { HEADER_ALLOWANCE_BYTES, describeEndpoint, resolveAzureOptions } from './azure-options.js';
 import type { AzureServiceBusOptions, AzureServiceBusOptionsInput } from './azure-options.js';
@@ -172,7 +179,10 @@ export class AzureServiceBusTransport implements Transport {
    * 7 days with `DELAY_OUT_OF_RANGE`; a topic that was never provisioned with `PUBLISH_FAILED`
    * (publish never creates entities); a topic without subscriptions with `NO_SUBSCRIBERS` before
    * anything is sent (asked through the management API until one is seen, then remembered; not
-   * checked with `provisioning: 'none'`). Not atomic across batches.
+   * checked with `provisioning: 'none'`). While the namespace is unreachable (transient SDK
+   * errors) the messages not yet accepted are re-sent until `publishTimeoutMs` from the call,
+   * then the call rejects with a retriable `PUBLISH_FAILED`. Not atomic across batches: a
+   * rejected call may have stored some batches, and a re-sent batch may be stored twice.
    */
   async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
     const client = this.#requireClient();
@@ -183,14 +193,28 @@ export class AzureServiceBusTransport implements Transport {
     if (subscribed !== undefined) await subscribed;
     const sender = this.#sender(client, topic);
     const now = Date.now();
-    const outgoing = messages.map((message) => toServiceBusMessage(message, now));
-    try {
-      for (const batch of await buildBatches(sender, outgoing, destination)) {
-        await sender.sendMessages(batch);
+    let unsent = messages.map((message) => toServiceBusMessage(message, now));
+    const deadline = publishDeadline(this.#options.publishTimeoutMs);
+    // While the namespace is unreachable, re-send what is not confirmed yet until the deadline
+    // (core's resendUntil, the behaviour every transport shares); batches are rebuilt each time.
+    await resendUntil(deadline, this.#resendOptions(destination), async (abortSignal) => {
+      try {
+        for (const batch of await buildBatches(sender, unsent, destination, abortSignal)) {
+          await sender.sendMessages(batch, { abortSignal });
+          unsent = unsent.slice(batch.count);
+        }
+      } catch (error) {
+        throw mapAzureError(error, 'publish', `to topic "${topic}"`);
       }
-    } catch (error) {
-      throw mapAzureError(error, 'publish', `to topic "${topic}"`);
-    }
+    });
+  }
+
+  #resendOptions(destination: string): ResendOptions {
+    return {
+      transport: 'Azure Service Bus',
+      destination,
+      isTransient: (error) => isOmnibusError(error) && error.retriable,
+    };
   }
 
   /**
@@ -388,14 +412,16 @@ async function buildBatches(
   sender: ServiceBusSender,
   messages: readonly ServiceBusMessage[],
   destination: string,
+  abortSignal?: AbortSignal,
 ): Promise<ServiceBusMessageBatch[]> {
   const batches: ServiceBusMessageBatch[] = [];
-  let batch = await sender.createMessageBatch();
+  const options = abortSignal === undefined ? {} : { abortSignal };
+  let batch = await sender.createMessageBatch(options);
   for (const message of messages) {
     if (batch.tryAddMessage(message)) continue;
     if (batch.count > 0) {
       batches.push(batch);
-      batch = await sender.createMessageBatch();
+      batch = await sender.createMessageBatch(options);
       if (batch.tryAddMessage(message)) continue;
     }
     throw new OmnibusError(

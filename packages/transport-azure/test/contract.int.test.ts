@@ -7,6 +7,7 @@ import { describeTransportContract } from '@omnibus/contract-tests';
 import { openTelemetryHarness } from '@omnibus/contract-tests/telemetry';
 import type { TransportContractOptions } from '@omnibus/contract-tests';
 import { AzureServiceBusTransport } from '../src/azure-service-bus-transport.js';
+import { resolveAzureOptions } from '../src/azure-options.js';
 import type { AzureServiceBusOptionsInput } from '../src/azure-options.js';
 import { subscriptionName, topicName } from '../src/entity-names.js';
 import {
@@ -73,6 +74,7 @@ describeTransportContract(
       childTransportModule: child('child-transport-emulator'),
     },
     {
+      publishTimeoutMs: resolveAzureOptions(emulatorOptions()).publishTimeoutMs,
       volume: {
         off: 'on the emulator, 2,000 messages left 2 of ~50 dead-lettered messages missing from the dead-letter queue and 1 message dead-lettered that no handler dead-lettered (finding of issue 23, not yet explained)',
       },
