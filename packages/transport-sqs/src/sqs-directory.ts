@@ -30,6 +30,21 @@ export class SqsDirectory {
     this.#topicArns.set(name, Promise.resolve(arn));
   }
 
+  /** Forget a deleted queue (its URL and ARN). */
+  forgetQueue(name: string): void {
+    const url = this.#queueUrls.get(name);
+    this.#queueUrls.delete(name);
+    void url?.then(
+      (u) => this.#queueArns.delete(u),
+      () => undefined,
+    );
+  }
+
+  /** Forget a deleted topic. */
+  forgetTopic(name: string): void {
+    this.#topicArns.delete(name);
+  }
+
   /** URL of a queue; rejects with `notFoundCode` when it does not exist. */
   queueUrl(name: string, notFoundCode: OmnibusError['code']): Promise<string> {
     return this.#cached(this.#queueUrls, name, async () => {

@@ -21,6 +21,7 @@ import { readSqsBacklog } from './sqs-backlog.js';
 import { sqsCapabilities } from './sqs-capabilities.js';
 import { sqsDeadLetterStore } from './sqs-dead-letters.js';
 import { createSqsClients, type SqsClients } from './sqs-clients.js';
+import { deleteSqsTopology } from './sqs-delete-topology.js';
 import { SqsDirectory } from './sqs-directory.js';
 import { isTransientSqsError, toOmnibusError } from './sqs-error-mapper.js';
 import { SqsNaming } from './sqs-naming.js';
@@ -161,6 +162,21 @@ export class SqsTransport implements Transport {
     }
     await this.#provisioner.provision(topology);
     for (const d of topology.destinations) if (d.groups.length > 0) this.#publisher.markSubscribed(d.name);
+  }
+
+  /**
+   * Delete the queues of `topology`'s groups (and, with fanOut "sns", its topics) with their
+   * messages; missing ones are skipped. Used for a bus's per-instance reply destination at stop.
+   * See {@link deleteSqsTopology}.
+   */
+  async deleteTopology(topology: TopologySpec): Promise<void> {
+    this.#assertOpen();
+    await deleteSqsTopology(
+      { ...this.#clients, naming: this.#naming, directory: this.#directory, fanOut: this.#options.fanOut },
+      topology,
+    );
+    if (this.#options.fanOut === 'none')
+      for (const d of topology.destinations) this.#soleGroups.delete(d.name);
   }
 
   /** Publish; resolves when SQS/SNS accepted every message. See {@link SqsPublisher}. */

@@ -4,6 +4,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { ListTopicsCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import {
@@ -13,7 +14,7 @@ import {
   type MessageEnvelope,
   type Subscription,
 } from '@omnibus/core';
-import { SqsTransport } from '../src/index.js';
+import { SqsNaming, SqsTransport } from '../src/index.js';
 import {
   cleanUp,
   decodeIndependently,
@@ -40,6 +41,17 @@ function envelope(overrides: Partial<MessageEnvelope> = {}): MessageEnvelope {
 
 function unique(name: string): string {
   return `${name}.${randomUUID().slice(0, 8)}`;
+}
+
+/** Whether an SNS topic of that name exists (every page of ListTopics). */
+async function topicExists(sns: SNSClient, name: string): Promise<boolean> {
+  let next: string | undefined;
+  do {
+    const page = await sns.send(new ListTopicsCommand(next === undefined ? {} : { NextToken: next }));
+    if ((page.Topics ?? []).some((x) => x.TopicArn?.endsWith(`:${name}`) === true)) return true;
+    next = page.NextToken;
+  } while (next !== undefined && next !== '');
+  return false;
 }
 
 /** Resolves when `predicate` holds (polling every 50 ms); rejects after `timeoutMs`. */
@@ -427,4 +439,40 @@ describe('SQS transport specifics (ElasticMQ / fauxqs)', function () {
     expect(seen[0]?.envelope.headers).to.deep.equal({ source: 'legacy' });
     expect(new TextDecoder().decode(seen[0]?.envelope.payload)).to.equal('not json');
   });
+  for (const config of ['standard', 'sns'] as const) {
+    it(`deleteTopology removes the group queues${config === 'sns' ? ' and the topic' : ''} (${config}), skips what is missing, and a later provision recreates them`, async () => {
+      const destination = unique('delete-topology');
+      const topology = { destinations: [{ name: destination, groups: [{ name: 'g', ordered: false }] }] };
+      const t = await transport(config);
+      await t.provision(topology);
+      const names = queueNames(config, testOptions(config), destination, 'g');
+      const { sqs, sns } = nativeClients(config);
+      try {
+        const topic = new SqsNaming({
+          queuePrefix: String(testOptions(config).queuePrefix),
+          fifo: false,
+        }).topic(destination);
+        await queueUrl(sqs, names.queue);
+        await queueUrl(sqs, names.deadLetterQueue);
+        if (config === 'sns') expect(await topicExists(sns, topic), 'topic provisioned').to.equal(true);
+        await t.deleteTopology(topology);
+        for (const name of [names.queue, names.deadLetterQueue]) {
+          const missing = await queueUrl(sqs, name).then(
+            () => false,
+            (error: unknown) =>
+              /QueueDoesNotExist|NonExistentQueue/.test(String((error as { name?: string }).name)),
+          );
+          expect(missing, `${name} deleted`).to.equal(true);
+        }
+        if (config === 'sns') expect(await topicExists(sns, topic), 'topic deleted').to.equal(false);
+        await t.deleteTopology(topology);
+        await t.provision(topology);
+        await t.publish(destination, [{ envelope: envelope() }]);
+        expect(await drainQueue(sqs, await queueUrl(sqs, names.queue), 1, 5_000)).to.have.length(1);
+      } finally {
+        sqs.destroy();
+        sns.destroy();
+      }
+    });
+  }
 });
