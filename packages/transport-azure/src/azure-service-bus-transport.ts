@@ -218,6 +218,30 @@ export class AzureServiceBusTransport implements Transport {
   }
 
   /**
+   * Delete the subscriptions of `topology`'s groups and then their topics, with their messages
+   * (used for a bus's per-instance reply destination at stop); missing entities are skipped. With
+   * `provisioning: 'none'` entities are managed elsewhere and nothing is deleted.
+   */
+  async deleteTopology(topology: TopologySpec): Promise<void> {
+    if (this.#closing !== undefined) throw closedError();
+    const provisioner = this.#provisioner;
+    if (provisioner.deleteTopic === undefined || provisioner.deleteSubscription === undefined) return;
+    for (const destination of topology.destinations) {
+      const topic = this.#topic(destination.name);
+      for (const group of destination.groups) {
+        const subscription = subscriptionName(group.name);
+        this.#ensured.delete(`subscription:${topic}/${subscription}`);
+        await provisioner.deleteSubscription(topic, subscription);
+      }
+      const sender = this.#senders.get(topic);
+      this.#senders.delete(topic);
+      await sender?.close().catch(() => undefined);
+      this.#ensured.delete(`topic:${topic}`);
+      await provisioner.deleteTopic(topic);
+    }
+  }
+
+  /**
    * Start consuming one group. The subscription must exist (see {@link provision}); it is checked
    * over AMQP first, so a missing one rejects with `SUBSCRIBE_FAILED`. Ordered specs use session
    * receivers, others a peek-lock pull loop (or, with the experimental `receiver: 'stream'`, the

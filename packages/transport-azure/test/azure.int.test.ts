@@ -484,6 +484,49 @@ describe('azure service bus transport (emulator, adapter specifics)', function (
     expect((error as Error).message).not.to.contain('SharedAccessKey=v');
     await t.close();
   });
+
+  it('deleteTopology removes the subscriptions of the groups and the topic, skips what is missing, and a later provision recreates them', async () => {
+    const t = await transport();
+    const destination = unique('delete');
+    const topology = {
+      destinations: [
+        {
+          name: destination,
+          groups: [
+            { name: 'plain', ordered: false },
+            { name: 'keyed', ordered: true },
+          ],
+        },
+      ],
+    };
+    const topic = topicName('', destination);
+    const status = async (path: string): Promise<number> =>
+      (await fetch(`${emulator.adminUrl}/topics/${topic}${path}`)).status;
+    await t.provision(topology);
+    await t.publish(destination, [{ envelope: envelope('before') }]);
+    for (const path of ['', ...['plain', 'keyed'].map((g) => `/subscriptions/${subscriptionName(g)}`)])
+      expect(await status(path), `${topic}${path} provisioned`).to.equal(200);
+    await t.deleteTopology(topology);
+    for (const path of ['', ...['plain', 'keyed'].map((g) => `/subscriptions/${subscriptionName(g)}`)])
+      expect(await status(path), `${topic}${path} deleted`).to.equal(404);
+    await t.deleteTopology(topology);
+    await t.provision(topology);
+    expect(await status(`/subscriptions/${subscriptionName('plain')}`), 'provisioned again').to.equal(200);
+    const received: string[] = [];
+    await t.subscribe(
+      { destination, group: 'plain', concurrency: 1, ordered: false, handlerTimeoutMs: 10_000 },
+      async (d) => {
+        received.push(text(d));
+        await d.ack();
+      },
+    );
+    await t.publish(destination, [{ envelope: envelope('after') }]);
+    await waitFor(() => received.length > 0, {
+      timeoutMs: 10_000,
+      message: 'the message after re-provisioning',
+    });
+    expect(received, 'only the message published after the deletion').to.deep.equal(['after']);
+  });
 });
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {

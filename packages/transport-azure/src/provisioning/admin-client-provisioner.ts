@@ -93,6 +93,25 @@ export class AdminClientProvisioner implements EntityProvisioner {
     }
   }
 
+  /** Delete a subscription (a missing one is fine). */
+  async deleteSubscription(topic: string, subscription: string): Promise<void> {
+    try {
+      await this.#admin.deleteSubscription(topic, subscription);
+    } catch (error) {
+      if (!isEntityNotFound(error))
+        throw mapAzureError(error, 'provision', `deleting subscription "${topic}/${subscription}"`);
+    }
+  }
+
+  /** Delete a topic with its subscriptions (a missing one is fine). */
+  async deleteTopic(topic: string): Promise<void> {
+    try {
+      await this.#admin.deleteTopic(topic);
+    } catch (error) {
+      if (!isEntityNotFound(error)) throw mapAzureError(error, 'provision', `deleting topic "${topic}"`);
+    }
+  }
+
   /** The admin client holds no connection; nothing to release. */
   close(): Promise<void> {
     return Promise.resolve();

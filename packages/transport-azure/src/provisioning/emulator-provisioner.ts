@@ -91,6 +91,17 @@ export class EmulatorProvisioner implements EntityProvisioner {
     return subscriptions.length > 0;
   }
 
+  /** `DELETE /topics/:topic/subscriptions/:sub` (404 is fine). */
+  deleteSubscription(topic: string, subscription: string): Promise<void> {
+    const path = `/topics/${encodeURIComponent(topic)}/subscriptions/${encodeURIComponent(subscription)}`;
+    return this.#delete(path, `subscription "${topic}/${subscription}"`);
+  }
+
+  /** `DELETE /topics/:topic` (404 is fine). */
+  deleteTopic(topic: string): Promise<void> {
+    return this.#delete(`/topics/${encodeURIComponent(topic)}`, `topic "${topic}"`);
+  }
+
   /** Nothing is kept open between requests. */
   close(): Promise<void> {
     return Promise.resolve();
@@ -107,8 +118,18 @@ export class EmulatorProvisioner implements EntityProvisioner {
     );
   }
 
+  async #delete(path: string, subject: string): Promise<void> {
+    const response = await this.#request('DELETE', path);
+    if ((response.status >= 200 && response.status < 300) || response.status === 404) return;
+    throw new OmnibusError(
+      ErrorCodes.PROVISIONING_FAILED,
+      `Emulator refused to delete ${subject}: HTTP ${String(response.status)} ${JSON.stringify(response.body ?? '')}`,
+      { retriable: response.status >= 500 },
+    );
+  }
+
   async #request(
-    method: 'GET' | 'PUT',
+    method: 'GET' | 'PUT' | 'DELETE',
     path: string,
     body?: object,
   ): Promise<{ status: number; body: unknown }> {

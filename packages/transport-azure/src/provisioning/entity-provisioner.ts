@@ -39,6 +39,13 @@ export interface EntityProvisioner {
    * Rejects with a typed error when the management endpoint cannot be asked.
    */
   hasSubscriptions?(topic: string): Promise<boolean>;
+  /**
+   * Optional: delete a subscription with its messages; a missing one is not an error. Absent
+   * when the provisioner does not manage entities (`provisioning: 'none'`).
+   */
+  deleteSubscription?(topic: string, subscription: string): Promise<void>;
+  /** Optional: delete a topic with its subscriptions; a missing one is not an error. */
+  deleteTopic?(topic: string): Promise<void>;
   /** Release HTTP resources. Idempotent. */
   close(): Promise<void>;
 }
