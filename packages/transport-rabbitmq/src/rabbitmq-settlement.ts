@@ -1,6 +1,8 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { ErrorCodes, OmnibusError, chooseDelayTier } from '@omnibus/core';
-import type { DeadLetterReason, Delivery, SubscriptionSpec } from '@omnibus/core';
+import { chooseDelayTier } from '@omnibus/core';
+import type { DeadLetterReason, OmnibusError, SubscriptionSpec } from '@omnibus/core';
+import { SettleOnceDelivery } from '@omnibus/core/adapter-kit';
+import type { SettlementPort } from '@omnibus/core/adapter-kit';
 import type { AckCoalescer } from './ack-coalescer.js';
 import { settlementError } from './rabbitmq-error-mapper.js';
 import { deadLetterCopy, retryCopy } from './rabbitmq-message-mapper.js';
@@ -27,9 +29,7 @@ export interface ReceivedDelivery {
   readonly received: ReceivedMessage;
 }
 
-/** How the router settled one attempt. `local-retry` is used by ordered subscriptions only. */
-export type SettlementOutcome =
-  { readonly kind: 'settled' } | { readonly kind: 'local-retry'; readonly delayMs: number };
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /** What {@link RabbitMqSettlement} needs. */
 export interface RabbitMqSettlementContext {
@@ -40,77 +40,84 @@ export interface RabbitMqSettlementContext {
 }
 
 /**
- * Builds the {@link Delivery} objects of one subscription and settles them natively:
+ * Settles the deliveries of one subscription natively; the deliveries are the adapter kit's
+ * {@link SettleOnceDelivery} (settle once, retry-delay range check, left-unsettled detection):
  *
  * - `ack`: `basic.ack` on the channel the message came from, written at the end of the current
  *   event-loop turn together with the other acks of that turn (one `multiple` ack for a
  *   contiguous run of settled delivery tags, see {@link AckCoalescer}).
  * - `retry(d)`: a copy carrying the next attempt number is published (confirmed) to the wait
  *   queue of the smallest delay tier ≥ d — or straight back to the group queue for d ≤ 0 —
- *   then the original is acked. Ordered subscriptions retry in place instead (the outcome is
- *   `local-retry` and the subscription re-runs the handler after the delay, keeping the key
- *   blocked). A delay above the largest tier rejects with `DELAY_OUT_OF_RANGE` and leaves the
- *   delivery unsettled.
+ *   then the original is acked. Ordered subscriptions retry in place instead (the settlement is
+ *   `retry-in-place` and the subscription re-runs the handler after the delay, keeping the key
+ *   blocked, see `retryInPlace`). A delay above the largest tier rejects with
+ *   `DELAY_OUT_OF_RANGE` and leaves the delivery unsettled.
  * - `deadLetter(r)`: a copy with reason headers is published (confirmed) to the group's
  *   dead-letter queue, then the original is acked.
  *
- * Each delivery settles once; later calls are ignored. When the message's channel is gone, a
+ * When the message's channel is gone, a
  * settlement rejects with `SETTLEMENT_FAILED` (never throws synchronously, never crashes): the
  * broker redelivers the message. When a copy cannot be published, the original is returned to
  * its queue (after at most the requested delay, bounded to 5 s) and the call rejects.
  */
-export class RabbitMqSettlement {
+export class RabbitMqSettlement implements SettlementPort<ReceivedDelivery> {
+  readonly transportName = 'RabbitMQ';
+  readonly destination: string;
+  readonly group: string;
+  readonly maxRetryDelayMs: number;
+  readonly retryInPlace: boolean;
   readonly #context: RabbitMqSettlementContext;
   readonly #queue: string;
   readonly #timers = new Set<NodeJS.Timeout>();
 
   constructor(context: RabbitMqSettlementContext) {
+    const { spec, options } = context;
     this.#context = context;
-    this.#queue = context.names.groupQueue(context.spec.destination, context.spec.group);
+    this.destination = spec.destination;
+    this.group = spec.group;
+    this.maxRetryDelayMs = options.delayTiersMs[options.delayTiersMs.length - 1] ?? 0;
+    this.retryInPlace = spec.ordered;
+    this.#queue = context.names.groupQueue(spec.destination, spec.group);
   }
 
-  /** A delivery for one attempt of `item`; `settle` receives the outcome synchronously on the first settlement. */
-  delivery(item: ReceivedDelivery, attempt: number, settle: (outcome: SettlementOutcome) => void): Delivery {
-    const { spec } = this.#context;
-    let settled = false;
-    const once = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      return true;
-    };
-    return {
-      envelope: item.received.envelope,
-      deliveryAttempt: attempt,
-      receivedAt: new Date(),
-      destination: spec.destination,
-      group: spec.group,
-      raw: item.message,
-      ack: () => {
-        if (!once()) return Promise.resolve();
-        settle({ kind: 'settled' });
-        // A throw inside the executor becomes the rejection (typed, never synchronous).
-        return new Promise<void>((resolve) => {
-          this.#ack(item, 'ack');
-          resolve();
-        });
-      },
-      retry: async (delayMs: number) => {
-        this.#checkDelay(delayMs);
-        if (!once()) return;
-        if (spec.ordered) {
-          this.#ensureOpen(item, 'retry');
-          settle({ kind: 'local-retry', delayMs: Math.max(0, delayMs) });
-          return;
-        }
-        settle({ kind: 'settled' });
-        await this.#republish(item, this.#retryRequest(item, attempt, delayMs), 'retry', delayMs);
-      },
-      deadLetter: async (reason: DeadLetterReason) => {
-        if (!once()) return;
-        settle({ kind: 'settled' });
-        await this.#republish(item, this.#deadLetterRequest(item, reason), 'dead-letter', 0);
-      },
-    };
+  /** A delivery for one attempt of `item`. */
+  delivery(item: ReceivedDelivery, attempt: number): SettleOnceDelivery<ReceivedDelivery> {
+    return new SettleOnceDelivery(this, item, item.received.envelope, attempt);
+  }
+
+  /** `basic.ack`, coalesced per event-loop turn; rejects with `SETTLEMENT_FAILED` when the channel is gone. */
+  ack(item: ReceivedDelivery): Promise<void> {
+    this.#ack(item, 'ack');
+    return RESOLVED;
+  }
+
+  /** Publish the retry copy (confirmed) to its delay tier, then ack the original. */
+  retry(
+    item: ReceivedDelivery,
+    delayMs: number,
+    delivery: SettleOnceDelivery<ReceivedDelivery>,
+  ): Promise<void> {
+    return this.#republish(
+      item,
+      this.#retryRequest(item, delivery.deliveryAttempt, delayMs),
+      'retry',
+      delayMs,
+    );
+  }
+
+  /** Publish the dead-letter copy (confirmed), then ack the original. */
+  deadLetter(item: ReceivedDelivery, reason: DeadLetterReason): Promise<void> {
+    return this.#republish(item, this.#deadLetterRequest(item, reason), 'dead-letter', 0);
+  }
+
+  /** An in-place retry needs the message's channel: once it is gone the broker redelivers it. */
+  retryProblem(item: ReceivedDelivery): Error | undefined {
+    return this.retryInPlace && !item.consumer.open ? this.#closedChannelError('retry') : undefined;
+  }
+
+  /** The AMQP message, as amqplib delivered it. */
+  raw(item: ReceivedDelivery): ConsumeMessage {
+    return item.message;
   }
 
   /** Return a message to its queue (`basic.nack`, requeue). A no-op when its channel is gone. */
@@ -129,24 +136,12 @@ export class RabbitMqSettlement {
     this.#timers.clear();
   }
 
-  /** A retry delay above the largest tier is refused (never shortened). */
-  #checkDelay(delayMs: number): void {
-    const tiers = this.#context.options.delayTiersMs;
-    const largest = tiers[tiers.length - 1] ?? 0;
-    if (delayMs > largest) {
-      throw new OmnibusError(
-        ErrorCodes.DELAY_OUT_OF_RANGE,
-        `RabbitMQ: retry delay of ${String(delayMs)} ms exceeds the largest delay tier (${String(largest)} ms)`,
-      );
-    }
-  }
-
   #retryRequest(item: ReceivedDelivery, attempt: number, delayMs: number): PublishRequest {
     const { names, options, spec } = this.#context;
     const copy = retryCopy(item.message, item.received.envelope.id, attempt + 1);
     if (delayMs <= 0)
       return { ...copy, exchange: '', routingKey: this.#queue, destination: spec.destination };
-    const tier = chooseDelayTier(delayMs, options.delayTiersMs) as number; // range checked by #checkDelay
+    const tier = chooseDelayTier(delayMs, options.delayTiersMs) as number; // range checked by the delivery
     return {
       ...copy,
       exchange: names.delayExchange(tier),
@@ -188,11 +183,14 @@ export class RabbitMqSettlement {
 
   /** Delivery tags belong to their channel: once it is gone nothing can settle the message. */
   #ensureOpen(item: ReceivedDelivery, action: string): void {
-    if (!item.consumer.open)
-      throw this.#error(
-        new Error('the channel it was received on is closed; the broker redelivers it'),
-        action,
-      );
+    if (!item.consumer.open) throw this.#closedChannelError(action);
+  }
+
+  #closedChannelError(action: string): OmnibusError {
+    return this.#error(
+      new Error('the channel it was received on is closed; the broker redelivers it'),
+      action,
+    );
   }
 
   #ack(item: ReceivedDelivery, action: string): void {

@@ -2,13 +2,15 @@ import type { ConsumeMessage } from 'amqplib';
 import { AckCoalescer } from './ack-coalescer.js';
 import { KeyedDispatcher } from '@omnibus/core';
 import type { DeliveryHandler, Subscription, SubscriptionSpec } from '@omnibus/core';
+import { retryInPlace, sleep } from '@omnibus/core/adapter-kit';
+import type { InPlaceSteps } from '@omnibus/core/adapter-kit';
 import type { RabbitMqConnection } from './rabbitmq-connection.js';
 import { subscribeError } from './rabbitmq-error-mapper.js';
 import { amqpToReceived } from './rabbitmq-message-mapper.js';
 import type { RabbitMqTransportOptions } from './rabbitmq-options.js';
 import type { RabbitMqPublishPort } from './rabbitmq-delay-tiers.js';
 import { RabbitMqSettlement } from './rabbitmq-settlement.js';
-import type { ConsumerChannel, ReceivedDelivery, SettlementOutcome } from './rabbitmq-settlement.js';
+import type { ConsumerChannel, ReceivedDelivery } from './rabbitmq-settlement.js';
 import type { RabbitMqNames } from './rabbitmq-topology.js';
 
 /** What a subscription needs from its transport. */
@@ -34,8 +36,8 @@ const RESUME_WAIT_MS = 60_000;
  * (`prefetch` option, or the subscription's concurrency), and runs deliveries through core's
  * {@link KeyedDispatcher} (concurrency limit; per-partition-key order when `ordered`).
  *
- * Settlement is {@link RabbitMqSettlement}'s job. Ordered subscriptions retry in place: when a
- * delivery's outcome is `local-retry`, this subscription keeps the message unacked and its key
+ * Settlement is {@link RabbitMqSettlement}'s job. Ordered subscriptions retry in place (the
+ * adapter kit's `retryInPlace`): this subscription keeps the message unacked and its key
  * blocked, waits the delay and hands it to the handler again with the next attempt number, so
  * later messages of that key never overtake it. A delivery the handler never settled is
  * returned to the queue.
@@ -52,6 +54,7 @@ export class RabbitMqSubscription implements Subscription {
   readonly #abort = new AbortController();
   readonly #held: ReceivedDelivery[] = [];
   readonly #settlement: RabbitMqSettlement;
+  readonly #steps: InPlaceSteps<ReceivedDelivery>;
   #consumer: ConsumerChannel | undefined;
   #resuming: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -60,6 +63,19 @@ export class RabbitMqSubscription implements Subscription {
     this.#context = context;
     this.#queue = context.names.groupQueue(context.spec.destination, context.spec.group);
     this.#settlement = new RabbitMqSettlement(context);
+    this.#steps = {
+      begin: (item) => item.consumer.open, // its channel died: the broker redelivers it
+      deliver: async (item, attempt) => {
+        const delivery = this.#settlement.delivery(item, attempt);
+        try {
+          await context.onDelivery(delivery);
+        } catch (error) {
+          context.onError(error);
+        }
+        return delivery;
+      },
+      sleep: (ms) => sleep(ms, this.#abort.signal),
+    };
     this.#dispatcher = new KeyedDispatcher<ReceivedDelivery>({
       concurrency: context.spec.concurrency,
       ordered: context.spec.ordered,
@@ -136,7 +152,7 @@ export class RabbitMqSubscription implements Subscription {
           subscribeError(error, this.#context.spec.destination, this.#context.spec.group),
         );
       }
-      await this.#sleep(delay);
+      await sleep(delay, this.#abort.signal);
       delay = Math.min(delay * 2, this.#context.options.reconnectMaxDelayMs);
     }
   }
@@ -158,46 +174,10 @@ export class RabbitMqSubscription implements Subscription {
   }
 
   async #run(item: ReceivedDelivery): Promise<void> {
-    let attempt = item.received.deliveryAttempt;
-    for (;;) {
-      if (!item.consumer.open) return; // its channel died: the broker redelivers it
-      let outcome: SettlementOutcome | undefined;
-      const delivery = this.#settlement.delivery(item, attempt, (settled) => {
-        outcome = settled;
-      });
-      try {
-        await this.#context.onDelivery(delivery);
-      } catch (error) {
-        this.#context.onError(error);
-      }
-      if (outcome === undefined) {
-        this.#settlement.release(item); // never settled: give it back rather than hold it forever
-        return;
-      }
-      if (outcome.kind === 'settled') return;
-      if (!(await this.#sleep(outcome.delayMs))) {
-        this.#held.push(item); // closing: returned to the queue by close()
-        return;
-      }
-      attempt += 1;
-    }
-  }
-
-  /** Resolves `true` after `ms`, or `false` at once when the subscription is closing. */
-  #sleep(ms: number): Promise<boolean> {
-    const signal = this.#abort.signal;
-    if (signal.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      }, ms);
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        resolve(false);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    const end = await retryInPlace(item, item.received.deliveryAttempt, this.#steps);
+    if (end === 'unsettled')
+      this.#settlement.release(item); // never settled: give it back rather than hold it forever
+    else if (end === 'interrupted') this.#held.push(item); // closing: returned to the queue by close()
   }
 
   async #close(drainTimeoutMs: number): Promise<void> {

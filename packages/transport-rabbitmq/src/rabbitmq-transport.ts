@@ -3,11 +3,11 @@ import type { Channel, ChannelModel } from 'amqplib';
 import {
   TransportStatusTracker,
   ErrorCodes,
-  OmnibusError,
   SubscriberCheck,
   chooseDelayTier,
   isOmnibusError,
 } from '@omnibus/core';
+import { checkPublish } from '@omnibus/core/adapter-kit';
 import type {
   BacklogReading,
   DeadLetterStore,
@@ -55,7 +55,7 @@ const DEFAULT_DRAIN_MS = 10_000;
  * delay tier dead-lettering into a redeliver exchange (see docs/transports/rabbitmq.md).
  *
  * Concurrency: every method may be called concurrently after {@link connect}. `connect`,
- * `provision` and `close` are idempotent. Failures reject with {@link OmnibusError}s; secrets
+ * `provision` and `close` are idempotent. Failures reject with `OmnibusError`s; secrets
  * never appear in messages.
  */
 export class RabbitMqTransport implements Transport {
@@ -309,24 +309,11 @@ export class RabbitMqTransport implements Transport {
   }
 
   #request(destination: string, message: OutgoingMessage): PublishRequest {
-    const { envelope } = message;
-    if (envelope.payload.byteLength > this.options.maxPayloadBytes) {
-      throw new OmnibusError(
-        ErrorCodes.PAYLOAD_TOO_LARGE,
-        `RabbitMQ: payload of ${String(envelope.payload.byteLength)} bytes for "${destination}" exceeds maxPayloadBytes ${String(this.options.maxPayloadBytes)}`,
-      );
-    }
+    const delayMs = checkPublish(this, destination, message);
     const exchange = this.names.destinationExchange(destination);
-    const parts = envelopeToAmqp(envelope);
-    const delayMs = message.delayMs ?? 0;
-    if (delayMs <= 0) return { ...parts, exchange, routingKey: '', destination };
-    const tier = chooseDelayTier(delayMs, this.options.delayTiersMs);
-    if (tier === undefined) {
-      throw new OmnibusError(
-        ErrorCodes.DELAY_OUT_OF_RANGE,
-        `RabbitMQ: delay of ${String(delayMs)} ms for "${destination}" exceeds the largest delay tier (${String(this.capabilities.maxRetryDelayMs)} ms)`,
-      );
-    }
+    const parts = envelopeToAmqp(message.envelope);
+    if (delayMs === 0) return { ...parts, exchange, routingKey: '', destination };
+    const tier = chooseDelayTier(delayMs, this.options.delayTiersMs) as number; // within the largest tier: checked above
     return { ...parts, exchange: this.names.delayExchange(tier), routingKey: exchange, destination };
   }
 

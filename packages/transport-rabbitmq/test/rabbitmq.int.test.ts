@@ -300,6 +300,47 @@ describe(`RabbitMqTransport against RabbitMQ (${QUEUE_TYPE} queues)`, function (
     expect(transport.status).to.equal('ready');
   });
 
+  it('after a dropped connection, settling a delivery from the old channel rejects with SETTLEMENT_FAILED and the broker redelivers it', async () => {
+    const { destination, group } = names();
+    const transport = make();
+    await transport.provision({
+      destinations: [{ name: destination, groups: [{ name: group, ordered: false }] }],
+    });
+    const held: Delivery[] = [];
+    const attempts: number[] = [];
+    await transport.subscribe(
+      { destination, group, concurrency: 3, ordered: false, handlerTimeoutMs: 30_000 },
+      async (d) => {
+        attempts.push(d.deliveryAttempt);
+        if (d.deliveryAttempt === 1)
+          held.push(d); // settled by the test after the drop
+        else await d.ack();
+      },
+    );
+    await transport.publish(
+      destination,
+      [envelope(), envelope(), envelope()].map((e) => ({ envelope: e })),
+    );
+    await waitFor(() => held.length === 3);
+    await dropRabbitMqConnections();
+    // The channel the three came on is gone; every kind of settlement must say so, never resolve.
+    const [a, b, c] = held as [Delivery, Delivery, Delivery];
+    const outcomes = await Promise.allSettled([
+      a.ack(),
+      b.retry(0),
+      c.deadLetter({ code: 'TEST', message: 'after the drop', attempts: 1 }),
+    ]);
+    for (const outcome of outcomes) {
+      expect(outcome.status, 'a settlement on a dead channel').to.equal('rejected');
+      const reason = (outcome as PromiseRejectedResult).reason as unknown;
+      expect(isOmnibusError(reason) && reason.code, 'its code').to.equal('SETTLEMENT_FAILED');
+    }
+    // The broker gives all three back on the new channel, with a higher attempt.
+    await waitFor(() => attempts.filter((n) => n > 1).length === 3, { timeoutMs: 20_000 });
+    const deadLetters = await native.messageCount(transport.names.deadLetterQueue(destination, group));
+    expect(deadLetters, 'no dead-letter copy from the rejected deadLetter()').to.equal(0);
+  });
+
   it('returns prefetched but unstarted messages on close', async () => {
     const { destination, group } = names();
     const transport = make({ prefetch: 10 });
