@@ -1,5 +1,7 @@
-import { KeyedDispatcher, WireHeaders } from '@omnibus/core';
+import { KeyedDispatcher, WireHeaders, envelopeFromWire } from '@omnibus/core';
 import type { DeliveryHandler, Subscription, SubscriptionSpec } from '@omnibus/core';
+import { SettleOnceDelivery, retryInPlace } from '@omnibus/core/adapter-kit';
+import type { InPlaceSteps } from '@omnibus/core/adapter-kit';
 import type {
   ConsumerConfig,
   ConsumerListeners,
@@ -10,8 +12,8 @@ import type {
   ReceivedRecord,
   TopicPartitions,
 } from './kafka-client-port.js';
-import { KafkaDelivery } from './kafka-delivery.js';
-import type { CustodyItem, DeliveryOutcome } from './kafka-delivery.js';
+import { RELEASE_DELAY_MS } from './kafka-delivery.js';
+import type { CustodyItem } from './kafka-delivery.js';
 import { DueScheduler } from './due-scheduler.js';
 import { mapKafkaError } from './kafka-error-mapper.js';
 import { readAttempt, readDueAt } from './kafka-headers.js';
@@ -104,6 +106,9 @@ export class KafkaSubscription implements Subscription {
   readonly #scheduler: DueScheduler<CustodyItem>;
   readonly #committer: OffsetCommitter;
   readonly #settler: KafkaRecordSettler;
+  /** Deliveries whose handler is running: released when the subscription leaves the group. */
+  readonly #inFlight = new Set<SettleOnceDelivery<CustodyItem>>();
+  readonly #steps: InPlaceSteps<CustodyItem>;
   /** Back-offs and in-place retry delays, all woken when the subscription closes. */
   readonly #delays = new WakeableSleep();
   #consumer: ConsumerPort | undefined;
@@ -140,11 +145,20 @@ export class KafkaSubscription implements Subscription {
       destination: deps.spec.destination,
       group: deps.spec.group,
       ordered: deps.spec.ordered,
+      maxRetryDelayMs: deps.maxRetryDelayMs,
       retryTiersMs: deps.retryTiersMs,
       naming: deps.naming,
       requestCommit: () => this.#scheduleCommit(COMMIT_LINGER_MS),
       publish: (topic, records) => deps.publish(topic, records),
     });
+    this.#steps = {
+      begin: (item, attempt) => this.#recordStart(item, attempt),
+      deliver: (item, attempt) => this.#deliverOnce(item, attempt),
+      sleep: (ms) => this.#sleep(ms),
+      // A retry or dead-letter copy that could not be produced: the record is still in custody;
+      // run the same attempt again after a pause.
+      rerunDelayMs: (delivery) => delivery.settledOk().then(rerunUnlessOk),
+    };
   }
 
   /** Join the group; resolves once this member has its first assignment. Rejects typed. */
@@ -173,8 +187,10 @@ export class KafkaSubscription implements Subscription {
   /**
    * Stop intake (pause, drop unstarted and held records, wake in-place retries), let in-flight
    * handlers finish for a short grace, commit, leave the group (other members take over at
-   * once), then keep draining until `drainTimeoutMs`. Settlements after leaving cannot commit:
-   * they still resolve, and the partitions' new owners may deliver those records again.
+   * once), then keep draining until `drainTimeoutMs`. Settlements while it drains after leaving
+   * cannot commit: they resolve, and the partitions' new owners may deliver those records again
+   * (K5). Deliveries still unsettled when the drain ends are released: a later settlement
+   * rejects with `SETTLEMENT_FAILED` and the records come back to the group (C9).
    */
   async #close(drainTimeoutMs: number): Promise<void> {
     const deadline = Date.now() + drainTimeoutMs;
@@ -192,6 +208,7 @@ export class KafkaSubscription implements Subscription {
     await withTimeout(this.#consumer?.stop().catch(noop) ?? Promise.resolve(), CONSUMER_STOP_TIMEOUT_MS);
     const left = deadline - Date.now();
     if (left > 0) await this.#dispatcher.drain(left);
+    for (const delivery of this.#inFlight) delivery.release();
   }
 
   /**
@@ -327,13 +344,15 @@ export class KafkaSubscription implements Subscription {
   }
 
   /**
-   * With `trackAttempts`, commit a start bound covering the batch before any of its records
-   * starts (one commit per batch instead of one per record). False when the subscription closed
+   * With `trackAttempts`, commit a start bound covering the batch's records that are due now
+   * before any of them starts (one commit per batch instead of one per record). Records held for
+   * a later due time are left out (they commit their start when they run), so a crash or close
+   * does not count them as started. False when the subscription closed
    * or lost the partition meanwhile.
    */
   async #commitStartBound(batch: ReceivedBatch, watermark: PartitionWatermark): Promise<boolean> {
     const first = batch.records[0];
-    const last = batch.records[batch.records.length - 1];
+    const last = lastDue(batch.records, Date.now());
     if (!this.#deps.trackAttempts || first === undefined || last === undefined) return true;
     if (watermark.planStarts(first.offset, last.offset)) await this.#committer.flush().catch(noop);
     return !this.#closing && !watermark.revoked;
@@ -357,16 +376,13 @@ export class KafkaSubscription implements Subscription {
     this.#dispatcher.push(item, this.#deps.spec.ordered ? orderingKey(item.record) : undefined);
   }
 
-  /** Deliver until settled; ordered retries and failed settlements re-run here. */
+  /**
+   * Deliver until settled (core's `retryInPlace`): ordered retries and failed settlements re-run
+   * here. A delivery the router left unsettled, or one interrupted by a close, stays in custody
+   * uncommitted: the partition's next owner delivers it again.
+   */
   async #run(item: CustodyItem): Promise<void> {
-    let attempt = item.firstAttempt;
-    for (;;) {
-      if (!(await this.#recordStart(item, attempt))) return;
-      const outcome = await this.#deliverOnce(item, attempt);
-      if (outcome === undefined || outcome.kind === 'settled') return;
-      if (!(await this.#sleep(outcome.delayMs))) return;
-      if (outcome.kind === 'retry-in-place') attempt += 1;
-    }
+    await retryInPlace(item, item.firstAttempt, this.#steps);
   }
 
   /**
@@ -387,20 +403,24 @@ export class KafkaSubscription implements Subscription {
     return !this.#closing && !item.watermark.revoked;
   }
 
-  async #deliverOnce(item: CustodyItem, attempt: number): Promise<DeliveryOutcome | undefined> {
-    const { destination, group } = this.#deps.spec;
-    const delivery = new KafkaDelivery(
-      item,
-      attempt,
-      { destination, group, maxRetryDelayMs: this.#deps.maxRetryDelayMs },
-      this.#settler,
-    );
+  async #deliverOnce(item: CustodyItem, attempt: number): Promise<SettleOnceDelivery<CustodyItem>> {
+    const { record } = item;
+    const envelope = envelopeFromWire({
+      headers: record.headers,
+      payload: record.value,
+      fallbackId: `${record.topic}/${String(record.partition)}/${record.offset}`,
+      fallbackTime: record.timestamp,
+    });
+    const delivery = new SettleOnceDelivery(this.#settler, item, envelope, attempt);
+    this.#inFlight.add(delivery);
     try {
       await this.#deps.onDelivery(delivery);
     } catch (error) {
       this.#deps.onError(error);
+    } finally {
+      this.#inFlight.delete(delivery);
     }
-    return delivery.outcome();
+    return delivery;
   }
 
   /** Wait `ms`; resolves false when the subscription closes first. */
@@ -447,6 +467,19 @@ export class KafkaSubscription implements Subscription {
       this.#restarting = false;
     }
   }
+}
+
+/** The last record of a batch that is due at `now` (delay and retry topics are roughly due-ordered). */
+function lastDue(records: readonly ReceivedRecord[], now: number): ReceivedRecord | undefined {
+  for (let i = records.length - 1; i >= 0; i -= 1) {
+    const record = records[i] as ReceivedRecord;
+    if (readDueAt(record.headers) <= now) return record;
+  }
+  return undefined;
+}
+
+function rerunUnlessOk(ok: boolean): number | undefined {
+  return ok ? undefined : RELEASE_DELAY_MS;
 }
 
 function partitionKey(topic: string, partition: number): string {

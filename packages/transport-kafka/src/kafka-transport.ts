@@ -22,7 +22,7 @@ import type {
   TransportStatus,
   TransportStatusListener,
 } from '@omnibus/core';
-import { closedTransportError, publishDeadline, resendUntil } from '@omnibus/core/adapter-kit';
+import { checkPublish, closedTransportError, publishDeadline, resendUntil } from '@omnibus/core/adapter-kit';
 import type { KafkaClientPort, OutgoingRecord } from './kafka-client-port.js';
 import { kafkaDeadLetterStore } from './kafka-dead-letters.js';
 import { mapKafkaError } from './kafka-error-mapper.js';
@@ -391,32 +391,17 @@ export class KafkaTransport implements Transport {
 
   #toRecord(destination: string, message: OutgoingMessage): { topic: string; record: OutgoingRecord } {
     const { envelope } = message;
-    const size = envelope.payload.byteLength;
-    if (size > this.capabilities.maxPayloadBytes) {
-      throw new OmnibusError(
-        ErrorCodes.PAYLOAD_TOO_LARGE,
-        `Payload of ${String(size)} bytes exceeds the Kafka transport limit of ${String(this.capabilities.maxPayloadBytes)} bytes (maxMessageBytes)`,
-      );
-    }
+    // Size (maxMessageBytes) and delay (0…largest delay tier; none when delayTiersMs is empty).
+    const delayMs = checkPublish(this, destination, message);
     const wire = envelopeToWireHeaders(envelope);
     const key = envelope.partitionKey === undefined ? {} : { key: envelope.partitionKey };
-    const delayMs = message.delayMs ?? 0;
-    if (delayMs <= 0)
+    if (delayMs === 0)
       return {
         topic: this.#naming.mainTopic(destination),
         record: { ...key, value: envelope.payload, headers: wire },
       };
-    const tier = chooseDelayTier(delayMs, this.#options.delayTiersMs);
-    if (tier === undefined) {
-      const max =
-        this.capabilities.delayedDelivery === false ? 0 : this.capabilities.delayedDelivery.maxDelayMs;
-      throw new OmnibusError(
-        ErrorCodes.DELAY_OUT_OF_RANGE,
-        max === 0
-          ? 'Delayed delivery is disabled on this Kafka transport (delayTiersMs is empty)'
-          : `Delay of ${String(delayMs)} ms exceeds the largest Kafka delay tier (${String(max)} ms)`,
-      );
-    }
+    // Within maxDelayMs = the largest tier, so a tier is always found.
+    const tier = chooseDelayTier(delayMs, this.#options.delayTiersMs) as number;
     const record = { ...key, value: envelope.payload, headers: delayedHeaders(wire, Date.now() + delayMs) };
     if (recordBytes(record) > this.#options.maxMessageBytes + 64 * 1024) {
       throw new OmnibusError(

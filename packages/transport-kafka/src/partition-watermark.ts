@@ -188,7 +188,10 @@ export class PartitionWatermark {
     const position = this.#position ?? this.#queue[this.#head] ?? this.#floor;
     if (position === undefined) return undefined;
     if (position === this.#committedPosition && metadata === this.#committedMetadata) return undefined;
-    if (this.#position === undefined && metadata === '') return undefined;
+    // Nothing settled and nothing to record: commit only to overwrite metadata committed earlier
+    // (a clean close replacing a start bound over records that never started, which would
+    // otherwise count them as started for the next owner).
+    if (this.#position === undefined && metadata === '' && this.#committedMetadata === '') return undefined;
     const bound = this.#boundToCommit();
     return {
       offset: position.toString(),

@@ -1,7 +1,8 @@
 import { chooseDelayTier } from '@omnibus/core';
 import type { DeadLetterReason } from '@omnibus/core';
-import type { OutgoingRecord } from './kafka-client-port.js';
-import type { CustodyItem, DeliveryOutcome, RecordSettler } from './kafka-delivery.js';
+import type { SettleOnceDelivery, SettlementPort } from '@omnibus/core/adapter-kit';
+import type { OutgoingRecord, ReceivedRecord } from './kafka-client-port.js';
+import type { CustodyItem } from './kafka-delivery.js';
 import { mapKafkaError } from './kafka-error-mapper.js';
 import { deadLetterHeaders, retryHeaders } from './kafka-headers.js';
 import type { KafkaNaming } from './kafka-naming.js';
@@ -11,6 +12,8 @@ export interface KafkaRecordSettlerDeps {
   readonly destination: string;
   readonly group: string;
   readonly ordered: boolean;
+  /** The transport's `maxRetryDelayMs`: longer retries are refused by the delivery. */
+  readonly maxRetryDelayMs: number;
   readonly retryTiersMs: readonly number[];
   readonly naming: KafkaNaming;
   /**
@@ -23,7 +26,9 @@ export interface KafkaRecordSettlerDeps {
 }
 
 /**
- * Settlement on Kafka for one subscription:
+ * Settlement on Kafka for one subscription: the native half ({@link SettlementPort}) of core's
+ * {@link SettleOnceDelivery}, which settles each delivery once, range-checks retry delays and
+ * rejects settlements after the subscription released the delivery.
  * - ack: mark the offset settled and resolve; once it is inside the partition's settled prefix,
  *   a background commit (batched with other acks, a few ms later) moves the group's position
  *   past it. An ack behind a still unsettled earlier offset is committed with that earlier one.
@@ -31,8 +36,8 @@ export interface KafkaRecordSettlerDeps {
  *   partition was revoked (rebalance, or the subscription left the group while draining)
  *   nothing can be committed any more: the partition's new owner may deliver the record again
  *   (the adapter declares `noDuplicatesWithoutFaults: false`).
- * - retry, ordered: nothing is committed; the record is re-run in place after the delay with the
- *   next attempt.
+ * - retry, ordered: never called (`retryInPlace`): nothing is committed; the subscription re-runs
+ *   the record in place after the delay with the next attempt (core's `retryInPlace`).
  * - retry, unordered: produce a copy to the group's retry topic of the smallest tier ≥ delay
  *   (exact due time and attempt + 1 in headers), then settle the original: non-blocking.
  * - dead-letter: produce the original record plus reason headers to the group's dead-letter
@@ -40,20 +45,34 @@ export interface KafkaRecordSettlerDeps {
  * Copies are acknowledged by the broker before the original is settled (may duplicate, never
  * lose). Failures reject with a typed error and leave the record unsettled.
  */
-export class KafkaRecordSettler implements RecordSettler {
+export class KafkaRecordSettler implements SettlementPort<CustodyItem> {
+  readonly transportName = 'kafka';
+  readonly destination: string;
+  readonly group: string;
+  readonly maxRetryDelayMs: number;
+  readonly retryInPlace: boolean;
   readonly #deps: KafkaRecordSettlerDeps;
 
   constructor(deps: KafkaRecordSettlerDeps) {
     this.#deps = deps;
+    this.destination = deps.destination;
+    this.group = deps.group;
+    this.maxRetryDelayMs = deps.maxRetryDelayMs;
+    this.retryInPlace = deps.ordered;
+  }
+
+  /** A delivery's `raw` is the fetched record. */
+  raw(item: CustodyItem): ReceivedRecord {
+    return item.record;
   }
 
   ack(item: CustodyItem): Promise<void> {
     return this.#settle(item);
   }
 
-  async retry(item: CustodyItem, attempt: number, delayMs: number): Promise<DeliveryOutcome> {
+  async retry(item: CustodyItem, delayMs: number, delivery: SettleOnceDelivery<CustodyItem>): Promise<void> {
     const { record } = item;
-    if (this.#deps.ordered) return { kind: 'retry-in-place', delayMs };
+    const attempt = delivery.deliveryAttempt;
     const tiers = this.#deps.retryTiersMs;
     const tier = chooseDelayTier(delayMs, tiers) ?? tiers[tiers.length - 1] ?? 0;
     const topic = this.#deps.naming.retryTopic(this.#deps.destination, this.#deps.group, tier);
@@ -63,10 +82,9 @@ export class KafkaRecordSettler implements RecordSettler {
       headers: retryHeaders(record, attempt + 1, Date.now() + delayMs),
     });
     await this.#settle(item);
-    return { kind: 'settled' };
   }
 
-  async deadLetter(item: CustodyItem, _attempt: number, reason: DeadLetterReason): Promise<void> {
+  async deadLetter(item: CustodyItem, reason: DeadLetterReason): Promise<void> {
     const { record } = item;
     const { destination, group } = this.#deps;
     await this.#produce(this.#deps.naming.deadLetterTopic(destination, group), {

@@ -134,10 +134,6 @@ describeTransportContract({
   },
   publishTimeoutMs: parseKafkaOptions({ ...TEST_OPTIONS }).publishTimeoutMs,
   telemetry: openTelemetryHarness(),
-  limits: {
-    C9: 'a settlement attempted after the subscription closed resolves instead of rejecting with an OmnibusError (found by C9, issue 23)',
-    J4: 'a message retried before a broker restart came back with attempt 3 after attempt 1: a delivery no handler saw was counted, likely one released by the closing subscription (found by J4, issue 23)',
-  },
   faults: {
     restartBroker,
     // RST on every proxied connection, both sides; the broker stays up.

@@ -120,6 +120,20 @@ describe('PartitionWatermark', () => {
     expect(other.pendingCommit()).to.deep.equal({ offset: '2', metadata: '' });
   });
 
+  it('a clean close overwrites a committed start bound over records that never started (they keep their attempt)', () => {
+    const w = new PartitionWatermark('t', 0);
+    w.planStarts('4', '4');
+    w.track('4');
+    const bound = w.pendingCommit();
+    w.markCommitted(bound?.offset ?? '', bound?.metadata ?? '', bound?.startBound);
+    w.precise();
+    const final = w.pendingCommit();
+    expect(final, 'the bound is replaced at the same position').to.deep.equal({ offset: '4', metadata: '' });
+    const next = new PartitionWatermark('t', 0);
+    next.seed(final?.metadata);
+    expect(next.seededNextAttempt('4', 2), 'a retry copy that never started keeps its attempt').to.equal(2);
+  });
+
   it('exact attempts win over the start bound for the next owner', () => {
     const next = new PartitionWatermark('t', 0);
     next.seed('{"s":"9","a":{"5":3}}');
