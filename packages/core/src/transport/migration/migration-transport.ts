@@ -63,17 +63,16 @@ export class MigrationTransport implements Transport {
     this.phase = options.phase;
     this.#claims = options.claims ?? new InProcessMigrationClaims();
     this.name = `migrate(${options.from.name}→${options.to.name})`;
-    this.capabilities =
+    this.capabilities = withoutStores(
       this.phase === 'cut-over'
-        ? { ...this.#to.capabilities, deadLetterStore: false }
+        ? this.#to.capabilities
         : {
             ...mergeCapabilities([this.#from.capabilities, this.#to.capabilities]),
             ordering: 'none',
             atomicBatchPublish: false,
             publishDeduplication: false,
-            deadLetterStore: false,
-          };
-    if (this.capabilities.backlog !== undefined) delete (this.capabilities as { backlog?: unknown }).backlog;
+          },
+    );
   }
 
   /** The transports consumed in this phase. */
@@ -163,6 +162,12 @@ export class MigrationTransport implements Transport {
   raw(): { readonly from: unknown; readonly to: unknown } {
     return { from: this.#from.raw(), to: this.#to.raw() };
   }
+}
+
+/** `capabilities` without a dead-letter store or backlog (this transport exposes neither). Pure. */
+function withoutStores(capabilities: TransportCapabilities): TransportCapabilities {
+  const { backlog: _backlog, ...rest } = capabilities;
+  return { ...rest, deadLetterStore: false };
 }
 
 /** A counting semaphore (FIFO) whose waiters are turned away once it is closed. */
