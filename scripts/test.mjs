@@ -44,8 +44,9 @@ const STAGES = [
   { name: 'saga', brokers: ['postgres', 'rabbitmq', 'kafka', 'sqs', 'azure'], mocha: ['examples/saga-fulfilment/dist/test/*.int.test.js'] },
   // The idempotency harness on the demo's real handlers, billing through the PostgreSQL inbox (docs/guides/idempotency-harness.md).
   { name: 'idempotency', brokers: ['postgres'], mocha: ['examples/ecommerce/dist/test/idempotency.int.test.js'] },
-  // One bus on two brokers (docs/guides/multiple-transports.md): orders on Kafka, charges on RabbitMQ.
-  { name: 'multi-transport', brokers: ['kafka', 'rabbitmq'], mocha: ['examples/ecommerce/dist/test/multi-transport.int.test.js'] },
+  // One bus on two brokers (docs/guides/multiple-transports.md): orders on Kafka, charges on RabbitMQ;
+  // a migration from RabbitMQ to Kafka with restarts in every phase (docs/guides/migrating-brokers.md).
+  { name: 'multi-transport', brokers: ['kafka', 'rabbitmq'], mocha: ['examples/ecommerce/dist/test/multi-transport.int.test.js', 'examples/ecommerce/dist/test/migration.int.test.js'] },
   // The saga ledger (examples/saga-fulfilment/test/ledger): 240 orders through the saga with the PostgreSQL
   // store and outbox, two consumer processes each SIGKILLed once mid-step, and a broker restart; every
   // instance ends in one terminal state, no effect twice. Restarts RabbitMQ and Kafka: run it under the
