@@ -41,6 +41,11 @@ const BROKERS: Readonly<Record<string, (prefix: string) => Record<string, string
     OMNIBUS_AZURE_PROVISIONING: 'emulator',
     OMNIBUS_AZURE_PREFIX: `${prefix}.`,
   }),
+  nats: (prefix) => ({
+    OMNIBUS_TRANSPORT: 'nats',
+    OMNIBUS_NATS_SERVERS: 'nats://127.0.0.1:4222',
+    OMNIBUS_NATS_PREFIX: prefix,
+  }),
 };
 
 /** The transport options the same environment yields (for the in-test bus that produces dead letters). */

@@ -11,7 +11,13 @@ export type {
 } from './define-saga.js';
 export type { SagaStepContext, SagaPublishOptions } from './saga-step-context.js';
 export { SagaHost } from './saga-host.js';
-export type { SagaHostOptions, SagaResendOptions, SagaResendResult, SagaSweepOptions } from './saga-host.js';
+export type {
+  SagaHostOptions,
+  SagaResendOptions,
+  SagaResendResult,
+  SagaSweep,
+  SagaSweepOptions,
+} from './saga-host.js';
 export { SagaRunner, HANDLED_IDS_KEPT } from './saga-runner.js';
 export type { SagaPublisher, SagaRunnerOptions } from './saga-runner.js';
 export { SagaEmitter } from './saga-events.js';

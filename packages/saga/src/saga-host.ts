@@ -55,6 +55,12 @@ export interface SagaSweepOptions extends SagaResendOptions {
   readonly intervalMs?: number;
 }
 
+/** A running pending sweep, as returned by {@link SagaHost.sweepPending}. */
+export interface SagaSweep {
+  /** Stop the sweep: no further pass starts; resolves once a pass in progress has finished. */
+  stop(): Promise<void>;
+}
+
 /**
  * Runs sagas on an `EventBus`: `handlers` are ordinary handler classes (one per saga, one
  * `@EventHandler` method per event and one for the saga's timeouts, all in the saga's group),
@@ -180,7 +186,7 @@ export class SagaHost {
    * (which waits for a pass in progress). Failures are logged (`logger.warn`) and retried on the
    * next pass. The timer does not keep the process alive.
    */
-  sweepPending(options: SagaSweepOptions = {}): { stop(): Promise<void> } {
+  sweepPending(options: SagaSweepOptions = {}): SagaSweep {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let pass: Promise<void> = Promise.resolve();
