@@ -8,6 +8,8 @@ export type {
   InstrumentationSource,
 } from './message-spy.js';
 export { waitFor, WaitTimeoutError } from './wait-for.js';
+export { seededRandom } from './seeded-random.js';
+export type { SeededRandom } from './seeded-random.js';
 export type { WaitForOptions } from './wait-for.js';
 export { proveIdempotent, IdempotencyViolation, AdversaryTransport } from './idempotency/index.js';
 export type {

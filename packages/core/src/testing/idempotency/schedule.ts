@@ -1,3 +1,5 @@
+import { seededRandom } from '../seeded-random.js';
+
 /** What the adversary does to one delivery (at most once per message and group). */
 export type FaultKind = 'none' | 'duplicate' | 'ack-lost' | 'crash';
 
@@ -34,16 +36,10 @@ export function replay(decisions: readonly Decision[]): DecisionSource {
 
 const FAULTS: readonly FaultKind[] = ['duplicate', 'ack-lost', 'crash'];
 
-/** Seeded random decisions (mulberry32): the same seed gives the same schedule. */
+/** Seeded random decisions ({@link seededRandom}): the same seed gives the same schedule. */
 export function randomDecisions(seed: number, faultRate: number): DecisionSource {
-  let state = seed >>> 0;
-  const random = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const source = seededRandom(seed);
+  const random = (): number => source.next();
   const taken: Decision[] = [];
   return {
     taken,
