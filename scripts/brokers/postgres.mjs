@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { dataDir, ensureDir, HOST, logFile, logsDir } from './paths.mjs';
 import { isAlive, readPid, run, spawnDetached, stopProcess } from './process-utils.mjs';
 import { step } from './errors.mjs';
+import { aptInstall } from './apt.mjs';
 import { postgresProbe } from './probes.mjs';
 
 const NAME = 'postgres';
@@ -40,28 +41,9 @@ const binDir = () => (majors()[0] ? join(PG_ROOT, majors()[0], 'bin') : null);
 const asPostgres = (bin, args) =>
   isRoot ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
 
-async function aptInstall(log, env) {
-  return run('apt-get', ['install', '-y', '-qq', 'postgresql'], {
-    env,
-    log,
-    timeoutMs: 15 * 60_000,
-    allowFail: true,
-  });
-}
-
 async function install(log) {
   if (binDir()) return;
-  if (!isRoot) {
-    throw new Error('PostgreSQL is not installed; run as root (or: sudo apt-get install -y postgresql)');
-  }
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  // The package lists are refreshed only when the install cannot find the package without it.
-  let result = await aptInstall(log, env);
-  if (result.code !== 0) {
-    await run('apt-get', ['update', '-qq'], { env, log, timeoutMs: 10 * 60_000 });
-    result = await aptInstall(log, env);
-  }
-  if (result.code !== 0 || !binDir()) throw new Error(`apt-get install postgresql failed:\n${result.output}`);
+  await aptInstall('postgresql', { log, installed: () => binDir() !== null });
   // Debian's package creates and (with systemd) starts a system cluster on 5432; we never use it.
 }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ciDir, dataDir, ensureDir, HOST, logFile } from './paths.mjs';
 import { isAlive, logLine, readPid, run, spawnDetached, stopProcess } from './process-utils.mjs';
 import { step } from './errors.mjs';
+import { aptInstall } from './apt.mjs';
 import { amqp091Probe } from './probes.mjs';
 
 const NAME = 'rabbitmq';
@@ -71,19 +72,8 @@ function withFileLimit(bin, args) {
 
 async function install(log) {
   if (existsSync(SERVER)) return;
-  if (!isRoot) {
-    throw new Error(
-      'rabbitmq-server is not installed; run as root (or: sudo apt-get install -y rabbitmq-server)',
-    );
-  }
   logLine(log, 'installing rabbitmq-server with apt-get');
-  const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  await run('apt-get', ['update', '-qq'], { env: aptEnv, log, timeoutMs: 10 * 60_000 });
-  await run('apt-get', ['install', '-y', '-qq', 'rabbitmq-server'], {
-    env: aptEnv,
-    log,
-    timeoutMs: 15 * 60_000,
-  });
+  await aptInstall('rabbitmq-server', { log, installed: () => existsSync(SERVER) });
   // Fresh install only: pin the node name so a hostname that does not resolve cannot break
   // startup, and so a bare `rabbitmqctl` (no -n) finds our node.
   const conf = existsSync(ENV_CONF) ? readFileSync(ENV_CONF, 'utf8') : '';

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { dataDir, ensureDir, HOST, logFile, logsDir } from '../paths.mjs';
 import { httpGet, isAlive, logLine, readPid, run, spawnDetached, stopProcess } from '../process-utils.mjs';
 import { step } from '../errors.mjs';
+import { aptInstall } from '../apt.mjs';
 import { socketProbe } from '../probes.mjs';
 
 const NAME = 'nats';
@@ -22,36 +23,17 @@ const MAX_PAYLOAD = 8 * 1024 * 1024;
 const dir = dataDir(NAME);
 const configFile = join(dir, 'nats-server.conf');
 const serverPidFile = join(dir, 'nats-server.pid');
-const isRoot = process.getuid?.() === 0;
 let cachedVersion;
 
 function installed() {
   return existsSync(SERVER);
 }
 
-async function aptInstall(log, env) {
-  return run('apt-get', ['install', '-y', '-qq', 'nats-server'], {
-    env,
-    log,
-    timeoutMs: 15 * 60_000,
-    allowFail: true,
-  });
-}
-
-/** Idempotent: nothing to do when the binary is there; package lists refreshed only when needed. */
+/** Idempotent: nothing to do when the binary is there. */
 async function install(log) {
   if (installed()) return;
-  if (!isRoot)
-    throw new Error('nats-server is not installed; run as root (or: sudo apt-get install -y nats-server)');
   logLine(log, 'installing nats-server with apt-get');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  let result = await aptInstall(log, env);
-  if (result.code !== 0) {
-    await run('apt-get', ['update', '-qq'], { env, log, timeoutMs: 10 * 60_000 });
-    result = await aptInstall(log, env);
-  }
-  if (result.code !== 0 || !installed())
-    throw new Error(`apt-get install nats-server failed:\n${result.output}`);
+  await aptInstall('nats-server', { log, installed });
   // On machines with systemd the package enables a system server on 4222 (all interfaces); stop it.
   await run('sh', ['-c', 'command -v systemctl >/dev/null && systemctl disable --now nats-server || true'], {
     log,
