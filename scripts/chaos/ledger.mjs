@@ -61,12 +61,20 @@ export function analyse({
       after.length === 0 || times.some((t) => t === undefined)
         ? null
         : Math.max(0, ...after.map((e, i) => times[i] - e.startedAt));
+    const endAt = f.endAt ?? f.at;
+    const lastAck = resumeMs === null ? null : Math.max(...times);
     return {
       kind: f.kind,
       detail: f.detail,
       atMs: f.at - t0,
-      durationMs: (f.endAt ?? f.at) - f.at,
+      durationMs: endAt - f.at,
       resumeMs,
+      // From the moment the fault was over (a restarted broker ready again: the broker manager's
+      // readiness, which includes the group coordinator serving requests) until the same sample was
+      // consumed: the part of the stall that is the clients' recovery, not the broker's restart.
+      resumeAfterReadyMs: lastAck === null ? null : Math.max(0, lastAck - endAt),
+      // Another fault began before this one's sample was consumed: its resume includes that one.
+      overlapped: faults.some((g) => g !== f && g.at > f.at && (lastAck === null || g.at < lastAck)),
     };
   });
   const ackTimes = [...firstAck.values()].map((t) => t - t0).sort((a, b) => a - b);

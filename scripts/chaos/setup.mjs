@@ -1,7 +1,12 @@
 // What the chaos run needs per broker: the transport selection (a unique prefix per run), the raw
 // publisher for malformed messages, and the faults the broker allows.
 import { defineEvent } from '@omnibus/core';
-import { brokers, restart as restartBroker } from '../brokers/index.mjs';
+import {
+  brokers,
+  down as stopBroker,
+  restart as restartBroker,
+  up as startBroker,
+} from '../brokers/index.mjs';
 import { run } from '../brokers/process-utils.mjs';
 
 /** Attempts before a poison message is dead-lettered. */
@@ -109,5 +114,16 @@ export function dropConnectionsFor(broker) {
   return undefined;
 }
 
-/** Graceful restart with the same data (the caller holds the broker's lock). */
-export const restartFor = (broker) => () => restartBroker(broker);
+/**
+ * Graceful restart with the same data (the caller holds the broker's lock). With `outageMs`, the
+ * broker stays stopped that long before it starts again: a slow restart (a JVM broker reloading its
+ * state on a loaded machine took 42–131 s) made repeatable.
+ */
+export const restartFor =
+  (broker, outageMs = 0) =>
+  async () => {
+    if (outageMs <= 0) return restartBroker(broker);
+    await stopBroker(broker);
+    await new Promise((resolve) => setTimeout(resolve, outageMs));
+    return startBroker(broker);
+  };

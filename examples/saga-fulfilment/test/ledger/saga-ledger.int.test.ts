@@ -19,6 +19,8 @@ import { ledgerDdl, ledgerFlow, type SagaLedgerSettings } from './ledger-setting
 
 interface BrokerManager {
   restart(name: string): Promise<unknown>;
+  down(name: string): Promise<unknown>;
+  up(name: string): Promise<unknown>;
 }
 const brokerManager = async (): Promise<BrokerManager> =>
   (await import(new URL('../../../../../scripts/brokers/index.mjs', import.meta.url).href)) as BrokerManager;
@@ -28,6 +30,11 @@ const transports = (process.env['OMNIBUS_SAGA_LEDGER_TRANSPORTS'] ?? 'rabbitmq,k
   .filter(Boolean);
 /** `0` only for debugging the ledger without the broker lock: the result line then says `brokerRestarts: 0`. */
 const restartBroker = process.env['OMNIBUS_SAGA_LEDGER_BROKER_RESTART'] !== '0';
+/**
+ * `OMNIBUS_SAGA_LEDGER_OUTAGE_MS`: the broker restart keeps the broker stopped this long before it
+ * starts again, to reproduce a slow restart (a loaded machine's Kafka took 42–131 s).
+ */
+const outageMs = Number(process.env['OMNIBUS_SAGA_LEDGER_OUTAGE_MS'] ?? '0');
 const BROKER: Record<string, string> = { rabbitmq: 'rabbitmq', kafka: 'kafka', sqs: 'sqs', azure: 'azure' };
 
 /** A consumer child process: start (until it prints "ready"), SIGKILL, restart. */
@@ -136,7 +143,15 @@ for (const transport of transports) {
       await placing;
       await consumers[0]!.start();
       const placingDuringRestart = place(60);
-      if (restartBroker) await (await brokerManager()).restart(BROKER[transport] ?? transport);
+      if (restartBroker) {
+        const manager = await brokerManager();
+        const name = BROKER[transport] ?? transport;
+        if (outageMs > 0) {
+          await manager.down(name);
+          await new Promise((resolve) => setTimeout(resolve, outageMs));
+          await manager.up(name);
+        } else await manager.restart(name);
+      }
       await placingDuringRestart;
       await place(30);
       await consumers[1]!.kill();
@@ -269,6 +284,7 @@ for (const transport of transports) {
         sagaDuplicatesSkipped: logCount('saga-duplicate'),
         kills: consumers.map((c) => c.kills),
         brokerRestarts: restartBroker ? 1 : 0,
+        ...(outageMs > 0 ? { outageMs } : {}),
         seconds: Math.round((Date.now() - t0) / 1000),
         logs,
         ...(stuck.length > 0 ? { stuck } : {}),

@@ -33,6 +33,19 @@ export interface TransportCapabilities {
    */
   readonly deadLetterStore?: boolean;
   /**
+   * A message is dead-lettered at most once, never after more than `maxAttempts` deliveries,
+   * even when a consumer dies mid-settlement: the broker moves the message to its dead-letter
+   * destination in the same operation that settles it. Optional; absent means `false`, the
+   * at-least-once rule every adapter that writes a dead-letter copy and then settles the original
+   * follows (Kafka: copy, then offset commit; SQS: copy, then delete; RabbitMQ and NATS: copy,
+   * then ack or term): a consumer killed between the two hands the message to the next consumer,
+   * which delivers it once more (attempt `maxAttempts + 1`) and dead-letters it a second time
+   * (the chaos run, `npm run chaos`, counts these; readers of a dead-letter destination
+   * de-duplicate by envelope id). No adapter declares it yet: declaring it needs a fault case
+   * that proves it.
+   */
+  readonly deadLetterOnce?: boolean;
+  /**
    * The transport reports how many messages wait for a consumer group
    * (`Transport.readBacklog`), and what its count means. Optional; absent means the broker does
    * not expose it (with these options).

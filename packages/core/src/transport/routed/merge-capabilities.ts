@@ -33,6 +33,7 @@ export function mergeCapabilities(all: readonly TransportCapabilities[]): Transp
     publishDeduplication: every((c) => c.publishDeduplication),
     atomicBatchPublish: every((c) => c.atomicBatchPublish),
     deadLetterStore: every((c) => c.deadLetterStore),
+    deadLetterOnce: every((c) => c.deadLetterOnce),
     ...(firstBacklog !== undefined && backlogs.every((b) => b !== undefined)
       ? {
           backlog: {
