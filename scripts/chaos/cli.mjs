@@ -234,12 +234,19 @@ const expectedSettled = () => {
     if (!(entry.kind === 'ok' ? acked.has(id) : dead.has(id))) missing += 1;
   return missing;
 };
+// At most 3 min, and at most 60 s without progress (twice the longest resume bound: a message
+// still missing then is not coming back; one a consumer settled without reporting it — SIGKILLed
+// right after — is found in the handled file or the broker's dead-letter destination below).
 const settleDeadline = Date.now() + 180_000;
 let lastMissing = -1;
-while (Date.now() < settleDeadline) {
+let lastProgress = Date.now();
+while (Date.now() < settleDeadline && Date.now() - lastProgress < 60_000) {
   const missing = expectedSettled();
   if (missing === 0) break;
-  if (missing !== lastMissing) log(`waiting for ${missing} message(s) to settle`);
+  if (missing !== lastMissing) {
+    log(`waiting for ${missing} message(s) to settle`);
+    lastProgress = Date.now();
+  }
   lastMissing = missing;
   await sleep(1_000);
 }
@@ -288,12 +295,15 @@ await raw.close();
 await bus.stop();
 await releaseLock();
 
-const handled = new Set(
-  existsSync(handledFile) ? readFileSync(handledFile, 'utf8').split('\n').filter(Boolean) : [],
-);
+const handledLines = existsSync(handledFile)
+  ? readFileSync(handledFile, 'utf8').split('\n').filter(Boolean)
+  : [];
+const handled = new Set(handledLines.filter((l) => !l.startsWith('acked ')));
+const ackedInFile = new Set(handledLines.filter((l) => l.startsWith('acked ')).map((l) => l.slice(6)));
 rmSync(handledFile, { force: true });
 const result = analyse({
   handled,
+  ackedInFile,
   deadLetterReasons,
   broker,
   runId,
@@ -329,7 +339,9 @@ function printSummary(r) {
     `\n== chaos run ${broker} (${r.runId}): ${r.published} confirmed publishes in ${(r.durationMs / 1000).toFixed(0)} s`,
   );
   line(`lost: ${r.lost.length}${r.lost.length ? ` (${r.lost.slice(0, 5).join(', ')}…)` : ''}`);
-  line(`handled, ack report cut off by a SIGKILL: ${r.handledUnreported.length}`);
+  line(
+    `acked, report cut off by a SIGKILL: ${r.handledUnreported.length}; handled, never acked, never redelivered (counted lost): ${r.handledNotAcked.length}`,
+  );
   line(`duplicates (handled more than once): ${r.duplicates}`);
   line(
     `dead-letter set: ${r.deadLetters.count} messages (${r.deadLetters.poison} poison + ${r.deadLetters.malformed} malformed expected ${r.deadLetters.expected}); dead-lettered twice: ${r.deadLetters.twice}; past maxAttempts: ${r.deadLetters.pastMaxAttempts}; wrongly dead-lettered: ${r.deadLetters.unexpected} (${r.deadLetters.declaredOnce ? 'the transport declares deadLetterOnce: any second copy is a violation' : 'at-least-once dead-lettering: a second copy after a SIGKILL mid-settlement is allowed and counted'})`,

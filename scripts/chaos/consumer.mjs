@@ -26,15 +26,18 @@ EventHandler(Ledgered, {
 })(ChaosHandler.prototype, 'handle', Object.getOwnPropertyDescriptor(ChaosHandler.prototype, 'handle'));
 
 const bus = createEventBus({ transport: transportFor(broker, runId), handlers: [ChaosHandler] });
-bus.on('message.settled', (event) =>
+bus.on('message.settled', (event) => {
+  // Written once the broker confirmed the ack, synchronously, before the IPC report: an event
+  // handled but never acked (no line here) that never came back was lost by the broker, not cut off.
+  if (handledFile && event.outcome === 'acked') appendFileSync(handledFile, `acked ${event.envelope.id}\n`);
   send({
     type: 'settled',
     id: event.envelope.id,
     outcome: event.outcome,
     attempt: event.attempt,
     at: Date.now(),
-  }),
-);
+  });
+});
 const t0 = Date.now();
 try {
   await bus.start();

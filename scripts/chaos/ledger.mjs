@@ -19,6 +19,7 @@ export function analyse({
   brokerDeadLetters,
   deadLetterReasons,
   handled = new Set(),
+  ackedInFile = new Set(),
 }) {
   const firstAck = new Map();
   const acks = new Map();
@@ -39,13 +40,16 @@ export function analyse({
   const dlqCopies = new Map();
   for (const id of brokerDeadLetters ?? []) dlqCopies.set(id, (dlqCopies.get(id) ?? 0) + 1);
   const isDead = (id) => deadLettered.has(id) || dlqCopies.has(id);
-  // Lost: never handled. An event whose handler ran (the consumer's own file says so) but whose ack
-  // no consumer reported was handled by a consumer SIGKILLed before its report reached us.
-  const lost = [
-    ...ok.filter((e) => !acks.has(e.id) && !handled.has(e.id)),
-    ...bad.filter((e) => !isDead(e.id)),
-  ].map((e) => e.id);
-  const handledUnreported = ok.filter((e) => !acks.has(e.id) && handled.has(e.id)).map((e) => e.id);
+  // Lost: never acked. An event whose ack the broker confirmed (the consumer's own file says so,
+  // written before the IPC report) but no consumer reported was acked by a consumer SIGKILLed
+  // before its report reached us. An event handled but never acked, that never came back, is lost:
+  // the broker dropped a message whose ack it never confirmed.
+  const ackedSomewhere = (id) => acks.has(id) || ackedInFile.has(id);
+  const lost = [...ok.filter((e) => !ackedSomewhere(e.id)), ...bad.filter((e) => !isDead(e.id))].map(
+    (e) => e.id,
+  );
+  const handledUnreported = ok.filter((e) => !acks.has(e.id) && ackedInFile.has(e.id)).map((e) => e.id);
+  const handledNotAcked = ok.filter((e) => !ackedSomewhere(e.id) && handled.has(e.id)).map((e) => e.id);
   const byId = new Map(entries.map((e) => [e.id, e]));
   const deadIds = new Set([...deadLettered.keys(), ...dlqCopies.keys()]);
   const faultRows = faults.map((f) => {
@@ -88,6 +92,7 @@ export function analyse({
     durationMs: Math.max(0, ...ackTimes),
     lost,
     handledUnreported,
+    handledNotAcked,
     // When each lost event was confirmed (ms after the start) and what the consumers reported for it.
     lostDetails: lost.slice(0, 20).map((id) => ({
       id,
