@@ -4,6 +4,8 @@ import type { PartitionWatermark } from './partition-watermark.js';
 /** A record in the subscription's custody, from intake until it is settled. */
 export interface CustodyItem {
   readonly record: ReceivedRecord;
+  /** `record.offset`, parsed once (the watermark calls take it). */
+  readonly offset: bigint;
   readonly watermark: PartitionWatermark;
   /** The attempt carried in the record's headers (1 on the main topic). */
   readonly headerAttempt: number;

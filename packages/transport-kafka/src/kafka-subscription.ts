@@ -157,7 +157,9 @@ export class KafkaSubscription implements Subscription {
       sleep: (ms) => this.#sleep(ms),
       // A retry or dead-letter copy that could not be produced: the record is still in custody;
       // run the same attempt again after a pause.
-      rerunDelayMs: (delivery) => delivery.settledOk().then(rerunUnlessOk),
+      // An ack only marks the watermark and cannot fail: no promise for the common case.
+      rerunDelayMs: (delivery) =>
+        delivery.settlement === 'acked' ? undefined : delivery.settledOk().then(rerunUnlessOk),
     };
   }
 
@@ -322,23 +324,28 @@ export class KafkaSubscription implements Subscription {
     if (!(await this.#commitStartBound(batch, watermark))) return;
     for (const record of batch.records) {
       if (this.#closing || watermark.revoked || !batch.isRunning()) return;
-      if (watermark.seen(record.offset)) continue;
+      const offset = BigInt(record.offset);
+      if (watermark.seen(offset)) continue;
       const headerAttempt = readAttempt(record.headers);
       const item: CustodyItem = {
         record,
+        offset,
         watermark,
         headerAttempt,
-        firstAttempt: watermark.seededNextAttempt(record.offset, headerAttempt),
+        firstAttempt: watermark.seededNextAttempt(offset, headerAttempt),
       };
       const dueAt = readDueAt(record.headers);
-      if (dueAt > Date.now()) {
-        watermark.track(record.offset);
+      if (dueAt > 0 && dueAt > Date.now()) {
+        watermark.track(offset);
         this.#scheduler.hold(key, item, dueAt);
         continue;
       }
-      await this.#waitForCapacity(batch);
-      if (this.#closing || watermark.revoked) return;
-      watermark.track(record.offset);
+      // Only wait (one promise per record otherwise) while every handler slot is taken.
+      if (this.#dispatcher.freeSlots === 0) {
+        await this.#waitForCapacity(batch);
+        if (this.#closing || watermark.revoked) return;
+      }
+      watermark.track(offset);
       this.#dispatch(item);
     }
   }
@@ -391,15 +398,22 @@ export class KafkaSubscription implements Subscription {
    * the exact attempt); a re-run, or a start the bound does not cover, commits first (best
    * effort). False when the subscription closed or lost the partition meanwhile: not started.
    */
-  async #recordStart(item: CustodyItem, attempt: number): Promise<boolean> {
+  #recordStart(item: CustodyItem, attempt: number): boolean | Promise<boolean> {
     if (this.#closing || item.watermark.revoked) return false;
     if (this.#deps.trackAttempts) {
-      const { watermark, record } = item;
-      watermark.noteStarted(record.offset, attempt);
-      if (attempt > item.headerAttempt || !watermark.startCommitted(record.offset)) {
-        await this.#committer.flush().catch(noop);
+      const { watermark, offset } = item;
+      watermark.noteStarted(offset, attempt);
+      if (attempt > item.headerAttempt || !watermark.startCommitted(offset)) {
+        return this.#committer.flush().then(
+          () => this.#stillOwned(item),
+          () => this.#stillOwned(item),
+        );
       }
     }
+    return true;
+  }
+
+  #stillOwned(item: CustodyItem): boolean {
     return !this.#closing && !item.watermark.revoked;
   }
 
@@ -408,7 +422,11 @@ export class KafkaSubscription implements Subscription {
     const envelope = envelopeFromWire({
       headers: record.headers,
       payload: record.value,
-      fallbackId: `${record.topic}/${String(record.partition)}/${record.offset}`,
+      // Only a foreign record without a CloudEvents id uses its coordinates as id: not built otherwise.
+      fallbackId:
+        record.headers[WireHeaders.id] === undefined
+          ? `${record.topic}/${String(record.partition)}/${record.offset}`
+          : '',
       fallbackTime: record.timestamp,
     });
     const delivery = new SettleOnceDelivery(this.#settler, item, envelope, attempt);

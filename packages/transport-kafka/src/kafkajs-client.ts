@@ -437,8 +437,9 @@ function toReceivedBatch(payload: EachBatchPayload): ReceivedBatch {
 }
 
 function toReceivedRecord(topic: string, partition: number, message: KafkaMessage): ReceivedRecord {
-  const value = message.value ?? Buffer.alloc(0);
-  const record = {
+  const value = message.value ?? EMPTY;
+  const key = message.key;
+  const record: { -readonly [K in keyof ReceivedRecord]: ReceivedRecord[K] } = {
     topic,
     partition,
     offset: message.offset,
@@ -446,14 +447,17 @@ function toReceivedRecord(topic: string, partition: number, message: KafkaMessag
     headers: decodeHeaders(message.headers),
     timestamp: new Date(Number(message.timestamp)),
   };
-  return message.key === null || message.key === undefined
-    ? record
-    : { ...record, key: message.key.toString('utf8') };
+  if (key !== null && key !== undefined) record.key = key.toString('utf8');
+  return record;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, raw] of Object.entries(headers ?? {})) {
+  if (headers === undefined) return out;
+  for (const name in headers) {
+    const raw = headers[name];
     const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
     if (value !== undefined) out[name] = typeof value === 'string' ? value : value.toString('utf8');
   }

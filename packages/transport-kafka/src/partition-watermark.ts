@@ -1,3 +1,13 @@
+/**
+ * A record offset: the decimal string kafkajs hands out, or the same value already parsed (the
+ * subscription parses each record's offset once and passes the bigint to every call).
+ */
+export type Offset = string | bigint;
+
+function big(offset: Offset): bigint {
+  return typeof offset === 'bigint' ? offset : BigInt(offset);
+}
+
 /** Largest commit metadata written, in bytes (the broker default limit is 4096). */
 const MAX_METADATA_BYTES = 3500;
 
@@ -59,13 +69,13 @@ export class PartitionWatermark {
   }
 
   /** True when `offset` was already taken into custody (re-fetched after a re-join). */
-  seen(offset: string): boolean {
-    return this.#maxSeen !== undefined && BigInt(offset) <= this.#maxSeen;
+  seen(offset: Offset): boolean {
+    return this.#maxSeen !== undefined && big(offset) <= this.#maxSeen;
   }
 
   /** Take `offset` into custody. Offsets must arrive ascending; returns false for a re-fetched one. */
-  track(offset: string): boolean {
-    const value = BigInt(offset);
+  track(offset: Offset): boolean {
+    const value = big(offset);
     if (this.#maxSeen !== undefined && value <= this.#maxSeen) return false;
     this.#maxSeen = value;
     this.#queue.push(value);
@@ -73,14 +83,21 @@ export class PartitionWatermark {
   }
 
   /** Mark `offset` settled. Returns true when the commit position advanced. Idempotent. */
-  settle(offset: string): boolean {
-    const value = BigInt(offset);
+  settle(offset: Offset): boolean {
+    const value = big(offset);
     this.#attempts.delete(value);
-    this.#seededAttempts.delete(value);
+    if (this.#seededAttempts.size > 0) this.#seededAttempts.delete(value);
     if (this.#position !== undefined && value < this.#position) return false;
-    this.#settled.add(value);
     let advanced = false;
-    while (this.#head < this.#queue.length) {
+    if (this.#queue[this.#head] === value) {
+      // In-order settlement (the common case): advance without touching the settled set.
+      this.#head += 1;
+      this.#position = value + 1n;
+      advanced = true;
+    } else {
+      this.#settled.add(value);
+    }
+    while (this.#settled.size > 0 && this.#head < this.#queue.length) {
       const first = this.#queue[this.#head] as bigint;
       if (!this.#settled.has(first)) break;
       this.#settled.delete(first);
@@ -96,8 +113,8 @@ export class PartitionWatermark {
   }
 
   /** True when `offset` is inside the settled prefix (its commit is covered by {@link position}). */
-  covers(offset: string): boolean {
-    return this.#position !== undefined && BigInt(offset) < this.#position;
+  covers(offset: Offset): boolean {
+    return this.#position !== undefined && big(offset) < this.#position;
   }
 
   /** One past the last record of the settled prefix, or undefined when nothing settled yet. */
@@ -106,8 +123,8 @@ export class PartitionWatermark {
   }
 
   /** Remember that the record at `offset` is being handled as attempt `attempt`. */
-  noteStarted(offset: string, attempt: number): void {
-    this.#attempts.set(BigInt(offset), attempt);
+  noteStarted(offset: Offset, attempt: number): void {
+    this.#attempts.set(big(offset), attempt);
   }
 
   /**
@@ -116,8 +133,8 @@ export class PartitionWatermark {
    * there; one more than its header attempt when it lies within the previous owner's start
    * bound; else its header attempt.
    */
-  seededNextAttempt(offset: string, headerAttempt = 1): number {
-    const value = BigInt(offset);
+  seededNextAttempt(offset: Offset, headerAttempt = 1): number {
+    const value = big(offset);
     const exact = this.#seededAttempts.get(value);
     if (exact !== undefined) return Math.max(headerAttempt, exact + 1);
     const bound = this.#seededStartBound;
@@ -136,16 +153,16 @@ export class PartitionWatermark {
    * handed to handlers: raise the start bound. Returns true when the committed metadata does
    * not cover them yet (a commit must finish before the first of them starts).
    */
-  planStarts(firstOffset: string, lastOffset: string): boolean {
-    const last = BigInt(lastOffset);
-    this.#floor ??= BigInt(firstOffset);
+  planStarts(firstOffset: Offset, lastOffset: Offset): boolean {
+    const last = big(lastOffset);
+    this.#floor ??= big(firstOffset);
     if (this.#startBound === undefined || last > this.#startBound) this.#startBound = last;
     return !this.startCommitted(lastOffset);
   }
 
   /** True when a committed start bound covers `offset`. */
-  startCommitted(offset: string): boolean {
-    return this.#committedStartBound !== undefined && BigInt(offset) <= this.#committedStartBound;
+  startCommitted(offset: Offset): boolean {
+    return this.#committedStartBound !== undefined && big(offset) <= this.#committedStartBound;
   }
 
   /**

@@ -7,6 +7,8 @@ import { mapKafkaError } from './kafka-error-mapper.js';
 import { deadLetterHeaders, retryHeaders } from './kafka-headers.js';
 import type { KafkaNaming } from './kafka-naming.js';
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** What {@link KafkaRecordSettler} needs. */
 export interface KafkaRecordSettlerDeps {
   readonly destination: string;
@@ -104,8 +106,8 @@ export class KafkaRecordSettler implements SettlementPort<CustodyItem> {
   }
 
   #settle(item: CustodyItem): Promise<void> {
-    const { watermark, record } = item;
-    if (watermark.settle(record.offset) && !watermark.revoked) this.#deps.requestCommit();
-    return Promise.resolve();
+    const { watermark } = item;
+    if (watermark.settle(item.offset) && !watermark.revoked) this.#deps.requestCommit();
+    return RESOLVED;
   }
 }
