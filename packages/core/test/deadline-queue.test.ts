@@ -70,9 +70,10 @@ describe('DeliveryContext (fields paid for on first read)', () => {
     group: 'g',
     receivedAt: new Date(),
   });
+  const shared = { event, handler: 'H.m', maxAttempts: 3, logger: noopLogger };
 
   it('hands out an already-aborted signal, with the reason, when aborted before the first read', () => {
-    const context = new DeliveryContext(facts(), event, 'H.m', 3, noopLogger, {});
+    const context = new DeliveryContext(facts(), shared, {});
     const reason = new Error('stopped');
     context.abortWith(reason);
     context.abortWith(new Error('second'));
@@ -81,7 +82,7 @@ describe('DeliveryContext (fields paid for on first read)', () => {
   });
 
   it('aborts a signal read before the abort, once', () => {
-    const context = new DeliveryContext(facts(), event, 'H.m', 3, noopLogger, {});
+    const context = new DeliveryContext(facts(), shared, {});
     const signal = context.signal;
     let calls = 0;
     signal.addEventListener('abort', () => (calls += 1));
@@ -94,9 +95,9 @@ describe('DeliveryContext (fields paid for on first read)', () => {
   it('keeps a valid incoming traceparent and generates one (stable across reads) when absent or malformed', () => {
     const incoming = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     expect(
-      new DeliveryContext(facts({ traceparent: incoming }), event, 'H.m', 3, noopLogger, {}).traceparent,
+      new DeliveryContext(facts({ traceparent: incoming }), shared, {}).traceparent,
     ).to.equal(incoming);
-    const generated = new DeliveryContext(facts({ traceparent: 'garbage' }), event, 'H.m', 3, noopLogger, {});
+    const generated = new DeliveryContext(facts({ traceparent: 'garbage' }), shared, {});
     expect(generated.traceparent).to.match(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     expect(generated.traceparent).to.equal(generated.traceparent);
   });

@@ -29,6 +29,7 @@ import { EventRouter } from '../router/event-router.js';
 import type { OutgoingMessage } from '../transport/outgoing-message.js';
 import { transportFor } from '../transport/routed/routed-transport.js';
 import type { Transport } from '../transport/transport.js';
+import { SETTLED_SYNC } from '../transport/settled-sync.js';
 import { buildOutgoingMessage, type OutgoingMessageInput } from './build-outgoing-message.js';
 import {
   checkBatchArgument,
@@ -308,16 +309,17 @@ export class EventBus {
    * typed error (e.g. `PUBLISH_FAILED`) when the broker refused it. An event not known at start
    * is registered and its destination provisioned on first publish.
    */
-  async publish<T>(
-    event: EventDefinition<T>,
-    payload: T,
-    options: PublishOptions = {},
-  ): Promise<MessageEnvelope> {
-    checkEventArgument('publish', event);
-    checkPayloadArgument('publish', event.name, payload);
-    checkPublishOptions('publish', options);
-    const envelopes = await this.#publish(event, [{ payload, options }]);
-    return envelopes[0] as MessageEnvelope;
+  publish<T>(event: EventDefinition<T>, payload: T, options: PublishOptions = {}): Promise<MessageEnvelope> {
+    try {
+      checkEventArgument('publish', event);
+      checkPayloadArgument('publish', event.name, payload);
+      checkPublishOptions('publish', options);
+      const fast = this.#publishFast(event, payload, options, undefined);
+      if (fast !== undefined) return fast as Promise<MessageEnvelope>;
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.#publish(event, [{ payload, options }]).then(first);
   }
 
   /**
@@ -327,20 +329,27 @@ export class EventBus {
    * no-subscriber rule (`NO_SUBSCRIBERS`) is checked once for the whole batch, before anything
    * is sent. Resolves with the envelopes in input order.
    */
-  async publishBatch<T>(
+  publishBatch<T>(
     event: EventDefinition<T>,
     payloads: readonly T[],
     options?: BatchPublishOptions<T>,
   ): Promise<MessageEnvelope[]> {
-    checkEventArgument('publishBatch', event);
-    checkBatchArgument(payloads);
-    if (options !== undefined && typeof options !== 'function') checkPublishOptions('publishBatch', options);
-    const items = payloads.map((payload, index) => {
-      checkPayloadArgument('publishBatch', event.name, payload);
-      const own = typeof options === 'function' ? options(payload, index) : (options ?? {});
-      if (typeof options === 'function') checkPublishOptions('publishBatch', own);
-      return { payload, options: own };
-    });
+    let items: { payload: unknown; options: PublishOptions }[];
+    try {
+      checkEventArgument('publishBatch', event);
+      checkBatchArgument(payloads);
+      if (options !== undefined && typeof options !== 'function') checkPublishOptions('publishBatch', options);
+      items = payloads.map((payload, index) => {
+        checkPayloadArgument('publishBatch', event.name, payload);
+        const own = typeof options === 'function' ? options(payload, index) : (options ?? NO_OPTIONS);
+        if (typeof options === 'function') checkPublishOptions('publishBatch', own);
+        return { payload, options: own };
+      });
+      const fast = this.#publishFast(event, undefined, NO_OPTIONS, items);
+      if (fast !== undefined) return fast as Promise<MessageEnvelope[]>;
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     return this.#publish(event, items);
   }
 
@@ -406,6 +415,71 @@ export class EventBus {
     const provisioning = this.#provisionOnce(running, replyTo);
     if (provisioning !== undefined) await provisioning;
     await running.transport.publish(replyTo, [{ envelope: replyEnvelope(request, body, this.#codec) }]);
+  }
+
+  /**
+   * The common case of `publish`/`publishBatch` without an `async` frame: the bus is open, the
+   * event is known and its destination provisioned, the event has no schema and no publish
+   * middleware is active. Builds every message synchronously and hands them to the transport;
+   * `single` resolves with the first envelope instead of the list. The transport's promise is
+   * chained once, or not at all when the transport finished synchronously ({@link SETTLED_SYNC}).
+   * `undefined` when the general path must run. Throws what building throws (callers turn it
+   * into a rejection); nothing is sent unless every message was built.
+   */
+  #publishFast(
+    event: EventDefinition<unknown>,
+    payload: unknown,
+    options: PublishOptions,
+    items: readonly { payload: unknown; options: PublishOptions }[] | undefined,
+  ): Promise<MessageEnvelope | MessageEnvelope[]> | undefined {
+    const running = this.#running;
+    if (
+      !this.#publishOpen ||
+      running === undefined ||
+      event.schema !== undefined ||
+      (this.#publishMiddleware.length > 0 && this.#publishActive?.() !== false) ||
+      items?.length === 0
+    )
+      return undefined;
+    if (this.#ensureKnown(running, event) !== undefined) return undefined;
+    const destination = destinationOf(event);
+    const target = transportFor(running.transport, destination);
+    const input: { -readonly [K in keyof OutgoingMessageInput]: OutgoingMessageInput[K] } = {
+      event,
+      payload,
+      options,
+      context: currentHandlerContext(),
+      codec: this.#codec,
+      transportName: target.name,
+      capabilities: target.capabilities,
+    };
+    const messages: OutgoingMessage[] = [];
+    if (items === undefined) messages.push(buildOutgoingMessage(input) as OutgoingMessage);
+    else
+      for (const item of items) {
+        input.payload = item.payload;
+        input.options = item.options;
+        messages.push(buildOutgoingMessage(input) as OutgoingMessage);
+      }
+    let sent: Promise<void>;
+    try {
+      sent = running.transport.publish(destination, messages);
+    } catch (error) {
+      sent = Promise.reject(error as Error);
+    }
+    if (sent === SETTLED_SYNC) {
+      this.#emitPublished(destination, messages);
+      return Promise.resolve(items === undefined ? (messages[0] as OutgoingMessage).envelope : envelopesOf(messages));
+    }
+    return sent.then(
+      () => {
+        this.#emitPublished(destination, messages);
+        return items === undefined ? (messages[0] as OutgoingMessage).envelope : envelopesOf(messages);
+      },
+      (error: unknown) => {
+        throw publishFailed(error, event, destination);
+      },
+    );
   }
 
   async #publish(
@@ -597,13 +671,28 @@ async function send(
   try {
     await transport.publish(destination, messages);
   } catch (error) {
-    if (isOmnibusError(error)) throw error;
-    throw new OmnibusError(
-      ErrorCodes.PUBLISH_FAILED,
-      `publishing ${event.name} to "${destination}" failed: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
+    throw publishFailed(error, event, destination);
   }
+}
+
+/** A transport's publish error as is when typed, else wrapped as `PUBLISH_FAILED`. */
+function publishFailed(error: unknown, event: EventDefinition<unknown>, destination: string): Error {
+  if (isOmnibusError(error)) return error;
+  return new OmnibusError(
+    ErrorCodes.PUBLISH_FAILED,
+    `publishing ${event.name} to "${destination}" failed: ${error instanceof Error ? error.message : String(error)}`,
+    { cause: error },
+  );
+}
+
+/** The envelopes of `messages`, in order. */
+function envelopesOf(messages: readonly OutgoingMessage[]): MessageEnvelope[] {
+  return messages.map((m) => m.envelope);
+}
+
+/** The only envelope of a one-message publish. */
+function first(envelopes: MessageEnvelope[]): MessageEnvelope {
+  return envelopes[0] as MessageEnvelope;
 }
 
 /** Wait for `promise`, but no longer than `ms` (then call `onTimeout` and resolve). Never rejects. */

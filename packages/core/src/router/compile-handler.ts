@@ -10,7 +10,7 @@ import type { HandlerResolver } from '../handler/handler-resolver.js';
 import { composeMiddleware, type HandlerMiddleware } from '../middleware/handler-middleware.js';
 import { upcastPayload } from '../events/upcasting.js';
 import { matchesFilter } from '../handler/handler-filter.js';
-import type { FilterMark } from './delivery-context.js';
+import type { FilterMark, HandlerFacts } from './delivery-context.js';
 import { schemaValidationMiddleware } from '../middleware/schema-validation-middleware.js';
 import type { DeadlineQueue } from './deadline-queue.js';
 import type { BatchHandlerMethod } from '../handler/batch-handler.js';
@@ -30,6 +30,8 @@ export interface CompiledHandler {
   readonly deadlines: DeadlineQueue;
   /** Batch handlers only: hand over waiting batches now and later ones at once (the bus is stopping). */
   readonly closeBatches?: () => void;
+  /** What every attempt's context shares, built on the first delivery (the router's cache). @internal */
+  shared?: HandlerFacts;
 }
 
 type Step = (context: MiddlewareContext) => Promise<void> | void;

@@ -11,7 +11,8 @@ import type { DeliveryReport } from '../hooks/delivery-interceptor.js';
 import { FILTERED } from '../handler/handler-filter.js';
 import type { CompiledHandler } from './compile-handler.js';
 import type { Expirable } from './deadline-queue.js';
-import { DeliveryContext } from './delivery-context.js';
+import { DeliveryContext, type HandlerFacts } from './delivery-context.js';
+import { SETTLED_SYNC } from '../transport/settled-sync.js';
 import type { InFlightTracker } from './in-flight-tracker.js';
 import { decideOnFailure, terminal, type SettlementDecision } from './settlement-decision.js';
 import type { SubscriptionStats } from './subscription-stats.js';
@@ -123,30 +124,27 @@ export function processDelivery(
       report,
     );
   }
-  const context = new DeliveryContext(
-    delivery,
-    event,
-    handlerName,
-    options.retry.maxAttempts,
-    deps.logger,
-    payload,
-  );
-  return new Attempt(delivery, route, handler, context, deps, started, report).start();
+  let shared = handler.shared;
+  if (shared === undefined || shared.event !== event || shared.logger !== deps.logger) {
+    shared = { event, handler: handlerName, maxAttempts: options.retry.maxAttempts, logger: deps.logger };
+    handler.shared = shared;
+  }
+  return new Attempt(delivery, shared, payload, route, handler, deps, started, report).start();
 }
 
 /**
- * One running attempt: finishes exactly once, when the pipeline settles, its deadline passes
- * (`HANDLER_TIMEOUT`, retriable) or the bus stops (the abort reason), then settles the delivery.
- * A pipeline that finishes after a timeout or stop is ignored (its rejection is handled).
+ * One running attempt, which is also its handler's context (one object per delivery): finishes
+ * exactly once, when the pipeline settles, its deadline passes (`HANDLER_TIMEOUT`, retriable) or
+ * the bus stops (the abort reason), then settles the delivery. A pipeline that finishes after a
+ * timeout or stop is ignored (its rejection is handled).
  */
-class Attempt implements Expirable {
+class Attempt extends DeliveryContext implements Expirable {
   readonly expiresAt: number;
   finished = false;
   readonly #delivery: Delivery;
   readonly #route: Route;
   readonly #report: DeliveryReport | undefined;
   readonly #handler: CompiledHandler;
-  readonly #context: DeliveryContext;
   readonly #deps: DeliveryProcessorDeps;
   readonly #started: number;
   /** Resolves the promise {@link start} returned for an attempt that outlived its synchronous part. */
@@ -156,18 +154,19 @@ class Attempt implements Expirable {
 
   constructor(
     delivery: Delivery,
+    shared: HandlerFacts,
+    payload: unknown,
     route: Route,
     handler: CompiledHandler,
-    context: DeliveryContext,
     deps: DeliveryProcessorDeps,
     started: number,
     report: DeliveryReport | undefined,
   ) {
+    super(delivery, shared, payload);
     this.#delivery = delivery;
     this.#route = route;
     this.#report = report;
     this.#handler = handler;
-    this.#context = context;
     this.#deps = deps;
     this.#started = started;
     this.expiresAt = handler.deadlines.deadlineFromNow();
@@ -183,7 +182,7 @@ class Attempt implements Expirable {
   start(): Promise<void> {
     let running: Promise<void> | void;
     try {
-      running = this.#handler.run(this.#context);
+      running = this.#handler.run(this);
     } catch (error) {
       return this.#finish(error, true);
     }
@@ -209,14 +208,14 @@ class Attempt implements Expirable {
       `handler ${handlerName} did not finish within ${String(options.timeoutMs)} ms`,
       { retriable: true },
     );
-    this.#context.abortWith(error);
+    this.abortWith(error);
     void this.#finish(error, true);
   }
 
   /** The bus is stopping and its drain deadline passed: give up with `reason`. */
   abort(reason: unknown): void {
     if (this.finished) return;
-    this.#context.abortWith(reason);
+    this.abortWith(reason);
     void this.#finish(reason instanceof Error ? reason : new Error(String(reason)), true);
   }
 
@@ -230,7 +229,7 @@ class Attempt implements Expirable {
       this.#handler.deadlines.prune();
     }
     const handlerName = this.#handler.registration.handlerName;
-    if (!failed && this.#context.filtered) {
+    if (!failed && this.filtered) {
       return settleAs(
         this.#delivery,
         'filtered',
@@ -413,28 +412,18 @@ function settleAs(
     report.delayMs = delayMs;
     report.handler = handler;
   }
-  return callSettlement(delivery, decision).then(
-    () => {
-      try {
-        route.stats.onSettled(outcome);
-        if (report !== undefined) report.settled = true;
-        if (deps.emitter.listenerCount('message.settled') === 0) return;
-        const { envelope } = delivery;
-        deps.emitter.emit('message.settled', {
-          outcome,
-          envelope,
-          attempt: delivery.deliveryAttempt,
-          destination: delivery.destination,
-          group: delivery.group,
-          durationMs: Date.now() - started,
-          ...(handler === undefined ? {} : { handler }),
-          ...(delayMs === undefined ? {} : { delayMs }),
-          ...(reason === undefined ? {} : { reason: { code: reason.code, message: reason.message } }),
-        });
-      } finally {
-        done?.();
-      }
-    },
+  const call = callSettlement(delivery, decision);
+  if (call === SETTLED_SYNC) {
+    // The transport settled synchronously: carry on now (no `.then`, no microtask).
+    try {
+      settled(delivery, outcome, reason, deps, started, handler, route, report, delayMs, done);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return SETTLED_SYNC;
+  }
+  return call.then(
+    () => settled(delivery, outcome, reason, deps, started, handler, route, report, delayMs, done),
     (error: unknown) => {
       try {
         route.stats.onSettled(undefined);
@@ -455,4 +444,38 @@ function settleAs(
       }
     },
   );
+}
+
+/** After a successful settlement call: counters, `message.settled` (when someone listens), then `done`. */
+function settled(
+  delivery: Delivery,
+  outcome: SettlementOutcome,
+  reason: SettlementReason | undefined,
+  deps: DeliveryProcessorDeps,
+  started: number,
+  handler: string | undefined,
+  route: Route,
+  report: DeliveryReport | undefined,
+  delayMs: number | undefined,
+  done: (() => void) | undefined,
+): void {
+  try {
+    route.stats.onSettled(outcome);
+    if (report !== undefined) report.settled = true;
+    if (deps.emitter.listenerCount('message.settled') === 0) return;
+    const { envelope } = delivery;
+    deps.emitter.emit('message.settled', {
+      outcome,
+      envelope,
+      attempt: delivery.deliveryAttempt,
+      destination: delivery.destination,
+      group: delivery.group,
+      durationMs: Date.now() - started,
+      ...(handler === undefined ? {} : { handler }),
+      ...(delayMs === undefined ? {} : { delayMs }),
+      ...(reason === undefined ? {} : { reason: { code: reason.code, message: reason.message } }),
+    });
+  } finally {
+    done?.();
+  }
 }

@@ -1,3 +1,5 @@
+import { SETTLED_SYNC } from './settled-sync.js';
+
 /** Options for {@link KeyedDispatcher}. */
 export interface KeyedDispatcherOptions<T> {
   /** Most items running at once (≥ 1). */
@@ -26,12 +28,19 @@ interface Entry<T> {
  */
 export class KeyedDispatcher<T> {
   readonly #options: KeyedDispatcherOptions<T>;
+  /** Ordered: items waiting with their keys. */
   readonly #waiting: Entry<T>[] = [];
+  /** Unordered: items waiting as they are (no entry object per item). */
+  readonly #plain: T[] = [];
   readonly #busyKeys = new Set<string>();
   readonly #idleWaiters: (() => void)[] = [];
   readonly #capacityWaiters: (() => void)[] = [];
   #running = 0;
   #stopped = false;
+  /** True while {@link #pump} runs (an item finishing synchronously inside it must not recurse). */
+  #pumping = false;
+  /** Something finished while pumping: pump again before returning. */
+  #repump = false;
 
   constructor(options: KeyedDispatcherOptions<T>) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
@@ -47,13 +56,14 @@ export class KeyedDispatcher<T> {
 
   /** Items accepted but not started yet. */
   get queued(): number {
-    return this.#waiting.length;
+    return this.#waiting.length + this.#plain.length;
   }
 
   /** Queue an item; it starts as soon as the limit and its key allow. Ignored after {@link stop}. */
   push(item: T, key?: string): void {
     if (this.#stopped) return;
-    this.#waiting.push({ item, key: this.#options.ordered ? key : undefined });
+    if (this.#options.ordered) this.#waiting.push({ item, key });
+    else this.#plain.push(item);
     this.#pump();
   }
 
@@ -65,13 +75,15 @@ export class KeyedDispatcher<T> {
 
   /** Free slots right now (`concurrency - running - queued`, never below 0). */
   get freeSlots(): number {
-    return Math.max(0, this.#options.concurrency - this.#running - this.#waiting.length);
+    return Math.max(0, this.#options.concurrency - this.#running - this.queued);
   }
 
   /** Stop starting items; returns those that never started, in arrival order. Idempotent. */
   stop(): T[] {
     this.#stopped = true;
-    const unstarted = this.#waiting.splice(0).map((entry) => entry.item);
+    const unstarted = this.#options.ordered
+      ? this.#waiting.splice(0).map((entry) => entry.item)
+      : this.#plain.splice(0);
     this.#wakeCapacity();
     this.#checkIdle();
     return unstarted;
@@ -79,7 +91,7 @@ export class KeyedDispatcher<T> {
 
   /** Wait up to `timeoutMs` for running items to finish. Resolves `true` when none is left. */
   async drain(timeoutMs: number): Promise<boolean> {
-    if (this.#running === 0 && this.#waiting.length === 0) return true;
+    if (this.#running === 0 && this.queued === 0) return true;
     let timer: NodeJS.Timeout | undefined;
     const idle = new Promise<boolean>((resolve) => this.#idleWaiters.push(() => resolve(true)));
     const timeout = new Promise<boolean>((resolve) => {
@@ -93,14 +105,30 @@ export class KeyedDispatcher<T> {
   }
 
   #hasCapacity(): boolean {
-    return this.#running + this.#waiting.length < this.#options.concurrency;
+    return this.#running + this.queued < this.#options.concurrency;
   }
 
   #pump(): void {
+    if (this.#pumping) {
+      this.#repump = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#repump = false;
+        this.#pumpOnce();
+      } while (this.#repump && !this.#stopped);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #pumpOnce(): void {
     if (!this.#options.ordered) {
       // No keys: first in, first out.
-      while (this.#waiting.length > 0 && this.#running < this.#options.concurrency)
-        this.#start(this.#waiting.shift() as Entry<T>);
+      const plain = this.#plain;
+      while (plain.length > 0 && this.#running < this.#options.concurrency) this.#start(plain.shift() as T, undefined);
       return;
     }
     for (let i = 0; i < this.#waiting.length && this.#running < this.#options.concurrency;) {
@@ -110,19 +138,23 @@ export class KeyedDispatcher<T> {
         continue;
       }
       this.#waiting.splice(i, 1);
-      this.#start(entry);
+      this.#start(entry.item, entry.key);
     }
   }
 
-  #start(entry: Entry<T>): void {
+  #start(item: T, key: string | undefined): void {
     this.#running += 1;
-    const key = entry.key;
     if (key !== undefined) this.#busyKeys.add(key);
     let running: Promise<void>;
     try {
-      running = this.#options.run(entry.item);
+      running = this.#options.run(item);
     } catch (error) {
-      this.#fail(error, entry);
+      this.#fail(error, item, key);
+      return;
+    }
+    // Finished synchronously (the router settled it without waiting): no `.then`, no microtask.
+    if (running === SETTLED_SYNC) {
+      this.#finish(key);
       return;
     }
     // Unkeyed items with no error hook (the common case) share two bound callbacks: no closure per item.
@@ -131,7 +163,7 @@ export class KeyedDispatcher<T> {
     else
       running.then(
         () => this.#finish(key),
-        (error: unknown) => this.#fail(error, entry),
+        (error: unknown) => this.#fail(error, item, key),
       );
   }
 
@@ -139,9 +171,9 @@ export class KeyedDispatcher<T> {
     this.#finish(undefined);
   };
 
-  #fail(error: unknown, entry: Entry<T>): void {
-    this.#options.onError?.(error, entry.item);
-    this.#finish(entry.key);
+  #fail(error: unknown, item: T, key: string | undefined): void {
+    this.#options.onError?.(error, item);
+    this.#finish(key);
   }
 
   #finish(key: string | undefined): void {
@@ -159,7 +191,7 @@ export class KeyedDispatcher<T> {
   }
 
   #checkIdle(): void {
-    if (this.#running === 0 && (this.#waiting.length === 0 || this.#stopped)) {
+    if (this.#running === 0 && (this.queued === 0 || this.#stopped)) {
       for (const wake of this.#idleWaiters.splice(0)) wake();
     }
   }

@@ -4,6 +4,7 @@ import type { MessageEnvelope } from '../../message/envelope.js';
 import { envelopeFromWire } from '../../message/wire-headers.js';
 import type { DeadLetterReason } from '../delivery.js';
 import type { Lease } from './in-memory-message.js';
+import { SETTLED_SYNC } from '../settled-sync.js';
 
 /** The broker-native view of an in-memory delivery, exposed as `Delivery.raw`. */
 export interface InMemoryRawMessage {
@@ -12,7 +13,6 @@ export interface InMemoryRawMessage {
   readonly enqueuedAt: Date;
 }
 
-const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * Settles leases on the in-memory broker for one subscription; the deliveries themselves are
@@ -40,17 +40,17 @@ export class InMemorySettlement implements SettlementPort<Lease> {
 
   ack(lease: Lease): Promise<void> {
     lease.group.ack(lease);
-    return RESOLVED;
+    return SETTLED_SYNC;
   }
 
   retry(lease: Lease, delayMs: number): Promise<void> {
     lease.group.retry(lease, delayMs);
-    return RESOLVED;
+    return SETTLED_SYNC;
   }
 
   deadLetter(lease: Lease, reason: DeadLetterReason): Promise<void> {
     lease.group.deadLetter(lease, reason);
-    return RESOLVED;
+    return SETTLED_SYNC;
   }
 
   raw(lease: Lease): InMemoryRawMessage {

@@ -1,4 +1,5 @@
 import { KeyedDispatcher } from '../keyed-dispatcher.js';
+import { SETTLED_SYNC } from '../settled-sync.js';
 import type { DeliveryHandler } from '../delivery.js';
 import type { Subscription, SubscriptionSpec } from '../transport.js';
 import type { AttachedConsumer, InMemoryConnection } from './in-memory-connection.js';
@@ -81,7 +82,7 @@ export class InMemorySubscription implements Subscription {
   }
 
   #run(lease: Lease): Promise<void> {
-    if (lease.state !== 'in-flight') return Promise.resolve();
+    if (lease.state !== 'in-flight') return SETTLED_SYNC;
     lease.started = true;
     return this.#onDelivery(this.#settlement.delivery(lease));
   }

@@ -2,6 +2,7 @@ import { ErrorCodes } from '../../errors/error-codes.js';
 import { OmnibusError, isOmnibusError } from '../../errors/omnibus-error.js';
 import { TransportStatusTracker } from '../transport-status-tracker.js';
 import { checkPublish } from '../../adapter-kit/check-publish.js';
+import { SETTLED_SYNC } from '../settled-sync.js';
 import type { BacklogReading } from '../backlog.js';
 import type { TransportCapabilities } from '../capabilities.js';
 import type { DeliveryHandler } from '../delivery.js';
@@ -170,21 +171,40 @@ export class InMemoryTransport implements Transport {
     return Promise.resolve({ items });
   }
 
-  async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
-    if (this.#tracker.status === 'closing' || this.#tracker.status === 'closed') {
-      throw new OmnibusError(
-        ErrorCodes.PUBLISH_FAILED,
-        `cannot publish to "${destination}": in-memory transport is closed`,
-      );
+  publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    try {
+      if (this.#tracker.status === 'closing' || this.#tracker.status === 'closed') {
+        throw new OmnibusError(
+          ErrorCodes.PUBLISH_FAILED,
+          `cannot publish to "${destination}": in-memory transport is closed`,
+        );
+      }
+      if (this.#tracker.status === 'idle') {
+        throw new OmnibusError(
+          ErrorCodes.PUBLISH_FAILED,
+          `cannot publish to "${destination}": call connect() first`,
+        );
+      }
+      const prepared = this.#prepareAll(destination, messages);
+      if (prepared.length === 0) return SETTLED_SYNC;
+      const ready = this.#connection;
+      if (this.#tracker.status === 'ready' && ready?.alive === true) {
+        // Connected: stored synchronously, no promise of its own (SETTLED_SYNC).
+        try {
+          ready.publish(destination, prepared, this.#options.deduplicationWindowMs);
+          return SETTLED_SYNC;
+        } catch (error) {
+          if (!(isOmnibusError(error) && error.code === ErrorCodes.CONNECTION_FAILED && !ready.alive)) throw error;
+        }
+      }
+      return this.#publishWhenReady(destination, prepared);
+    } catch (error) {
+      return Promise.reject(error as Error);
     }
-    if (this.#tracker.status === 'idle') {
-      throw new OmnibusError(
-        ErrorCodes.PUBLISH_FAILED,
-        `cannot publish to "${destination}": call connect() first`,
-      );
-    }
-    const prepared = messages.map((message) => this.#prepare(destination, message));
-    if (prepared.length === 0) return;
+  }
+
+  /** Publish once a (re)connection is ready, waiting up to `connectTimeoutMs` for it. */
+  async #publishWhenReady(destination: string, prepared: readonly OutgoingMessage[]): Promise<void> {
     for (;;) {
       const ready = this.#connection;
       const connection =
@@ -258,6 +278,18 @@ export class InMemoryTransport implements Transport {
     this.#connection?.close();
     this.#connection = undefined;
     this.#setStatus('closed');
+  }
+
+  /** Check every message; returns `messages` itself unless a delay had to be normalised (no copy of the list). */
+  #prepareAll(destination: string, messages: readonly OutgoingMessage[]): readonly OutgoingMessage[] {
+    let out: OutgoingMessage[] | undefined;
+    for (let i = 0; i < messages.length; i += 1) {
+      const message = messages[i] as OutgoingMessage;
+      const checked = this.#prepare(destination, message);
+      if (checked !== message) out ??= messages.slice(0, i);
+      out?.push(checked);
+    }
+    return out ?? messages;
   }
 
   /** Check one message; returns it as is unless its delay had to be normalised (no copy per message). */
