@@ -4,7 +4,7 @@ import { isOmnibusError, OmnibusError } from '../errors/omnibus-error.js';
 import { isUnrecoverableError } from '../errors/unrecoverable-error.js';
 import type { MessageEnvelope } from '../message/envelope.js';
 import type { MiddlewareContext } from '../handler/handler-context.js';
-import { runWithHandlerContext } from '../handler/handler-context-storage.js';
+import { HandlerContextScope } from '../handler/handler-context-storage.js';
 import type { HandlerRegistration } from '../handler/handler-registration.js';
 import type { HandlerResolver } from '../handler/handler-resolver.js';
 import { composeMiddleware, type HandlerMiddleware } from '../middleware/handler-middleware.js';
@@ -55,6 +55,7 @@ export function compileHandler(
   busMiddleware: readonly HandlerMiddleware[],
   deadlines: DeadlineQueue,
   replier?: Replier,
+  inheritCallerContext = true,
 ): CompiledHandler {
   const answers = registration.event.kind === 'request' && replier !== undefined;
   const { handlerClass, methodName, handlerName, options } = registration;
@@ -152,10 +153,11 @@ export function compileHandler(
         };
   const run: Step =
     answers && replier !== undefined ? (context) => answerRequest(context, pipeline, replier) : pipeline;
+  const scope = new HandlerContextScope(inheritCallerContext);
   return {
     registration,
     deadlines,
-    run: (context) => runWithHandlerContext(context, run),
+    run: (context) => scope.run(context, run),
     ...(batches === undefined ? {} : { closeBatches: () => batches.close() }),
   };
 }

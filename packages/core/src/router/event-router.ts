@@ -103,6 +103,7 @@ export class EventRouter {
           this.#options.middleware,
           this.#deadlineQueue(options.timeoutMs),
           this.#options.replier,
+          (this.#options.interceptors?.length ?? 0) > 0,
         ),
       );
       entry.deadLetter ||= options.deadLetter;
