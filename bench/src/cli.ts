@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { REPO_ROOT } from './brokers.js';
 import { parseOptions } from './options.js';
 import { Progress, formatDuration } from './progress.js';
@@ -9,6 +10,7 @@ import type { BenchResults } from './results.js';
 import { mergeResults } from './merge-results.js';
 import { checkAgainstBaseline, frameworkCosts, type CostBaseline } from './report/framework-cost.js';
 import { runBench } from './run-bench.js';
+import { renderBeforeAfter, spliceSection } from './report/before-after.js';
 
 // Memory runs need --expose-gc: re-run this script with it when it is missing.
 if ((globalThis as { gc?: unknown }).gc === undefined && process.env['OMNIBUS_BENCH_CHILD'] === undefined) {
@@ -25,6 +27,21 @@ function reportPaths(dir: string | undefined): ReportPaths | undefined {
     : { markdown: `${dir}/benchmarks.md`, chartsDir: `${dir}/charts`, chartsLink: 'charts' };
 }
 
+/** `--compare`: print (and with `--section-into`, splice) the in-memory before/after section. */
+function compareWith(beforeFile: string | undefined, into: string | undefined, results: BenchResults, afterFile: string): void {
+  if (beforeFile === undefined) {
+    if (into !== undefined) process.stderr.write('--section-into needs --compare BEFORE.json; nothing written\n');
+    return;
+  }
+  const before = JSON.parse(readFileSync(beforeFile, 'utf8')) as BenchResults;
+  const section = renderBeforeAfter(before, results, relative(REPO_ROOT, beforeFile), relative(REPO_ROOT, afterFile));
+  process.stdout.write(`${section}\n`);
+  if (into !== undefined) {
+    spliceSection(into, section);
+    process.stderr.write(`before/after section written into ${into}\n`);
+  }
+}
+
 async function main(): Promise<void> {
   let opts;
   try {
@@ -38,8 +55,11 @@ async function main(): Promise<void> {
     let results = JSON.parse(readFileSync(opts.reportFrom, 'utf8')) as BenchResults;
     for (const file of opts.merge)
       results = mergeResults(results, JSON.parse(readFileSync(file, 'utf8')) as BenchResults);
-    const written = writeReport(results, REPO_ROOT, reportPaths(opts.reportDir));
-    process.stderr.write(`report: ${written.join(', ')}\n`);
+    if (opts.sectionInto === undefined || opts.reportDir !== undefined) {
+      const written = writeReport(results, REPO_ROOT, reportPaths(opts.reportDir));
+      process.stderr.write(`report: ${written.join(', ')}\n`);
+    }
+    compareWith(opts.compare, opts.sectionInto, results, opts.reportFrom);
     return;
   }
   const progress = new Progress();
@@ -67,9 +87,12 @@ async function main(): Promise<void> {
           chartsDir: `${opts.outDir}/quick-charts`,
           chartsLink: 'quick-charts',
         })
-      : writeReport(results, REPO_ROOT, reportPaths(opts.reportDir));
-    progress.note(`report: ${written.join(', ')}`);
+      : opts.sectionInto !== undefined && opts.reportDir === undefined
+        ? []
+        : writeReport(results, REPO_ROOT, reportPaths(opts.reportDir));
+    if (written.length > 0) progress.note(`report: ${written.join(', ')}`);
   }
+  compareWith(opts.compare, opts.sectionInto, results, file);
   // Framework cost per message and the CI guard (bench/baseline.json): fails only on a gross regression.
   const baselineFile = `${REPO_ROOT}bench/baseline.json`;
   const baseline = existsSync(baselineFile) ? (JSON.parse(readFileSync(baselineFile, 'utf8')) as CostBaseline) : undefined;

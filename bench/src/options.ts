@@ -37,6 +37,10 @@ export interface BenchOptions {
   readonly reportDir: string | undefined;
   /** Earlier results files whose transports (those not measured now) join this report. */
   readonly merge: readonly string[];
+  /** A "before" results file: render the in-memory before/after section against it. */
+  readonly compare: string | undefined;
+  /** Splice the before/after section into this markdown file (between its markers) instead of rendering the full report to docs/. */
+  readonly sectionInto: string | undefined;
   readonly subjects: ReadonlySet<string> | undefined;
   readonly omnibusOptions: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
@@ -67,7 +71,10 @@ const USAGE = `usage: node bench/dist/src/cli.js [options]
   --no-report             only write the JSON results
   --report-from FILE      render docs/benchmarks.md and charts from an earlier results file, run nothing
   --report-dir DIR        write the report to DIR/benchmarks.md and DIR/charts/ instead of docs/
-  --merge FILE[,FILE]     add the transports of earlier results files that this run (or --report-from) lacks`;
+  --merge FILE[,FILE]     add the transports of earlier results files that this run (or --report-from) lacks
+  --compare FILE          a "before" results file (old core, same harness): print the in-memory before/after table
+  --section-into FILE     write that table into FILE between its <!-- generated:in-memory-before-after --> markers
+                          (docs/benchmarks.md is then left alone unless --report-dir is given)`;
 
 /** Parse `argv` (without node and script). Throws with the usage text on bad input. */
 export function parseOptions(argv: readonly string[], repoRoot: string): BenchOptions {
@@ -131,6 +138,8 @@ export function parseOptions(argv: readonly string[], repoRoot: string): BenchOp
     reportFrom: str('report-from'),
     reportDir: str('report-dir'),
     merge: list('merge') ?? [],
+    compare: str('compare'),
+    sectionInto: str('section-into'),
     subjects: subjects === undefined ? undefined : new Set(subjects),
     omnibusOptions: parseJsonObject(str('omnibus-options')),
   };

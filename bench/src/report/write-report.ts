@@ -4,6 +4,7 @@ import type { BenchResults } from '../results.js';
 import type { Summary } from '../stats.js';
 import { Aggregate, ratio } from './aggregate.js';
 import { frameworkCosts } from './framework-cost.js';
+import { SECTION_END, SECTION_START } from './before-after.js';
 import { barChart, COLORS, scatterChart, short, type Bar, type Panel } from './svg.js';
 
 /** Where the report goes. */
@@ -196,6 +197,8 @@ function renderMarkdown(
     );
   }
   push('');
+  // Where `--compare BEFORE.json --section-into docs/benchmarks.md` writes the in-memory before/after table.
+  push(SECTION_START, SECTION_END, '');
 
   if (analysis !== undefined) push(analysis.trim(), '');
 
