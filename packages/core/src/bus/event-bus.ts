@@ -317,7 +317,7 @@ export class EventBus {
       const fast = this.#publishFast(event, payload, options, undefined);
       if (fast !== undefined) return fast as Promise<MessageEnvelope>;
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     return this.#publish(event, [{ payload, options }]).then(first);
   }
@@ -348,7 +348,7 @@ export class EventBus {
       const fast = this.#publishFast(event, undefined, NO_OPTIONS, items);
       if (fast !== undefined) return fast as Promise<MessageEnvelope[]>;
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     return this.#publish(event, items);
   }
@@ -465,7 +465,7 @@ export class EventBus {
     try {
       sent = running.transport.publish(destination, messages);
     } catch (error) {
-      sent = Promise.reject(error as Error);
+      sent = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     if (sent === SETTLED_SYNC) {
       this.#emitPublished(destination, messages);

@@ -199,7 +199,7 @@ export class InMemoryTransport implements Transport {
       }
       return this.#publishWhenReady(destination, prepared);
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
