@@ -91,13 +91,14 @@ export class SettleOnceDelivery<N> implements Delivery {
 
   /**
    * @param port - The subscription's native settlement operations (shared by its deliveries).
-   * @param native - This message's handle, passed back to every port call.
+   * @param native - This message's handle, passed back to every port call; `undefined` for a
+   *   subclass that is its own handle (the delivery then passes itself).
    * @param envelope - The decoded envelope.
    * @param deliveryAttempt - 1-based attempt number of this delivery.
    */
-  constructor(port: SettlementPort<N>, native: N, envelope: MessageEnvelope, deliveryAttempt: number) {
+  constructor(port: SettlementPort<N>, native: N | undefined, envelope: MessageEnvelope, deliveryAttempt: number) {
     this.#port = port;
-    this.native = native;
+    this.native = native ?? (this as unknown as N);
     this.envelope = envelope;
     this.deliveryAttempt = deliveryAttempt;
     this.#receivedAtMs = Date.now();

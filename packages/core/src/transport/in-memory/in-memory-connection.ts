@@ -54,11 +54,15 @@ export class InMemoryConnection {
     groupName: string,
     options: { readonly prefetch: number; readonly ordered: boolean },
     deliver: (lease: Lease) => void,
+    lease?: GroupConsumer['lease'],
   ): AttachedConsumer {
     this.#assertAlive();
     const group = this.#broker.group(destination, groupName);
     if (options.ordered) group.ordered = true;
-    const consumer: GroupConsumer = { prefetch: options.prefetch, outstanding: 0, intake: true, deliver };
+    const consumer: GroupConsumer =
+      lease === undefined
+        ? { prefetch: options.prefetch, outstanding: 0, intake: true, deliver }
+        : { prefetch: options.prefetch, outstanding: 0, intake: true, deliver, lease };
     const attached = { group, consumer };
     this.#consumers.add(attached);
     group.attach(consumer);

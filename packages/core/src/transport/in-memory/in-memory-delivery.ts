@@ -3,7 +3,8 @@ import type { SettlementPort } from '../../adapter-kit/settle-once-delivery.js';
 import type { MessageEnvelope } from '../../message/envelope.js';
 import { envelopeFromWire } from '../../message/wire-headers.js';
 import type { DeadLetterReason } from '../delivery.js';
-import type { Lease } from './in-memory-message.js';
+import type { GroupConsumer, Lease, LeaseState, StoredMessage } from './in-memory-message.js';
+import type { InMemoryGroup } from './in-memory-group.js';
 import { SETTLED_SYNC } from '../settled-sync.js';
 
 /** The broker-native view of an in-memory delivery, exposed as `Delivery.raw`. */
@@ -33,23 +34,24 @@ export class InMemorySettlement implements SettlementPort<Lease> {
     this.maxRetryDelayMs = maxRetryDelayMs;
   }
 
-  /** Wrap a lease as a `Delivery`. */
+  /** The lease as a `Delivery`: itself when it is an {@link InMemoryDelivery}, else a wrapper. */
   delivery(lease: Lease): SettleOnceDelivery<Lease> {
-    return new SettleOnceDelivery(this, lease, envelopeOf(lease), lease.deliveryAttempt);
+    if (lease instanceof InMemoryDelivery) return lease;
+    return new SettleOnceDelivery(this, lease, envelopeOf(lease.message), lease.deliveryAttempt);
   }
 
   ack(lease: Lease): Promise<void> {
-    lease.group.ack(lease);
+    lease.queue.ack(lease);
     return SETTLED_SYNC;
   }
 
   retry(lease: Lease, delayMs: number): Promise<void> {
-    lease.group.retry(lease, delayMs);
+    lease.queue.retry(lease, delayMs);
     return SETTLED_SYNC;
   }
 
   deadLetter(lease: Lease, reason: DeadLetterReason): Promise<void> {
-    lease.group.deadLetter(lease, reason);
+    lease.queue.deadLetter(lease, reason);
     return SETTLED_SYNC;
   }
 
@@ -68,8 +70,7 @@ export class InMemorySettlement implements SettlementPort<Lease> {
  * shared by every delivery of the message; its payload is the broker's stored copy, not a fresh
  * copy per delivery, so like every envelope field it is read-only.
  */
-function envelopeOf(lease: Lease): MessageEnvelope {
-  const message = lease.message;
+function envelopeOf(message: StoredMessage): MessageEnvelope {
   return (
     message.envelope ??
     envelopeFromWire({
@@ -79,4 +80,29 @@ function envelopeOf(lease: Lease): MessageEnvelope {
       fallbackTime: message.enqueuedAt,
     })
   );
+}
+
+/**
+ * A lease that is also its delivery: the broker hands it out and the router settles it, one
+ * object per delivered message instead of a lease plus a wrapper. Its native handle is itself.
+ */
+export class InMemoryDelivery extends SettleOnceDelivery<Lease> implements Lease {
+  readonly message: StoredMessage;
+  readonly queue: InMemoryGroup;
+  readonly consumer: GroupConsumer;
+  started = false;
+  state: LeaseState = 'in-flight';
+
+  constructor(
+    settlement: InMemorySettlement,
+    message: StoredMessage,
+    queue: InMemoryGroup,
+    consumer: GroupConsumer,
+    deliveryAttempt: number,
+  ) {
+    super(settlement, undefined, envelopeOf(message), deliveryAttempt);
+    this.message = message;
+    this.queue = queue;
+    this.consumer = consumer;
+  }
 }

@@ -263,14 +263,10 @@ export class InMemoryGroup {
         this.#head += 1;
         i += 1;
       } else this.#ready.splice(i, 1);
-      const lease: Lease = {
-        message,
-        group: this,
-        consumer,
-        deliveryAttempt: message.deliveryCount + 1,
-        started: false,
-        state: 'in-flight',
-      };
+      const deliveryAttempt = message.deliveryCount + 1;
+      const lease: Lease =
+        consumer.lease?.(message, this, consumer, deliveryAttempt) ??
+        ({ message, queue: this, consumer, deliveryAttempt, started: false, state: 'in-flight' } satisfies Lease);
       this.#inFlight.add(lease);
       consumer.outstanding += 1;
       if (key !== undefined) this.#lockedKeys.add(key);

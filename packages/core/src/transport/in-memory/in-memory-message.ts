@@ -84,7 +84,8 @@ export type LeaseState = 'in-flight' | 'settled' | 'released';
  */
 export interface Lease {
   readonly message: StoredMessage;
-  readonly group: InMemoryGroup;
+  /** The group queue that handed it out (settlement and release go through it). */
+  readonly queue: InMemoryGroup;
   readonly consumer: GroupConsumer;
   /** 1-based attempt number of this delivery. */
   readonly deliveryAttempt: number;
@@ -103,6 +104,11 @@ export interface GroupConsumer {
   intake: boolean;
   /** Hands over newly leased messages (called outside the group's pump loop). */
   readonly deliver: (lease: Lease) => void;
+  /**
+   * Makes the lease object (optional; default a plain {@link Lease}). A subscription passes one
+   * whose lease is also the delivery, so a delivered message is one object, not two. Must not throw.
+   */
+  readonly lease?: (message: StoredMessage, queue: InMemoryGroup, consumer: GroupConsumer, deliveryAttempt: number) => Lease;
 }
 
 /** A dead-lettered message read out of band with {@link InMemoryBroker.readDeadLetters}. */

@@ -3,7 +3,7 @@ import { SETTLED_SYNC } from '../settled-sync.js';
 import type { DeliveryHandler } from '../delivery.js';
 import type { Subscription, SubscriptionSpec } from '../transport.js';
 import type { AttachedConsumer, InMemoryConnection } from './in-memory-connection.js';
-import { InMemorySettlement } from './in-memory-delivery.js';
+import { InMemoryDelivery, InMemorySettlement } from './in-memory-delivery.js';
 import type { Lease } from './in-memory-message.js';
 
 /** Settings an {@link InMemorySubscription} takes from its transport. */
@@ -50,6 +50,8 @@ export class InMemorySubscription implements Subscription {
       this.spec.group,
       { prefetch: Math.max(this.#settings.prefetch, this.spec.concurrency), ordered: this.spec.ordered },
       (lease) => this.#dispatcher.push(lease, lease.message.partitionKey),
+      (message, queue, consumer, deliveryAttempt) =>
+        new InMemoryDelivery(this.#settlement, message, queue, consumer, deliveryAttempt),
     );
   }
 
@@ -73,7 +75,7 @@ export class InMemorySubscription implements Subscription {
     const connection = this.#connection;
     const consumer = this.#consumer;
     if (connection !== undefined && consumer !== undefined) connection.stopIntake(consumer);
-    for (const lease of this.#dispatcher.stop()) lease.group.release(lease);
+    for (const lease of this.#dispatcher.stop()) lease.queue.release(lease);
     await this.#dispatcher.drain(Math.max(0, drainTimeoutMs));
     if (connection !== undefined && consumer !== undefined) connection.detach(consumer);
     this.#connection = undefined;
