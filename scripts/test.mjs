@@ -160,7 +160,7 @@ for (const stage of stages) {
       result = { code: r.code, counts: r.code === 0 ? { passed: 1, failed: 0, skipped: 0 } : { passed: 0, failed: 1, skipped: 0 } };
     }
   } else {
-    const r = await run(process.execPath, [mocha, '--timeout', '120000', '--exit', ...stage.mocha], { capture: true });
+    const r = await run(process.execPath, [mocha, '--timeout', '120000', '--exit', ...stage.mocha], { capture: true, env: stage.env });
     const counts = countsFrom(r.output);
     if (r.code !== 0 && counts.failed === 0) counts.failed = 1; // crashed or found no tests
     result = { code: r.code, counts };
