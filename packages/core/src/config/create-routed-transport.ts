@@ -80,9 +80,16 @@ export async function createRoutedTransport(
       continue;
     }
     const before = problems.list.length;
-    const transport = await createTransport(selection, config.providers ?? [], problems);
+    const transport = await createTransport(
+      selection,
+      config.providers ?? [],
+      problems,
+      Object.fromEntries(entries),
+      `transports.${alias}`,
+    );
     for (const problem of problems.list.slice(before))
-      Object.assign(problem, { problem: `transports.${alias}: ${problem.problem}` });
+      if (!problem.problem.startsWith(`transports.${alias}`))
+        Object.assign(problem, { problem: `transports.${alias}: ${problem.problem}` });
     if (transport === undefined) broken = true;
     else {
       transports.set(alias, transport);

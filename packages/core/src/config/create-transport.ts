@@ -4,6 +4,7 @@ import { ErrorCodes } from '../errors/error-codes.js';
 import type { Transport } from '../transport/transport.js';
 import type { TransportProvider } from '../transport/transport-provider.js';
 import { closestMatch } from './closest-match.js';
+import { createMigrationTransport, MIGRATION_TRANSPORT_NAME } from './create-migration-transport.js';
 import { FIRST_PARTY_TRANSPORTS, findTransportProvider } from './find-transport-provider.js';
 import { transportEnvPrefix, transportPackageName, type TransportSelection } from './transport-selection.js';
 
@@ -12,12 +13,16 @@ import { transportEnvPrefix, transportPackageName, type TransportSelection } fro
  * `parseOptions` (every problem), and call `provider.create`. Problems go to `problems`
  * (`TRANSPORT_UNKNOWN` with the known names and the package to install; `CONFIGURATION_INVALID`
  * per bad option, naming its environment variable); returns `undefined` then. Option values
- * never appear unredacted in problems.
+ * never appear unredacted in problems. The name `migration` (unless a given provider has it)
+ * builds a `MigrationTransport` from its `from`, `to` and `phase` options, where `from`/`to`
+ * may name one of `aliases` (the bus's `transports`); `where` names the selection in problems.
  */
 export async function createTransport(
   selection: TransportSelection,
   providers: readonly TransportProvider[],
   problems: ConfigurationProblems,
+  aliases: Readonly<Record<string, Transport | TransportSelection>> = {},
+  where = 'transport',
 ): Promise<Transport | undefined> {
   if (
     typeof selection !== 'object' ||
@@ -33,6 +38,21 @@ export async function createTransport(
     return undefined;
   }
   const { name } = selection;
+  if (name === MIGRATION_TRANSPORT_NAME && !providers.some((p) => p.name === name))
+    return createMigrationTransport(
+      selection,
+      where,
+      aliases,
+      async (side, sideWhere) => {
+        const before = problems.list.length;
+        const transport = await createTransport(side, providers, problems, aliases, sideWhere);
+        for (const problem of problems.list.slice(before))
+          if (!problem.problem.startsWith(`${sideWhere}`))
+            Object.assign(problem, { problem: `${sideWhere}: ${problem.problem}` });
+        return transport;
+      },
+      problems,
+    );
   const result = await findTransportProvider(name, providers);
   if (!result.found) {
     const known = [...new Set([...providers.map((p) => p.name), ...FIRST_PARTY_TRANSPORTS])];

@@ -9,6 +9,7 @@ export const FIRST_PARTY_TRANSPORTS: readonly string[] = [
   'sqs',
   'azure',
   'nats',
+  'migration',
 ];
 
 /** Outcome of {@link findTransportProvider}. */

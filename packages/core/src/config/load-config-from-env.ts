@@ -35,7 +35,12 @@ interface FileConfig {
  *   overriding the file's transport of that alias;
  * - `OMNIBUS_TRANSPORTS_<ALIAS>_<OPTION>`: an option of the transport of that alias;
  * - `OMNIBUS_ROUTES`: `event=alias` pairs, comma-separated (`shop.order-placed.v1=stream`),
- *   added to (and overriding) the file's routes.
+ *   added to (and overriding) the file's routes;
+ * - the `migration` transport (`OMNIBUS_TRANSPORT=migration`, or an alias of that name):
+ *   `OMNIBUS_MIGRATION_FROM`, `_TO` (an alias of `transports` or a transport name),
+ *   `_PHASE`, `_CLAIMS`, `_CLAIMS_URL`…; a side named by transport name takes the options of
+ *   `OMNIBUS_<NAME>_*`, overridden by `OMNIBUS_MIGRATION_FROM_<OPTION>` / `_TO_<OPTION>` (for an
+ *   alias: `OMNIBUS_TRANSPORTS_<ALIAS>_FROM`, `_FROM_<OPTION>`, …).
  * Values stay strings; the provider's option schema coerces them at start. Synchronous.
  * @throws ConfigurationError when the file cannot be read or is not valid JSON of that shape,
  * or a list variable is malformed.
@@ -56,12 +61,26 @@ export function loadConfigFromEnv(
   const transport =
     name === undefined
       ? undefined
-      : {
-          name,
-          options: envOptions(env, transportEnvPrefix(name), [], {
-            ...(fromFile.transport?.name === name ? (fromFile.transport.options ?? {}) : {}),
-          }),
-        };
+      : withMigrationSides(
+          env,
+          {
+            name,
+            options: envOptions(
+              env,
+              transportEnvPrefix(name),
+              migrationSidePrefixes(name, transportEnvPrefix(name)),
+              {
+                ...(fromFile.transport?.name === name ? (fromFile.transport.options ?? {}) : {}),
+              },
+            ),
+          },
+          transportEnvPrefix(name),
+          transports,
+          problems,
+        );
+  for (const [alias, selection] of Object.entries(transports))
+    transports[alias] = withMigrationSides(env, selection, aliasEnvPrefix(alias), transports, problems);
+  if (problems.length > 0) throw new ConfigurationError(problems);
   return {
     ...(transport === undefined ? {} : { transport }),
     ...(several ? { transports, routes } : Object.keys(routes).length > 0 ? { routes } : {}),
@@ -88,9 +107,63 @@ function readTransports(
       .filter((a) => a !== alias && aliasEnvPrefix(a).startsWith(prefix))
       .map(aliasEnvPrefix);
     const fileOptions = fromFile[alias]?.name === name ? (fromFile[alias].options ?? {}) : {};
-    out[alias] = { name, options: envOptions(env, prefix, others, { ...fileOptions }) };
+    out[alias] = {
+      name,
+      options: envOptions(env, prefix, [...others, ...migrationSidePrefixes(name, prefix)], {
+        ...fileOptions,
+      }),
+    };
   }
   return out;
+}
+
+/** The prefixes of a migration's side options (`<prefix>FROM_`, `<prefix>TO_`); none for other transports. Pure. */
+function migrationSidePrefixes(name: string, prefix: string): string[] {
+  return name === 'migration' ? [`${prefix}FROM_`, `${prefix}TO_`] : [];
+}
+
+/**
+ * A `migration` selection with its `from` and `to` completed from the environment: a side that
+ * names an alias of `transports` stays that alias; otherwise it becomes `{ name, options }` with
+ * the options of the file, then `OMNIBUS_<NAME>_*`, then `<prefix>FROM_*` / `<prefix>TO_*`.
+ * Other selections are returned unchanged.
+ */
+function withMigrationSides(
+  env: Readonly<Record<string, string | undefined>>,
+  selection: TransportSelection,
+  prefix: string,
+  transports: Readonly<Record<string, TransportSelection>>,
+  problems: ConfigurationProblem[],
+): TransportSelection {
+  if (selection.name !== 'migration') return selection;
+  const options: Record<string, unknown> = { ...(selection.options ?? {}) };
+  for (const side of ['from', 'to'] as const) {
+    const value = options[side];
+    const sidePrefix = `${prefix}${side.toUpperCase()}_`;
+    const own = envOptions(env, sidePrefix, [], {});
+    if (typeof value === 'string' && value in transports) {
+      const [first] = Object.keys(own);
+      if (first !== undefined)
+        problems.push({
+          code: ErrorCodes.CONFIGURATION_INVALID,
+          problem: `${sidePrefix}* is set but the migration's ${side} is the transport alias "${value}"`,
+          fix: `set the options of that alias instead (${aliasEnvPrefix(value)}<OPTION>), or name a transport in ${prefix}${side.toUpperCase()}`,
+        });
+      continue;
+    }
+    const base =
+      typeof value === 'string'
+        ? { name: value, options: {} }
+        : isRecord(value) && typeof value['name'] === 'string'
+          ? { name: value['name'], options: isRecord(value['options']) ? value['options'] : {} }
+          : undefined;
+    if (base === undefined) continue; // missing or malformed: reported when the bus is built
+    options[side] = {
+      name: base.name,
+      options: { ...envOptions(env, transportEnvPrefix(base.name), [], { ...base.options }), ...own },
+    };
+  }
+  return { name: selection.name, options };
 }
 
 /** `OMNIBUS_TRANSPORTS_<ALIAS>_`: the environment prefix of a transport alias's options. Pure. */

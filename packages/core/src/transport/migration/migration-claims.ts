@@ -14,6 +14,8 @@ export interface MigrationClaims {
    * side (`side` itself when this call claimed it, or when that side already owned it).
    */
   claim(group: string, id: string, side: MigrationSide): Promise<MigrationSide>;
+  /** Release the store's resources (called by a MigrationTransport that owns the store). */
+  close?(): Promise<void>;
 }
 
 /**

@@ -30,6 +30,8 @@ export interface MigrationTransportOptions {
   readonly phase: MigrationPhase;
   /** Who handles each message (default: an in-process window). Share it across restarts. */
   readonly claims?: MigrationClaims;
+  /** Close `claims` with the transport (default `false`: the caller shares and closes it). */
+  readonly ownsClaims?: boolean;
 }
 
 /**
@@ -56,12 +58,14 @@ export class MigrationTransport implements Transport {
   readonly #from: Transport;
   readonly #to: Transport;
   readonly #claims: MigrationClaims;
+  readonly #ownsClaims: boolean;
 
   constructor(options: MigrationTransportOptions) {
     this.#from = options.from;
     this.#to = options.to;
     this.phase = options.phase;
     this.#claims = options.claims ?? new InProcessMigrationClaims();
+    this.#ownsClaims = options.ownsClaims === true;
     this.name = `migrate(${options.from.name}→${options.to.name})`;
     this.capabilities = withoutStores(
       this.phase === 'cut-over'
@@ -155,7 +159,11 @@ export class MigrationTransport implements Transport {
   }
 
   async close(drainTimeoutMs?: number): Promise<void> {
-    await Promise.all([this.#from.close(drainTimeoutMs), this.#to.close(drainTimeoutMs)]);
+    try {
+      await Promise.all([this.#from.close(drainTimeoutMs), this.#to.close(drainTimeoutMs)]);
+    } finally {
+      if (this.#ownsClaims) await this.#claims.close?.();
+    }
   }
 
   /** The raw clients of both transports. */
