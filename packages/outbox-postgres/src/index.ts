@@ -18,3 +18,11 @@ export { MIGRATE_COMMAND, isConnectionError } from './store-errors.js';
 export type { SqlClient, SqlPool, SqlResult, PooledClient } from './sql-client.js';
 export { PostgresSagaStore } from './saga/postgres-saga-store.js';
 export type { PostgresSagaStoreOptions } from './saga/postgres-saga-store.js';
+export {
+  PostgresMigrationClaims,
+  createPostgresMigrationClaims,
+} from './migration/postgres-migration-claims.js';
+export type {
+  PostgresMigrationClaimsOptions,
+  PostgresMigrationClaimsConnection,
+} from './migration/postgres-migration-claims.js';

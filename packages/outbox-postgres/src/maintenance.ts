@@ -12,6 +12,13 @@ export interface CleanupOptions extends OutboxTablesOptions {
    * runs its effects again. Omit to keep them.
    */
   readonly inboxRetentionMs?: number;
+  /**
+   * Delete broker-migration claims (`PostgresMigrationClaims`) older than this (ms since
+   * claimed). Must exceed the longest lag between a message's two copies (including the time
+   * a copy can wait on a broker while consumers are down), or the late copy is handled again.
+   * Omit to keep them.
+   */
+  readonly migrationClaimsRetentionMs?: number;
   /** Rows deleted per statement (default 5000), to keep locks and WAL bursts small. */
   readonly chunkSize?: number;
 }
@@ -20,6 +27,7 @@ export interface CleanupOptions extends OutboxTablesOptions {
 export interface CleanupResult {
   readonly outbox: number;
   readonly inbox: number;
+  readonly migrationClaims: number;
 }
 
 /**
@@ -39,7 +47,11 @@ export async function cleanup(pool: SqlPool, options: CleanupOptions): Promise<C
       options.inboxRetentionMs === undefined
         ? 0
         : await deleteInChunks(pool, inboxSql(tables), options.inboxRetentionMs, chunk);
-    return { outbox, inbox };
+    const migrationClaims =
+      options.migrationClaimsRetentionMs === undefined
+        ? 0
+        : await deleteInChunks(pool, claimsSql(tables), options.migrationClaimsRetentionMs, chunk);
+    return { outbox, inbox, migrationClaims };
   } catch (error) {
     throw mapStoreError(error, tables, 'outbox cleanup');
   }
@@ -55,6 +67,12 @@ const inboxSql = (t: OutboxTables): string =>
   `DELETE FROM ${t.inbox} WHERE (group_name, message_id) IN (
      SELECT group_name, message_id FROM ${t.inbox}
       WHERE handled_at < clock_timestamp() - $1 * interval '1 millisecond'
+      LIMIT $2 FOR UPDATE SKIP LOCKED)`;
+
+const claimsSql = (t: OutboxTables): string =>
+  `DELETE FROM ${t.migrationClaims} WHERE (group_name, message_id) IN (
+     SELECT group_name, message_id FROM ${t.migrationClaims}
+      WHERE claimed_at < clock_timestamp() - $1 * interval '1 millisecond'
       LIMIT $2 FOR UPDATE SKIP LOCKED)`;
 
 async function deleteInChunks(

@@ -11,13 +11,13 @@ import { outboxTables } from '../schema/outbox-tables.js';
 
 const USAGE = `usage: omnibus-outbox <command> [--url postgres://…] [--schema public] [--prefix omnibus_]
 commands:
-  migrate                      create the outbox, dead-letter and inbox tables (idempotent)
+  migrate                      create the outbox, dead-letter, inbox, saga and migration-claims tables (idempotent)
   ddl                          print the DDL (for your own migration tool)
   relay [--batch-size 100] [--concurrency 1]
                                publish committed rows to the transport configured by OMNIBUS_TRANSPORT
                                and OMNIBUS_<TRANSPORT>_* (as loadConfigFromEnv); stops on SIGTERM/SIGINT
-  cleanup [--retention-ms N] [--inbox-retention-ms N]
-                               delete dispatched rows / old inbox rows once
+  cleanup [--retention-ms N] [--inbox-retention-ms N] [--migration-claims-retention-ms N]
+                               delete dispatched rows / old inbox rows / old migration claims once
   lag                          print pending rows and the oldest's age
 --url defaults to OMNIBUS_OUTBOX_DATABASE_URL, then DATABASE_URL.`;
 
@@ -32,6 +32,7 @@ async function main(): Promise<number> {
       concurrency: { type: 'string' },
       'retention-ms': { type: 'string' },
       'inbox-retention-ms': { type: 'string' },
+      'migration-claims-retention-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -68,13 +69,15 @@ async function main(): Promise<number> {
       case 'cleanup': {
         const retention = num(values['retention-ms']);
         const inboxRetention = num(values['inbox-retention-ms']);
+        const claimsRetention = num(values['migration-claims-retention-ms']);
         const result = await cleanup(pool, {
           ...tableOptions,
           ...(retention === undefined ? {} : { outboxRetentionMs: retention }),
           ...(inboxRetention === undefined ? {} : { inboxRetentionMs: inboxRetention }),
+          ...(claimsRetention === undefined ? {} : { migrationClaimsRetentionMs: claimsRetention }),
         });
         process.stdout.write(
-          `deleted ${String(result.outbox)} outbox rows, ${String(result.inbox)} inbox rows\n`,
+          `deleted ${String(result.outbox)} outbox rows, ${String(result.inbox)} inbox rows, ${String(result.migrationClaims)} migration claims\n`,
         );
         return 0;
       }

@@ -1,7 +1,8 @@
 import type { OutboxTables } from './outbox-tables.js';
 
 /**
- * The DDL of the outbox, its dead-letter table, the inbox and the saga instances, for the given table names.
+ * The DDL of the outbox, its dead-letter table, the inbox, the saga instances and the broker
+ * migration claims, for the given table names.
  * Idempotent (`IF NOT EXISTS` / `OR REPLACE`); needs PostgreSQL 14 or newer. Apply it with
  * {@link migrate}, the `omnibus-outbox migrate` command, or your own migration tool.
  */
@@ -69,6 +70,15 @@ CREATE TABLE IF NOT EXISTS ${t.saga} (
 );
 CREATE INDEX IF NOT EXISTS "${p}saga_status_updated" ON ${t.saga} (saga, status, updated_at);
 CREATE INDEX IF NOT EXISTS "${p}saga_due" ON ${t.saga} (next_due_at) WHERE status = 'active';
+
+CREATE TABLE IF NOT EXISTS ${t.migrationClaims} (
+  group_name  text        NOT NULL,
+  message_id  text        NOT NULL,
+  side        text        NOT NULL CHECK (side IN ('from', 'to')),
+  claimed_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (group_name, message_id)
+);
+CREATE INDEX IF NOT EXISTS "${p}migration_claims_claimed_at" ON ${t.migrationClaims} (claimed_at);
 
 CREATE OR REPLACE FUNCTION ${t.notifyFunction}() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN

@@ -19,6 +19,8 @@ export interface OutboxTables {
   readonly inbox: string;
   /** Quoted `"schema"."<prefix>saga"`: saga instances of `PostgresSagaStore`. */
   readonly saga: string;
+  /** Quoted `"schema"."<prefix>migration_claims"`: claims of `PostgresMigrationClaims`. */
+  readonly migrationClaims: string;
   /** Unquoted base name, used for index, trigger and function names. */
   readonly prefix: string;
   /** Quoted `"schema"."<prefix>outbox_notify"` trigger function. */
@@ -58,6 +60,7 @@ export function outboxTables(options: OutboxTablesOptions = {}): OutboxTables {
     deadLetter: `${q(schema)}.${q(`${prefix}outbox_dead_letter`)}`,
     inbox: `${q(schema)}.${q(`${prefix}inbox`)}`,
     saga: `${q(schema)}.${q(`${prefix}saga`)}`,
+    migrationClaims: `${q(schema)}.${q(`${prefix}migration_claims`)}`,
     notifyFunction: `${q(schema)}.${q(`${prefix}outbox_notify`)}`,
     channel: `${prefix}outbox`,
     lockSpace: lockSpaceOf(`${schema}.${prefix}`),
