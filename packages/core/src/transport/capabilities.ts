@@ -39,9 +39,10 @@ export interface TransportCapabilities {
    * at-least-once rule every adapter that writes a dead-letter copy and then settles the original
    * follows (Kafka: copy, then offset commit; SQS: copy, then delete; RabbitMQ and NATS: copy,
    * then ack or term): a consumer killed between the two hands the message to the next consumer,
-   * which delivers it once more (attempt `maxAttempts + 1`) and dead-letters it a second time
-   * (the chaos run, `npm run chaos`, counts these; readers of a dead-letter destination
-   * de-duplicate by envelope id). No adapter declares it yet: declaring it needs a fault case
+   * which delivers it once more (attempt `maxAttempts + 1`) and dead-letters it a second time;
+   * and a dead-letter write that timed out during an outage but was written all the same is
+   * written again when the attempt re-runs (the chaos run, `npm run chaos`, counts these;
+   * readers of a dead-letter destination de-duplicate by envelope id). No adapter declares it yet: declaring it needs a fault case
    * that proves it.
    */
   readonly deadLetterOnce?: boolean;
