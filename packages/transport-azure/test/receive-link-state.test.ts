@@ -1,8 +1,10 @@
 import { expect } from 'chai';
+import { ServiceBusClient } from '@azure/service-bus';
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import { testDelivery } from './support/delivery-fixture.js';
 import type { TestSettlementContext } from './support/delivery-fixture.js';
 import {
+  allowSlowDrain,
   confirmRemovedByPeek,
   receivedOnClosedLink,
   settleWhileLinkOpen,
@@ -172,5 +174,36 @@ describe('azure settlement after a dropped connection', () => {
     keepMessageLocked(receiver, longLocked, 2_000, 1_000).stop();
     await new Promise((r) => setTimeout(r, 1_200));
     expect(renewed.length, 'no renewal after stop, none when the lock outlasts the window').to.equal(count);
+  });
+});
+
+describe('allowSlowDrain (the SDK closes a receive link whose drain answer takes over 200 ms)', () => {
+  it("sets the drain timeout of the installed SDK's batching receiver, created by receiveMessages", async () => {
+    // Nothing listens on port 1: the receive fails, but the SDK creates its batching receiver first.
+    const client = new ServiceBusClient(
+      'Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;',
+      { retryOptions: { maxRetries: 0, timeoutInMs: 200 } },
+    );
+    const receiver = client.createReceiver('q');
+    try {
+      const receiving = receiver.receiveMessages(1, { maxWaitTimeInMs: 50 }).catch(() => undefined);
+      allowSlowDrain(receiver, 4_321);
+      const lite = (
+        receiver as unknown as {
+          _batchingReceiver?: { _batchingReceiverLite?: { _drainTimeoutInMs?: unknown } };
+        }
+      )._batchingReceiver?._batchingReceiverLite;
+      expect(lite?._drainTimeoutInMs, 'the SDK shape allowSlowDrain relies on').to.equal(4_321);
+      await receiving;
+    } finally {
+      await receiver.close().catch(() => undefined);
+      await client.close().catch(() => undefined);
+    }
+  });
+
+  it('does nothing on a receiver without that shape', () => {
+    const receiver = {} as unknown as ServiceBusReceiver;
+    allowSlowDrain(receiver, 1_000);
+    expect(receiver).to.deep.equal({});
   });
 });

@@ -13,7 +13,7 @@ import {
 } from './consumer-context.js';
 import type { Consumer, ConsumerContext } from './consumer-context.js';
 import { keepMessageLocked, lockRenewalWindowMs } from './message-lock-keeper.js';
-import { confirmRemovedByPeek } from './receive-link-state.js';
+import { allowSlowDrain, confirmRemovedByPeek } from './receive-link-state.js';
 import type { MessageLockKeeper } from './message-lock-keeper.js';
 import type { AzureDelivery } from '../azure-delivery.js';
 
@@ -107,9 +107,11 @@ export class PullConsumer implements Consumer {
       if (signal.aborted) break;
       let messages: ServiceBusReceivedMessage[];
       try {
-        messages = await this.#receiver.receiveMessages(Math.max(1, this.#dispatcher.freeSlots), {
+        const receiving = this.#receiver.receiveMessages(Math.max(1, this.#dispatcher.freeSlots), {
           maxWaitTimeInMs: this.#context.receiveWaitMs,
         });
+        allowSlowDrain(this.#receiver, this.#context.operationTimeoutMs);
+        messages = await receiving;
         if (errors > 0) this.#context.onHealthy();
         errors = 0;
       } catch (error) {

@@ -99,3 +99,41 @@ export async function confirmRemovedByPeek(
     clearTimeout(timer);
   }
 }
+
+/** The part of the SDK's receivers {@link allowSlowDrain} writes: the batching receiver's drain timeout. */
+interface WithDrainTimeout {
+  _drainTimeoutInMs?: unknown;
+}
+interface SdkReceiverInternals {
+  /** Non-session receivers: created on the first `receiveMessages` and again after its link closed. */
+  readonly _batchingReceiver?: { readonly _batchingReceiverLite?: WithDrainTimeout } | null;
+  /** Session receivers: created when the session is accepted. */
+  readonly _messageSession?: { readonly _batchingReceiverLite?: WithDrainTimeout } | null;
+}
+
+/**
+ * Let a `receiveMessages` call that ends with credit left wait up to `timeoutMs` for the
+ * broker's answer to its drain, instead of the SDK's fixed 200 ms.
+ *
+ * Why: when fewer messages than asked for arrived (an idle wait ended), `@azure/service-bus` 7.x
+ * drains the link's credit and, when the broker's answer is not seen within 200 ms, closes the
+ * receive link. On a loaded machine the answer is often seen later than that (a client event
+ * loop busy for 200 ms runs the timer before it reads the socket). Closing the link then (1)
+ * makes every message received on it unsettleable (`SETTLEMENT_FAILED`, redelivered after its
+ * lock expires: a duplicate), and (2) drops a message the broker was sending as the drain
+ * crossed it: it is counted as delivered, never reaches a handler, and comes back with its
+ * attempt number one too high (for a session receiver, as soon as the session is released).
+ * A broker that never answers a drain is a dead connection, which the SDK detects on its own;
+ * so the wait is bounded by the operation timeout.
+ *
+ * Writes the SDK's internal `_drainTimeoutInMs` (a field the SDK itself calls a testing hook) on
+ * the receiver's current batching receiver; when that shape is absent (another SDK version) it
+ * does nothing and the SDK's default applies. Call it after accepting a session, and after each
+ * `receiveMessages` call starts (the SDK creates a non-session batching receiver inside it).
+ */
+export function allowSlowDrain(receiver: ServiceBusReceiver, timeoutMs: number): void {
+  const internals = receiver as unknown as SdkReceiverInternals;
+  const lite =
+    internals._batchingReceiver?._batchingReceiverLite ?? internals._messageSession?._batchingReceiverLite;
+  if (lite !== undefined && typeof lite._drainTimeoutInMs === 'number') lite._drainTimeoutInMs = timeoutMs;
+}

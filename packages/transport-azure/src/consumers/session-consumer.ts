@@ -11,6 +11,7 @@ import {
   settlementFor,
 } from './consumer-context.js';
 import type { Consumer, ConsumerContext } from './consumer-context.js';
+import { allowSlowDrain } from './receive-link-state.js';
 import { keepSessionLocked } from './session-lock-keeper.js';
 import type { AzureDelivery, AzureSettlement } from '../azure-delivery.js';
 
@@ -152,6 +153,7 @@ export class SessionConsumer implements Consumer {
 
   async #serve(session: ServiceBusSessionReceiver): Promise<void> {
     const stop = this.#stop.signal;
+    allowSlowDrain(session, this.#context.operationTimeoutMs);
     const lock = keepSessionLocked(session, this.#lockMs);
     try {
       while (!stop.aborted && !lock.lost) {
