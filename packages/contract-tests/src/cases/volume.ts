@@ -49,6 +49,12 @@ function describeResult(result: WorkloadResult, maxPayloadBytes: number): string
   );
 }
 
+/** Lost and duplicated (group, message) pairs over the whole case, from its ledger. */
+function ledgerVerdict(ctx: CaseContext): string {
+  const summary = ctx.ledger.summary();
+  return `ledger: ${String(summary.lost.length)} lost, ${String(summary.duplicateCount)} duplicate(s), ${String(summary.afterTerminal.length)} delivered again after settling`;
+}
+
 function announce(ctx: CaseContext, line: string): void {
   ctx.notes.push(line);
   process.stderr.write(`[contract ${ctx.caseId} ${ctx.options.name}] ${line}\n`);
@@ -137,7 +143,10 @@ export const volumeCases: ContractCaseGroup = {
             `size ${messages.toLocaleString('en-US')} (below the default ${DEFAULT_VOLUME_MESSAGES.toLocaleString('en-US')}: set ${VOLUME_ENV.messages} for a full-size run)`,
           );
         const result = await runWorkload(ctx, plan, seededRandom(seed));
-        announce(ctx, `seed ${String(seed)}: ${describeResult(result, ctx.capabilities.maxPayloadBytes)}`);
+        announce(
+          ctx,
+          `seed ${String(seed)}: ${describeResult(result, ctx.capabilities.maxPayloadBytes)}; ${ledgerVerdict(ctx)}`,
+        );
         expect(result.problems, 'rule violations found by the volume run').to.deep.equal([]);
       },
     },
@@ -193,7 +202,7 @@ export const volumeCases: ContractCaseGroup = {
         }
         announce(
           ctx,
-          `seed ${String(seed)}: ${String(totals.rounds)} rounds in ${((Date.now() - started) / 1000).toFixed(0)} s, ${totals.messages.toLocaleString('en-US')} messages, ${totals.deliveries.toLocaleString('en-US')} deliveries, ${totals.retries.toLocaleString('en-US')} retries, ${totals.delayed.toLocaleString('en-US')} delayed, ${totals.deadLettered.toLocaleString('en-US')} dead letters, ${String(totals.faults)} fault(s)`,
+          `seed ${String(seed)}: ${String(totals.rounds)} rounds in ${((Date.now() - started) / 1000).toFixed(0)} s, ${totals.messages.toLocaleString('en-US')} messages, ${totals.deliveries.toLocaleString('en-US')} deliveries, ${totals.retries.toLocaleString('en-US')} retries, ${totals.delayed.toLocaleString('en-US')} delayed, ${totals.deadLettered.toLocaleString('en-US')} dead letters, ${String(totals.faults)} fault(s) injected; ${ledgerVerdict(ctx)}`,
         );
       },
     },

@@ -203,7 +203,12 @@ export async function runWorkload(
         if (d.deliveryAttempt <= message.retries) {
           const delayMs = run.ordered ? 0 : message.retryDelayMs;
           run.lastRetry.set(id, { at: performance.now(), delayMs });
-          await d.retry(delayMs);
+          // Only a retry the transport accepted delays the next delivery: one refused after a
+          // fault (it rejects) leaves the message unsettled, and it may come back at once.
+          await d.retry(delayMs).catch((error: unknown) => {
+            run.lastRetry.delete(id);
+            throw error;
+          });
         } else if (run.deadLetters && message.deadLetter) {
           await d.deadLetter({
             code: 'VOLUME_TEST',
