@@ -14,6 +14,8 @@ import type {
   OutgoingMessage,
   Subscription,
   SubscriptionSpec,
+  TopologyInspection,
+  TopologyItem,
   TopologySpec,
   DeadLetterStore,
   Transport,
@@ -215,6 +217,46 @@ export class AzureServiceBusTransport implements Transport {
       destination,
       isTransient: (error) => isOmnibusError(error) && error.retriable,
     };
+  }
+
+  /**
+   * Which topics and subscriptions of `topology` exist, asked through the provisioning port's
+   * management access (admin client, or the emulator's admin API); creates nothing. A group's
+   * dead letters live in its subscription's `$DeadLetterQueue`, present exactly when the
+   * subscription is. Rejects with `PROVISIONING_FAILED` with `provisioning: 'none'` (no
+   * management access) or when the management endpoint cannot be asked.
+   */
+  async inspectTopology(topology: TopologySpec): Promise<TopologyInspection> {
+    if (this.#closing !== undefined) throw closedError();
+    const provisioner = this.#provisioner;
+    if (provisioner.exists === undefined) {
+      throw new OmnibusError(
+        ErrorCodes.PROVISIONING_FAILED,
+        "Azure Service Bus: cannot inspect the topology with provisioning 'none' (no management access); use 'admin-client' or 'emulator'",
+      );
+    }
+    const exists = provisioner.exists.bind(provisioner);
+    const state = (present: boolean): TopologyItem['state'] => (present ? 'present' : 'missing');
+    const items: TopologyItem[] = [];
+    for (const { name: destination, groups } of topology.destinations) {
+      const topic = this.#topic(destination);
+      const topicPresent = await exists(topic);
+      items.push({ kind: 'destination', destination, nativeName: topic, state: state(topicPresent) });
+      for (const { name: group } of groups) {
+        const subscription = subscriptionName(group);
+        const present = topicPresent && (await exists(topic, subscription));
+        const nativeName = `${topic}/Subscriptions/${subscription}`;
+        items.push({ kind: 'group', destination, group, nativeName, state: state(present) });
+        items.push({
+          kind: 'dead-letter',
+          destination,
+          group,
+          nativeName: `${nativeName}/$DeadLetterQueue`,
+          state: state(present),
+        });
+      }
+    }
+    return { items };
   }
 
   /**

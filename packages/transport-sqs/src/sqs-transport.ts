@@ -10,6 +10,7 @@ import {
   type OutgoingMessage,
   type Subscription,
   type SubscriptionSpec,
+  type TopologyInspection,
   type TopologySpec,
   type Transport,
   type TransportCapabilities,
@@ -22,6 +23,7 @@ import { sqsCapabilities } from './sqs-capabilities.js';
 import { sqsDeadLetterStore } from './sqs-dead-letters.js';
 import { createSqsClients, type SqsClients } from './sqs-clients.js';
 import { deleteSqsTopology } from './sqs-delete-topology.js';
+import { inspectSqsTopology } from './sqs-inspect-topology.js';
 import { SqsDirectory } from './sqs-directory.js';
 import { isTransientSqsError, toOmnibusError } from './sqs-error-mapper.js';
 import { SqsNaming } from './sqs-naming.js';
@@ -177,6 +179,15 @@ export class SqsTransport implements Transport {
     );
     if (this.#options.fanOut === 'none')
       for (const d of topology.destinations) this.#soleGroups.delete(d.name);
+  }
+
+  /** Which queues (and, with fanOut "sns", topics) of `topology` exist; see {@link inspectSqsTopology}. */
+  async inspectTopology(topology: TopologySpec): Promise<TopologyInspection> {
+    this.#assertOpen();
+    return inspectSqsTopology(
+      { sqs: this.#clients.sqs, sns: this.#clients.sns, naming: this.#naming, fanOut: this.#options.fanOut },
+      topology,
+    );
   }
 
   /** Publish; resolves when SQS/SNS accepted every message. See {@link SqsPublisher}. */

@@ -93,6 +93,19 @@ export class AdminClientProvisioner implements EntityProvisioner {
     }
   }
 
+  /** `topicExists` / `subscriptionExists` of the admin client (one management request). */
+  async exists(topic: string, subscription?: string): Promise<boolean> {
+    const subject =
+      subscription === undefined ? `topic "${topic}"` : `subscription "${topic}/${subscription}"`;
+    try {
+      return subscription === undefined
+        ? await this.#admin.topicExists(topic)
+        : await this.#admin.subscriptionExists(topic, subscription);
+    } catch (error) {
+      throw mapAzureError(error, 'provision', `checking whether ${subject} exists`);
+    }
+  }
+
   /** Delete a subscription (a missing one is fine). */
   async deleteSubscription(topic: string, subscription: string): Promise<void> {
     try {

@@ -91,6 +91,21 @@ export class EmulatorProvisioner implements EntityProvisioner {
     return subscriptions.length > 0;
   }
 
+  /** `GET /topics/:topic` or `/topics/:topic/subscriptions/:sub`: 200 present, 404 missing. */
+  async exists(topic: string, subscription?: string): Promise<boolean> {
+    const path =
+      `/topics/${encodeURIComponent(topic)}` +
+      (subscription === undefined ? '' : `/subscriptions/${encodeURIComponent(subscription)}`);
+    const response = await this.#request('GET', path);
+    if (response.status === 200) return true;
+    if (response.status === 404) return false;
+    throw new OmnibusError(
+      ErrorCodes.PROVISIONING_FAILED,
+      `Emulator could not tell whether ${path} exists: HTTP ${String(response.status)} ${JSON.stringify(response.body ?? '')}`,
+      { retriable: response.status >= 500 },
+    );
+  }
+
   /** `DELETE /topics/:topic/subscriptions/:sub` (404 is fine). */
   deleteSubscription(topic: string, subscription: string): Promise<void> {
     const path = `/topics/${encodeURIComponent(topic)}/subscriptions/${encodeURIComponent(subscription)}`;

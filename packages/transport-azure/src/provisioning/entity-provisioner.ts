@@ -46,6 +46,12 @@ export interface EntityProvisioner {
   deleteSubscription?(topic: string, subscription: string): Promise<void>;
   /** Optional: delete a topic with its subscriptions; a missing one is not an error. */
   deleteTopic?(topic: string): Promise<void>;
+  /**
+   * Optional: whether the topic, and the subscription when given, exist (creating nothing). Absent
+   * when the provisioner has no management access (`provisioning: 'none'`). Rejects with a typed
+   * error when the management endpoint cannot be asked.
+   */
+  exists?(topic: string, subscription?: string): Promise<boolean>;
   /** Release HTTP resources. Idempotent. */
   close(): Promise<void>;
 }
