@@ -8,6 +8,7 @@
 //   sqs       ElasticMQ queues
 //   sns       fauxqs SNS topics and its SQS queues
 //   azure     emulator topics (with their subscriptions) and queues
+//   nats      JetStream streams (with their consumers), from the nats plug-in
 // Brokers are shared: delete only a prefix you own (a test run's unique prefix). Another broker
 // definition can take part by exporting `topology: { list(prefix), remove(entities) }`, where an
 // entity is { kind, name } and remove resolves with the failed ones ({ kind, name, error }).

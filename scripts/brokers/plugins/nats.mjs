@@ -136,6 +136,49 @@ export default {
     return before;
   },
 
+  /**
+   * Leftover test topology for `npm run brokers -- clean nats [prefix]`: JetStream streams (an
+   * Omnibus prefix owns `<prefix>_<destination>` and `<prefix>_dead-letters`; deleting a stream
+   * deletes its consumers and messages).
+   */
+  topology: {
+    async manager() {
+      const { connect } = await import('@nats-io/transport-node');
+      const { jetstreamManager } = await import('@nats-io/jetstream');
+      const connection = await connect({ servers: `nats://${HOST}:${PORT}`, timeout: 5000, reconnect: false });
+      return { connection, jsm: await jetstreamManager(connection, { timeout: 10_000 }) };
+    },
+    async list(prefix) {
+      const { connection, jsm } = await this.manager();
+      try {
+        const names = [];
+        for await (const info of jsm.streams.list()) names.push(info.config.name);
+        return names
+          .filter((name) => !prefix || name.startsWith(prefix))
+          .sort()
+          .map((name) => ({ kind: 'stream', name }));
+      } finally {
+        await connection.close().catch(() => {});
+      }
+    },
+    async remove(entities) {
+      const { connection, jsm } = await this.manager();
+      try {
+        const failed = [];
+        for (const entity of entities) {
+          try {
+            await jsm.streams.delete(entity.name);
+          } catch (error) {
+            failed.push({ ...entity, error: error?.message ?? String(error) });
+          }
+        }
+        return failed;
+      } finally {
+        await connection.close().catch(() => {});
+      }
+    },
+  },
+
   /** Number of client connections, from the monitoring endpoint. */
   async clientCount() {
     const response = await httpGet(`${this.monitorUrl}/connz`, 2000);
