@@ -310,11 +310,16 @@ export async function runWorkload(
   // Attempt numbering and per-key order.
   for (const run of runs) {
     for (const m of messages) {
-      const attempts = ctx.ledger.deliveriesOf(run.name, m.envelope.id).map((d) => d.attempt);
+      const records = ctx.ledger.deliveriesOf(run.name, m.envelope.id);
+      const attempts = records.map((d) => d.attempt);
       const consecutive = attempts.every((a, i) => a === i + 1);
       const nonDecreasing = attempts.every((a, i) => i === 0 || a >= (attempts[i - 1] as number));
       if (faulty ? !nonDecreasing : !consecutive)
-        note(`[rule 4] ${run.name}/${m.envelope.id}: attempts ${attempts.join(', ')}`);
+        note(
+          `[rule 4] ${run.name}/${m.envelope.id}: attempts ${records
+            .map((d) => `${String(d.attempt)} (${d.consumer}: ${d.outcome})`)
+            .join(', ')}`,
+        );
     }
     if (!run.ordered) continue;
     const expectedByKey = new Map<string, string[]>();
@@ -415,8 +420,15 @@ async function settledOrStalled(ctx: CaseContext, timeoutMs: number, stallMs: nu
   );
   if (stalled) {
     const lost = unsettled();
+    const seen = (entry: string): string => {
+      const at = entry.lastIndexOf('/');
+      const records = ctx.ledger.deliveriesOf(entry.slice(0, at), entry.slice(at + 1));
+      return records.length === 0
+        ? `${entry} (never delivered)`
+        : `${entry} (${records.map((d) => `attempt ${String(d.attempt)} ${d.consumer}: ${d.outcome}`).join(', ')})`;
+    };
     throw new Error(
-      `[rule 1] no progress for ${String(stallMs)} ms with ${String(lost.length)} confirmed message(s) unsettled: ${lost.slice(0, 10).join(', ')}`,
+      `[rule 1] no progress for ${String(stallMs)} ms with ${String(lost.length)} confirmed message(s) unsettled: ${lost.slice(0, 10).map(seen).join(', ')}`,
     );
   }
 }
