@@ -28,6 +28,26 @@ export interface NatsSettlementContext {
   readonly flush: () => Promise<void>;
   /** A core NATS request (used to re-send an unconfirmed ack to the message's reply subject). */
   readonly request: (subject: string, body: Uint8Array, timeoutMs: number) => Promise<unknown>;
+  /** The connection now: how often it was lost so far, and bytes received on it so far. */
+  readonly connection: () => NatsConnectionMark;
+}
+
+/** A point in a connection's life (see {@link NatsSettlementContext.connection}). */
+export interface NatsConnectionMark {
+  /** Disconnects seen so far (the same value twice: the connection stayed up in between). */
+  readonly losses: number;
+  /** Bytes received so far (grew: the server kept sending). */
+  readonly inBytes: number;
+}
+
+/** True for a request that ended because its reply did not come in time. */
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && /timeout/i.test(`${error.name} ${error.message}`);
+}
+
+/** The connection stayed up (no loss in between) and kept receiving since `sent`. */
+export function lateNotLost(sent: NatsConnectionMark, now: NatsConnectionMark): boolean {
+  return now.losses === sent.losses && now.inBytes > sent.inBytes;
 }
 
 /** How long one ack confirmation is waited for before the ack is sent again. */
@@ -156,12 +176,20 @@ export class NatsSettlement implements SettlementPort<HeldMessage> {
    * whether the server removed the message (an ack that reached the server but whose reply was
    * lost must not be reported as failed — the message would then be neither redelivered nor
    * counted as acked).
+   *
+   * A confirmation still missing at `settleTimeoutMs` on a connection that stayed up and kept
+   * receiving is late, not lost: the server handles a connection's messages in order and answers
+   * each ack, and the answer waits behind the deliveries queued to this client (a process too busy
+   * to read its socket — seen in contract V1 on a CPU-starved machine, with confirmations over
+   * 10 s late). The ack was received and is applied, so it resolves. Only a connection lost
+   * meanwhile, or one on which nothing arrived (the server gone or hung), rejects.
    */
   async #ack(held: HeldMessage, action: string): Promise<void> {
     const { settleTimeoutMs } = this.#context.options;
     const deadline = Date.now() + settleTimeoutMs;
     const reply = held.msg.reply;
     if (reply === '') throw this.#error(new Error('the message has no ack subject'), action);
+    const sent = this.#context.connection();
     for (let first = true; ; first = false) {
       try {
         const remaining = first ? settleTimeoutMs : deadline - Date.now();
@@ -172,7 +200,11 @@ export class NatsSettlement implements SettlementPort<HeldMessage> {
         );
         return;
       } catch (error) {
-        if (!isTransient(error) || Date.now() >= deadline) throw this.#error(error, action);
+        if (!isTransient(error)) throw this.#error(error, action);
+        if (Date.now() >= deadline) {
+          if (isTimeout(error) && lateNotLost(sent, this.#context.connection())) return;
+          throw this.#error(error, action);
+        }
       }
     }
   }

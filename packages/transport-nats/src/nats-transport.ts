@@ -81,6 +81,8 @@ export class NatsTransport implements Transport {
   #connected: Connected | undefined;
   #connecting: Promise<Connected> | undefined;
   #closing: Promise<void> | undefined;
+  /** Disconnects seen so far (settlement tells a late ack confirmation from a lost one). */
+  #connectionLosses = 0;
 
   /** Validates `options` (throws `CONFIGURATION_INVALID` listing every problem); does not connect. */
   constructor(
@@ -202,6 +204,7 @@ export class NatsTransport implements Transport {
           this.#publisher.publishDeadLetter(js, spec.destination, spec.group, headers, payload),
         flush: () => nc.flush(),
         request: (subject, body, timeoutMs) => nc.request(subject, body, { timeout: timeoutMs }),
+        connection: () => ({ losses: this.#connectionLosses, inBytes: nc.stats().inBytes }),
       },
       onError: (error) => this.#hooks.onError?.(error),
       onClosed: () => this.#subscriptions.delete(subscription),
@@ -283,6 +286,7 @@ export class NatsTransport implements Transport {
     for await (const event of nc.status()) {
       if (this.#closing !== undefined) continue;
       if (event.type === 'disconnect' || event.type === 'staleConnection') {
+        this.#connectionLosses += 1;
         this.#tracker.set('reconnecting');
         this.#publisher.connectionLost();
         for (const subscription of this.#subscriptions) subscription.connectionLost();
