@@ -47,6 +47,13 @@ const STAGES = [
   // One bus on two brokers (docs/guides/multiple-transports.md): orders on Kafka, charges on RabbitMQ;
   // a migration from RabbitMQ to Kafka with restarts in every phase (docs/guides/migrating-brokers.md).
   { name: 'multi-transport', brokers: ['kafka', 'rabbitmq'], mocha: ['examples/ecommerce/dist/test/multi-transport.int.test.js', 'examples/ecommerce/dist/test/migration.int.test.js'] },
+  // The contract suite through MigrationTransport from RabbitMQ to NATS in dual-write and drain, fault cases off (each
+  // broker's run them in its own stage): packages/transport-rabbitmq/test/pairs/migration-to-nats.contract.ts.
+  { name: 'migration-contract', brokers: ['nats', 'rabbitmq'], mocha: ['packages/transport-rabbitmq/dist/test/pairs/migration-to-nats.contract.js'] },
+  // A migration from SQS (ElasticMQ) to Azure Service Bus (the emulator), selected from configuration, with the
+  // PostgreSQL claim store and one pool per consumer (docs/guides/migrating-brokers.md). Run it under the azure
+  // then sqs locks when they are contended (it restarts nothing).
+  { name: 'migration-sqs-azure', brokers: ['postgres', 'sqs', 'azure'], mocha: ['examples/ecommerce/dist/test/migration-sqs-azure.int.test.js'] },
   // The saga ledger (examples/saga-fulfilment/test/ledger): 240 orders through the saga with the PostgreSQL
   // store and outbox, two consumer processes each SIGKILLed once mid-step, and a broker restart; every
   // instance ends in one terminal state, no effect twice. Restarts RabbitMQ and Kafka: run it under the

@@ -53,3 +53,4 @@ export {
 export type { UnreachableStartResult } from './start-up/start-against-unreachable.js';
 export { FaultProxy } from './fault-proxy/fault-proxy.js';
 export type { FaultProxyOptions, FaultProxyStats } from './fault-proxy/fault-proxy.js';
+export { collectDeadLetters } from './support/collect-dead-letters.js';

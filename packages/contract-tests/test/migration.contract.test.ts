@@ -5,8 +5,7 @@ import {
   MigrationTransport,
   type MigrationPhase,
 } from '@omnibus/core';
-import { describeTransportContract } from '../src/index.js';
-import type { DeadLetteredMessage } from '../src/index.js';
+import { collectDeadLetters, describeTransportContract } from '../src/index.js';
 
 // The migration transport over two in-memory brokers, in each phase: it is a transport like any
 // other and passes the contract (docs/guides/migrating-brokers.md). Fault cases run once per
@@ -28,16 +27,15 @@ for (const phase of ['dual-write', 'drain', 'cut-over'] as const satisfies reado
     capabilities: create().capabilities,
     createTransport: create,
     // Dead letters land on the broker whose copy was handled: read both.
-    readDeadLetters: async (destination, group, count, timeoutMs) => {
-      const found: DeadLetteredMessage[] = [];
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        for (const broker of phase === 'cut-over' ? [to] : [from, to])
-          if (broker.has(destination, group)) found.push(...broker.readDeadLetters(destination, group));
-        if (found.length >= count || Date.now() >= deadline) return found;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    },
+    readDeadLetters: (destination, group, count, timeoutMs) =>
+      collectDeadLetters(
+        (phase === 'cut-over' ? [to] : [from, to]).map(
+          (broker) => () =>
+            Promise.resolve(broker.has(destination, group) ? broker.readDeadLetters(destination, group) : []),
+        ),
+        count,
+        timeoutMs,
+      ),
     // A producer not yet migrated publishes to the old broker (the new one after cut-over).
     publishForeign: (destination, body, headers) =>
       (phase === 'cut-over' ? to : from).publishForeign(destination, body, headers),
