@@ -117,14 +117,12 @@ export class NatsPublisher {
       ...(dedupe ? { msgID: id } : {}),
       expect: { streamName: this.#names.stream(destination) },
     };
-    const attempt = (): Promise<void> => this.#attempt(js, subject, payload, options, deadline);
-    // The first send is bounded by its own PubAck timeout (never past the deadline); only a
-    // transient failure goes on to the kit's re-sends (whose per-call deadline timer would cost
-    // more than the send itself on every message).
-    return attempt().catch((error: unknown) => {
-      if (!isTransient(error)) throw error;
-      return resendUntil(deadline, { transport: 'NATS', destination, isTransient }, attempt);
-    });
+    // Each attempt's PubAck timeout is given the time left, so the kit need not watch the deadline.
+    return resendUntil(
+      deadline,
+      { transport: 'NATS', destination, isTransient, attemptsEndByDeadline: true },
+      () => this.#attempt(js, subject, payload, options, deadline),
+    );
   }
 
   /** The transport saw the connection drop: publishes waiting for a PubAck re-send theirs. */

@@ -82,3 +82,73 @@ describe('resendUntil (a publish during an outage)', () => {
     expect(seen?.aborted).to.equal(true);
   });
 });
+
+describe('resendUntil: one shared deadline timer', () => {
+  it('gives every attempt of the same deadline one abort signal, and aborts it at the deadline', async () => {
+    const shared = deadline(150);
+    const signals: AbortSignal[] = [];
+    const results = await Promise.all(
+      [1, 2, 3].map(() =>
+        settle(
+          resendUntil(shared, options, (signal) => {
+            signals.push(signal);
+            return new Promise(() => undefined);
+          }),
+        ),
+      ),
+    );
+    expect(new Set(signals).size).to.equal(1);
+    expect(signals[0]?.aborted).to.equal(true);
+    for (const result of results) {
+      const error = result.ok ? undefined : result.error;
+      expect(isOmnibusError(error) && error.code).to.equal('PUBLISH_FAILED');
+    }
+  });
+
+  it('never aborts the signal of an attempt that settled before its deadline, and a later call gets a live one', async () => {
+    const shared = deadline(100);
+    let first: AbortSignal | undefined;
+    await resendUntil(shared, options, (signal) => {
+      first = signal;
+      return Promise.resolve('sent');
+    });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(first?.aborted).to.equal(false);
+    let second: AbortSignal | undefined;
+    await resendUntil(deadline(100), options, (signal) => {
+      second = signal;
+      return Promise.resolve('sent');
+    });
+    expect(second?.aborted).to.equal(false);
+  });
+
+  it('gives up no earlier than the deadline', async () => {
+    const started = Date.now();
+    const result = await settle(resendUntil(deadline(120), options, () => new Promise(() => undefined)));
+    expect(result.ok).to.equal(false);
+    expect(Date.now() - started).to.be.at.least(119);
+  });
+});
+
+describe('resendUntil with attemptsEndByDeadline (attempts bounded by their own request timeout)', () => {
+  it('watches no deadline (the signal never aborts) but still re-sends transient failures and then gives up', async () => {
+    const signals: AbortSignal[] = [];
+    const result = await settle(
+      resendUntil(deadline(300), { ...options, attemptsEndByDeadline: true }, (signal) => {
+        signals.push(signal);
+        return Promise.reject(refused());
+      }),
+    );
+    const error = result.ok ? undefined : result.error;
+    expect(isOmnibusError(error) && error.code).to.equal('PUBLISH_FAILED');
+    expect(signals.length).to.be.greaterThan(1);
+    expect(signals.every((signal) => !signal.aborted)).to.equal(true);
+  });
+
+  it('resolves with the first answer', async () => {
+    const value = await resendUntil(deadline(1_000), { ...options, attemptsEndByDeadline: true }, () =>
+      Promise.resolve('sent'),
+    );
+    expect(value).to.equal('sent');
+  });
+});
