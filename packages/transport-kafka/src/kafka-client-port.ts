@@ -155,6 +155,11 @@ export interface KafkaClientPort {
   /** Delete consumer groups (e.g. a finished scan's throwaway group). Best effort is the caller's call. */
   deleteGroups(groupIds: readonly string[]): Promise<void>;
   /**
+   * Delete existing topics with their records; `timeoutMs` is how long the controller may take.
+   * Callers pass only topics that exist (kafkajs retries an unknown topic until its retries end).
+   */
+  deleteTopics(topics: readonly string[], timeoutMs: number): Promise<void>;
+  /**
    * Produce with acks from all in-sync replicas through the idempotent producer. Resolves once
    * the broker acknowledged every record; rejects otherwise.
    */

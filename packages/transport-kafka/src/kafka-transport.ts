@@ -26,6 +26,7 @@ import { checkPublish, closedTransportError, publishDeadline, resendUntil } from
 import type { KafkaClientPort, OutgoingRecord } from './kafka-client-port.js';
 import { kafkaDeadLetterStore } from './kafka-dead-letters.js';
 import { mapKafkaError } from './kafka-error-mapper.js';
+import { deleteKafkaTopology } from './kafka-delete-topology.js';
 import { delayedHeaders } from './kafka-headers.js';
 import { readKafkaBacklog } from './kafka-backlog.js';
 import { KafkaNaming } from './kafka-naming.js';
@@ -38,6 +39,8 @@ import { TopicProvisioner } from './topic-provisioner.js';
 
 /** Default bound for draining handlers on close. */
 const DEFAULT_DRAIN_MS = 10_000;
+/** Bound of one {@link KafkaTransport.deleteTopology} call (group deletion, topic deletion, metadata). */
+const DELETE_TOPOLOGY_TIMEOUT_MS = 30_000;
 
 /** Optional collaborators of {@link KafkaTransport} (tests, alternative clients). */
 export interface KafkaTransportDeps {
@@ -261,6 +264,35 @@ export class KafkaTransport implements Transport {
       }
     }
     return { items };
+  }
+
+  /**
+   * Delete the consumer groups of `topology` (their committed offsets) and then every topic
+   * {@link provision} creates for it, with their records: used for a bus's per-instance reply
+   * destination at stop. Missing groups and topics are skipped; resolves once the cluster no
+   * longer lists the topics. Bounded (30 s): rejects with a retriable `PROVISIONING_FAILED`
+   * naming what is left, or with the mapped broker error (e.g. topic deletion disabled). With
+   * `provisioning: 'verify'` topics are managed elsewhere and nothing is deleted.
+   */
+  async deleteTopology(topology: TopologySpec): Promise<void> {
+    if (this.#closing !== undefined) throw closedTransportError('Kafka', 'deleteTopology');
+    if (this.#options.provisioning === 'verify') return;
+    await this.connect();
+    const topics: string[] = [];
+    const groupIds: string[] = [];
+    for (const d of topology.destinations) {
+      topics.push(...this.#destinationTopics(d.name));
+      for (const g of d.groups) {
+        groupIds.push(this.#naming.groupId(d.name, g.name));
+        topics.push(...this.#groupTopics(d.name, g.name, g.ordered));
+      }
+    }
+    try {
+      await deleteKafkaTopology(this.#client, { groupIds, topics, timeoutMs: DELETE_TOPOLOGY_TIMEOUT_MS });
+    } finally {
+      this.#provisioner.forget(topics);
+      for (const d of topology.destinations) this.#subscribers.forget(d.name);
+    }
   }
 
   /** Whether some group's dead-letter topic exists for `destination` (one metadata request). */

@@ -128,6 +128,10 @@ export class KafkajsClient implements KafkaClientPort {
     if (groupIds.length > 0) await this.#admin.deleteGroups([...groupIds]);
   }
 
+  async deleteTopics(topics: readonly string[], timeoutMs: number): Promise<void> {
+    if (topics.length > 0) await this.#admin.deleteTopics({ topics: [...topics], timeout: timeoutMs });
+  }
+
   async describeTopics(names: readonly string[]): Promise<TopicInfo[]> {
     if (names.length === 0) return [];
     const all = new Set(await this.#admin.listTopics());

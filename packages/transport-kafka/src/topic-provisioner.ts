@@ -70,6 +70,11 @@ export class TopicProvisioner {
     }
   }
 
+  /** Forget that `names` exist (they were deleted): the next use asks the cluster again. */
+  forget(names: readonly string[]): void {
+    for (const n of names) this.#known.delete(n);
+  }
+
   async #provision(names: readonly string[]): Promise<void> {
     try {
       const existing = await this.#client.describeTopics(names);

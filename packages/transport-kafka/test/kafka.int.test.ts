@@ -1,4 +1,4 @@
-import { ErrorCodes, isOmnibusError } from '@omnibus/core';
+import { ErrorCodes, EventHandler, createEventBus, defineRequest, isOmnibusError } from '@omnibus/core';
 import type { Delivery, Subscription, SubscriptionSpec } from '@omnibus/core';
 import { waitFor } from '@omnibus/core/testing';
 import { expect } from 'chai';
@@ -106,6 +106,49 @@ describe('Kafka transport (real broker): adapter specifics', function () {
       expect(isOmnibusError(publishError) && publishError.code).to.equal(ErrorCodes.PUBLISH_FAILED);
       await transport().provision(topology);
       await verifier.provision(topology);
+    });
+  });
+
+  describe('request/reply cleanup', () => {
+    it('stop deletes the per-instance reply topics and the reply group; deleting again is a no-op', async () => {
+      const Quote = defineRequest<{ kg: number }, { cents: number }>(`${uniqueName('quote')}.v1`, {
+        destination: uniqueName('quotes'),
+      });
+      class Quotes {
+        @EventHandler(Quote, { group: uniqueName('g') })
+        quote(request: { kg: number }): { cents: number } {
+          return { cents: request.kg * 150 };
+        }
+      }
+      const t = transport();
+      const bus = createEventBus({ transport: t, handlers: [Quotes] });
+      await bus.start();
+      let replyDestination: string | undefined;
+      try {
+        expect(await bus.request(Quote, { kg: 2 }, { timeoutMs: 20_000 })).to.deep.equal({ cents: 300 });
+        replyDestination = bus.requestStats().replyDestination;
+        expect(replyDestination).to.be.a('string');
+        const replyTopics = (await admin.listTopics()).filter((n) =>
+          n.startsWith(`${prefix}${replyDestination}`),
+        );
+        expect(replyTopics, 'reply topics while running').to.include(`${prefix}${replyDestination}`);
+      } finally {
+        await bus.stop({ drainTimeoutMs: 2000 });
+      }
+      const left = (await admin.listTopics()).filter((n) => n.includes(String(replyDestination)));
+      expect(left, 'reply topics after stop').to.deep.equal([]);
+      const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
+      expect(
+        groups.filter((g) => g.includes(String(replyDestination))),
+        'reply group after stop',
+      ).to.deep.equal([]);
+      const again = transport();
+      const topology = {
+        destinations: [
+          { name: String(replyDestination), groups: [{ name: String(replyDestination), ordered: false }] },
+        ],
+      };
+      await again.deleteTopology(topology);
     });
   });
 

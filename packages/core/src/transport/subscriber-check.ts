@@ -63,6 +63,11 @@ export class SubscriberCheck {
     this.#subscribed.add(destination);
   }
 
+  /** Forget what is known about `destination` (its groups were deleted): the next publish asks again. */
+  forget(destination: string): void {
+    this.#subscribed.delete(destination);
+  }
+
   async #ask(destination: string): Promise<void> {
     if (!(await this.#probe(destination))) throw noSubscribersError(this.#broker, destination);
     this.#subscribed.add(destination);
