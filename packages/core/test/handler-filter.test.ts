@@ -11,6 +11,7 @@ import {
   type MessageSettledEvent,
 } from '../src/index.js';
 import { MessageSpy } from '../src/testing/index.js';
+import { FakeTransport } from './support/fake-transport.js';
 
 let sequence = 0;
 const unique = (name: string): string => `filter.${name}.${String(process.pid)}.${String(++sequence)}`;
@@ -166,6 +167,43 @@ describe('handler filters', () => {
           'Bad.on: filter.headers["n"] must be a string',
           'Bad.on: filter.where must be a function',
         ]);
+      }
+    });
+  });
+  describe('header filters in the provisioned topology (for push-down)', () => {
+    it('a group carries the distinct header filters of its handlers, none once one handler has none', async () => {
+      const destination = unique('d');
+      const A = defineEvent<Order>(unique('a'), { destination });
+      const B = defineEvent<Order>(unique('b'), { destination });
+      class Filtered {
+        @EventHandler(A, { group: 'both', filter: { headers: { region: 'eu', tier: 'gold' } } })
+        a(): void {}
+        @EventHandler(B, { group: 'both', filter: { headers: { tier: 'gold', region: 'eu' } } })
+        b(): void {}
+        @EventHandler(A, { group: 'mixed', filter: { headers: { region: 'us' } } })
+        c(): void {}
+        @EventHandler(B, { group: 'mixed', filter: { where: () => true } })
+        d(): void {}
+        @EventHandler(A, { group: 'two', filter: { headers: { region: 'us' } } })
+        e(): void {}
+        @EventHandler(B, { group: 'two', filter: { headers: { region: 'eu' }, where: () => true } })
+        f(): void {}
+        @EventHandler(A, { group: 'empty', filter: { headers: {} } })
+        g(): void {}
+      }
+      const transport = new FakeTransport();
+      const bus = createEventBus({ transport, handlers: [Filtered] });
+      await bus.start();
+      try {
+        const groups = transport.provisioned[0]?.destinations.find((d) => d.name === destination)?.groups;
+        expect(groups).to.deep.equal([
+          { name: 'both', ordered: false, headerFilters: [{ region: 'eu', tier: 'gold' }] },
+          { name: 'mixed', ordered: false },
+          { name: 'two', ordered: false, headerFilters: [{ region: 'us' }, { region: 'eu' }] },
+          { name: 'empty', ordered: false },
+        ]);
+      } finally {
+        await bus.stop();
       }
     });
   });

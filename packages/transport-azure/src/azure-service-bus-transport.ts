@@ -14,6 +14,7 @@ import type {
   OutgoingMessage,
   Subscription,
   SubscriptionSpec,
+  GroupSpec,
   TopologyInspection,
   TopologyItem,
   TopologySpec,
@@ -75,6 +76,8 @@ export class AzureServiceBusTransport implements Transport {
   readonly #tracker = new TransportStatusTracker();
   readonly #senders = new Map<string, ServiceBusSender>();
   readonly #ensured = new Map<string, Promise<void>>();
+  /** The rule each subscription was last provisioned with (by `#ensured` key). */
+  readonly #rules = new Map<string, string | undefined>();
   readonly #consumers = new Set<Consumer>();
   /** Absent with `provisioning: 'none'` (no management rights to count subscriptions). */
   readonly #subscribers: SubscriberCheck | undefined;
@@ -101,6 +104,8 @@ export class AzureServiceBusTransport implements Transport {
       atomicBatchPublish: false,
       deadLetterStore: true,
       publishWithoutSubscribers: this.#provisioner.hasSubscriptions === undefined ? 'unchecked' : 'rejects',
+      // Pushed down into each subscription's `$Default` SQL rule where the provisioner owns it.
+      headerFilters: this.#provisioner.managesRules === true ? 'broker' : 'router',
     };
     const backlog = azureBacklogCapability(this.#provisioner, this.#options.provisioning);
     if (backlog !== undefined) {
@@ -166,7 +171,14 @@ export class AzureServiceBusTransport implements Transport {
       const topic = this.#topic(destination.name);
       work.push(this.#ensureTopic(topic));
       for (const group of destination.groups) {
-        work.push(this.#ensureSubscription(topic, subscriptionName(group.name), group.ordered));
+        work.push(
+          this.#ensureSubscription(
+            topic,
+            subscriptionName(group.name),
+            group.ordered,
+            this.capabilities.headerFilters === 'broker' ? group.headerFilters : undefined,
+          ),
+        );
       }
     }
     await Promise.all(work);
@@ -273,6 +285,7 @@ export class AzureServiceBusTransport implements Transport {
       for (const group of destination.groups) {
         const subscription = subscriptionName(group.name);
         this.#ensured.delete(`subscription:${topic}/${subscription}`);
+        this.#rules.delete(`subscription:${topic}/${subscription}`);
         await provisioner.deleteSubscription(topic, subscription);
       }
       const sender = this.#senders.get(topic);
@@ -438,16 +451,25 @@ export class AzureServiceBusTransport implements Transport {
     return this.#once(`topic:${topic}`, () => this.#provisioner.ensureTopic(topic));
   }
 
-  #ensureSubscription(topic: string, subscription: string, ordered: boolean): Promise<void> {
+  #ensureSubscription(
+    topic: string,
+    subscription: string,
+    ordered: boolean,
+    headerFilters: GroupSpec['headerFilters'],
+  ): Promise<void> {
     const settings: SubscriptionSettings = {
       requiresSession: ordered,
       lockDurationMs: this.#options.lockDurationMs,
       maxDeliveryCount: this.#options.maxDeliveryCount,
-      sqlFilter: retryFilter(subscription),
+      sqlFilter: subscriptionFilter(subscription, headerFilters),
     };
-    return this.#once(`subscription:${topic}/${subscription}`, () =>
-      this.#provisioner.ensureSubscription(topic, subscription, settings),
-    );
+    const key = `subscription:${topic}/${subscription}`;
+    // Provisioning the group again with other header filters brings the rule up to date.
+    if (this.#rules.get(key) !== settings.sqlFilter) {
+      this.#ensured.delete(key);
+      this.#rules.set(key, settings.sqlFilter);
+    }
+    return this.#once(key, () => this.#provisioner.ensureSubscription(topic, subscription, settings));
   }
 
   /** Run `work` once per key; a failure is forgotten so the next call tries again. */
@@ -470,7 +492,36 @@ export class AzureServiceBusTransport implements Transport {
  * consumer drops such copies as well.
  */
 export function retryFilter(subscription: string): string {
-  return `[${RETRY_TARGET_PROPERTY}] IS NULL OR [${RETRY_TARGET_PROPERTY}] = '${subscription.replace(/'/g, "''")}'`;
+  return `[${RETRY_TARGET_PROPERTY}] IS NULL OR [${RETRY_TARGET_PROPERTY}] = '${sqlText(subscription)}'`;
+}
+
+/**
+ * The SQL rule of a group's subscription: {@link retryFilter}, and with header filters (filter
+ * push-down) only the original messages whose application properties match one of them — every
+ * listed header equal to its value — while retry copies addressed to the group always pass:
+ * `[r] IS NULL AND [region] = 'eu' OR … OR [r] = 'billing'` (AND binds before OR, no
+ * parentheses needed). A header name that cannot be written as a bracketed SQL identifier (it
+ * contains `[` or `]`) leaves the group without push-down (the router still filters). Pure.
+ */
+export function subscriptionFilter(
+  subscription: string,
+  headerFilters: readonly Readonly<Record<string, string>>[] | undefined,
+): string {
+  if (headerFilters === undefined || headerFilters.length === 0) return retryFilter(subscription);
+  const names = headerFilters.flatMap((f) => Object.keys(f));
+  if (names.length === 0 || names.some((name) => /[[\]]/.test(name))) return retryFilter(subscription);
+  const original = headerFilters.map((filter) =>
+    [
+      `[${RETRY_TARGET_PROPERTY}] IS NULL`,
+      ...Object.entries(filter).map(([name, value]) => `[${name}] = '${sqlText(value)}'`),
+    ].join(' AND '),
+  );
+  return [...original, `[${RETRY_TARGET_PROPERTY}] = '${sqlText(subscription)}'`].join(' OR ');
+}
+
+/** A SQL string literal's content: quotes doubled. */
+function sqlText(value: string): string {
+  return value.replace(/'/g, "''");
 }
 
 /** Split messages into batches the sender's link accepts; one that fits in no batch is too large. */

@@ -68,6 +68,33 @@ describe('azure service bus transport (emulator, adapter specifics)', function (
 
   const text = (d: Delivery): string => new TextDecoder().decode(d.envelope.payload);
 
+  it('pushes header filters into the subscription rule, also of an existing subscription, and takes them out again', async () => {
+    const t = await transport();
+    expect(t.capabilities.headerFilters).to.equal('broker');
+    const destination = unique('filters');
+    const plain = { name: 'g', ordered: false };
+    const filtered = { ...plain, headerFilters: [{ region: 'eu' }, { region: 'ch', tier: 'gold' }] };
+    // First provisioned without a filter (an earlier deploy), then with one.
+    await t.provision({ destinations: [{ name: destination, groups: [plain] }] });
+    await t.provision({ destinations: [{ name: destination, groups: [filtered] }] });
+    const send = (headers: Record<string, string>): Promise<void> =>
+      t.publish(destination, [{ envelope: envelope('x', { headers }) }]);
+    for (const headers of [
+      { region: 'eu' },
+      { region: 'us' },
+      { region: 'ch', tier: 'gold' },
+      { region: 'ch' },
+      { region: 'EU', tier: 'gold' },
+      {},
+    ])
+      await send(headers);
+    const waiting = async (): Promise<number> => (await t.readBacklog?.(destination, 'g'))?.messages ?? -1;
+    expect(await waiting(), 'messages the filtered subscription kept').to.equal(2);
+    await t.provision({ destinations: [{ name: destination, groups: [plain] }] });
+    await send({ region: 'us' });
+    expect(await waiting(), 'after the filter was removed').to.equal(3);
+  });
+
   it('maps the envelope onto native message fields and application properties', async () => {
     const t = await transport();
     const destination = unique('native');

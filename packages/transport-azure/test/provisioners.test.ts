@@ -7,7 +7,7 @@ import { fromIsoDuration, toIsoDuration } from '../src/provisioning/entity-provi
 import { createProvisioner } from '../src/provisioning/create-provisioner.js';
 import { AdminClientProvisioner } from '../src/provisioning/admin-client-provisioner.js';
 import { resolveAzureOptions } from '../src/azure-options.js';
-import { retryFilter } from '../src/azure-service-bus-transport.js';
+import { retryFilter, subscriptionFilter } from '../src/azure-service-bus-transport.js';
 
 const CONNECTION =
   'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=c2VjcmV0';
@@ -70,6 +70,30 @@ describe('azure provisioners', () => {
     }
   });
 
+  it('emulator provisioner replaces an existing subscription’s rule when the filter changed (push-down)', async () => {
+    const admin = await fakeAdmin();
+    try {
+      const provisioner = new EmulatorProvisioner(admin.url);
+      const settings = {
+        requiresSession: false,
+        lockDurationMs: 30000,
+        maxDeliveryCount: 10,
+        sqlFilter: 'a',
+      };
+      await provisioner.ensureSubscription('orders', 'billing', settings);
+      await provisioner.ensureSubscription('orders', 'billing', { ...settings, sqlFilter: 'b' });
+      await provisioner.ensureSubscription('orders', 'billing', { ...settings, sqlFilter: 'b' });
+      expect(admin.entities.get('/topics/orders/subscriptions/billing')).to.deep.include({
+        filter: { sqlExpression: 'b' },
+      });
+      expect(admin.requests.filter((r) => r.startsWith('PUT /topics/orders/subscriptions'))).to.have.length(
+        2,
+      );
+    } finally {
+      admin.server.close();
+    }
+  });
+
   it('emulator provisioner refuses a session-mode mismatch', async () => {
     const admin = await fakeAdmin();
     try {
@@ -122,6 +146,17 @@ describe('azure provisioners', () => {
     expect(fromIsoDuration('PT1M30.5S')).to.equal(90500);
     expect(fromIsoDuration('P1D')).to.equal(86_400_000);
     expect(fromIsoDuration('nope')).to.equal(undefined);
+  });
+
+  it('pushes header filters into the rule: originals matching one filter, and the group’s retry copies', () => {
+    const r = '[omnibus-retry-subscription]';
+    expect(subscriptionFilter('billing', [{ region: 'eu' }, { region: 'ch', tier: "o'k" }])).to.equal(
+      `${r} IS NULL AND [region] = 'eu' OR ${r} IS NULL AND [region] = 'ch' AND [tier] = 'o''k' OR ${r} = 'billing'`,
+    );
+    expect(subscriptionFilter('billing', undefined)).to.equal(retryFilter('billing'));
+    expect(subscriptionFilter('billing', [{ 'we[ird]': 'x' }]), 'no push-down').to.equal(
+      retryFilter('billing'),
+    );
   });
 
   it('filters other subscriptions’ retry copies with a SQL rule that escapes quotes', () => {

@@ -4,8 +4,8 @@ import { subscriberMarkerArguments } from './rabbitmq-topology.js';
 import type { RabbitMqNames } from './rabbitmq-topology.js';
 
 /**
- * Delete the objects of `topology`: each group's subscriber marker, queue and dead-letter
- * queue, then the destination's exchange, on one channel from `openChannel` (closed afterwards). Deleting what
+ * Delete the objects of `topology`: each group's subscriber marker, queue, dead-letter
+ * queue and filter exchange, then the destination's exchange, on one channel from `openChannel` (closed afterwards). Deleting what
  * does not exist succeeds on RabbitMQ, so this is idempotent. Used for a bus's per-instance
  * reply destination at stop. Rejects with the client's error when the broker refuses.
  */
@@ -27,6 +27,7 @@ export async function deleteRabbitMqTopology(
         );
         await channel.deleteQueue(names.groupQueue(destination.name, group.name));
         await channel.deleteQueue(names.deadLetterQueue(destination.name, group.name));
+        await channel.deleteExchange(names.filterExchange(destination.name, group.name));
       }
       await channel.deleteExchange(exchange);
     }

@@ -52,6 +52,23 @@ export class RabbitMqNames {
     return checked(`${this.#prefix}/${segment(destination)}/${segment(group)}/~dead-letter`);
   }
 
+  /**
+   * Headers exchange between a destination's fanout exchange and one group's queue, for a group
+   * whose handlers all filter on headers (filter push-down): `<prefix>/<destination>/<group>/~filter`.
+   */
+  filterExchange(destination: string, group: string): string {
+    return checked(`${this.#prefix}/${segment(destination)}/${segment(group)}/~filter`);
+  }
+
+  /**
+   * Alternate exchange of every filter exchange: a message no group filter wants goes there and
+   * on to the zero-length {@link subscribersQueue}, so it counts as routed (its publish is
+   * confirmed, never returned as `NO_SUBSCRIBERS`) and is dropped: `<prefix>/~filtered`.
+   */
+  filteredExchange(): string {
+    return `${this.#prefix}/~filtered`;
+  }
+
   /** Fanout exchange in front of one delay tier's wait queue: `<prefix>/~delay/<ms>`. */
   delayExchange(tierMs: number): string {
     return `${this.#prefix}/~delay/${String(tierMs)}`;
@@ -104,6 +121,15 @@ export const SUBSCRIBERS_QUEUE_ARGUMENTS: Readonly<Record<string, unknown>> = Ob
   'x-queue-type': 'classic',
   'x-max-length': 0,
 });
+
+/**
+ * Arguments of one binding from a group's filter exchange to its queue: every header of `filter`
+ * with exactly its value (`x-match: all`). RabbitMQ ignores binding arguments starting with `x-`
+ * when matching, so such a header is not filtered on the broker (the router still filters it).
+ */
+export function filterBindingArguments(filter: Readonly<Record<string, string>>): Record<string, unknown> {
+  return { ...filter, 'x-match': 'all' };
+}
 
 /** Arguments of a group or dead-letter queue. */
 export function queueArguments(
@@ -203,7 +229,8 @@ export class RabbitMqTopology {
 
   /**
    * Make one group of an existing destination ready to consume: check the destination exchange,
-   * then declare (create) or check (verify) the group's queues and bindings.
+   * then declare (create) or check (verify) the group's queues and bindings (through the group's
+   * filter exchange when it was provisioned with header filters).
    */
   async provisionGroup(
     openChannel: () => Promise<Channel>,
@@ -211,11 +238,15 @@ export class RabbitMqTopology {
     group: GroupSpec,
   ): Promise<void> {
     const exchange = this.names.destinationExchange(destination);
+    // A subscription does not know the group's header filters: keep those provisioned before.
+    const headerFilters =
+      group.headerFilters ?? this.#destinations.get(destination)?.get(group.name)?.headerFilters;
+    const spec = headerFilters === undefined ? group : { ...group, headerFilters };
     await this.#run(openChannel, async (channel) => {
       await step(`exchange "${exchange}"`, () => channel.checkExchange(exchange));
-      await this.#group(channel, destination, group);
+      await this.#group(channel, destination, spec);
     });
-    this.#remember(destination, [group]);
+    this.#remember(destination, [spec]);
   }
 
   /** Stop re-declaring `destination` after reconnects (it was deleted). */
@@ -333,7 +364,12 @@ export class RabbitMqTopology {
       channel.assertQueue(deadLetter, { durable: true, arguments: deadLetterArgs }),
     );
     const exchange = this.names.destinationExchange(destination);
-    await step(`binding of "${queue}"`, () => channel.bindQueue(queue, exchange, ''));
+    if (group.headerFilters === undefined) {
+      await step(`binding of "${queue}"`, () => channel.bindQueue(queue, exchange, ''));
+    } else {
+      await this.#filterPath(channel, destination, group.name, group.headerFilters);
+    }
+    // Retries (routing key = queue name) reach the queue directly, past any filter.
     await step(`binding of "${queue}"`, () =>
       channel.bindQueue(queue, this.names.redeliverExchange(), queue),
     );
@@ -345,6 +381,45 @@ export class RabbitMqTopology {
         subscriberMarkerArguments(group.name),
       ),
     );
+  }
+
+  /**
+   * Filter push-down: route the destination's fanout exchange to the group's queue through the
+   * group's headers exchange, one `x-match: all` binding per filter, and only then remove the
+   * direct binding, so no message is missed while switching. AMQP cannot list bindings, so a
+   * filter binding of an earlier deploy stays (it only widens what the queue receives; the router
+   * still filters). Messages no binding wants go to the alternate exchange and are dropped.
+   */
+  async #filterPath(
+    channel: Channel,
+    destination: string,
+    group: string,
+    filters: readonly Readonly<Record<string, string>>[],
+  ): Promise<void> {
+    const queue = this.names.groupQueue(destination, group);
+    const exchange = this.names.destinationExchange(destination);
+    const filter = this.names.filterExchange(destination, group);
+    const filtered = this.names.filteredExchange();
+    await step(`exchange "${filtered}"`, () => channel.assertExchange(filtered, 'fanout', { durable: true }));
+    await step(`queue "${this.names.subscribersQueue()}"`, () =>
+      channel.assertQueue(this.names.subscribersQueue(), {
+        durable: true,
+        arguments: SUBSCRIBERS_QUEUE_ARGUMENTS,
+      }),
+    );
+    await step(`binding of "${filtered}"`, () =>
+      channel.bindQueue(this.names.subscribersQueue(), filtered, ''),
+    );
+    await step(`exchange "${filter}"`, () =>
+      channel.assertExchange(filter, 'headers', { durable: true, alternateExchange: filtered }),
+    );
+    for (const headers of filters) {
+      await step(`filter binding of "${queue}"`, () =>
+        channel.bindQueue(queue, filter, '', filterBindingArguments(headers)),
+      );
+    }
+    await step(`binding of "${filter}"`, () => channel.bindExchange(filter, exchange, ''));
+    await step(`binding of "${queue}"`, () => channel.unbindQueue(queue, exchange, ''));
   }
 }
 

@@ -395,5 +395,8 @@ export function rabbitMqCapabilities(options: RabbitMqTransportOptions): Transpo
     atomicBatchPublish: false,
     backlog: { kind: 'ready', approximate: false },
     publishWithoutSubscribers: 'rejects',
+    // Pushed down through a per-group headers exchange; verify mode creates nothing, so there the
+    // router alone filters.
+    headerFilters: options.provisioning === 'create' ? 'broker' : 'router',
   };
 }

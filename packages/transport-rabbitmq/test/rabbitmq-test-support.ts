@@ -80,6 +80,7 @@ export class NativeClient {
     if (group !== undefined) {
       this.#queues.add(this.#names.groupQueue(destination, group));
       this.#queues.add(this.#names.deadLetterQueue(destination, group));
+      this.#exchanges.add(this.#names.filterExchange(destination, group));
     }
   }
 
@@ -171,6 +172,7 @@ export class NativeClient {
       ...delayTiersMs.map((tier) => this.#names.delayExchange(tier)),
       this.#names.redeliverExchange(),
       this.#names.subscribersExchange(),
+      this.#names.filteredExchange(),
     ];
     const model = await this.model();
     for (const queue of queues) {

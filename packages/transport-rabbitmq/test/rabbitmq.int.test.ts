@@ -77,6 +77,34 @@ describe(`RabbitMqTransport against RabbitMQ (${QUEUE_TYPE} queues)`, function (
     });
   });
 
+  it('pushes header filters down: the queue gets only what some filter wants, other publishes still resolve, and dropping the filter restores everything', async () => {
+    const { destination, group } = names();
+    const transport = make();
+    const queue = transport.names.groupQueue(destination, group);
+    const plain = { name: group, ordered: false };
+    // A queue first provisioned without a filter (an earlier deploy) is switched over.
+    await transport.provision({ destinations: [{ name: destination, groups: [plain] }] });
+    const withFilters = {
+      ...plain,
+      headerFilters: [{ region: 'eu' }, { region: 'ch', tier: 'gold' }],
+    };
+    await transport.provision({ destinations: [{ name: destination, groups: [withFilters] }] });
+    const send = (headers: Record<string, string>): Promise<void> =>
+      transport.publish(destination, [{ envelope: envelope({ headers }) }]);
+    await send({ region: 'eu' });
+    await send({ region: 'us' });
+    await send({ region: 'ch', tier: 'gold' });
+    await send({ region: 'ch' });
+    await send({ region: 'EU', tier: 'gold' });
+    await send({});
+    // Confirmed publishes are routed: no filter wanted four of them, and none was refused.
+    expect(await native.messageCount(queue), 'messages in the filtered queue').to.equal(2);
+    expect(transport.capabilities.headerFilters).to.equal('broker');
+    await transport.provision({ destinations: [{ name: destination, groups: [plain] }] });
+    await send({ region: 'us' });
+    expect(await native.messageCount(queue), 'after the filter was removed').to.equal(3);
+  });
+
   it('verify mode rejects missing topology with PROVISIONING_FAILED', async () => {
     const { destination, group } = names();
     const transport = make({ provisioning: 'verify', prefix: uniquePrefix('verify') });

@@ -111,23 +111,39 @@ export const flowCases: ContractCaseGroup = {
       rules: [3, 6],
       requires: needs.fanOut,
       title:
-        'content-based filter: of 8 messages, exactly those matching the header and payload filter reach the handler; the rest are acked as filtered (never retried or dead-lettered) while another group receives all 8',
+        'content-based filter: of 8 messages, exactly those matching the header and payload filter reach the handler, the same set in a group whose filter the broker evaluates (headerFilters: broker) and in one only the router evaluates; the rest are acked as filtered (never retried or dead-lettered) or, pushed down, never delivered; another group receives all 8',
       timeoutMs: 30_000,
       async run(ctx) {
         const destination = ctx.name('d');
         const picky = ctx.name('g');
+        const routerOnly = ctx.name('g');
         const everyone = ctx.name('g');
         const Placed = defineEvent<{ n: number; total: number }>(`${ctx.name('e')}.v1`, { destination });
+        // Never published: a handler of it without a header filter keeps routerOnly's filter off
+        // the broker (a group's broker filter must let through what any of its handlers wants).
+        const Unused = defineEvent<{ n: number }>(`${ctx.name('e')}.unused.v1`, { destination });
+        const filter = {
+          headers: { region: 'eu' },
+          where: (order: { total: number }): boolean => order.total >= 100,
+        };
         const picked: number[] = [];
+        const pickedByRouter: number[] = [];
         const all: number[] = [];
         class Picky {
-          @EventHandler(Placed, {
-            group: picky,
-            retry: { maxAttempts: 1 },
-            filter: { headers: { region: 'eu' }, where: (order) => order.total >= 100 },
-          })
+          @EventHandler(Placed, { group: picky, retry: { maxAttempts: 1 }, filter })
           handle(order: { n: number }): Promise<void> {
             picked.push(order.n);
+            return Promise.resolve();
+          }
+        }
+        class RouterOnly {
+          @EventHandler(Placed, { group: routerOnly, retry: { maxAttempts: 1 }, filter })
+          handle(order: { n: number }): Promise<void> {
+            pickedByRouter.push(order.n);
+            return Promise.resolve();
+          }
+          @EventHandler(Unused, { group: routerOnly, retry: { maxAttempts: 1 } })
+          unused(): Promise<void> {
             return Promise.resolve();
           }
         }
@@ -138,10 +154,16 @@ export const flowCases: ContractCaseGroup = {
             return Promise.resolve();
           }
         }
-        const bus = createEventBus({ transport: await busTransport(ctx), handlers: [Picky, Everyone] });
-        const settled: MessageSettledEvent[] = [];
+        const bus = createEventBus({
+          transport: await busTransport(ctx),
+          handlers: [Picky, RouterOnly, Everyone],
+        });
+        const settled = new Map<string, MessageSettledEvent[]>([
+          [picky, []],
+          [routerOnly, []],
+        ]);
         bus.on('message.settled', (event) => {
-          if (event.group === picky) settled.push(event);
+          settled.get(event.group)?.push(event);
         });
         const sends: { total: number; region?: string }[] = [
           { total: 150, region: 'eu' },
@@ -161,26 +183,36 @@ export const flowCases: ContractCaseGroup = {
           }
           // With the header part pushed down, the broker drops what fails it: never received.
           const pushedDown = ctx.capabilities.headerFilters === 'broker';
-          const received = sends.filter((s) => !pushedDown || s.region === 'eu').length;
-          await ctx.waitFor(
-            () => settled.length >= received,
-            'every received message settled in the filtering group',
-          );
+          const received = {
+            [picky]: sends.filter((s) => !pushedDown || s.region === 'eu').length,
+            [routerOnly]: sends.length,
+          };
+          for (const group of [picky, routerOnly])
+            await ctx.waitFor(
+              () => (settled.get(group)?.length ?? 0) >= (received[group] ?? 0),
+              `every received message settled in filtering group ${group}`,
+            );
           await ctx.waitFor(() => all.length >= sends.length, 'every message in the other group');
-          expect(
-            [...picked].sort((a, b) => a - b),
-            'messages that reached the filtered handler',
-          ).to.deep.equal(expected);
-          expect([...all].sort((a, b) => a - b)).to.deep.equal(sends.map((_, n) => n));
-          const outcomes = settled.map((s) => s.outcome);
-          expect(outcomes.filter((o) => o === 'acked').length, 'acked').to.equal(expected.length);
-          expect(outcomes.filter((o) => o === 'filtered').length, 'filtered').to.equal(
-            received - expected.length,
+          const sorted = (ns: number[]): number[] => [...ns].sort((a, b) => a - b);
+          expect(sorted(picked), 'messages that reached the filtered handler').to.deep.equal(expected);
+          expect(sorted(pickedByRouter), 'the same messages, filtered by the router only').to.deep.equal(
+            expected,
           );
-          expect(
-            settled.every((s) => s.attempt === 1),
-            'nothing retried',
-          ).to.equal(true);
+          expect(sorted(all)).to.deep.equal(sends.map((_, n) => n));
+          for (const group of [picky, routerOnly]) {
+            const events = settled.get(group) ?? [];
+            const outcomes = events.map((s) => s.outcome);
+            expect(outcomes.filter((o) => o === 'acked').length, `acked in ${group}`).to.equal(
+              expected.length,
+            );
+            expect(outcomes.filter((o) => o === 'filtered').length, `filtered in ${group}`).to.equal(
+              (received[group] ?? 0) - expected.length,
+            );
+            expect(
+              events.every((s) => s.attempt === 1),
+              `nothing retried in ${group}`,
+            ).to.equal(true);
+          }
         } finally {
           await stopBus(bus, ctx);
         }

@@ -19,4 +19,12 @@ export interface GroupSpec {
   readonly name: string;
   /** The group's handler needs per-key ordering. */
   readonly ordered: boolean;
+  /**
+   * The header part of the group's handler filters, for transports that evaluate it on the broker
+   * (`capabilities.headerFilters: 'broker'`): the group wants a message when its application
+   * headers match at least one entry (every listed header with exactly that value). Absent means
+   * every message (some handler of the group on this destination has no header filter). The
+   * router evaluates the filters as well, so a transport may ignore this.
+   */
+  readonly headerFilters?: readonly Readonly<Record<string, string>>[];
 }

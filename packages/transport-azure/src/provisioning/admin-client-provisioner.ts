@@ -10,19 +10,24 @@ const DEFAULT_RULE = '$Default';
 /**
  * Production provisioner on `ServiceBusAdministrationClient` (ATOM over HTTPS, needs Manage
  * rights). In `create` mode missing topics and subscriptions are created (a concurrent creator
- * winning the race is fine); in `verify` mode nothing is created and a missing entity fails.
- * Existing entities are never modified: lock duration and max delivery count stay as the operator
- * set them, but a session-mode mismatch fails because it cannot be changed in place.
+ * winning the race is fine) and an existing subscription's `$Default` rule is brought to the
+ * transport's filter (retry copies, pushed-down header filters); in `verify` mode nothing is
+ * created or changed and a missing entity fails. Lock duration and max delivery count of existing
+ * subscriptions stay as the operator set them; a session-mode mismatch fails because it cannot be
+ * changed in place.
  *
  * Idempotent and safe to call concurrently. Errors reject as `PROVISIONING_FAILED`.
  */
 export class AdminClientProvisioner implements EntityProvisioner {
+  /** In `create` mode an existing subscription's `$Default` rule is brought to the wanted filter. */
+  readonly managesRules: boolean;
   readonly #admin: ServiceBusAdministrationClient;
   readonly #mode: 'create' | 'verify';
 
   constructor(connectionString: string, mode: 'create' | 'verify') {
     this.#admin = new ServiceBusAdministrationClient(connectionString);
     this.#mode = mode;
+    this.managesRules = mode === 'create';
   }
 
   /** Create (or verify) a topic. */
@@ -79,9 +84,36 @@ export class AdminClientProvisioner implements EntityProvisioner {
           }; session mode cannot be changed, delete and recreate the subscription`,
         );
       }
+      if (this.#mode === 'create') await this.#reconcileDefaultRule(topic, subscription, settings.sqlFilter);
     } catch (error) {
       throw mapAzureError(error, 'provision', subject);
     }
+  }
+
+  /**
+   * Bring an existing subscription's `$Default` rule to `sqlFilter` (`1=1` when undefined): one
+   * in-place `updateRule`, so the subscription never has no rule; created when missing.
+   */
+  async #reconcileDefaultRule(
+    topic: string,
+    subscription: string,
+    sqlFilter: string | undefined,
+  ): Promise<void> {
+    const sqlExpression = sqlFilter ?? '1=1';
+    const rule = await this.#admin.getRule(topic, subscription, DEFAULT_RULE).catch((error: unknown) => {
+      if (isEntityNotFound(error)) return undefined;
+      throw error;
+    });
+    if (rule === undefined) {
+      await this.#admin
+        .createRule(topic, subscription, DEFAULT_RULE, { sqlExpression })
+        .catch(ignoreAlreadyExists);
+      return;
+    }
+    const current = (rule.filter as { sqlExpression?: unknown }).sqlExpression;
+    if (current === sqlExpression) return;
+    rule.filter = { sqlExpression };
+    await this.#admin.updateRule(topic, subscription, rule);
   }
 
   /** The topic's subscription count from its runtime properties (one management request). */

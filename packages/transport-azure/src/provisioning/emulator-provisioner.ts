@@ -13,10 +13,15 @@ const REQUEST_TIMEOUT_MS = 10_000;
  * the admin client creates in production (the emulator evaluates that SQL shape), so retry copies
  * addressed to other groups are filtered by the broker here too.
  *
- * Idempotent (GET first, PUT when missing) and safe to call concurrently. Errors reject as
+ * An existing subscription whose rule differs from `settings.sqlFilter` gets the wanted rule (a
+ * PUT replaces it in one step, like `updateRule` in production).
+ *
+ * Idempotent (GET first, PUT when missing or different) and safe to call concurrently. Errors reject as
  * `PROVISIONING_FAILED`; an unreachable emulator is retriable.
  */
 export class EmulatorProvisioner implements EntityProvisioner {
+  /** An existing subscription's rule is replaced when its filter differs. */
+  readonly managesRules = true;
   readonly #baseUrl: string;
 
   constructor(adminUrl: string) {
@@ -39,9 +44,20 @@ export class EmulatorProvisioner implements EntityProvisioner {
     const path = `/topics/${encodeURIComponent(topic)}/subscriptions/${encodeURIComponent(subscription)}`;
     const subject = `subscription "${topic}/${subscription}"`;
     const existing = await this.#request('GET', path);
+    const wanted = {
+      requiresSession: settings.requiresSession,
+      lockDurationMs: settings.lockDurationMs,
+      maxDeliveryCount: settings.maxDeliveryCount,
+      ...(settings.sqlFilter === undefined ? {} : { filter: { sqlExpression: settings.sqlFilter } }),
+    };
     if (existing.status === 200) {
       const body = existing.body as
-        { requiresSession?: unknown; options?: { requiresSession?: unknown } } | undefined;
+        | {
+            requiresSession?: unknown;
+            filter?: { sqlExpression?: unknown };
+            options?: { requiresSession?: unknown; filter?: { sqlExpression?: unknown } };
+          }
+        | undefined;
       const requiresSession = body?.options?.requiresSession ?? body?.requiresSession;
       if (typeof requiresSession === 'boolean' && requiresSession !== settings.requiresSession) {
         throw new OmnibusError(
@@ -49,19 +65,13 @@ export class EmulatorProvisioner implements EntityProvisioner {
           `Emulator ${subject} has requiresSession=${String(requiresSession)}, expected ${String(settings.requiresSession)}`,
         );
       }
+      // The rule is the transport's: bring it to the wanted filter (one atomic replace).
+      const rule = (body?.options ?? body)?.filter?.sqlExpression;
+      if (rule !== settings.sqlFilter) await this.#put(path, wanted, subject);
       return;
     }
     await this.ensureTopic(topic);
-    await this.#put(
-      path,
-      {
-        requiresSession: settings.requiresSession,
-        lockDurationMs: settings.lockDurationMs,
-        maxDeliveryCount: settings.maxDeliveryCount,
-        ...(settings.sqlFilter === undefined ? {} : { filter: { sqlExpression: settings.sqlFilter } }),
-      },
-      subject,
-    );
+    await this.#put(path, wanted, subject);
   }
 
   /** `counts.active` of the emulator's `GET /topics/:topic/subscriptions/:sub` (locked messages included). */

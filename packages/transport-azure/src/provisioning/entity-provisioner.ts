@@ -8,7 +8,9 @@ export interface SubscriptionSettings {
   readonly maxDeliveryCount: number;
   /**
    * SQL filter for the subscription's default rule, or `undefined` for "all messages". The
-   * transport uses it to keep retry copies addressed to another group out of this subscription.
+   * transport uses it to keep retry copies addressed to another group out of this subscription,
+   * and, where the provisioner {@link EntityProvisioner.managesRules}, for the group's header
+   * filters (filter push-down).
    */
   readonly sqlFilter?: string;
 }
@@ -23,6 +25,11 @@ export interface SubscriptionSettings {
  * `PROVISIONING_FAILED` {@link OmnibusError}.
  */
 export interface EntityProvisioner {
+  /**
+   * True when {@link ensureSubscription} also brings an existing subscription's `$Default` rule to
+   * `settings.sqlFilter` (so a group's header filters can be pushed down and later changed).
+   */
+  readonly managesRules?: boolean;
   /** Ensure a topic exists. */
   ensureTopic(topic: string): Promise<void>;
   /** Ensure a subscription exists on `topic` with compatible settings (session mode cannot change). */
