@@ -67,8 +67,10 @@ export interface TransportCapabilities {
    * group is received and the router acks the ones that do not match with outcome `filtered`
    * (counted like every settlement); `broker` — the broker drops them before delivery (filter
    * push-down: cheaper on the network, but those messages are then neither received nor
-   * counted). Either way exactly the same messages reach the handler (contract case W2).
-   * Absent means `router`, which every transport does today (docs/concepts/flows.md says why).
+   * counted; the router still evaluates every filter after receipt). A `broker` transport reads
+   * the filters from `GroupSpec.headerFilters` at provisioning. Either way exactly the same
+   * messages reach the handler (contract case W2). Absent means `router`. RabbitMQ and Service
+   * Bus push down; docs/concepts/flows.md says why the others do not.
    */
   readonly headerFilters?: 'router' | 'broker';
 }
