@@ -327,3 +327,46 @@ describe('loadConfigFromEnv with several transports', () => {
     }
   });
 });
+
+describe('header filters through a routed transport', () => {
+  const topology = {
+    destinations: [
+      { name: 'a', groups: [{ name: 'g', ordered: false, headerFilters: [{ region: 'eu' }] }] },
+      { name: 'b', groups: [{ name: 'g', ordered: false, headerFilters: [{ region: 'us' }] }] },
+    ],
+  };
+  const routed = (second: FakeTransport): { first: FakeTransport; transport: RoutedTransport } => {
+    const first = new FakeTransport({ headerFilters: 'broker' });
+    const transport = new RoutedTransport({
+      transports: new Map([
+        ['one', first],
+        ['two', second],
+      ]),
+      destinations: new Map([
+        ['a', 'one'],
+        ['b', 'two'],
+      ]),
+    });
+    return { first, transport };
+  };
+
+  it('forwards the filters and declares broker when every transport pushes them down', async () => {
+    const second = new FakeTransport({ headerFilters: 'broker' });
+    const { first, transport } = routed(second);
+    expect(transport.capabilities.headerFilters).to.equal('broker');
+    await transport.provision(topology);
+    expect(first.provisioned[0]?.destinations[0]?.groups[0]?.headerFilters).to.deep.equal([{ region: 'eu' }]);
+    expect(second.provisioned[0]?.destinations[0]?.groups[0]?.headerFilters).to.deep.equal([
+      { region: 'us' },
+    ]);
+  });
+
+  it('forwards none and declares router when one transport filters in the router', async () => {
+    const second = new FakeTransport();
+    const { first, transport } = routed(second);
+    expect(transport.capabilities.headerFilters).to.equal(undefined);
+    await transport.provision(topology);
+    expect(first.provisioned[0]?.destinations[0]?.groups[0]).to.deep.equal({ name: 'g', ordered: false });
+    expect(second.provisioned[0]?.destinations[0]?.groups[0]).to.deep.equal({ name: 'g', ordered: false });
+  });
+});

@@ -28,3 +28,17 @@ export interface GroupSpec {
    */
   readonly headerFilters?: readonly Readonly<Record<string, string>>[];
 }
+
+/**
+ * `topology` without the groups' header filters: what a transport that combines others forwards
+ * when not all of them push filters down, so that its declared `headerFilters: 'router'` holds
+ * on every child. Pure.
+ */
+export function withoutHeaderFilters(topology: TopologySpec): TopologySpec {
+  return {
+    destinations: topology.destinations.map((d) => ({
+      name: d.name,
+      groups: d.groups.map((g) => ({ name: g.name, ordered: g.ordered })),
+    })),
+  };
+}

@@ -3,7 +3,7 @@ import type { Delivery, DeliveryHandler } from '../delivery.js';
 import type { OutgoingMessage } from '../outgoing-message.js';
 import { mergeCapabilities } from '../routed/merge-capabilities.js';
 import { onCombinedStatusChange, worstStatus } from '../routed/combined-status.js';
-import type { TopologySpec } from '../topology.js';
+import { withoutHeaderFilters, type TopologySpec } from '../topology.js';
 import type {
   Subscription,
   SubscriptionSpec,
@@ -105,7 +105,9 @@ export class MigrationTransport implements Transport {
   }
 
   async provision(topology: TopologySpec): Promise<void> {
-    await Promise.all(this.#consumed.map(([, t]) => t.provision(topology)));
+    const forwarded =
+      this.capabilities.headerFilters === 'broker' ? topology : withoutHeaderFilters(topology);
+    await Promise.all(this.#consumed.map(([, t]) => t.provision(forwarded)));
   }
 
   async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {

@@ -43,5 +43,7 @@ export function mergeCapabilities(all: readonly TransportCapabilities[]): Transp
         }
       : {}),
     publishWithoutSubscribers: WEAKEST_PUBLISH_RULE[Math.min(...rules)] ?? 'unchecked',
+    // Pushed down only when every transport does; otherwise the combination forwards no filters.
+    ...(every((c) => c.headerFilters === 'broker') ? { headerFilters: 'broker' as const } : {}),
   };
 }

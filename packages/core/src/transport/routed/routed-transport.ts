@@ -5,7 +5,7 @@ import type { BacklogReading } from '../backlog.js';
 import type { TransportCapabilities } from '../capabilities.js';
 import type { DeliveryHandler } from '../delivery.js';
 import type { OutgoingMessage } from '../outgoing-message.js';
-import type { TopologySpec } from '../topology.js';
+import { withoutHeaderFilters, type TopologySpec } from '../topology.js';
 import type { TopologyInspection } from '../topology-inspection.js';
 import type {
   Subscription,
@@ -100,7 +100,12 @@ export class RoutedTransport implements Transport {
       const { transport } = this.route(destination.name);
       parts.set(transport, [...(parts.get(transport) ?? []), destination]);
     }
-    await Promise.all([...parts].map(([transport, destinations]) => transport.provision({ destinations })));
+    const pushDown = this.capabilities.headerFilters === 'broker';
+    await Promise.all(
+      [...parts].map(([transport, destinations]) =>
+        transport.provision(pushDown ? { destinations } : withoutHeaderFilters({ destinations })),
+      ),
+    );
   }
 
   publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
