@@ -46,7 +46,7 @@ export class KafkaDeadLetterReader {
     const topic = this.#naming.deadLetterTopic(destination, group);
     const reader = this.#reader(topic);
     await reader.ready;
-    const ends = await this.#endOffsets(topic);
+    const ends = await this.#endOffsets(topic, deadline);
     const caughtUp = (): boolean =>
       [...ends].every(([partition, last]) => (reader.seen.get(partition) ?? -1n) >= last);
     const live = (): number => reader.buffer.filter((b) => !reader.removed.has(b.at)).length;
@@ -60,16 +60,29 @@ export class KafkaDeadLetterReader {
       .map((b) => b.message);
   }
 
-  /** partition → offset of its last record, for partitions that have records. */
-  async #endOffsets(topic: string): Promise<Map<number, bigint>> {
+  /**
+   * partition → offset of its last record, for partitions that have records. Right after a
+   * dead-letter topic is created (or a broker restarted) the cluster may still answer
+   * NOT_LEADER_FOR_PARTITION or UNKNOWN_TOPIC_OR_PARTITION: errors kafkajs marks `retriable`
+   * are asked again until the read's deadline, anything else fails the read at once.
+   */
+  async #endOffsets(topic: string, deadline: number): Promise<Map<number, bigint>> {
     const admin = this.#kafka.admin();
     await admin.connect();
     try {
-      const ends = new Map<number, bigint>();
-      for (const o of await admin.fetchTopicOffsets(topic)) {
-        if (BigInt(o.high) > BigInt(o.low)) ends.set(o.partition, BigInt(o.high) - 1n);
+      for (;;) {
+        try {
+          const ends = new Map<number, bigint>();
+          for (const o of await admin.fetchTopicOffsets(topic)) {
+            if (BigInt(o.high) > BigInt(o.low)) ends.set(o.partition, BigInt(o.high) - 1n);
+          }
+          return ends;
+        } catch (error) {
+          const retriable = (error as { retriable?: unknown }).retriable === true;
+          if (!retriable || Date.now() >= deadline) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
       }
-      return ends;
     } finally {
       await admin.disconnect();
     }
