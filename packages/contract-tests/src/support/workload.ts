@@ -289,6 +289,18 @@ export async function runWorkload(
     expectedDead.length,
     30_000 + expectedDead.length * 50,
   );
+  // After a fault a message may be dead-lettered twice (at least once: a dead-letter whose answer
+  // the fault cut off is redelivered and dead-lettered again), so a read of exactly as many dead
+  // letters as expected can be filled by copies while other expected ids are still unread: read on
+  // while expected ids are missing and the reads still return something.
+  for (let read = 1; faulty && read <= 5; read += 1) {
+    const seen = new Set(dead.map((d) => d.envelope.id));
+    const missing = expectedDead.filter((m) => !seen.has(m.envelope.id)).length;
+    if (missing === 0) break;
+    const more = await ctx.readDeadLetters(destination, dlRun.name, missing, 5_000);
+    if (more.length === 0) break;
+    dead.push(...more);
+  }
   const deadIds = new Map(dead.map((d) => [d.envelope.id, d]));
   for (const m of expectedDead) {
     const got = deadIds.get(m.envelope.id);
