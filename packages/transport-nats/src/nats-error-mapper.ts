@@ -83,6 +83,28 @@ export function provisioningError(error: unknown, what: string): OmnibusError {
   );
 }
 
+/** Deleting a stream or consumer (or purging a group's dead letters) failed for good. */
+export function deletionError(error: unknown, what: string): OmnibusError {
+  if (isOmnibusError(error)) return error;
+  return wrap(
+    ErrorCodes.PROVISIONING_FAILED,
+    `NATS: deleting ${what} failed: ${describe(error)}`,
+    error,
+    isTransient(error),
+  );
+}
+
+/** A topology deletion ran out of time; `left` names what still exists (retriable). */
+export function deletionTimedOut(timeoutMs: number, left: readonly string[], cause?: unknown): OmnibusError {
+  return new OmnibusError(
+    ErrorCodes.PROVISIONING_FAILED,
+    `NATS: topology deletion did not finish within ${String(timeoutMs)} ms; left: ${left.join(', ')}${
+      cause === undefined ? '' : ` (last error: ${describe(cause)})`
+    }`,
+    { retriable: true, ...(cause === undefined ? {} : { cause }) },
+  );
+}
+
 /** A publish was refused, not acknowledged by JetStream, or timed out. */
 export function publishError(error: unknown, destination: string): OmnibusError {
   // Already typed (NO_SUBSCRIBERS, a publish deadline that passed, BUS_CLOSED): kept as is.

@@ -109,6 +109,11 @@ export class NatsTopology {
     await this.provision(jsm, { destinations });
   }
 
+  /** Forget a destination whose stream was deleted: {@link redeclare} no longer re-creates it. */
+  forget(destination: string): void {
+    this.#known.delete(destination);
+  }
+
   /** The durable consumer configurations of one group. Pure. */
   consumerConfigs(
     destination: string,

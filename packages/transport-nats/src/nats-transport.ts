@@ -10,6 +10,7 @@ import type {
   OutgoingMessage,
   Subscription,
   SubscriptionSpec,
+  TopologyInspection,
   TopologySpec,
   Transport,
   TransportCapabilities,
@@ -33,6 +34,7 @@ import type { NatsTransportInput, NatsTransportOptions } from './nats-options.js
 import { NatsPublisher } from './nats-publisher.js';
 import { NatsSubscription } from './nats-subscription.js';
 import { NatsTopology } from './nats-topology.js';
+import { deleteNatsTopology, inspectNatsTopology } from './nats-topology-admin.js';
 
 /** Optional hooks of {@link NatsTransport}. */
 export interface NatsTransportHooks {
@@ -48,6 +50,8 @@ interface Connected {
 }
 
 const DEFAULT_DRAIN_MS = 10_000;
+/** Bound of one {@link NatsTransport.deleteTopology} call. */
+const DELETE_TOPOLOGY_TIMEOUT_MS = 30_000;
 
 /**
  * The NATS JetStream transport (`@nats-io/transport-node` + `@nats-io/jetstream`). One NATS
@@ -136,6 +140,37 @@ export class NatsTransport implements Transport {
     await this.#topology.provision(jsm, topology);
     for (const destination of topology.destinations)
       if (destination.groups.length > 0) this.#subscribers.markSubscribed(destination.name);
+  }
+
+  /**
+   * Which streams and consumers of `topology` exist, creating nothing (see
+   * {@link inspectNatsTopology}). Connects first if needed.
+   */
+  async inspectTopology(topology: TopologySpec): Promise<TopologyInspection> {
+    const { jsm } = await this.#connect();
+    return inspectNatsTopology(jsm, this.names, topology);
+  }
+
+  /**
+   * Delete the durable consumers of `topology`'s groups, their dead letters and the streams of
+   * its destinations, with their messages: used for a bus's per-instance reply destination at
+   * stop. Missing streams and consumers are skipped. Bounded (30 s): rejects with a retriable
+   * `PROVISIONING_FAILED` naming what is left, or with the mapped server error (see
+   * {@link deleteNatsTopology}). With `provisioning: 'verify'` the topology is managed elsewhere
+   * and nothing is deleted.
+   */
+  async deleteTopology(topology: TopologySpec): Promise<void> {
+    if (this.#closing !== undefined) throw closedError('deleteTopology');
+    if (this.options.provisioning === 'verify') return;
+    const { jsm } = await this.#connect();
+    try {
+      await deleteNatsTopology(jsm, this.names, topology, DELETE_TOPOLOGY_TIMEOUT_MS);
+    } finally {
+      for (const destination of topology.destinations) {
+        this.#topology.forget(destination.name);
+        this.#subscribers.forget(destination.name);
+      }
+    }
   }
 
   /**

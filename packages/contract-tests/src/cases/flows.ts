@@ -278,7 +278,9 @@ export const flowCases: ContractCaseGroup = {
             destinations: [{ name: replyDestination, groups: [{ name: replyDestination, ordered: false }] }],
           });
           expect(
-            left.items.filter((item) => item.state === 'present').map((item) => item.nativeName),
+            left.items
+              .filter((item) => item.state === 'present' && item.shared !== true)
+              .map((item) => item.nativeName),
             'reply destination objects left after stop',
           ).to.deep.equal([]);
         }

@@ -7,6 +7,11 @@ export interface TopologyItem {
   /** The broker-native name (exchange, queue, topic, subscription). */
   readonly nativeName: string;
   readonly state: 'present' | 'missing';
+  /**
+   * True when the object is shared with other destinations or groups (NATS's dead-letter stream,
+   * one per prefix): deleting this topology never removes it.
+   */
+  readonly shared?: boolean;
 }
 
 /** What {@link Transport.inspectTopology} found. */
