@@ -85,7 +85,7 @@ for (const [name, envFor] of Object.entries(BROKERS)) {
       const plan = await runBin(['topology', 'plan', '--config', PAYMENTS_CONFIG], { env });
       expect(plan.code, plan.stderr).to.equal(0);
       expect(plan.stdout).to.contain(destination);
-      if (['rabbitmq', 'kafka', 'sqs', 'azure'].includes(name))
+      if (['rabbitmq', 'kafka', 'sqs', 'azure', 'nats'].includes(name))
         expect(plan.stdout).to.contain('0 to create, 3 in place');
       else expect(plan.stdout).to.contain('cannot inspect its topology');
     });
