@@ -1,9 +1,12 @@
+import { ErrorCodes } from '../../errors/error-codes.js';
+import { OmnibusError } from '../../errors/omnibus-error.js';
 import type { TransportCapabilities } from '../capabilities.js';
 import type { Delivery, DeliveryHandler } from '../delivery.js';
 import type { OutgoingMessage } from '../outgoing-message.js';
 import { mergeCapabilities } from '../routed/merge-capabilities.js';
 import { onCombinedStatusChange, worstStatus } from '../routed/combined-status.js';
 import { withoutHeaderFilters, type TopologySpec } from '../topology.js';
+import type { TopologyInspection } from '../topology-inspection.js';
 import type {
   Subscription,
   SubscriptionSpec,
@@ -108,6 +111,33 @@ export class MigrationTransport implements Transport {
     const forwarded =
       this.capabilities.headerFilters === 'broker' ? topology : withoutHeaderFilters(topology);
     await Promise.all(this.#consumed.map(([, t]) => t.provision(forwarded)));
+  }
+
+  /**
+   * What exists on each transport consumed in this phase (both in `dual-write` and `drain`, the
+   * new one in `cut-over`): the items of both, since `provision` created the topology on both.
+   * Rejects with `CONFIGURATION_INVALID` when one of them cannot inspect its topology.
+   */
+  async inspectTopology(topology: TopologySpec): Promise<TopologyInspection> {
+    const items = await Promise.all(
+      this.#consumed.map(async ([side, transport]) => {
+        if (transport.inspectTopology === undefined)
+          throw new OmnibusError(
+            ErrorCodes.CONFIGURATION_INVALID,
+            `the migration's "${side}" transport (${transport.name}) cannot inspect its topology`,
+          );
+        return (await transport.inspectTopology(topology)).items;
+      }),
+    );
+    return { items: items.flat() };
+  }
+
+  /**
+   * Deletes `topology` on each transport consumed in this phase that can delete topology (a bus's
+   * per-instance reply destination at stop): `provision` created it on each of them.
+   */
+  async deleteTopology(topology: TopologySpec): Promise<void> {
+    await Promise.all(this.#consumed.map(([, transport]) => transport.deleteTopology?.(topology)));
   }
 
   async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
