@@ -137,7 +137,11 @@ export class MigrationTransport implements Transport {
    * per-instance reply destination at stop): `provision` created it on each of them.
    */
   async deleteTopology(topology: TopologySpec): Promise<void> {
-    await Promise.all(this.#consumed.map(([, transport]) => transport.deleteTopology?.(topology)));
+    await Promise.all(
+      this.#consumed.map(async ([, transport]) => {
+        await transport.deleteTopology?.(topology);
+      }),
+    );
   }
 
   async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
