@@ -47,8 +47,12 @@ export interface MigrationTransportOptions {
  * copy of a (group, message id) claims it ({@link MigrationClaims}), and copies from the other
  * side are acknowledged without being handled — the owner's copy stays on its broker until it is
  * settled, so a crash loses nothing. Retries, dead letters and delivery attempts are the owner
- * broker's. Ordering is not declared while two brokers are consumed (a key's messages may be
- * owned by different sides); in `cut-over` the new transport's capabilities apply.
+ * broker's: a dead letter is replayed with the owner broker's dead-letter store (its copy
+ * returns to the owner side and is handled); re-published through this transport with its id,
+ * a copy that reaches only the other broker is dropped (it cannot be told from that broker's
+ * own late copy, docs/guides/migrating-brokers.md). Ordering is not declared while two brokers
+ * are consumed (a key's messages may be owned by different sides); in `cut-over` the new
+ * transport's capabilities apply. In `drain` the new transport's `publishDeduplication` applies (it alone is published to).
  *
  * Publishing in `dual-write` resolves once both transports accepted the message (the new one
  * first); a rejection may follow a publish to the new one only, and publishing again with the
@@ -77,7 +81,9 @@ export class MigrationTransport implements Transport {
             ...mergeCapabilities([this.#from.capabilities, this.#to.capabilities]),
             ordering: 'none',
             atomicBatchPublish: false,
-            publishDeduplication: false,
+            // dual-write: the old broker delivers a second publish of an id; drain publishes to
+            // the new broker only, which deduplicates (or not) as it does alone.
+            publishDeduplication: this.phase === 'drain' ? this.#to.capabilities.publishDeduplication : false,
           },
     );
   }
