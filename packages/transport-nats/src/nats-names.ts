@@ -40,7 +40,10 @@ export function fnv1a(text: string): number {
  * - per unordered group one durable pull consumer `<group>` on the whole stream; per ordered
  *   group one durable `<group>~p<n>` per partition subject;
  * - one dead-letter stream per prefix, `<prefix>_dead-letters`, capturing
- *   `<prefix>.~dlq.>`; a group's dead letters go to `<prefix>.~dlq.<destination>.<group>`.
+ *   `<prefix>.~dlq.>`; a group's dead letters go to `<prefix>.~dlq.<destination>.<group>`;
+ * - one delay stream per prefix, `<prefix>_delays`, capturing `<prefix>.~delay.>`: a delayed
+ *   message waits at `<prefix>.~delay.<destination>` until the durable consumer `forwarder`
+ *   (shared by every transport of the prefix) moves it to its destination once due.
  *
  * Names are encoded with {@link encodeNameToken}, so any destination or group name is valid.
  */
@@ -112,5 +115,25 @@ export class NatsNames {
   /** Subject of one group's dead letters. */
   deadLetterSubject(destination: string, group: string): string {
     return `${this.#prefix}.~dlq.${encodeNameToken(destination)}.${encodeNameToken(group)}`;
+  }
+
+  /** The one delay stream of this prefix (delayed messages wait there until due). */
+  delayStream(): string {
+    return `${this.#prefix}_delays`;
+  }
+
+  /** Subjects the delay stream captures. */
+  delayStreamSubjects(): string {
+    return `${this.#prefix}.~delay.>`;
+  }
+
+  /** Subject of the delayed messages bound for one destination. */
+  delaySubject(destination: string): string {
+    return `${this.#prefix}.~delay.${encodeNameToken(destination)}`;
+  }
+
+  /** The durable consumer of the delay stream every transport of the prefix pulls from (competing). */
+  delayConsumer(): string {
+    return 'forwarder';
   }
 }

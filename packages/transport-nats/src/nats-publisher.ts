@@ -4,8 +4,9 @@ import { WireHeaders } from '@omnibus/core';
 import type { OutgoingMessage } from '@omnibus/core';
 import { checkPublish, resendUntil } from '@omnibus/core/adapter-kit';
 import type { PublishDeadline, PublishLimits } from '@omnibus/core/adapter-kit';
+import { DESTINATION_HEADER, DUE_HEADER } from './nats-delay.js';
 import { isTransient, publishError } from './nats-error-mapper.js';
-import { envelopeToNatsHeaders, toNatsHeaders } from './nats-message-mapper.js';
+import { encodeHeaderValue, envelopeToNatsHeaders, toNatsHeaders } from './nats-message-mapper.js';
 import type { NatsNames } from './nats-names.js';
 import type { NatsTransportOptions } from './nats-options.js';
 
@@ -27,8 +28,9 @@ class ConnectionLostError extends Error {
  * and the expected stream name (a subject captured by another stream is refused).
  *
  * Checks before sending anything (the kit's `checkPublish`): payload size (`PAYLOAD_TOO_LARGE`)
- * and delay (`DELAY_OUT_OF_RANGE`: JetStream 2.9 has no scheduled messages). A batch is sent in
- * order on one connection and is not atomic.
+ * and delay (`DELAY_OUT_OF_RANGE` above `maxRetryDelayMs`). A delayed message goes to the
+ * prefix's delay stream with its due time and destination (see `NatsDelays`, which forwards it
+ * when due). A batch is sent in order on one connection and is not atomic.
  */
 export class NatsPublisher {
   readonly #names: NatsNames;
@@ -44,9 +46,9 @@ export class NatsPublisher {
     this.#attemptMs = Math.max(ATTEMPT_MIN_MS, Math.floor(options.publishTimeoutMs / 5));
   }
 
-  /** Throws the typed error for a message that must not be sent. */
-  check(destination: string, message: OutgoingMessage): void {
-    checkPublish(this.#limits, destination, message);
+  /** Throws the typed error for a message that must not be sent; returns its delay (0 for none). */
+  check(destination: string, message: OutgoingMessage): number {
+    return checkPublish(this.#limits, destination, message);
   }
 
   /**
@@ -63,18 +65,34 @@ export class NatsPublisher {
     messages: readonly OutgoingMessage[],
     deadline: PublishDeadline,
   ): Promise<void> {
-    for (const message of messages) this.check(destination, message);
-    const acks = messages.map(({ envelope }) =>
-      this.#send(
+    const delays = messages.map((message) => this.check(destination, message));
+    const acks = messages.map(({ envelope }, n) => {
+      const delayMs = delays[n] ?? 0;
+      const headers = envelopeToNatsHeaders(envelope);
+      if (delayMs === 0)
+        return this.#send(
+          js,
+          destination,
+          envelope.partitionKey,
+          envelope.id,
+          headers,
+          envelope.payload,
+          deadline,
+        );
+      headers.set(DUE_HEADER, String(Date.now() + delayMs));
+      headers.set(DESTINATION_HEADER, encodeHeaderValue(destination));
+      return this.#sendTo(
         js,
         destination,
-        envelope.partitionKey,
+        this.#names.delaySubject(destination),
+        this.#names.delayStream(),
         envelope.id,
-        envelopeToNatsHeaders(envelope),
+        headers,
         envelope.payload,
         deadline,
-      ),
-    );
+        this.#options.duplicateWindowMs > 0,
+      );
+    });
     const results = await Promise.allSettled(acks);
     const failed = results.find((r) => r.status === 'rejected');
     if (failed !== undefined) throw publishError(failed.reason, destination);
@@ -82,8 +100,9 @@ export class NatsPublisher {
 
   /**
    * Publish one message given as wire headers (a dead letter's replay: its original id, key and
-   * headers) the way {@link publish} does: to its key's partition subject, re-sent until
-   * `deadline`. Never de-duplicated by id: a replay carries the id of a message stored before.
+   * headers; a due delayed message) the way {@link publish} does: to its key's partition subject,
+   * re-sent until `deadline`. De-duplicated only by `msgId` when given (a replay carries the id of
+   * a message stored before, so it passes none).
    */
   async publishWire(
     js: JetStreamClient,
@@ -91,11 +110,25 @@ export class NatsPublisher {
     wire: Readonly<Record<string, string>>,
     payload: Uint8Array,
     deadline: PublishDeadline,
+    msgId?: string,
   ): Promise<void> {
     const id = wire[WireHeaders.id] ?? '';
-    const key = wire[WireHeaders.partitionKey];
+    const partition = this.#names.partitionOf(wire[WireHeaders.partitionKey], id);
+    const subject = this.#names.partitionSubject(destination, partition);
+    const dedupe = msgId !== undefined && this.#options.duplicateWindowMs > 0;
+    const stream = this.#names.stream(destination);
     try {
-      await this.#send(js, destination, key, id, toNatsHeaders(wire), payload, deadline, false);
+      await this.#sendTo(
+        js,
+        destination,
+        subject,
+        stream,
+        msgId ?? id,
+        toNatsHeaders(wire),
+        payload,
+        deadline,
+        dedupe,
+      );
     } catch (error) {
       throw publishError(error, destination);
     }
@@ -112,10 +145,25 @@ export class NatsPublisher {
     dedupe = this.#options.duplicateWindowMs > 0,
   ): Promise<void> {
     const subject = this.#names.partitionSubject(destination, this.#names.partitionOf(partitionKey, id));
+    const stream = this.#names.stream(destination);
+    return this.#sendTo(js, destination, subject, stream, id, headers, payload, deadline, dedupe);
+  }
+
+  #sendTo(
+    js: JetStreamClient,
+    destination: string,
+    subject: string,
+    stream: string,
+    id: string,
+    headers: MsgHdrs,
+    payload: Uint8Array,
+    deadline: PublishDeadline,
+    dedupe: boolean,
+  ): Promise<void> {
     const options = {
       headers,
       ...(dedupe ? { msgID: id } : {}),
-      expect: { streamName: this.#names.stream(destination) },
+      expect: { streamName: stream },
     };
     // Each attempt's PubAck timeout is given the time left, so the kit need not watch the deadline.
     return resendUntil(

@@ -20,6 +20,7 @@ import type {
 import { publishDeadline, resendUntil } from '@omnibus/core/adapter-kit';
 import { readNatsBacklog } from './nats-backlog.js';
 import { natsDeadLetterStore } from './nats-dead-letters.js';
+import { NatsDelays } from './nats-delay.js';
 import {
   asError,
   closedError,
@@ -82,6 +83,7 @@ export class NatsTransport implements Transport {
   readonly #publisher: NatsPublisher;
   readonly #subscriptions = new Set<NatsSubscription>();
   readonly #subscribers: SubscriberCheck;
+  readonly #delays: NatsDelays;
   #connected: Connected | undefined;
   #connecting: Promise<Connected> | undefined;
   #closing: Promise<void> | undefined;
@@ -100,6 +102,16 @@ export class NatsTransport implements Transport {
     this.capabilities = natsCapabilities(this.options);
     this.#publisher = new NatsPublisher(this.names, this.options, this);
     this.#subscribers = new SubscriberCheck('NATS', (destination) => this.#hasConsumers(destination));
+    this.#delays = new NatsDelays({
+      names: this.names,
+      options: this.options,
+      forward: async (destination, wire, payload, msgId) => {
+        const { js } = await this.#connect();
+        const deadline = publishDeadline(this.options.publishTimeoutMs);
+        await this.#publisher.publishWire(js, destination, wire, payload, deadline, msgId);
+      },
+      onError: (error) => this.#hooks.onError?.(error),
+    });
     this.deadLetters = natsDeadLetterStore({
       names: this.names,
       manager: () => this.manager(),
@@ -136,8 +148,9 @@ export class NatsTransport implements Transport {
    * `PROVISIONING_FAILED` naming the failing object.
    */
   async provision(topology: TopologySpec): Promise<void> {
-    const { jsm } = await this.#connect();
+    const { nc, jsm } = await this.#connect();
     await this.#topology.provision(jsm, topology);
+    await this.#delays.start(nc, jsm);
     for (const destination of topology.destinations)
       if (destination.groups.length > 0) this.#subscribers.markSubscribed(destination.name);
   }
@@ -185,10 +198,11 @@ export class NatsTransport implements Transport {
    */
   async publish(destination: string, messages: readonly OutgoingMessage[]): Promise<void> {
     if (this.#closing !== undefined) throw closedError('publish');
-    for (const message of messages) this.#publisher.check(destination, message);
+    let delayed = false;
+    for (const message of messages) if (this.#publisher.check(destination, message) > 0) delayed = true;
     if (messages.length === 0) return;
     const deadline = publishDeadline(this.options.publishTimeoutMs);
-    const { js } = await this.#connect();
+    const { nc, js, jsm } = await this.#connect();
     // Asked of the server only until the first positive answer (no round trip afterwards).
     if (this.#subscribers.require(destination) !== undefined) {
       await resendUntil(deadline, { transport: 'NATS', destination, isTransient }, async () => {
@@ -197,6 +211,10 @@ export class NatsTransport implements Transport {
         throw publishError(error, destination);
       });
     }
+    if (delayed)
+      await this.#delays.start(nc, jsm).catch((error: unknown) => {
+        throw publishError(error, destination);
+      });
     await this.#publisher.publish(js, destination, messages, deadline);
   }
 
@@ -227,6 +245,8 @@ export class NatsTransport implements Transport {
     }
     this.#subscribers.markSubscribed(spec.destination);
     if (this.#closing !== undefined) throw closedError('subscribe');
+    // Every started transport forwards due delayed messages (also those of a process that died).
+    this.#delays.start(nc, jsm).catch((error: unknown) => this.#hooks.onError?.(error));
     const subscription: NatsSubscription = new NatsSubscription({
       spec,
       onDelivery,
@@ -324,6 +344,7 @@ export class NatsTransport implements Transport {
         this.#connectionLosses += 1;
         this.#tracker.set('reconnecting');
         this.#publisher.connectionLost();
+        this.#delays.connectionLost();
         for (const subscription of this.#subscriptions) subscription.connectionLost();
       }
       if (event.type === 'reconnect') {
@@ -337,7 +358,10 @@ export class NatsTransport implements Transport {
 
   async #close(drainTimeoutMs: number): Promise<void> {
     this.#tracker.set('closing');
-    await Promise.all([...this.#subscriptions].map((subscription) => subscription.close(drainTimeoutMs)));
+    await Promise.all([
+      ...[...this.#subscriptions].map((subscription) => subscription.close(drainTimeoutMs)),
+      this.#delays.close(),
+    ]);
     const connecting = this.#connecting;
     if (connecting !== undefined) {
       const connected = await connecting.catch(() => undefined);
@@ -352,7 +376,8 @@ export class NatsTransport implements Transport {
 export function natsCapabilities(options: NatsTransportOptions): TransportCapabilities {
   return {
     ordering: 'per-key',
-    delayedDelivery: false,
+    // Emulated: a delay stream and a forwarder (see NatsDelays); the nak delay's limit.
+    delayedDelivery: { maxDelayMs: options.maxRetryDelayMs, emulated: true },
     maxRetryDelayMs: options.maxRetryDelayMs,
     maxPayloadBytes: options.maxPayloadBytes,
     competingConsumers: true,

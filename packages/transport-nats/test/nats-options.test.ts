@@ -46,11 +46,13 @@ describe('NATS options', () => {
     expect(range.message).to.contain('orderedPartitions');
   });
 
-  it('declares de-duplication only with a duplicate window, restart survival only with file storage', () => {
+  it('declares de-duplication only with a duplicate window, restart survival only with file storage, emulated delays up to maxRetryDelayMs', () => {
     const defaults = natsCapabilities(resolveNatsOptions({}));
     expect(defaults.publishDeduplication).to.equal(true);
     expect(defaults.survivesBrokerRestart).to.equal(true);
-    expect(defaults.delayedDelivery).to.equal(false);
+    expect(defaults.delayedDelivery).to.deep.equal({ maxDelayMs: 86_400_000, emulated: true });
+    const short = natsCapabilities(resolveNatsOptions({ maxRetryDelayMs: 60_000 }));
+    expect(short.delayedDelivery).to.deep.equal({ maxDelayMs: 60_000, emulated: true });
     const plain = natsCapabilities(resolveNatsOptions({ duplicateWindowMs: 0, storage: 'memory' }));
     expect(plain.publishDeduplication).to.equal(false);
     expect(plain.survivesBrokerRestart).to.equal(false);
