@@ -32,6 +32,8 @@ export function transportFor(name: string, broker?: InMemoryBroker): Transport |
           fanOut: 'none',
         },
       };
+    case 'nats':
+      return { name, options: { servers: ['nats://127.0.0.1:4222'] } };
     case 'azure':
       return {
         name,

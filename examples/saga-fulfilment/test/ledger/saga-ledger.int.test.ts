@@ -35,7 +35,13 @@ const restartBroker = process.env['OMNIBUS_SAGA_LEDGER_BROKER_RESTART'] !== '0';
  * starts again, to reproduce a slow restart (a loaded machine's Kafka took 42–131 s).
  */
 const outageMs = Number(process.env['OMNIBUS_SAGA_LEDGER_OUTAGE_MS'] ?? '0');
-const BROKER: Record<string, string> = { rabbitmq: 'rabbitmq', kafka: 'kafka', sqs: 'sqs', azure: 'azure' };
+const BROKER: Record<string, string> = {
+  rabbitmq: 'rabbitmq',
+  kafka: 'kafka',
+  sqs: 'sqs',
+  azure: 'azure',
+  nats: 'nats',
+};
 
 /** A consumer child process: start (until it prints "ready"), SIGKILL, restart. */
 class Consumer {
