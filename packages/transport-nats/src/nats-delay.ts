@@ -18,14 +18,14 @@ export const DESTINATION_HEADER = 'omnibus-nats-destination';
 export const FORWARD_ID_SUFFIX = '~delayed';
 
 const NANOS_PER_MS = 1_000_000;
-/** Messages asked for per pull request of the forwarder. */
-const BATCH = 256;
+/** Most messages a forwarder holds at once (one pull request asks for the room left). */
+const MAX_HELD = 256;
 /** Server-side expiry of one forwarder pull request. */
 const PULL_EXPIRES_MS = 5_000;
 /** Shortest ack wait of the delay consumer (a due message is forwarded within it, then acked). */
 const MIN_ACK_WAIT_MS = 30_000;
-/** Wait before a message whose forward failed is tried again. */
-const FORWARD_RETRY_MS = 1_000;
+/** Wait before a message whose forward failed (its destination's stream is gone, say) is tried again. */
+const FORWARD_RETRY_MS = 5_000;
 const MAX_BACKOFF_MS = 5_000;
 
 /** What the forwarder needs of its transport. */
@@ -177,8 +177,9 @@ export class NatsDelays {
     this.#puller = puller;
     let failures = 0;
     while (!this.#stopping) {
-      const outcome = await puller.pull(BATCH);
-      await Promise.all([...this.#inFlight]);
+      // Forwards under way (each bounded by the publish timeout) do not hold back the others.
+      if (this.#inFlight.size >= MAX_HELD) await Promise.race([...this.#inFlight]);
+      const outcome = await puller.pull(Math.max(1, MAX_HELD - this.#inFlight.size));
       if (outcome.kind === 'fulfilled' || outcome.kind === 'expired') {
         failures = 0;
         continue;
