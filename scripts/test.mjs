@@ -40,8 +40,8 @@ const STAGES = [
   // rabbitmq, kafka, sqs, azure, outbox-postgres, outbox-ledger (restarts PostgreSQL, RabbitMQ and
   // Kafka: run it under flock /tmp/omnibus-brokers.lock, like the broker stages), cli.
   ...packageTestStages(),
-  // The fulfilment saga (docs/concepts/sagas.md) on in-memory and the four brokers, two competing consumers, PostgreSQL store.
-  { name: 'saga', brokers: ['postgres', 'rabbitmq', 'kafka', 'sqs', 'azure'], mocha: ['examples/saga-fulfilment/dist/test/*.int.test.js'] },
+  // The fulfilment saga (docs/concepts/sagas.md) on in-memory and the five brokers, two competing consumers, PostgreSQL store.
+  { name: 'saga', brokers: ['postgres', 'rabbitmq', 'kafka', 'sqs', 'azure', 'nats'], mocha: ['examples/saga-fulfilment/dist/test/*.int.test.js'] },
   // The idempotency harness on the demo's real handlers, billing through the PostgreSQL inbox (docs/guides/idempotency-harness.md).
   { name: 'idempotency', brokers: ['postgres'], mocha: ['examples/ecommerce/dist/test/idempotency.int.test.js'] },
   // One bus on two brokers (docs/guides/multiple-transports.md): orders on Kafka, charges on RabbitMQ;
@@ -57,7 +57,7 @@ const STAGES = [
   // The saga ledger (examples/saga-fulfilment/test/ledger): 240 orders through the saga with the PostgreSQL
   // store and outbox, two consumer processes each SIGKILLed once mid-step, and a broker restart; every
   // instance ends in one terminal state, no effect twice. Restarts RabbitMQ and Kafka: run it under the
-  // kafka, postgres and rabbitmq locks (nested alphabetically). OMNIBUS_SAGA_LEDGER_TRANSPORTS=sqs,azure runs others.
+  // kafka, postgres and rabbitmq locks (nested alphabetically). OMNIBUS_SAGA_LEDGER_TRANSPORTS=sqs,azure (or nats, under the nats lock) runs others.
   {
     name: 'saga-ledger',
     brokers: ['postgres', ...sagaLedgerTransports],

@@ -12,7 +12,7 @@ import { SagaHost } from '@omnibus/saga';
 import { fulfilmentEvents, fulfilmentSaga, fulfilmentServices } from '../src/fulfilment.js';
 import { dropSchema, testPool, transportFor } from './support.js';
 
-const transports = (process.env['OMNIBUS_SAGA_TRANSPORTS'] ?? 'in-memory,rabbitmq,kafka,sqs,azure')
+const transports = (process.env['OMNIBUS_SAGA_TRANSPORTS'] ?? 'in-memory,rabbitmq,kafka,sqs,azure,nats')
   .split(',')
   .filter(Boolean);
 const ORDERS = 24;
