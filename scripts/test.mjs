@@ -17,7 +17,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const mocha = path.join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
 
 /** Transports of the saga-ledger stage (each one's broker is restarted during the run). */
-const sagaLedgerTransports = (process.env.OMNIBUS_SAGA_LEDGER_TRANSPORTS ?? 'rabbitmq,kafka').split(',').filter(Boolean);
+const sagaLedgerTransports = (process.env.OMNIBUS_SAGA_LEDGER_TRANSPORTS ?? 'rabbitmq,kafka,nats').split(',').filter(Boolean);
 
 /** Each stage: the brokers it needs and the mocha specs (or a command) it runs. */
 const STAGES = [
@@ -56,8 +56,8 @@ const STAGES = [
   { name: 'migration-sqs-azure', brokers: ['postgres', 'sqs', 'azure'], mocha: ['examples/ecommerce/dist/test/migration-sqs-azure.int.test.js'] },
   // The saga ledger (examples/saga-fulfilment/test/ledger): 240 orders through the saga with the PostgreSQL
   // store and outbox, two consumer processes each SIGKILLed once mid-step, and a broker restart; every
-  // instance ends in one terminal state, no effect twice. Restarts RabbitMQ and Kafka: run it under the
-  // kafka, postgres and rabbitmq locks (nested alphabetically). OMNIBUS_SAGA_LEDGER_TRANSPORTS=sqs,azure (or nats, under the nats lock) runs others.
+  // instance ends in one terminal state, no effect twice. Restarts RabbitMQ, Kafka and NATS: run it under the
+  // kafka, nats, postgres and rabbitmq locks (nested alphabetically). OMNIBUS_SAGA_LEDGER_TRANSPORTS=sqs,azure runs the others.
   {
     name: 'saga-ledger',
     brokers: ['postgres', ...sagaLedgerTransports],
