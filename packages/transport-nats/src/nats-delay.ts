@@ -3,12 +3,13 @@ import type { ConsumerConfig, JetStreamManager, StreamConfig } from '@nats-io/je
 import type { NatsConnection } from '@nats-io/transport-node';
 import { WireHeaders } from '@omnibus/core';
 import { sleep } from '@omnibus/core/adapter-kit';
-import { JetStreamErrorCodes, jetStreamErrorCode, provisioningError } from './nats-error-mapper.js';
+import { provisioningError } from './nats-error-mapper.js';
 import { decodeHeaderValue, fromNatsHeaders } from './nats-message-mapper.js';
 import type { NatsNames } from './nats-names.js';
 import type { NatsTransportOptions } from './nats-options.js';
 import { PulledMessage } from './nats-pulled-message.js';
 import { NatsPuller } from './nats-puller.js';
+import { ensureNatsStream } from './nats-topology.js';
 
 /** Header of a delayed message: when it is due (ms since epoch, the publisher's clock). */
 export const DUE_HEADER = 'omnibus-nats-due-at';
@@ -143,24 +144,13 @@ export class NatsDelays {
     const { names, options } = this.#context;
     const stream = delayStreamConfig(names, options);
     const consumer = delayConsumerConfig(names, options);
-    let what = `delay stream "${stream.name}"`;
+    const verifyOnly = options.provisioning === 'verify';
+    await ensureNatsStream(jsm, stream, verifyOnly, `delay stream "${stream.name}"`);
     try {
-      if (options.provisioning === 'verify') {
-        await jsm.streams.info(stream.name);
-        what = `consumer "${consumer.durable_name}" of ${what}`;
-        await jsm.consumers.info(stream.name, consumer.durable_name);
-        return;
-      }
-      try {
-        await jsm.streams.add(stream);
-      } catch (error) {
-        if (jetStreamErrorCode(error) !== JetStreamErrorCodes.STREAM_NAME_IN_USE) throw error;
-        await jsm.streams.info(stream.name);
-      }
-      what = `consumer "${consumer.durable_name}" of ${what}`;
-      await jsm.consumers.add(stream.name, consumer);
+      if (verifyOnly) await jsm.consumers.info(stream.name, consumer.durable_name);
+      else await jsm.consumers.add(stream.name, consumer);
     } catch (error) {
-      throw provisioningError(error, what);
+      throw provisioningError(error, `consumer "${consumer.durable_name}" of delay stream "${stream.name}"`);
     }
   }
 

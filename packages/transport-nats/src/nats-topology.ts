@@ -195,26 +195,38 @@ export class NatsTopology {
     return this.#deadLetterStream;
   }
 
-  /** `create`: add the stream unless it exists with this configuration; `verify`: check it exists. */
-  async #ensure(
+  #ensure(
     jsm: JetStreamManager,
     config: Partial<StreamConfig> & { name: string },
     what: string,
   ): Promise<void> {
-    try {
-      if (this.#options.provisioning === 'verify') {
-        await jsm.streams.info(config.name);
-        return;
-      }
-      try {
-        await jsm.streams.add(config);
-      } catch (error) {
-        // Added concurrently by another transport with the same configuration: fine.
-        if (jetStreamErrorCode(error) !== JetStreamErrorCodes.STREAM_NAME_IN_USE) throw error;
-        await jsm.streams.info(config.name);
-      }
-    } catch (error) {
-      throw provisioningError(error, what);
+    return ensureNatsStream(jsm, config, this.#options.provisioning === 'verify', what);
+  }
+}
+
+/**
+ * `create`: add the stream unless it exists with this configuration (one added concurrently by
+ * another transport with the same configuration is fine); `verify`: only check it exists. Rejects
+ * with a `PROVISIONING_FAILED` naming `what`. Shared by the topology and the delay forwarder.
+ */
+export async function ensureNatsStream(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & { name: string },
+  verifyOnly: boolean,
+  what: string,
+): Promise<void> {
+  try {
+    if (verifyOnly) {
+      await jsm.streams.info(config.name);
+      return;
     }
+    try {
+      await jsm.streams.add(config);
+    } catch (error) {
+      if (jetStreamErrorCode(error) !== JetStreamErrorCodes.STREAM_NAME_IN_USE) throw error;
+      await jsm.streams.info(config.name);
+    }
+  } catch (error) {
+    throw provisioningError(error, what);
   }
 }
