@@ -69,6 +69,12 @@ describe('configuration errors at start', () => {
     expect(far.message).to.not.contain('did you mean');
   });
 
+  it('swapped letters count as one typo: "nast" suggests "nats", not a package @omnibus/transport-nast', async () => {
+    const error = await startError({ transport: { name: 'nast' }, providers: [fakeProvider] });
+    expect(error.message).to.contain('unknown transport "nast" — did you mean "nats"?');
+    expect(error.message).to.not.contain('@omnibus/transport-nast');
+  });
+
   it('misspelled option: suggests the closest option and its environment variable', async () => {
     const error = await startError({
       transport: { name: 'fake', options: { url: 'fake://x', prefech: 5 } },

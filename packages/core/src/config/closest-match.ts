@@ -1,5 +1,5 @@
 /**
- * The candidate closest to `word` by edit distance (Levenshtein, case-insensitive), or
+ * The candidate closest to `word` by edit distance ({@link editDistance}, case-insensitive), or
  * `undefined` when none is close enough to be a plausible typo: at most 2 edits, and at most a
  * third of the word's length for short words. Ties go to the first candidate. Pure.
  */
@@ -18,16 +18,27 @@ export function closestMatch(word: string, candidates: Iterable<string>): string
   return best;
 }
 
-/** Levenshtein distance (insert, delete, substitute; each costs 1). Pure. */
+/**
+ * Edit distance with adjacent transpositions (optimal string alignment: insert, delete,
+ * substitute and swap two neighbouring characters each cost 1), so "nast" is one edit from
+ * "nats", as a typist would count it. Pure.
+ */
 export function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const rows: number[][] = [Array.from({ length: b.length + 1 }, (_, j) => j)];
   for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
+    const row = [i];
     for (let j = 1; j <= b.length; j += 1) {
-      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution));
+      const above = rows[i - 1] as number[];
+      let best = Math.min(
+        (above[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (above[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, ((rows[i - 2] as number[])[j - 2] as number) + 1);
+      row.push(best);
     }
-    previous = current;
+    rows.push(row);
   }
-  return previous[b.length] as number;
+  return (rows[a.length] as number[])[b.length] as number;
 }
